@@ -1,0 +1,96 @@
+"""Configuration from the environment: the one place that reads it.
+
+Every setting is an environment variable (the field name upper-cased). `onboarding dev`
+fills in the local stack's values; a production deployment sets them explicitly and the
+worker refuses to start, in one line, when one it needs is missing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from workflows.models import TASK_QUEUE
+
+UAT_AUTH_URL = "https://identityhomolog.acesso.io"
+UAT_API_URL = "https://api.id.uat.unico.app"
+
+
+class SettingsError(Exception):
+    """A setting is missing or wrong; the message is one line for the operator."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", frozen=True)
+
+    # Temporal
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    task_queue: str = TASK_QUEUE
+    graceful_shutdown_seconds: float = 30.0
+
+    # Unico: service account and API key (from Unico's onboarding team)
+    unico_auth_url: str = UAT_AUTH_URL
+    unico_api_url: str = UAT_API_URL
+    unico_audience: str | None = Field(
+        default=None, description="JWT `aud`; defaults to the token host (no trailing slash)"
+    )
+    unico_service_account: str | None = Field(
+        default=None, description="JWT `iss`: <service-account-name>@<tenant-id>.iam.acesso.io"
+    )
+    unico_private_key_file: Path | None = None
+    unico_api_key: str | None = None
+
+    # HTTP behaviour towards Unico
+    unico_connect_timeout_seconds: float = 5.0
+    unico_read_timeout_seconds: float = 30.0
+    unico_max_connections: int = 50
+    token_safety_margin_seconds: float = 300.0
+
+    # Selfie store (claim check): the image never enters a Temporal payload
+    selfie_dir: Path = Path(".state/selfies")
+
+    # Gateway
+    gateway_host: str = "127.0.0.1"
+    gateway_port: int = 8088
+    gateway_url: str = "http://127.0.0.1:8088"
+
+    # Local state of `onboarding dev`
+    state_dir: Path = Path(".state")
+
+    @property
+    def audience(self) -> str:
+        if self.unico_audience:
+            return self.unico_audience
+        parts = urlsplit(self.unico_auth_url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+    @property
+    def token_url(self) -> str:
+        return self.unico_auth_url.rstrip("/") + "/oauth2/token"
+
+    def require_unico_credentials(self) -> None:
+        """Fail fast, in words, before the worker polls for any task."""
+        missing = [
+            name.upper()
+            for name in ("unico_service_account", "unico_private_key_file", "unico_api_key")
+            if getattr(self, name) in (None, "")
+        ]
+        if missing:
+            raise SettingsError(f"missing setting(s): {', '.join(missing)}")
+        key_file = self.unico_private_key_file
+        assert key_file is not None
+        if not key_file.is_file():
+            raise SettingsError(f"UNICO_PRIVATE_KEY_FILE: no such file: {key_file}")
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]).upper()
+        raise SettingsError(f"{field}: {first['msg']}") from None

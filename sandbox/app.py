@@ -1,0 +1,256 @@
+"""The sandbox's HTTP surface: Unico's endpoints, the `/_sandbox/` admin endpoints, and one
+log line per request.
+
+Unico's endpoints raise `TokenError` or `ProcessError`; `_unico` turns them into responses
+and keeps the counters that `GET /_sandbox/stats` shows. The log line carries method, route
+template, HTTP status and error code only: never a CPF, a name, an image or a token.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from sandbox.auth import TokenEndpoint, TokenError, TokenStore
+from sandbox.config import Runtime, SandboxConfig
+from sandbox.processes import Gate, ProcessError, ProcessStore, read_body, validate_create
+
+logger = logging.getLogger("sandbox")
+
+CODE_KEY = "sandbox.code"  # scope key: the handler's error code, for the log line
+FORM = "application/x-www-form-urlencoded"
+
+Answer = tuple[int, Mapping[str, Any]]
+Handler = Callable[[Request], Awaitable[Answer]]
+
+
+class UnicoJSON(JSONResponse):
+    media_type = "application/json; charset=utf-8"  # what Unico answers (facts page)
+
+
+class Stats:
+    """Counts every request to each Unico endpoint, successful or not."""
+
+    COUNTERS = (
+        "token_requests",
+        "tokens_issued",
+        "create_requests",
+        "processes_created",
+        "get_requests",
+    )
+
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+        self.by_status: Counter[str] = Counter()  # HTTP status of the answers
+        self.by_code: Counter[str] = Counter()  # error codes answered (1.x.x and numeric)
+
+    def as_json(self) -> dict[str, Any]:
+        counts = {name: self.counts[name] for name in self.COUNTERS}
+        return {**counts, "by_status": dict(self.by_status), "by_code": dict(self.by_code)}
+
+
+class Sandbox:
+    """The state every endpoint shares; `reset` empties it."""
+
+    def __init__(self, config: SandboxConfig) -> None:
+        self.config = config
+        self.runtime = Runtime.from_config(config)
+        self.tokens = TokenStore()
+        self.token_endpoint = TokenEndpoint(config, self.runtime, self.tokens)
+        self.gate = Gate(self.tokens, config.api_key)
+        self.processes = ProcessStore()
+        self.stats = Stats()
+
+    def reset(self) -> None:
+        self.tokens.clear()
+        self.token_endpoint.reset()
+        self.processes.clear()
+        self.stats = Stats()
+
+
+def _unico(
+    sandbox: Sandbox,
+    counter: str,
+    success_counter: str | None,
+    handler: Handler,
+) -> Callable[[Request], Awaitable[Response]]:
+    # A bug of ours answers as Unico's internal failure does: 99999, or the token endpoint's
+    # server_error.
+    internal = _token_internal if counter == "token_requests" else _process_internal
+
+    async def endpoint(request: Request) -> Response:
+        stats = sandbox.stats
+        stats.counts[counter] += 1
+        try:
+            status_code, body = await handler(request)
+        except (TokenError, ProcessError) as exc:
+            status_code, body, code = exc.status_code, exc.body, str(exc.code)
+        except Exception:
+            logger.exception("unexpected error (%s)", counter)
+            error = internal()
+            status_code, body, code = error.status_code, error.body, str(error.code)
+        else:
+            code = ""
+            if status_code == 200 and success_counter:
+                stats.counts[success_counter] += 1
+        if code:
+            stats.by_code[code] += 1
+            request.scope[CODE_KEY] = code
+        stats.by_status[str(status_code)] += 1
+        return UnicoJSON(body, status_code)
+
+    return endpoint
+
+
+def _token_internal() -> TokenError:
+    body = {"error": "server_error", "error_description": "Internal failure"}
+    return TokenError(500, body, "server_error")
+
+
+def _process_internal() -> ProcessError:
+    return ProcessError(99999)
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _unico_routes(sandbox: Sandbox) -> list[Route]:
+    async def token(request: Request) -> Answer:
+        if request.headers.get("content-type", "").split(";")[0].strip().lower() != FORM:
+            raise TokenError.bad_request("invalid_request", f"the body must be {FORM}")
+        form = await request.form()
+        grant_type, assertion = _text(form.get("grant_type")), _text(form.get("assertion"))
+        return 200, sandbox.token_endpoint.exchange(grant_type, assertion)
+
+    async def create(request: Request) -> Answer:
+        sandbox.gate.check(request.headers)
+        cpf = validate_create(await read_body(request, sandbox.config.max_body_bytes))
+        return 200, sandbox.processes.create(cpf, sandbox.runtime.async_delay_seconds)
+
+    async def get(request: Request) -> Answer:
+        sandbox.gate.check(request.headers)
+        return sandbox.processes.get(request.path_params["processId"])
+
+    async def get_without_id(request: Request) -> Answer:
+        sandbox.gate.check(request.headers)
+        raise ProcessError(20023)
+
+    def route(path: str, method: str, counter: str, done: str | None, handler: Handler) -> Route:
+        return Route(path, _unico(sandbox, counter, done, handler), methods=[method])
+
+    return [
+        route("/oauth2/token", "POST", "token_requests", "tokens_issued", token),
+        route("/processes/v1", "POST", "create_requests", "processes_created", create),
+        route("/processes/v1", "GET", "get_requests", None, get_without_id),
+        route("/processes/v1/{processId}", "GET", "get_requests", None, get),
+    ]
+
+
+def _admin_routes(sandbox: Sandbox) -> list[Route]:
+    def settings() -> dict[str, Any]:
+        runtime = sandbox.runtime
+        return {
+            "async_delay_seconds": runtime.async_delay_seconds,
+            "token_lifetime_seconds": runtime.token_lifetime_seconds,
+        }
+
+    async def health(request: Request) -> Response:
+        return UnicoJSON({"ok": True})
+
+    async def stats(request: Request) -> Response:
+        return UnicoJSON(sandbox.stats.as_json())
+
+    async def reset(request: Request) -> Response:
+        sandbox.reset()
+        return UnicoJSON({"ok": True})
+
+    async def config(request: Request) -> Response:
+        if request.method == "POST":
+            try:
+                changes = _config_changes(await request.body())
+            except ValueError as exc:
+                return UnicoJSON({"error": str(exc)}, 400)
+            for name, value in changes.items():
+                setattr(sandbox.runtime, name, value)
+        return UnicoJSON(settings())
+
+    return [
+        Route("/_sandbox/health", health, methods=["GET"]),
+        Route("/_sandbox/stats", stats, methods=["GET"]),
+        Route("/_sandbox/reset", reset, methods=["POST"]),
+        Route("/_sandbox/config", config, methods=["GET", "POST"]),
+    ]
+
+
+def _config_changes(body: bytes) -> dict[str, float | int]:
+    """Validate `{"async_delay_seconds"?: float, "token_lifetime_seconds"?: int}`."""
+    try:
+        payload = json.loads(body or b"{}")
+    except ValueError:
+        raise ValueError("the body must be a JSON object") from None
+    if not isinstance(payload, dict):
+        raise ValueError("the body must be a JSON object")
+    unknown = set(payload) - {"async_delay_seconds", "token_lifetime_seconds"}
+    if unknown:
+        raise ValueError(f"unknown settings: {sorted(unknown)}")
+    delay = payload.get("async_delay_seconds", 0.0)
+    lifetime = payload.get("token_lifetime_seconds", 0)
+    if isinstance(delay, bool) or not isinstance(delay, int | float) or not math.isfinite(delay):
+        raise ValueError("async_delay_seconds must be a number")
+    if isinstance(lifetime, bool) or not isinstance(lifetime, int):
+        raise ValueError("token_lifetime_seconds must be an integer")
+    if delay < 0 or lifetime < 0:
+        raise ValueError("settings must not be negative")
+    return {k: float(v) if k == "async_delay_seconds" else v for k, v in payload.items()}
+
+
+class RequestLog:
+    """One line per request: method, route template, status, error code, duration."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started, status = time.perf_counter(), 500
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            # The template, not the path: a path may carry anything a client put in it.
+            path = getattr(scope.get("route"), "path", "<no route>")
+            code = scope.get(CODE_KEY)
+            ms = (time.perf_counter() - started) * 1000
+            suffix = f" code={code}" if code else ""
+            logger.info("%s %s %d%s %.1fms", scope["method"], path, status, suffix, ms)
+
+
+def create_app(config: SandboxConfig) -> Starlette:
+    sandbox = Sandbox(config)
+    app = Starlette(
+        routes=[*_unico_routes(sandbox), *_admin_routes(sandbox)],
+        middleware=[Middleware(RequestLog)],
+    )
+    app.state.sandbox = sandbox  # for debugging; tests go through HTTP
+    return app

@@ -1,0 +1,136 @@
+"""The sandbox's configuration: command-line flags, each with an environment fallback.
+
+Precedence is flag, then environment, then default. Errors become `ConfigError` with a
+one-line message, so that `python -m sandbox` can exit 2 without a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8089
+
+
+class ConfigError(Exception):
+    """A configuration problem, told in one line."""
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    public_key_pem: bytes
+    service_account: str
+    api_key: str
+    audience: str
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    async_delay_seconds: float = 3.0
+    token_lifetime_seconds: int = 3600
+    webhook_url: str | None = None  # kept for the webhook issue; unused so far
+    lockout_threshold: int = 5  # consecutive invalid assertions before 1.2.18
+    lockout_seconds: float = 60.0
+    max_body_bytes: int = 8 * 1024 * 1024  # a larger body cannot hold an 800 KB image
+
+
+@dataclass
+class Runtime:
+    """The settings that `POST /_sandbox/config` may change while the server runs."""
+
+    async_delay_seconds: float
+    token_lifetime_seconds: int
+
+    @classmethod
+    def from_config(cls, config: SandboxConfig) -> Runtime:
+        return cls(config.async_delay_seconds, config.token_lifetime_seconds)
+
+
+def load_public_key(pem: bytes) -> RSAPublicKey:
+    """Parse the service account's public key; only RSA can verify RS256."""
+    try:
+        key = load_pem_public_key(pem)
+    except ValueError as exc:
+        raise ConfigError(f"public key is not a PEM public key ({exc})") from None
+    if not isinstance(key, RSAPublicKey):
+        raise ConfigError("public key is not an RSA key")
+    return key
+
+
+def _parser() -> argparse.ArgumentParser:
+    # No argparse defaults: a missing flag falls back to the environment in load_config.
+    p = argparse.ArgumentParser(prog="python -m sandbox", description="Local Unico stand-in")
+    p.add_argument("--host", help="bind address (SANDBOX_HOST, default 127.0.0.1)")
+    p.add_argument("--port", help="bind port (SANDBOX_PORT, default 8089)")
+    p.add_argument("--public-key", help="PEM public key file (SANDBOX_PUBLIC_KEY_FILE)")
+    p.add_argument("--service-account", help="expected assertion iss (SANDBOX_SERVICE_ACCOUNT)")
+    p.add_argument("--api-key", help="expected APIKEY header (SANDBOX_API_KEY)")
+    p.add_argument("--audience", help="expected assertion aud (SANDBOX_AUDIENCE)")
+    p.add_argument("--async-delay", help="seconds (SANDBOX_ASYNC_DELAY_SECONDS)")
+    p.add_argument("--token-lifetime", help="seconds (SANDBOX_TOKEN_LIFETIME_SECONDS)")
+    p.add_argument("--webhook-url", help="webhook target (SANDBOX_WEBHOOK_URL)")
+    return p
+
+
+def _pick(flag: object, env: Mapping[str, str], name: str) -> str | None:
+    if flag is not None:
+        return str(flag)
+    value = env.get(name, "").strip()
+    return value or None
+
+
+def _number(text: str | None, name: str, default: float, kind: type[float] | type[int]) -> float:
+    if text is None:
+        return default
+    try:
+        value = kind(text)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {text!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise ConfigError(f"{name} must be a finite, non-negative number, got {text!r}")
+    return value
+
+
+def load_config(argv: Sequence[str] | None, env: Mapping[str, str] | None = None) -> SandboxConfig:
+    env = os.environ if env is None else env
+    args = _parser().parse_args(argv)
+    key_file = _pick(args.public_key, env, "SANDBOX_PUBLIC_KEY_FILE")
+    if key_file is None:
+        raise ConfigError("no public key: pass --public-key or set SANDBOX_PUBLIC_KEY_FILE")
+    try:
+        with open(key_file, "rb") as f:
+            pem = f.read()
+    except OSError as exc:
+        raise ConfigError(f"cannot read public key {key_file}: {exc.strerror}") from None
+    load_public_key(pem)  # fail at start, not at the first token request
+
+    account = _pick(args.service_account, env, "SANDBOX_SERVICE_ACCOUNT")
+    api_key = _pick(args.api_key, env, "SANDBOX_API_KEY")
+    if account is None:
+        raise ConfigError("no service account: pass --service-account or SANDBOX_SERVICE_ACCOUNT")
+    if api_key is None:
+        raise ConfigError("no API key: pass --api-key or set SANDBOX_API_KEY")
+
+    host = _pick(args.host, env, "SANDBOX_HOST") or DEFAULT_HOST
+    port = int(_number(_pick(args.port, env, "SANDBOX_PORT"), "port", DEFAULT_PORT, int))
+    if port > 65535:
+        raise ConfigError(f"port must be at most 65535, got {port}")
+    audience = _pick(args.audience, env, "SANDBOX_AUDIENCE") or f"http://{host}:{port}"
+    delay_text = _pick(args.async_delay, env, "SANDBOX_ASYNC_DELAY_SECONDS")
+    lifetime_text = _pick(args.token_lifetime, env, "SANDBOX_TOKEN_LIFETIME_SECONDS")
+    return SandboxConfig(
+        public_key_pem=pem,
+        service_account=account,
+        api_key=api_key,
+        audience=audience,
+        host=host,
+        port=port,
+        async_delay_seconds=_number(delay_text, "async delay", 3.0, float),
+        token_lifetime_seconds=int(_number(lifetime_text, "token lifetime", 3600, int)),
+        webhook_url=_pick(args.webhook_url, env, "SANDBOX_WEBHOOK_URL"),
+    )

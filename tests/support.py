@@ -1,0 +1,113 @@
+"""Real parts for tests: free loopback ports, dev keys, the sandbox as a child process."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+LOOPBACK = "127.0.0.1"
+SERVICE_ACCOUNT = "onboarding-test@test-tenant.iam.acesso.io"
+API_KEY = "test-api-key"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((LOOPBACK, 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"process exited with {process.returncode} before port {port}")
+        try:
+            with socket.create_connection((LOOPBACK, port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(f"nothing listens on {port} after {timeout}s")
+
+
+@dataclass(frozen=True)
+class KeyPair:
+    private: Path
+    public: Path
+
+
+def make_key_pair(directory: Path) -> KeyPair:
+    directory.mkdir(parents=True, exist_ok=True)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = directory / "service-account.pem"
+    public = directory / "service-account.pub.pem"
+    private.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    private.chmod(0o600)
+    public.write_bytes(
+        key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    return KeyPair(private, public)
+
+
+@dataclass(frozen=True)
+class Sandbox:
+    url: str
+
+    def stats(self) -> dict[str, int]:
+        return dict(httpx.get(f"{self.url}/_sandbox/stats").json())
+
+    def reset(self) -> None:
+        httpx.post(f"{self.url}/_sandbox/reset").raise_for_status()
+
+    def configure(self, **settings: float) -> None:
+        httpx.post(f"{self.url}/_sandbox/config", json=settings).raise_for_status()
+
+
+@contextmanager
+def running_sandbox(keys: KeyPair, async_delay: float, log: Path) -> Iterator[Sandbox]:
+    port = free_port()
+    command = [sys.executable, "-m", "sandbox", "--host", LOOPBACK, "--port", str(port)]
+    command += ["--public-key", str(keys.public), "--service-account", SERVICE_ACCOUNT]
+    command += ["--api-key", API_KEY, "--async-delay", str(async_delay)]
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        wait_for_port(port, process)
+        yield Sandbox(f"http://{LOOPBACK}:{port}")
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def worker_environment(keys: KeyPair, sandbox: Sandbox, selfie_dir: Path) -> dict[str, str]:
+    """The settings a worker needs to use the sandbox as its Unico."""
+    return {
+        "UNICO_AUTH_URL": sandbox.url,
+        "UNICO_API_URL": sandbox.url,
+        "UNICO_SERVICE_ACCOUNT": SERVICE_ACCOUNT,
+        "UNICO_PRIVATE_KEY_FILE": str(keys.private),
+        "UNICO_API_KEY": API_KEY,
+        "SELFIE_DIR": str(selfie_dir),
+    }
+
+
+def environ_with(overrides: dict[str, str]) -> dict[str, str]:
+    return {**os.environ, **overrides}

@@ -1,0 +1,164 @@
+"""policy.decide over the scenarios table, the facts page's real bodies and the band edges."""
+
+from __future__ import annotations
+
+import pytest
+
+from workflows.models import Outcome, PolicyBands, UnicoProcess
+from workflows.policy import decide
+
+
+def process(**fields):
+    return UnicoProcess.model_validate({"id": "p-1", **fields})
+
+
+INCONCLUSIVE = {"unicoId": {"result": "inconclusive"}, "liveness": 1}
+
+# The final answer each scenario CPF of DESIGN.md leads to, and the outcome it must give.
+SCENARIO_ROWS = [
+    ("12345678909", {"status": 3, "unicoId": {"result": "yes"}}, Outcome.APPROVED, False),
+    ("00000000191", {"status": 3, "unicoId": {"result": "no"}}, Outcome.REJECTED, False),
+    ("00000000272", {"status": 3, **INCONCLUSIVE, "score": 90}, Outcome.APPROVED, False),
+    ("00000000353", {"status": 3, **INCONCLUSIVE, "score": 28}, Outcome.REVIEW, False),
+    ("00000000434", {"status": 3, **INCONCLUSIVE, "score": -50}, Outcome.REJECTED, False),
+    ("00000000515", {"status": 3, **INCONCLUSIVE, "score": 0}, Outcome.RECAPTURE, False),
+    ("00000000604", {"status": 3, **INCONCLUSIVE}, Outcome.REVIEW, True),
+    ("00000000787", {"status": 5}, Outcome.ERROR, True),
+    ("00000000868", {"status": 5}, Outcome.ERROR, True),
+    (
+        "00000000949",
+        {"status": 3, "unicoId": {"result": "inconclusive"}, "liveness": 2},
+        Outcome.REJECTED,
+        False,
+    ),
+    (
+        "00000001082",
+        {"status": 3, **INCONCLUSIVE, "identityFraudsters": {"result": "yes"}, "score": -20},
+        Outcome.REJECTED,
+        False,
+    ),
+    ("00000001163", {"status": 4}, Outcome.CANCELED, False),
+]
+
+
+@pytest.mark.parametrize(("cpf", "body", "outcome", "retry"), SCENARIO_ROWS)
+def test_scenario_rows(cpf, body, outcome, retry):
+    decision = decide(process(**body))
+    assert decision.outcome == outcome, cpf
+    assert decision.retry_new_process is retry
+    assert decision.reasons, "every decision says why"
+
+
+# Real UAT bodies quoted in spec/unico-api-facts.md, section 2.
+FACTS_BODIES = [
+    ({"status": 3, "unicoId": {"result": "yes"}}, Outcome.APPROVED),
+    ({"status": 3, "unicoId": {"result": "inconclusive"}, "liveness": 1, "score": 28}, "review"),
+    ({"status": 2, "unicoId": {"result": "inconclusive"}, "liveness": 1}, None),
+    ({"status": 3, "unicoId": {"result": "inconclusive"}, "liveness": 2}, Outcome.REJECTED),
+    # Seed 004's create and GET examples.
+    (
+        {
+            "status": 1,
+            "unicoId": {"result": "inconclusive"},
+            "identityFraudsters": {"result": "inconclusive"},
+            "government": {"serpro": 50},
+            "liveness": 1,
+        },
+        None,
+    ),
+    (
+        {
+            "status": 3,
+            "unicoId": {"result": "inconclusive"},
+            "identityFraudsters": {"result": "inconclusive"},
+            "score": 90,
+            "government": {"serpro": 50},
+            "liveness": 1,
+        },
+        Outcome.APPROVED,
+    ),
+]
+
+
+@pytest.mark.parametrize(("body", "outcome"), FACTS_BODIES)
+def test_real_bodies(body, outcome):
+    assert decide(process(**body)).outcome == outcome
+
+
+# Facts page section 3, "Cenários de response".
+RESPONSE_SCENARIOS = [
+    ({"status": 5}, Outcome.ERROR),
+    (
+        {"status": 3, **INCONCLUSIVE, "identityFraudsters": {"result": "inconclusive"}, "score": 0},
+        Outcome.RECAPTURE,
+    ),
+    ({"status": 3, **INCONCLUSIVE, "identityFraudsters": {"result": "inconclusive"}}, "review"),
+    ({"status": 1, **INCONCLUSIVE, "identityFraudsters": {"result": "yes"}}, None),
+    ({"status": 2, **INCONCLUSIVE, "identityFraudsters": {"result": "inconclusive"}}, None),
+    (
+        {"status": 3, **INCONCLUSIVE, "identityFraudsters": {"result": "yes"}, "score": 0},
+        Outcome.REJECTED,
+    ),
+    (
+        {"status": 3, "unicoId": {"result": "inconclusive"}, "liveness": 2},
+        Outcome.REJECTED,
+    ),
+    (
+        {"status": 3, **INCONCLUSIVE, "identityFraudsters": {"result": "yes"}, "score": -5},
+        Outcome.REJECTED,
+    ),
+]
+
+
+@pytest.mark.parametrize(("body", "outcome"), RESPONSE_SCENARIOS)
+def test_response_scenarios(body, outcome):
+    assert decide(process(**body)).outcome == outcome
+
+
+@pytest.mark.parametrize(
+    ("score", "outcome", "code"),
+    [
+        (-100, Outcome.REJECTED, "score.deny"),
+        (-40, Outcome.REJECTED, "score.deny"),
+        (-39, Outcome.REVIEW, "score.review"),
+        (-10, Outcome.REVIEW, "score.review"),
+        (-5, Outcome.REVIEW, "score.unbanded"),
+        (0, Outcome.RECAPTURE, "score.0"),
+        (5, Outcome.REVIEW, "score.unbanded"),
+        (10, Outcome.REVIEW, "score.review"),
+        (49, Outcome.REVIEW, "score.review"),
+        (50, Outcome.APPROVED, "score.approve"),
+        (100, Outcome.APPROVED, "score.approve"),
+    ],
+)
+def test_band_edges(score, outcome, code):
+    decision = decide(process(status=3, **INCONCLUSIVE, score=score))
+    assert (decision.outcome, decision.reasons[0].code) == (outcome, code)
+
+
+def test_bands_are_configurable():
+    strict = PolicyBands(approve_min=95)
+    body = process(status=3, **INCONCLUSIVE, score=90)
+    assert decide(body).outcome == Outcome.APPROVED
+    assert decide(body, strict).outcome == Outcome.REVIEW
+
+
+def test_fraudster_with_positive_score_follows_the_bands():
+    body = process(status=3, **INCONCLUSIVE, identityFraudsters={"result": "yes"}, score=60)
+    assert decide(body).outcome == Outcome.APPROVED
+
+
+@pytest.mark.parametrize("status", [1, 2])
+def test_not_final_has_no_outcome(status):
+    decision = decide(process(status=status))
+    assert decision.outcome is None
+    assert decision.reasons[0].code == f"status.{status}"
+
+
+def test_unknown_unico_id_goes_to_review():
+    assert decide(process(status=3, unicoId={"result": "maybe"})).outcome == Outcome.REVIEW
+    assert decide(process(status=3)).outcome == Outcome.REVIEW
+
+
+def test_unknown_status_is_an_error():
+    assert decide(process(status=9)).outcome == Outcome.ERROR

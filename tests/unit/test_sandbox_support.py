@@ -1,0 +1,117 @@
+"""Helpers shared by the sandbox tests: keys, assertions, selfies, an in-process client.
+
+It holds no tests; the name only keeps it among the sandbox's test files.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import io
+import itertools
+import os
+import time
+from dataclasses import replace
+from typing import Any
+
+import httpx
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from PIL import Image
+
+from sandbox.app import create_app
+from sandbox.config import SandboxConfig
+
+ISS = "onboarding@tenant-123.iam.acesso.io"
+AUD = "http://sandbox.test"
+API_KEY = "test-api-key"
+GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+
+
+@functools.cache
+def private_key(name: str = "service-account") -> rsa.RSAPrivateKey:
+    """One key pair per name for the whole run: generating RSA keys is the slow part."""
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def public_pem(key: rsa.RSAPrivateKey) -> bytes:
+    return key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def make_config(**overrides: Any) -> SandboxConfig:
+    base = SandboxConfig(
+        public_key_pem=public_pem(private_key()),
+        service_account=ISS,
+        api_key=API_KEY,
+        audience=AUD,
+        async_delay_seconds=0.0,
+    )
+    return replace(base, **overrides)
+
+
+def client_for(config: SandboxConfig) -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=create_app(config))
+    return httpx.AsyncClient(transport=transport, base_url=AUD)
+
+
+_calls = itertools.count()
+
+
+def claims(**changes: Any) -> dict[str, Any]:
+    """Valid claims; a change of None removes the claim.
+
+    RS256 signatures are deterministic, so two assertions signed in the same second would be
+    equal (and the second a reuse, 1.2.7): each call steps `iat` back a second.
+    """
+    now = int(time.time())
+    iat = now - next(_calls) % 1000
+    base: dict[str, Any] = {"iss": ISS, "aud": AUD, "scope": "*", "iat": iat, "exp": now + 300}
+    base.update(changes)
+    return {k: v for k, v in base.items() if v is not None}
+
+
+def assertion(key: rsa.RSAPrivateKey | None = None, **changes: Any) -> str:
+    return jwt.encode(claims(**changes), key or private_key(), algorithm="RS256")
+
+
+async def request_token(client: httpx.AsyncClient, token_assertion: str) -> httpx.Response:
+    return await client.post(
+        "/oauth2/token", data={"grant_type": GRANT, "assertion": token_assertion}
+    )
+
+
+async def bearer(client: httpx.AsyncClient) -> dict[str, str]:
+    """Headers of an authorized process call, with a fresh token."""
+    response = await request_token(client, assertion())
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}", "APIKEY": API_KEY}
+
+
+def image_bytes(
+    size: tuple[int, int] = (640, 480), fmt: str = "JPEG", noise: bool = False
+) -> bytes:
+    if noise:  # random pixels do not compress: the way to a large file
+        img = Image.frombytes("RGB", size, os.urandom(size[0] * size[1] * 3))
+    else:
+        img = Image.new("RGB", size, (180, 140, 120))
+    buf = io.BytesIO()
+    img.save(buf, fmt)
+    return buf.getvalue()
+
+
+@functools.cache
+def selfie(size: tuple[int, int] = (640, 480), fmt: str = "JPEG", noise: bool = False) -> str:
+    return base64.b64encode(image_bytes(size, fmt, noise)).decode()
+
+
+def create_body(cpf: str = "12345678909", **changes: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "subject": {"code": cpf, "name": "Luke Skywalker", "email": "luke@example.com"},
+        "useCase": "Onboarding",
+        "imageBase64": selfie(),
+    }
+    body.update(changes)
+    return body

@@ -1,0 +1,120 @@
+"""SelfieStore: the claim check's round trip, its refusals, and what it leaves on disk."""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from pathlib import Path
+
+import pytest
+
+import onboarding.selfies
+from activities.selfies import InvalidSelfie, InvalidSelfieRef, SelfieNotFound, SelfieStore
+
+posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> SelfieStore:
+    return SelfieStore(tmp_path / "selfies")
+
+
+def test_round_trip(store: SelfieStore) -> None:
+    ref = store.put(b"\xff\xd8\xff selfie bytes")
+    assert re.fullmatch(r"local:[0-9a-f]{32}", ref)
+    assert store.exists(ref)
+    assert store.get(ref) == b"\xff\xd8\xff selfie bytes"
+    store.delete(ref)
+    assert not store.exists(ref)
+    with pytest.raises(SelfieNotFound):
+        store.get(ref)
+
+
+def test_each_put_gets_its_own_ref(store: SelfieStore) -> None:
+    assert store.put(b"same") != store.put(b"same")
+
+
+def test_missing_ref(store: SelfieStore) -> None:
+    ref = "local:" + "0" * 32
+    assert not store.exists(ref)
+    with pytest.raises(SelfieNotFound, match="no selfie"):
+        store.get(ref)
+    store.delete(ref)  # a retried clean-up must pass
+
+
+BAD_REFS = [
+    "local:../../etc/passwd",
+    "local:../secret",
+    "../secret",
+    "/etc/passwd",
+    "local:" + "A" * 32,
+    "local:" + "0" * 31,
+    "local:" + "0" * 33,
+    "local:" + "0" * 32 + "\n",
+    "local:" + "0" * 32 + "/../secret",
+    "s3:" + "0" * 32,
+    "local:",
+    "",
+]
+
+
+@pytest.mark.parametrize("ref", BAD_REFS)
+def test_malformed_refs_never_reach_the_filesystem(tmp_path: Path, ref: str) -> None:
+    (tmp_path / "secret").write_bytes(b"not yours")
+    store = SelfieStore(tmp_path / "selfies")
+    assert not store.exists(ref)
+    with pytest.raises(InvalidSelfieRef):
+        store.get(ref)
+    with pytest.raises(InvalidSelfieRef):
+        store.delete(ref)
+    assert (tmp_path / "secret").read_bytes() == b"not yours"
+
+
+def test_a_malformed_ref_is_also_not_found(store: SelfieStore) -> None:
+    # One `except SelfieNotFound` covers both for a caller that only needs the bytes.
+    with pytest.raises(SelfieNotFound):
+        store.get("local:../../etc/passwd")
+
+
+def test_temp_files_are_not_refs(store: SelfieStore) -> None:
+    store.put(b"x")
+    with pytest.raises(InvalidSelfieRef):
+        store.get("local:.tmp-whatever")
+
+
+def test_refuses_empty_and_too_large(tmp_path: Path) -> None:
+    store = SelfieStore(tmp_path, max_bytes=10)
+    with pytest.raises(InvalidSelfie, match="empty"):
+        store.put(b"")
+    with pytest.raises(InvalidSelfie, match="at most 10"):
+        store.put(b"x" * 11)
+    assert store.get(store.put(b"x" * 10)) == b"x" * 10
+
+
+@posix_only
+def test_private_modes(tmp_path: Path) -> None:
+    root = tmp_path / "selfies"
+    root.mkdir(mode=0o755)
+    os.chmod(root, 0o755)
+    store = SelfieStore(root)
+    ref = store.put(b"selfie")
+    assert stat.S_IMODE(root.stat().st_mode) == 0o700
+    (file,) = root.iterdir()
+    assert ref.endswith(file.name)
+    assert stat.S_IMODE(file.stat().st_mode) == 0o600
+
+
+def test_a_failed_write_leaves_nothing(store: SelfieStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    def fail(src: str, dst: str) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", fail)
+    with pytest.raises(OSError, match="disk full"):
+        store.put(b"selfie")
+    assert list(store.root.iterdir()) == []
+
+
+def test_onboarding_reexports_the_store() -> None:
+    assert onboarding.selfies.SelfieStore is SelfieStore
+    assert onboarding.selfies.SelfieNotFound is SelfieNotFound

@@ -1,0 +1,79 @@
+"""A time-skipping dev server, the sandbox over HTTP and an in-process worker, per session."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+
+from activities.selfies import SelfieStore
+from onboarding.converter import data_converter
+from onboarding.devstack import temporal_binary
+from onboarding.settings import Settings
+from tests.support import KeyPair, Sandbox, make_key_pair, running_sandbox, worker_environment
+from worker import build_worker, load_service_account, unico_activities
+from workflows.onboarding import OUTCOME_ATTRIBUTE, PROCESS_ATTRIBUTE, STAGE_ATTRIBUTE
+
+SANDBOX_DELAY_SECONDS = 1.0
+
+
+@pytest.fixture(scope="session")
+def state(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("workflow")
+
+
+@pytest.fixture(scope="session")
+def keys(state: Path) -> KeyPair:
+    return make_key_pair(state / "keys")
+
+
+@pytest.fixture(scope="session")
+def sandbox(keys: KeyPair, state: Path) -> Iterator[Sandbox]:
+    with running_sandbox(keys, SANDBOX_DELAY_SECONDS, state / "sandbox.log") as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def settings(keys: KeyPair, sandbox: Sandbox, state: Path) -> Settings:
+    env = worker_environment(keys, sandbox, state / "selfies")
+    return Settings.model_validate(
+        {
+            **{key.lower(): value for key, value in env.items()},
+            "task_queue": f"onboarding-test-{uuid.uuid4().hex[:8]}",
+        }
+    )
+
+
+@pytest.fixture(scope="session")
+def selfies(settings: Settings) -> SelfieStore:
+    return SelfieStore(settings.selfie_dir)
+
+
+@pytest_asyncio.fixture(scope="session")
+async def env() -> AsyncIterator[WorkflowEnvironment]:
+    environment = await WorkflowEnvironment.start_time_skipping_v2(
+        dev_server_existing_path=str(temporal_binary()),
+        dev_server_extra_args=[
+            "--dynamic-config-value",
+            "frontend.WorkflowTimeSkippingEnabled=true",
+        ],
+        search_attributes=[STAGE_ATTRIBUTE, OUTCOME_ATTRIBUTE, PROCESS_ATTRIBUTE],
+        data_converter=data_converter(),
+    )
+    async with environment:
+        yield environment
+
+
+@pytest_asyncio.fixture(scope="session")
+async def client(env: WorkflowEnvironment, settings: Settings) -> AsyncIterator[Client]:
+    account = load_service_account(settings)
+    async with (
+        unico_activities(settings, account) as activities,
+        build_worker(env.client, settings, activities),
+    ):
+        yield env.client

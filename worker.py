@@ -1,0 +1,113 @@
+"""Entry point: settings -> Temporal client -> worker. `--dev` starts the whole local stack.
+
+With TEMPORAL_ADDRESS and the Unico credentials set, this runs one worker against that
+cluster and Unico, and starts nothing else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+import httpx
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.auth import ServiceAccount, TokenCache
+from activities.processes import UnicoActivities
+from activities.selfies import SelfieStore
+from onboarding.client import StackUnavailable, connect
+from onboarding.settings import Settings, SettingsError, load_settings
+from workflows.onboarding import Onboarding
+
+
+def load_service_account(settings: Settings) -> ServiceAccount:
+    settings.require_unico_credentials()
+    key_file = settings.unico_private_key_file
+    assert key_file is not None and settings.unico_service_account is not None
+    account = ServiceAccount.from_key_file(
+        settings.unico_service_account, settings.audience, settings.token_url, key_file
+    )
+    try:
+        load_pem_private_key(account.private_key_pem, password=None)
+    except (ValueError, TypeError):
+        raise SettingsError(
+            f"UNICO_PRIVATE_KEY_FILE: {key_file} is not an unencrypted PEM private key"
+        ) from None
+    return account
+
+
+@asynccontextmanager
+async def unico_activities(
+    settings: Settings, account: ServiceAccount
+) -> AsyncIterator[UnicoActivities]:
+    """One pooled HTTP client and one token cache for every activity of this worker."""
+    timeout = httpx.Timeout(
+        settings.unico_read_timeout_seconds, connect=settings.unico_connect_timeout_seconds
+    )
+    limits = httpx.Limits(max_connections=settings.unico_max_connections)
+    async with httpx.AsyncClient(timeout=timeout, limits=limits) as http:
+        assert settings.unico_api_key is not None
+        yield UnicoActivities(
+            http=http,
+            tokens=TokenCache(account, http, settings.token_safety_margin_seconds),
+            selfies=SelfieStore(settings.selfie_dir),
+            api_url=settings.unico_api_url,
+            api_key=settings.unico_api_key,
+        )
+
+
+def build_worker(client: Client, settings: Settings, activities: UnicoActivities) -> Worker:
+    return Worker(
+        client,
+        task_queue=settings.task_queue,
+        workflows=[Onboarding],
+        activities=activities.all(),
+        graceful_shutdown_timeout=timedelta(seconds=settings.graceful_shutdown_seconds),
+    )
+
+
+async def serve(settings: Settings) -> None:
+    account = load_service_account(settings)
+    client = await connect(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    # Leaving the block shuts the worker down: no new tasks, and running ones get
+    # graceful_shutdown_seconds to finish.
+    async with (
+        unico_activities(settings, account) as activities,
+        build_worker(client, settings, activities),
+    ):
+        print(
+            f"worker polling task queue {settings.task_queue!r} at {settings.temporal_address}",
+            flush=True,
+        )
+        await stop.wait()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Run the onboarding worker.")
+    parser.add_argument("--dev", action="store_true", help="start the whole local stack")
+    args = parser.parse_args(argv)
+    if args.dev:
+        from onboarding.devstack import run_dev_stack
+
+        return run_dev_stack()
+    try:
+        asyncio.run(serve(load_settings()))
+    except (SettingsError, StackUnavailable) as exc:
+        print(f"worker: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,210 @@
+"""The data contract between callers, the Onboarding workflow and its activities.
+
+Input and result use snake_case JSON so that any Temporal client (the `temporal` CLI
+included) can start an onboarding and read its result. Unico's own camelCase shapes appear
+only in `UnicoProcess`, which parses `POST/GET /processes/v1` answers.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum, StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+WORKFLOW_TYPE = "Onboarding"
+TASK_QUEUE = "onboarding"
+STATUS_QUERY = "status"
+WEBHOOK_SIGNAL = "unico_webhook"
+
+
+def workflow_id_for(request_id: str) -> str:
+    """Deterministic id: a repeated start with the same request joins the running one."""
+    return f"onboarding-{request_id}"
+
+
+class Outcome(StrEnum):
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    REVIEW = "review"
+    RECAPTURE = "recapture"
+    INVALID_REQUEST = "invalid_request"
+    CANCELED = "canceled"
+    ERROR = "error"
+    EXPIRED = "expired"
+
+
+class ErrorClass(StrEnum):
+    """How an error from Unico is handled; the `type` of the ApplicationError raised."""
+
+    TRANSIENT = "transient"
+    RATE_LIMITED = "rate_limited"
+    TOKEN_EXPIRED = "token_expired"
+    INVALID_REQUEST = "invalid_request"
+    RECAPTURE = "recapture"
+    CONFIGURATION = "configuration"
+    LOCKED = "locked"
+    NOT_FOUND = "not_found"
+    GONE = "gone"
+
+
+class Stage(StrEnum):
+    """Where an onboarding is; shown as the `OnboardingStage` search attribute."""
+
+    VALIDATING = "validating"
+    AUTHENTICATING = "authenticating"
+    CREATING = "creating"
+    WAITING = "waiting"
+    DECIDED = "decided"
+
+
+class ProcessStatus(IntEnum):
+    """Unico's process status codes (facts page, section 2)."""
+
+    PROCESSING = 1
+    IN_ANALYSIS = 2
+    FINISHED = 3
+    CANCELED = 4
+    ERROR = 5
+
+
+FINAL_STATUSES = frozenset({ProcessStatus.FINISHED, ProcessStatus.CANCELED, ProcessStatus.ERROR})
+
+
+class Subject(BaseModel):
+    code: str = Field(description="CPF, 11 digits")
+    name: str
+    email: str | None = None
+    phone: str | None = None
+
+
+class PolicyBands(BaseModel):
+    """Score bands, inclusive on both ends; defaults are Unico's published bands.
+
+    A score outside every band (Unico documents none between -9 and -1 or 1 and 9) goes
+    to review: a person decides what the table does not.
+    """
+
+    deny_max: int = -40
+    review_negative_max: int = -10
+    review_positive_min: int = 10
+    approve_min: int = 50
+
+
+class OnboardingOptions(BaseModel):
+    """Per-onboarding tuning; the defaults suit production, tests shorten the timers."""
+
+    poll_initial_seconds: float = Field(default=2.0, gt=0)
+    poll_max_seconds: float = Field(default=60.0, gt=0)
+    poll_backoff: float = Field(default=2.0, ge=1)
+    deadline_seconds: float = Field(default=24 * 3600, gt=0)
+    max_process_attempts: int = Field(default=3, ge=1)
+    bands: PolicyBands = PolicyBands()
+
+
+class OnboardingRequest(BaseModel):
+    request_id: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:-]+$")
+    subject: Subject
+    use_case: str = "Onboarding"
+    subsidiary_id: str | None = None
+    selfie_ref: str = Field(min_length=1)
+    options: OnboardingOptions = OnboardingOptions()
+
+
+class Reason(BaseModel):
+    """Why the decision is what it is: a stable code and words for a reviewer."""
+
+    code: str
+    message: str
+
+
+class Decision(BaseModel):
+    """`outcome` is None while the process is not final; `retry_new_process` says a fresh
+    Unico process could change the outcome (status 5, a dropped score)."""
+
+    outcome: Outcome | None
+    reasons: list[Reason] = []
+    retry_new_process: bool = False
+
+
+class UnicoResult(BaseModel):
+    result: Literal["yes", "no", "inconclusive"] | str
+
+
+class Government(BaseModel):
+    serpro: int | None = None
+
+
+class UnicoProcess(BaseModel):
+    """A `POST /processes/v1` or `GET /processes/v1/{id}` answer."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+
+    id: str
+    status: int
+    unico_id: UnicoResult | None = Field(default=None, alias="unicoId")
+    liveness: int | None = None
+    identity_fraudsters: UnicoResult | None = Field(default=None, alias="identityFraudsters")
+    score: int | None = None
+    government: Government | None = None
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+
+class CreateProcessInput(BaseModel):
+    subject: Subject
+    use_case: str
+    subsidiary_id: str | None
+    selfie_ref: str
+
+
+class SelfieCheck(BaseModel):
+    """What the selfie inspection found: `code` is the Unico code it stands for."""
+
+    ok: bool
+    code: int | None = None
+    message: str | None = None
+
+
+class TokenInfo(BaseModel):
+    """What `acquire_token` tells the workflow: never the token itself."""
+
+    expires_in_seconds: float
+    refreshed: bool
+
+
+class OnboardingResult(BaseModel):
+    outcome: Outcome
+    reasons: list[Reason] = []
+    process_id: str | None = None
+    unico_status: int | None = None
+    unico_id: str | None = None
+    score: int | None = None
+    attempts: int = 0
+
+
+class OnboardingStatus(BaseModel):
+    """Answer of the `status` query."""
+
+    stage: Stage
+    unico_status: int | None = None
+    process_id: str | None = None
+    attempts: int = 0
+    polls: int = 0
+    outcome: Outcome | None = None
+
+
+class Carry(BaseModel):
+    """State handed over by continue-as-new, so the new run resumes where the old stopped."""
+
+    deadline_epoch: float
+    attempts: int
+    process_id: str
+    polls: int
+    next_delay_seconds: float
+
+
+def dump(model: BaseModel) -> dict[str, Any]:
+    return model.model_dump(mode="json")
