@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 import sys
 from collections.abc import AsyncIterator
@@ -110,4 +111,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    # Skip interpreter teardown, which the Temporal runtime's threads can abort
+    # (temporalio/sdk-python issue #300): the worker has shut down cleanly by now.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 import uuid
 from collections.abc import Awaitable, Callable
@@ -215,5 +216,18 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def entry() -> None:
+    """Console entry point: run, flush, and leave without interpreter teardown.
+
+    The Temporal client's Rust runtime keeps threads that can abort a short-lived process
+    while CPython finalizes (temporalio/sdk-python issue #300, "PyGILState_Release"); a
+    command has nothing left to clean up once its output is flushed.
+    """
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

@@ -192,8 +192,12 @@ class DevStack:
     def failed_child(self) -> _Child | None:
         return next((c for c in self.children if c.process.poll() is not None), None)
 
-    def stop(self, timeout: float = 20.0) -> None:
-        """Stop in reverse order so that the worker finishes its tasks while Temporal is up."""
+    def stop(self, timeout: float = 20.0) -> list[str]:
+        """Stop in reverse order so that the worker finishes its tasks while Temporal is up.
+
+        Returns the children that did not exit cleanly, for the developer to look at.
+        """
+        unclean = []
         for child in reversed(self.children):
             if child.process.poll() is None:
                 child.process.send_signal(signal.SIGTERM)
@@ -202,7 +206,11 @@ class DevStack:
                 except subprocess.TimeoutExpired:
                     child.process.kill()
                     child.process.wait()
+            # uvicorn re-raises the SIGTERM it handled, after its graceful shutdown.
+            if child.process.returncode not in (0, -signal.SIGTERM):
+                unclean.append(f"{child.name} (exit {child.process.returncode}, see {child.log})")
         self.children.clear()
+        return unclean
 
 
 def port_is_free(port: int) -> bool:
@@ -275,9 +283,12 @@ def run_dev_stack(config: DevStackConfig | None = None) -> int:
                 raise DevStackError(f"{failed.name} stopped unexpectedly; see {failed.log}")
             time.sleep(0.5)
         print("stopping the stack ...", flush=True)
-        return 0
+        code = 0
     except DevStackError as exc:
         print(f"onboarding dev: {exc}", file=sys.stderr)
-        return 1
+        code = 1
     finally:
-        stack.stop()
+        unclean = stack.stop()  # whatever happened, no child outlives the supervisor
+    for child in unclean:
+        print(f"onboarding dev: {child} did not stop cleanly", file=sys.stderr)
+    return 1 if unclean else code

@@ -1,0 +1,131 @@
+"""End to end: `onboarding dev` as users run it, driven by the `onboarding` command.
+
+Real processes only: the Temporal dev server, the sandbox, the gateway and the worker,
+talking over loopback on ports of their own, so this passes beside a developer's stack.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from onboarding.scenarios import SCENARIOS
+from tests.support import free_port
+
+pytestmark = pytest.mark.e2e
+
+BIN = Path(sys.executable).parent
+SELFIE = Path(__file__).parents[2] / "onboarding" / "assets" / "sample-selfie.jpg"
+
+
+@dataclass
+class Stack:
+    process: subprocess.Popen[str]
+    env: dict[str, str]
+    ports: dict[str, int]
+    state_dir: Path
+
+    def onboarding(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(BIN / "onboarding"), *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+
+
+def start_stack(state_dir: Path) -> Stack:
+    ports = {name: free_port() for name in ("temporal", "ui", "gateway", "sandbox")}
+    command = [str(BIN / "onboarding"), "dev", "--state-dir", str(state_dir)]
+    for name, port in ports.items():
+        command += [f"--{name}-port", str(port)]
+    command += ["--async-delay", "1"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert process.stdout is not None
+    deadline = time.monotonic() + 120
+    seen = []
+    for line in process.stdout:
+        seen.append(line)
+        if "stack is up" in line or time.monotonic() > deadline:
+            break
+    assert any("stack is up" in line for line in seen), "".join(seen)
+    env = {
+        **os.environ,
+        "TEMPORAL_ADDRESS": f"127.0.0.1:{ports['temporal']}",
+        "GATEWAY_URL": f"http://127.0.0.1:{ports['gateway']}",
+    }
+    return Stack(process, env, ports, state_dir)
+
+
+def stop_stack(stack: Stack) -> int:
+    stack.process.send_signal(signal.SIGINT)
+    return stack.process.wait(60)
+
+
+@pytest.fixture(scope="module")
+def state_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("stack")
+
+
+@pytest.fixture(scope="module")
+def stack(state_dir: Path) -> Iterator[Stack]:
+    running = start_stack(state_dir)
+    try:
+        yield running
+    finally:
+        if running.process.poll() is None:
+            stop_stack(running)
+
+
+def test_start_waits_for_a_decision(stack: Stack) -> None:
+    done = stack.onboarding(
+        "start", "--cpf", "00000000272", "--name", "Maria Silva", "--selfie", str(SELFIE),
+        "--request-id", "e2e-async", "--wait", "--json",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout)
+    assert answer["workflow_id"] == "onboarding-e2e-async"
+    assert answer["result"]["outcome"] == "approved"
+    assert answer["result"]["score"] == 90
+
+    status = stack.onboarding("status", "e2e-async", "--json")
+    assert json.loads(status.stdout)["stage"] == "decided"
+
+
+def test_demo_reaches_every_expected_outcome(stack: Stack) -> None:
+    demo = stack.onboarding("demo", "--json", timeout=180)
+    assert demo.returncode == 0, demo.stderr
+    rows = json.loads(demo.stdout)["rows"]
+    assert {row["cpf"] for row in rows} == {s.cpf for s in SCENARIOS}
+    assert [row["cpf"] for row in rows if row["actual"] != row["expected"]] == []
+
+
+def test_onboardings_survive_a_restart_and_ctrl_c_stops_everything(stack: Stack) -> None:
+    assert stop_stack(stack) == 0
+    for port in stack.ports.values():
+        assert_port_free(port)
+    restarted = start_stack(stack.state_dir)
+    try:
+        result = restarted.onboarding("result", "e2e-async", "--json")
+        assert result.returncode == 0, result.stderr
+        assert json.loads(result.stdout)["outcome"] == "approved"
+    finally:
+        assert stop_stack(restarted) == 0
+
+
+def assert_port_free(port: int) -> None:
+    import socket
+
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", port))
