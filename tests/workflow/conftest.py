@@ -20,6 +20,7 @@ from worker import build_worker, load_service_account, unico_activities
 from workflows.onboarding import OUTCOME_ATTRIBUTE, PROCESS_ATTRIBUTE, STAGE_ATTRIBUTE
 
 SANDBOX_DELAY_SECONDS = 1.0
+SUGGEST_CONTINUE_AS_NEW_AFTER_EVENTS = 40
 
 
 @pytest.fixture(scope="session")
@@ -61,6 +62,10 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
         dev_server_extra_args=[
             "--dynamic-config-value",
             "frontend.WorkflowTimeSkippingEnabled=true",
+            # Suggest continue-as-new after a few poll rounds instead of thousands of events,
+            # so that every long wait in these tests crosses a run boundary.
+            "--dynamic-config-value",
+            f"limit.historyCount.suggestContinueAsNew={SUGGEST_CONTINUE_AS_NEW_AFTER_EVENTS}",
         ],
         search_attributes=[STAGE_ATTRIBUTE, OUTCOME_ATTRIBUTE, PROCESS_ATTRIBUTE],
         data_converter=data_converter(),

@@ -195,3 +195,26 @@ async def test_a_repeated_start_joins_instead_of_creating_a_second_process(
     third = await start_onboarding(client, req, settings.task_queue)  # after it closed
     assert (await third.result()).outcome == Outcome.APPROVED
     assert delta(before, sandbox.stats())["processes_created"] == 1
+
+
+async def test_a_long_wait_continues_as_new_and_keeps_its_state(
+    client: Client, settings: Settings, selfies: SelfieStore, sandbox: Sandbox
+):
+    sandbox.configure(async_delay_seconds=8)
+    try:
+        req = request(selfies, "00000000353", poll_initial_seconds=1, poll_max_seconds=1)
+        handle = await start_onboarding(client, req, settings.task_queue)
+        result = await handle.result()
+    finally:
+        sandbox.configure(async_delay_seconds=1.0)
+    assert result.outcome == Outcome.REVIEW
+    assert result.attempts == 1, "the carried state kept the attempt count"
+    runs = [
+        execution.run_id
+        async for execution in client.list_workflows(f"WorkflowId = '{handle.id}'")
+    ]
+    assert len(runs) >= 2, "the wait crossed at least one continue-as-new"
+    status = await handle.query(STATUS_QUERY, result_type=OnboardingStatus)
+    assert status.polls >= 3, "polls count across runs"
+    attributes = (await handle.describe()).typed_search_attributes
+    assert attributes.get(PROCESS_ATTRIBUTE) == result.process_id
