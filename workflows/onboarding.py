@@ -300,21 +300,23 @@ class Onboarding:
         """Blocked until an operator acts: show it, wait (growing), and let the caller retry."""
         assert self._request is not None and reaction.stage is not None
         reason = _reason(name, err)
-        self._status.blocked_by = reason
+        if self._status.blocked_by != reason:
+            self._status.blocked_by = reason
+            workflow.upsert_memo({"blocked_by": reason.model_dump()})
         self._enter(reaction.stage)
-        workflow.upsert_memo({"blocked_by": reason.model_dump()})
         options = self._request.options
         schedule = (
             options.locked_retry
             if reaction.stage is Stage.BLOCKED_LOCKED
             else options.configuration_retry
         )
-        delay = min(schedule.delay(waits), max(self._remaining(), 0.0))
         if waits == 0:
             self._retry_now = False  # a signal from before this block is no answer to it
-        summary = f"{reaction.stage.value}: retry {name} in {delay:g}s"
-        await self._sleep(delay, summary, self._operator_said_retry)
-        self._retry_now = False
+        if (remaining := self._remaining()) > 0:
+            delay = min(schedule.delay(waits), remaining)
+            summary = f"{reaction.stage.value}: retry {name} in {delay:g}s"
+            await self._sleep(delay, summary, self._operator_said_retry)
+            self._retry_now = False
         if self._remaining() <= 0:  # the error, not "deadline", says what went wrong
             message = f"{reason.message} (still failing at the deadline)"
             raise _Finished(self._result(reaction.outcome, reason.code, message))
