@@ -50,9 +50,9 @@ def cli(stack: Stack, *args: str) -> Any:
     return json.loads(done.stdout)
 
 
-def start(stack: Stack, wait: bool = True) -> tuple[str, Any]:
+def start(stack: Stack, wait: bool = True, cpf: str = "12345678909") -> tuple[str, Any]:
     request_id = f"e2e-{uuid.uuid4().hex[:12]}"
-    args = ["start", "--cpf", "12345678909", "--name", "Maria Silva", "--selfie", str(SELFIE)]
+    args = ["start", "--cpf", cpf, "--name", "Maria Silva", "--selfie", str(SELFIE)]
     answer = cli(stack, *args, "--request-id", request_id, *(["--wait"] if wait else []))
     return request_id, answer.get("result")
 
@@ -77,18 +77,29 @@ def counts(sandbox: Sandbox) -> dict[str, int]:
         # invalid_request: Unico's refusal ends the onboarding at once
         ({"endpoint": "create", "code": 20507}, "invalid_request",
          {"token_requests": 0, "create_requests": 1, "processes_created": 0}),
+        # recapture: the SDK capture was used before
+        ({"endpoint": "create", "code": 10508}, "recapture",
+         {"token_requests": 0, "create_requests": 1, "processes_created": 0}),
+        # permanent: a request no retry can fix
+        ({"endpoint": "create", "code": 20023}, "error",
+         {"token_requests": 0, "create_requests": 1, "processes_created": 0}),
+        # not_found: Unico does not know the process it created; a new one
+        ({"endpoint": "get", "code": 50001}, "approved",
+         {"token_requests": 0, "create_requests": 2, "processes_created": 2}),
         # ambiguous create: the request arrived, the answer did not; counted, made again
         ({"endpoint": "create", "drop_connection": True}, "approved",
          {"token_requests": 0, "create_requests": 2, "processes_created": 2}),
     ],
-    ids=["transient", "rate_limited", "token_expired", "invalid_request", "ambiguous_create"],
+    ids=["transient", "rate_limited", "token_expired", "invalid_request", "recapture",
+         "permanent", "not_found", "ambiguous_create"],
 )  # fmt: skip
 def test_each_class_over_the_real_stack(
     stack: Stack, sandbox: Sandbox, rule: dict[str, Any], outcome: str, calls: dict[str, int]
 ) -> None:
     sandbox.inject(rule)
     before = counts(sandbox)
-    _, result = start(stack)
+    # A GET rule needs a process that is read: this CPF's answers status 1 first.
+    _, result = start(stack, cpf="00000000272" if rule["endpoint"] == "get" else "12345678909")
     after = counts(sandbox)
 
     assert result["outcome"] == outcome, result
