@@ -17,8 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
+from datetime import timedelta
 from typing import Any, Literal, NoReturn
 
 import httpx
@@ -110,16 +109,16 @@ def failed_call(system: str, response: httpx.Response) -> ErrorDetails | None:
     return None
 
 
+MAX_RETRY_AFTER = timedelta(hours=1)
+_SECONDS = re.compile(r"[0-9]+(\.[0-9]+)?")  # delay-seconds; ASCII digits only
+
+
 def retry_after(response: httpx.Response) -> timedelta | None:
-    """The Retry-After header: seconds, or an HTTP date (RFC 9110, section 10.2.3)."""
+    """The server's Retry-After in seconds, capped; None when absent or not a number."""
     value = response.headers.get("Retry-After", "").strip()
-    if value.replace(".", "", 1).isdigit():
-        return timedelta(seconds=float(value))
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    if not _SECONDS.fullmatch(value):
         return None
-    return max(when - datetime.now(UTC), timedelta(0)) if when.tzinfo else None
+    return timedelta(seconds=min(float(value), MAX_RETRY_AFTER.total_seconds()))
 
 
 def _attempt() -> int:

@@ -4,34 +4,270 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 from temporalio.testing import ActivityEnvironment
 
 from activities.envelopes import Envelope, read_envelope
 from activities.errors import (
+    ErrorDetails,
     application_error,
     classification,
+    classify,
     failed_call,
     parse_error,
     raise_for_transport,
+    raise_for_unico,
     retry_after,
     scrub,
 )
 from workflows.models import AMBIGUOUS_CREATE, UNKNOWN_ERROR_ATTEMPTS, ErrorClass
 
+AUTH, PROCESS = "unico-auth", "unico-process"
+REQUEST = httpx.Request("GET", "http://unico.test/processes/v1/x")
 
-def response(
-    status: int, body: Any = None, raw: bytes | None = None, retry: str | None = None
-) -> httpx.Response:
-    content = raw if raw is not None else json.dumps(body).encode()
-    return httpx.Response(status, content=content, headers={"Retry-After": retry} if retry else {})
 
+def response(status: int, body: Any = None, *, content: bytes | None = None, **kw: Any):
+    if content is not None:
+        return httpx.Response(status, content=content, request=REQUEST, **kw)
+    if body is None:
+        return httpx.Response(status, request=REQUEST, **kw)
+    return httpx.Response(status, json=body, request=REQUEST, **kw)
+
+
+# --- parse_error ----------------------------------------------------------------------
+
+PARSED = [
+    # (case, system, response, code, message)
+    (
+        "process envelope, integer code",
+        PROCESS,
+        response(400, {"error": {"code": 20507, "description": "CPF inválido"}}),
+        "20507",
+        "CPF inválido",
+    ),
+    (
+        "process envelope, string code",
+        PROCESS,
+        response(400, {"error": {"code": "20507", "description": "CPF inválido"}}),
+        "20507",
+        "CPF inválido",
+    ),
+    (
+        "process envelope, message instead of description",
+        PROCESS,
+        response(401, {"error": {"code": 10501, "message": "token inválido"}}),
+        "10501",
+        "token inválido",
+    ),
+    (
+        "process envelope without a code",
+        PROCESS,
+        response(500, {"error": {"description": "falha"}}),
+        None,
+        "falha",
+    ),
+    (
+        "auth envelope, code at the end",
+        AUTH,
+        response(
+            401, {"error": "server_error", "error_description": "Falha na autenticação 1.2.4"}
+        ),
+        "1.2.4",
+        "Falha na autenticação 1.2.4",
+    ),
+    (
+        "auth envelope, two-digit part",
+        AUTH,
+        response(
+            401, {"error": "server_error", "error_description": "Falha na autenticação 1.2.18"}
+        ),
+        "1.2.18",
+        "Falha na autenticação 1.2.18",
+    ),
+    (
+        "auth envelope without a code",
+        AUTH,
+        response(500, {"error": "server_error", "error_description": "Internal failure"}),
+        None,
+        "Internal failure",
+    ),
+    (
+        "non-JSON body: the reason phrase",
+        PROCESS,
+        response(502, content=b"<html>upstream down</html>"),
+        None,
+        "Bad Gateway",
+    ),
+    ("empty body", PROCESS, response(500), None, "Internal Server Error"),
+    ("JSON that is not an object", PROCESS, response(503, [1, 2]), None, "Service Unavailable"),
+    ("JSON null", PROCESS, response(500, content=b"null"), None, "Internal Server Error"),
+]
+
+
+@pytest.mark.parametrize(
+    ("system", "answer", "code", "message"),
+    [case[1:] for case in PARSED],
+    ids=[case[0] for case in PARSED],
+)
+def test_parse_error(system: str, answer: httpx.Response, code: str | None, message: str) -> None:
+    assert parse_error(system, answer) == ErrorDetails(
+        system=system, code=code, message=message, http_status=answer.status_code
+    )
+
+
+# --- classify -------------------------------------------------------------------------
+
+CLASSES = [
+    # (system, code, HTTP status, class)
+    (AUTH, "1.2.4", 401, ErrorClass.TOKEN_EXPIRED),
+    (AUTH, "1.2.7", 401, ErrorClass.TOKEN_EXPIRED),
+    (AUTH, "1.2.18", 401, ErrorClass.LOCKED),
+    (AUTH, "1.2.5", 401, ErrorClass.CONFIGURATION),
+    (AUTH, "1.0.1", 401, ErrorClass.CONFIGURATION),
+    (AUTH, "1.1.1", 401, ErrorClass.CONFIGURATION),
+    (AUTH, "1.2.22", 401, ErrorClass.CONFIGURATION),
+    (AUTH, "1.3.2", 401, ErrorClass.CONFIGURATION),
+    (AUTH, None, 500, ErrorClass.TRANSIENT),
+    (PROCESS, "10501", 401, ErrorClass.TOKEN_EXPIRED),
+    (PROCESS, "10502", 401, ErrorClass.TOKEN_EXPIRED),
+    (PROCESS, "10507", 400, ErrorClass.RECAPTURE),
+    (PROCESS, "10508", 400, ErrorClass.RECAPTURE),
+    (PROCESS, "20507", 400, ErrorClass.INVALID_REQUEST),
+    (PROCESS, "20003", 400, ErrorClass.INVALID_REQUEST),
+    (PROCESS, "20900", 400, ErrorClass.INVALID_REQUEST),
+    (PROCESS, "20001", 401, ErrorClass.CONFIGURATION),
+    (PROCESS, "20002", 401, ErrorClass.CONFIGURATION),
+    (PROCESS, "10201", 403, ErrorClass.CONFIGURATION),
+    (PROCESS, "10506", 403, ErrorClass.CONFIGURATION),
+    (PROCESS, "30017", 401, ErrorClass.CONFIGURATION),
+    (PROCESS, "99999", 500, ErrorClass.TRANSIENT),
+    (PROCESS, "50001", 404, ErrorClass.NOT_FOUND),
+    # Codes the tables do not know fall back to the HTTP status.
+    (PROCESS, "12345", 429, ErrorClass.RATE_LIMITED),
+    (PROCESS, "not-a-number", 429, ErrorClass.RATE_LIMITED),
+    (PROCESS, None, 429, ErrorClass.RATE_LIMITED),
+    (PROCESS, None, 404, ErrorClass.NOT_FOUND),
+    (PROCESS, None, 410, ErrorClass.GONE),
+    (PROCESS, None, 500, ErrorClass.TRANSIENT),
+    (PROCESS, None, 503, ErrorClass.TRANSIENT),
+    (PROCESS, "12345", 500, ErrorClass.TRANSIENT),
+    (PROCESS, None, None, ErrorClass.TRANSIENT),
+]
+
+
+@pytest.mark.parametrize(("system", "code", "http_status", "expected"), CLASSES)
+def test_classify(
+    system: str, code: str | None, http_status: int | None, expected: ErrorClass
+) -> None:
+    assert classify(system, code, http_status) is expected
+
+
+# --- application_error ----------------------------------------------------------------
+
+RAISED = [
+    # (details, type, non_retryable, benign)
+    (ErrorDetails(PROCESS, "99999", "falha interna", 500), "transient", False, False),
+    (ErrorDetails(PROCESS, None, "Too Many Requests", 429), "rate_limited", False, False),
+    # The workflow, not the activity's retry policy, gets a new token and calls again.
+    (ErrorDetails(AUTH, "1.2.4", "Falha 1.2.4", 401), "token_expired", True, False),
+    (ErrorDetails(PROCESS, "20507", "CPF inválido", 400), "invalid_request", True, True),
+    (ErrorDetails(PROCESS, "10507", "capture expired", 400), "recapture", True, True),
+    (ErrorDetails(AUTH, "1.2.5", "Falha 1.2.5", 401), "configuration", True, False),
+    (ErrorDetails(AUTH, "1.2.18", "Falha 1.2.18", 401), "locked", True, False),
+    (ErrorDetails(PROCESS, "50001", "not found", 404), "not_found", True, False),
+    (ErrorDetails(PROCESS, None, "Gone", 410), "gone", True, True),
+    (ErrorDetails(PROCESS, "20023", "no process id", 400), "permanent", True, False),
+]
+
+
+def test_every_class_has_a_case_here() -> None:
+    assert {case[1] for case in RAISED} == {c.value for c in ErrorClass}
+
+
+@pytest.mark.parametrize(("details", "error_type", "non_retryable", "benign"), RAISED)
+def test_application_error(
+    details: ErrorDetails, error_type: str, non_retryable: bool, benign: bool
+) -> None:
+    error = application_error(details)
+
+    assert isinstance(error, ApplicationError)
+    assert error.type == error_type
+    assert error.non_retryable is non_retryable
+    assert (error.category == ApplicationErrorCategory.BENIGN) is benign
+    found = error.details[0]
+    assert {key: found[key] for key in ("system", "code", "message", "http_status")} == {
+        "system": details.system,
+        "code": details.code,
+        "message": details.message,
+        "http_status": details.http_status,
+    }
+    assert found["class"] == error_type
+    assert details.message in error.message
+    assert str(details.code or details.http_status) in error.message
+
+
+def test_raise_for_unico_carries_retry_after_as_the_next_retry_delay() -> None:
+    answer = response(
+        429,
+        {"error": {"code": 12345, "description": "slow down"}},
+        headers={"Retry-After": "3"},
+    )
+    with pytest.raises(ApplicationError) as caught:
+        raise_for_unico(answer, system=PROCESS)
+
+    error = caught.value
+    assert error.type == "rate_limited"
+    assert not error.non_retryable
+    assert error.next_retry_delay == timedelta(seconds=3)
+    assert error.details[0]["code"] == "12345"
+    assert error.details[0]["http_status"] == 429
+
+
+def test_raise_for_unico_without_retry_after_leaves_the_delay_to_the_policy() -> None:
+    with pytest.raises(ApplicationError) as caught:
+        raise_for_unico(response(500), system=PROCESS)
+    assert caught.value.type == "transient"
+    assert caught.value.next_retry_delay is None
+
+
+# --- retry_after ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        (b"3", timedelta(seconds=3)),
+        (b"1.5", timedelta(seconds=1.5)),
+        (b"0", timedelta(0)),
+        (None, None),
+        (b"", None),
+        (b"soon", None),
+        (b"-1", None),
+        (b"1.2.3", None),
+        (b"1e3", None),
+        (b"nan", None),
+        (b"Wed, 21 Oct 2015 07:28:00 GMT", None),  # the HTTP-date form is not used by Unico
+    ],
+)
+def test_retry_after(header: bytes | None, expected: timedelta | None) -> None:
+    headers = [] if header is None else [(b"Retry-After", header)]
+    assert retry_after(response(429, headers=headers)) == expected
+
+
+@pytest.mark.parametrize("header", [b"\xb2", b"99999999999999999999"])
+def test_retry_after_never_raises_on_garbage(header: bytes) -> None:
+    # b"\xb2" decodes (latin-1) to "²", which str.isdigit() accepts and float() refuses;
+    # 1e20 seconds would overflow timedelta. Either would turn a 429 into a plain exception.
+    result = retry_after(response(429, headers=[(b"Retry-After", header)]))
+    assert result is None or result <= timedelta(hours=1)
+
+
+# --- every system's envelope, the catch-alls, the details -------------------------------
 
 ENVELOPES = [
     # (system, body, expected envelope)
@@ -82,13 +318,6 @@ def test_an_unknown_system_is_refused() -> None:
         read_envelope("acme", {})
     with pytest.raises(ValueError, match="unknown error system"):
         classification("acme", "1", 500)
-
-
-def test_parse_error_reads_any_answer() -> None:
-    details = parse_error("unico-process", response(502, raw=b"<html>Bad Gateway</html>"))
-    assert (details.code, details.message, details.http_status) == (None, "Bad Gateway", 502)
-    details = parse_error("identity-cloud", response(200, {"stat": "error", "code": 213}))
-    assert (details.code, details.http_status) == ("213", 200)
 
 
 def test_identity_cloud_failures_are_told_by_the_body_not_the_status() -> None:
@@ -167,48 +396,6 @@ def test_the_application_error_carries_everything_support_needs() -> None:
     assert err.message == "identity-cloud 510: rate limit"
 
 
-ONE_PER_CLASS = {
-    # class: (system, HTTP status, body)
-    ErrorClass.TRANSIENT: ("unico-process", 500, {"error": {"code": 99999}}),
-    ErrorClass.RATE_LIMITED: ("unico-process", 429, {"error": {}}),
-    ErrorClass.TOKEN_EXPIRED: ("unico-process", 401, {"error": {"code": 10502}}),
-    ErrorClass.INVALID_REQUEST: ("unico-process", 400, {"error": {"code": 20507}}),
-    ErrorClass.RECAPTURE: ("unico-process", 400, {"error": {"code": 10507}}),
-    ErrorClass.CONFIGURATION: ("unico-process", 403, {"error": {"code": 10201}}),
-    ErrorClass.LOCKED: ("unico-auth", 401, {"error_description": "Falha na autenticação 1.2.18"}),
-    ErrorClass.NOT_FOUND: ("unico-process", 404, {"error": {"code": 50001}}),
-    ErrorClass.GONE: ("unico-process", 410, {"id": "p", "status": 5}),
-    ErrorClass.PERMANENT: ("unico-process", 400, {"error": {"code": 20023}}),
-}
-
-
-def test_every_class_has_a_case_here() -> None:
-    assert set(ONE_PER_CLASS) == set(ErrorClass)
-
-
-@pytest.mark.parametrize("cls", ONE_PER_CLASS)
-def test_only_transient_and_rate_limited_are_retried_by_the_activity(cls: ErrorClass) -> None:
-    system, status, body = ONE_PER_CLASS[cls]
-    err = error_for(system, response(status, body))
-    assert err.type == cls.value
-    assert err.non_retryable is (cls not in {ErrorClass.TRANSIENT, ErrorClass.RATE_LIMITED})
-    assert err.details[0]["http_status"] == status
-
-
-def test_rate_limited_honours_retry_after() -> None:
-    err = error_for("unico-process", response(429, {"error": {}}, retry="7"))
-    assert err.type == "rate_limited" and err.next_retry_delay == timedelta(seconds=7)
-
-
-def test_retry_after_as_seconds_or_a_date() -> None:
-    assert retry_after(response(429, {}, retry="2.5")) == timedelta(seconds=2.5)
-    later = datetime.now(UTC) + timedelta(seconds=30)
-    delay = retry_after(response(429, {}, retry=format_datetime(later, usegmt=True)))
-    assert delay is not None and timedelta(seconds=28) <= delay <= timedelta(seconds=30)
-    assert retry_after(response(429, {}, retry="soon")) is None
-    assert retry_after(response(429, {})) is None
-
-
 def test_messages_lose_what_looks_personal() -> None:
     words = "CPF 123.456.789-09 of maria@example.com, +55 11 98765-4321"
     body = {"error": {"code": 20507, "description": words}}
@@ -244,20 +431,20 @@ async def _error_in_activity(resp: httpx.Response) -> ApplicationError:
     return error_for("unico-process", resp)
 
 
-REQUEST = httpx.Request("POST", "http://127.0.0.1:1/processes/v1")
+POST = httpx.Request("POST", "http://127.0.0.1:1/processes/v1")
 
 
 @pytest.mark.parametrize(
     ("exc", "idempotent", "expected_type", "non_retryable"),
     [
-        (httpx.ConnectError("refused", request=REQUEST), False, "transient", False),
-        (httpx.ConnectTimeout("slow", request=REQUEST), False, "transient", False),
-        (httpx.PoolTimeout("busy", request=REQUEST), False, "transient", False),
-        (httpx.ReadTimeout("timed out", request=REQUEST), True, "transient", False),
-        (httpx.ReadTimeout("timed out", request=REQUEST), False, AMBIGUOUS_CREATE, True),
-        (httpx.RemoteProtocolError("closed", request=REQUEST), False, AMBIGUOUS_CREATE, True),
-        (httpx.ReadError("reset", request=REQUEST), False, AMBIGUOUS_CREATE, True),
-        (httpx.WriteError("broken", request=REQUEST), False, AMBIGUOUS_CREATE, True),
+        (httpx.ConnectError("refused", request=POST), False, "transient", False),
+        (httpx.ConnectTimeout("slow", request=POST), False, "transient", False),
+        (httpx.PoolTimeout("busy", request=POST), False, "transient", False),
+        (httpx.ReadTimeout("timed out", request=POST), True, "transient", False),
+        (httpx.ReadTimeout("timed out", request=POST), False, AMBIGUOUS_CREATE, True),
+        (httpx.RemoteProtocolError("closed", request=POST), False, AMBIGUOUS_CREATE, True),
+        (httpx.ReadError("reset", request=POST), False, AMBIGUOUS_CREATE, True),
+        (httpx.WriteError("broken", request=POST), False, AMBIGUOUS_CREATE, True),
     ],
 )
 def test_no_answer_is_transient_unless_a_create_may_have_arrived(
