@@ -204,6 +204,7 @@ class Carry(BaseModel):
     process_id: str
     polls: int
     next_delay_seconds: float
+    wake_now: bool = False  # a webhook came during the last read: read again at once
 
 
 def dump(model: BaseModel) -> dict[str, Any]:

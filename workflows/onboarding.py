@@ -14,10 +14,11 @@ from typing import Any, NoReturn, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeKey
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
 from temporalio.exceptions import TimeoutError as ActivityTimeout
 
 with workflow.unsafe.imports_passed_through():
+    from workflows.details import current_details
     from workflows.models import (
         STATUS_QUERY,
         WEBHOOK_SIGNAL,
@@ -91,15 +92,14 @@ class Onboarding:
     @workflow.run
     async def run(self, raw: Any, carry: Carry | None = None) -> OnboardingResult:
         self._raw = raw
+        workflow.set_current_details(current_details(self._status))
         try:
             return self._finish(await self._onboard(raw, carry))
         except _Finished as finished:
             return self._finish(finished.result)
         except asyncio.CancelledError:
             # Canceled through Temporal: say so in the result instead of vanishing.
-            return self._finish(
-                self._result(Outcome.CANCELED, "workflow.canceled", "canceled through Temporal")
-            )
+            return self._finish(self._canceled())
 
     @workflow.query(name=STATUS_QUERY)
     def status(self) -> OnboardingStatus:
@@ -125,7 +125,7 @@ class Onboarding:
             self._deadline = workflow.now().timestamp() + options.deadline_seconds
             await self._check_selfie(request.selfie_ref)
             self._enter(Stage.AUTHENTICATING)
-            await self._call("acquire_token", None, TokenInfo, "get an access token")
+            await self._call("acquire_token", None, TokenInfo, "get a Unico access token")
             process = await self._create(request)
         while True:
             final = await self._wait_until_final(process)
@@ -151,10 +151,13 @@ class Onboarding:
         self._status.attempts = carry.attempts
         self._status.polls = carry.polls
         self._status.process_id = carry.process_id
+        self._woken = carry.wake_now
         self._enter(Stage.WAITING)
 
     async def _check_selfie(self, selfie_ref: str) -> None:
-        check = await self._call("inspect_selfie", selfie_ref, SelfieCheck, "inspect the selfie")
+        check = await self._call(
+            "inspect_selfie", selfie_ref, SelfieCheck, "check the selfie: format, size, resolution"
+        )
         if not check.ok:
             code = check.code or 20900
             raise _Finished(
@@ -191,7 +194,7 @@ class Onboarding:
             await self._nap(min(self._delay, max(self._remaining(), 0.0)))
             try:
                 process = await self._call(
-                    "get_process", process.id, UnicoProcess, "read the Unico process"
+                    "get_process", process.id, UnicoProcess, f"read Unico process {process.id}"
                 )
             except _ProcessLost:
                 return UnicoProcess(id=process.id, status=ProcessStatus.ERROR)
@@ -205,14 +208,21 @@ class Onboarding:
         return process
 
     async def _nap(self, seconds: float) -> None:
+        """Sleep until the next read is due, or until a webhook says to read now.
+
+        A webhook that came during the previous read is still pending and ends the nap at
+        once: the hint is consumed only by the read that follows it.
+        """
+        if not self._woken:
+            self._show_waiting(seconds)
+            # The timer running out is the normal way a poll round ends.
+            with contextlib.suppress(TimeoutError):
+                await workflow.wait_condition(
+                    lambda: self._woken,
+                    timeout=timedelta(seconds=seconds),
+                    timeout_summary=f"wait up to {seconds:g}s for Unico (a webhook ends it early)",
+                )
         self._woken = False
-        # The timer running out is the normal way a poll round ends.
-        with contextlib.suppress(TimeoutError):
-            await workflow.wait_condition(
-                lambda: self._woken,
-                timeout=timedelta(seconds=seconds),
-                timeout_summary=f"wait {seconds:g}s for Unico (or its webhook)",
-            )
 
     def _continue_as_new(self, process_id: str) -> NoReturn:
         carry = Carry(
@@ -221,6 +231,7 @@ class Onboarding:
             process_id=process_id,
             polls=self._status.polls,
             next_delay_seconds=self._delay,
+            wake_now=self._woken,
         )
         workflow.continue_as_new(args=[self._raw, carry])
 
@@ -246,6 +257,9 @@ class Onboarding:
 
     def _fail(self, activity_name: str, err: ActivityError) -> NoReturn:
         cause = err.cause
+        if isinstance(cause, CancelledError):
+            # The onboarding was canceled while this activity ran or waited to retry.
+            raise _Finished(self._canceled())
         if isinstance(cause, ActivityTimeout) and self._remaining() <= 0:
             self._expire()
         if isinstance(cause, ApplicationError):
@@ -270,6 +284,14 @@ class Onboarding:
         if self._status.stage != stage:
             self._status.stage = stage
             workflow.upsert_search_attributes([STAGE_ATTRIBUTE.value_set(stage.value)])
+        workflow.set_current_details(current_details(self._status))
+
+    def _show_waiting(self, seconds: float) -> None:
+        next_read_at = workflow.now() + timedelta(seconds=seconds)
+        workflow.set_current_details(current_details(self._status, next_read_at=next_read_at))
+
+    def _canceled(self) -> OnboardingResult:
+        return self._result(Outcome.CANCELED, "workflow.canceled", "canceled through Temporal")
 
     def _result(self, outcome: Outcome, code: str, message: str) -> OnboardingResult:
         return OnboardingResult(
@@ -285,6 +307,7 @@ class Onboarding:
         self._enter(Stage.DECIDED)
         workflow.upsert_search_attributes([OUTCOME_ATTRIBUTE.value_set(result.outcome.value)])
         workflow.upsert_memo({"reasons": [reason.model_dump() for reason in result.reasons]})
+        workflow.set_current_details(current_details(self._status, reasons=result.reasons))
         return result
 
 
