@@ -25,12 +25,14 @@ class StackUnavailable(Exception):
     """Temporal or the gateway cannot be reached; the message says which and where."""
 
 
-async def connect(settings: Settings) -> Client:
+async def connect(settings: Settings, *, lazy: bool = False) -> Client:
+    """`lazy` connects on first use: for a service that must start while Temporal is down."""
     try:
         return await Client.connect(
             settings.temporal_address,
             namespace=settings.temporal_namespace,
             data_converter=data_converter(),
+            lazy=lazy,
         )
     except RuntimeError as exc:
         raise StackUnavailable(
