@@ -8,6 +8,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from onboarding.converter import data_converter
+from onboarding.operator_view import static_details, static_summary
 from onboarding.settings import Settings
 from workflows.models import (
     STATUS_QUERY,
@@ -58,6 +59,8 @@ async def start_onboarding(
             result_type=OnboardingResult,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            static_summary=static_summary(request),
+            static_details=static_details(request),
         )
     except WorkflowAlreadyStartedError:
         return handle_for(client, request.request_id)
