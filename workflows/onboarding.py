@@ -70,6 +70,10 @@ OUTCOME_FOR_ERROR = {
 # A process that Unico says is gone or unknown is retried as a new process.
 PROCESS_LOST = {ErrorClass.GONE.value, ErrorClass.NOT_FOUND.value}
 
+# Workflow changes that alter the commands of recorded histories, each behind
+# `workflow.patched(...)` (README, "Changing the workflow"). Never reuse or rename an id.
+PATCH_STAGE_AT_START = "stage-at-start"  # OnboardingStage is `validating` from the first task
+
 
 class _Finished(Exception):
     """Unwinds the workflow to `run` with its result; never leaves the workflow."""
@@ -113,6 +117,8 @@ class Onboarding:
             self._woken = True
 
     async def _onboard(self, raw: Any, carry: Carry | None) -> OnboardingResult:
+        if carry is None:
+            self._mark_validating()
         parsed = parse_request(raw)
         if isinstance(parsed, Reason):
             raise _Finished(OnboardingResult(outcome=Outcome.INVALID_REQUEST, reasons=[parsed]))
@@ -145,6 +151,11 @@ class Onboarding:
                 attempts=self._status.attempts,
             )
 
+    def _mark_validating(self) -> None:
+        # Histories recorded before this patch have no such upsert: they take the old path.
+        if workflow.patched(PATCH_STAGE_AT_START):
+            workflow.upsert_search_attributes([STAGE_ATTRIBUTE.value_set(Stage.VALIDATING.value)])
+
     def _resume(self, carry: Carry) -> None:
         self._deadline = carry.deadline_epoch
         self._delay = carry.next_delay_seconds
@@ -152,6 +163,7 @@ class Onboarding:
         self._status.polls = carry.polls
         self._status.process_id = carry.process_id
         self._woken = carry.wake_now
+        self._status.unico_status = carry.unico_status
         self._enter(Stage.WAITING)
 
     async def _check_selfie(self, selfie_ref: str) -> None:
@@ -232,6 +244,7 @@ class Onboarding:
             polls=self._status.polls,
             next_delay_seconds=self._delay,
             wake_now=self._woken,
+            unico_status=self._status.unico_status,
         )
         workflow.continue_as_new(args=[self._raw, carry])
 

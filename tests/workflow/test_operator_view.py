@@ -66,7 +66,7 @@ async def test_the_ui_tells_the_story_without_personal_data(
         upsert = event.upsert_workflow_search_attributes_event_attributes
         if "OnboardingStage" in upsert.search_attributes.indexed_fields:
             stages.append(text_of(upsert.search_attributes.indexed_fields["OnboardingStage"]))
-    assert stages == ["authenticating", "creating", "waiting", "decided"]
+    assert stages == ["validating", "authenticating", "creating", "waiting", "decided"]
     assert story[:4] == [
         summary,  # the start event carries the static summary
         "check the selfie: format, size, resolution",
