@@ -41,3 +41,20 @@ async def test_pre_patch_histories_replay_against_the_patched_code() -> None:
 async def test_the_same_change_without_the_guard_breaks_them() -> None:
     failures = await replay(OnboardingUnguardedPatch, PRE_PATCH)
     assert set(failures) == PRE_PATCH_FIRST_RUNS
+
+
+def stage_upserts(recorded: Recorded) -> list[bytes]:
+    """The OnboardingStage values the history upserts, in order."""
+    values = []
+    for event in recorded.history().events:
+        attributes = event.upsert_workflow_search_attributes_event_attributes.search_attributes
+        if "OnboardingStage" in attributes.indexed_fields:
+            values.append(attributes.indexed_fields["OnboardingStage"].data)
+    return values
+
+
+def test_histories_recorded_since_take_the_new_path() -> None:
+    post_patch = [r for r in CORPUS if r.run == 1 and has_patch(r, PATCH_STAGE_AT_START)]
+    assert len(post_patch) >= 12, "record a batch with the patched code (make histories)"
+    assert all(stage_upserts(r)[0] == b'"validating"' for r in post_patch)
+    assert all(stage_upserts(r)[0] != b'"validating"' for r in PRE_PATCH if r.run == 1)
