@@ -27,24 +27,15 @@ import httpx
 from PIL import Image
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHistory
-from temporalio.testing import WorkflowEnvironment
 
-from activities.selfies import SelfieStore
 from onboarding.client import start_onboarding
-from onboarding.converter import data_converter
 from onboarding.demo import SAMPLE_SELFIE
-from onboarding.devstack import temporal_binary
-from onboarding.gateway import create_gateway
-from onboarding.settings import Settings
 from tests.replay.cases import CASES, GROUPS, Case, Group
 from tests.replay.corpus import HISTORIES, MANIFEST
-from tests.serving import serving
-from tests.support import Sandbox, free_port, make_key_pair, running_sandbox, worker_environment
-from worker import build_worker, load_service_account, unico_activities
+from tests.stack import LocalStack, local_stack
+from tests.support import Sandbox
 from workflows.models import OnboardingRequest
-from workflows.onboarding import OUTCOME_ATTRIBUTE, PROCESS_ATTRIBUTE, STAGE_ATTRIBUTE
 
-WEBHOOK_TOKEN = "replay-test-webhook-token"  # a test secret; it never enters a history
 TASK_QUEUE = "onboarding-replay"
 SUBJECT_NAME = "Pessoa Teste"
 # Small enough that the slow group's waits cross a continue-as-new.
@@ -76,13 +67,14 @@ def default_batch() -> str:
     return f"{time.strftime('%Y%m%d')}-{commit}{dirty}"
 
 
-async def run_case(client: Client, selfies: SelfieStore, case: Case) -> list[WorkflowHistory]:
+async def run_case(stack: LocalStack, case: Case) -> list[WorkflowHistory]:
+    client = stack.client
     image = small_selfie() if case.small_selfie else SAMPLE_SELFIE.read_bytes()
     request = OnboardingRequest.model_validate(
         {
             "request_id": f"replay-{case.name}",
             "subject": {"code": case.cpf, "name": SUBJECT_NAME},
-            "selfie_ref": selfies.put(image),
+            "selfie_ref": stack.selfies.put(image),
             "options": {**case.group.options, **case.options},
         }
     )
@@ -124,47 +116,19 @@ def configure(sandbox: Sandbox, group: Group) -> None:
 
 
 async def record_cases(work: Path) -> Recording:
-    keys = make_key_pair(work / "keys")
-    gateway_port = free_port()
-    hook = ["--webhook-url", f"http://127.0.0.1:{gateway_port}/webhooks/unico"]
-    hook += ["--webhook-header", f"Authorization: Bearer {WEBHOOK_TOKEN}"]
-    with running_sandbox(keys, 1.0, work / "sandbox.log", hook) as sandbox:
-        env = await WorkflowEnvironment.start_local(
-            dev_server_existing_path=str(temporal_binary()),
-            dev_server_extra_args=[
-                "--dynamic-config-value",
-                f"limit.historyCount.suggestContinueAsNew={SUGGEST_CONTINUE_AS_NEW_AFTER_EVENTS}",
-            ],
-            search_attributes=[STAGE_ATTRIBUTE, OUTCOME_ATTRIBUTE, PROCESS_ATTRIBUTE],
-            data_converter=data_converter(),
-            ui=False,
-        )
-        async with env:
-            config = worker_environment(keys, sandbox, work / "selfies")
-            settings = Settings.model_validate(
-                {
-                    **{key.lower(): value for key, value in config.items()},
-                    "task_queue": TASK_QUEUE,
-                    "temporal_address": env.client.service_client.config.target_host,
-                    "webhook_auth": "bearer",
-                    "webhook_bearer_token": WEBHOOK_TOKEN,
-                }
-            )
-            selfies = SelfieStore(settings.selfie_dir)
-            gateway = create_gateway(settings, selfies)
-            async with (
-                serving(gateway, port=gateway_port),
-                unico_activities(settings, load_service_account(settings)) as activities,
-                build_worker(env.client, settings, activities),
-            ):
-                recorded: Recording = []
-                for group in GROUPS:
-                    configure(sandbox, group)
-                    cases = [case for case in CASES if case.group == group]
-                    runs = await asyncio.gather(*(run_case(env.client, selfies, c) for c in cases))
-                    recorded += zip(cases, runs, strict=True)
-                    print(f"recorded {len(cases)} {group.name} case(s)", flush=True)
-                return recorded
+    args = ["--dynamic-config-value"]
+    args += [f"limit.historyCount.suggestContinueAsNew={SUGGEST_CONTINUE_AS_NEW_AFTER_EVENTS}"]
+    async with local_stack(
+        work, task_queue=TASK_QUEUE, sandbox_delay=1.0, dev_server_args=args
+    ) as stack:
+        recorded: Recording = []
+        for group in GROUPS:
+            configure(stack.sandbox, group)
+            cases = [case for case in CASES if case.group == group]
+            runs = await asyncio.gather(*(run_case(stack, case) for case in cases))
+            recorded += zip(cases, runs, strict=True)
+            print(f"recorded {len(cases)} {group.name} case(s)", flush=True)
+        return recorded
 
 
 def write_batch(out: Path, batch: str, recorded: Recording) -> Path:

@@ -18,7 +18,7 @@ from onboarding.converter import data_converter
 from onboarding.scenarios import SCENARIOS
 from tests.replay.altered import OnboardingWithoutTokenWarmUp
 from tests.replay.corpus import Recorded, load_corpus
-from tests.replay.record import WEBHOOK_TOKEN
+from tests.stack import WEBHOOK_TOKEN
 from tests.support import API_KEY
 from workflows.models import Outcome
 from workflows.onboarding import Onboarding

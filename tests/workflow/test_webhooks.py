@@ -26,7 +26,8 @@ from onboarding.demo import SAMPLE_SELFIE
 from onboarding.gateway import create_gateway
 from onboarding.settings import Settings
 from tests.serving import serving
-from tests.support import KeyPair, Sandbox, free_port, running_sandbox, worker_environment
+from tests.stack import WEBHOOK_TOKEN, stack_settings, webhook_args
+from tests.support import KeyPair, Sandbox, free_port, running_sandbox
 from tests.workflow.history import event_counts
 from worker import build_worker, load_service_account, unico_activities
 from workflows.models import (
@@ -38,8 +39,7 @@ from workflows.models import (
     Stage,
 )
 
-TOKEN = "test-webhook-token"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
+AUTH = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
 SLOW_POLL = {"poll_initial_seconds": 60, "poll_max_seconds": 60}
 SANDBOX_DELAY = 1.0
 
@@ -88,10 +88,8 @@ def gateway_port() -> int:
 
 @pytest.fixture(scope="module")
 def webhook_sandbox(keys: KeyPair, state: Path, gateway_port: int) -> Iterator[Sandbox]:
-    hook = ["--webhook-url", f"http://127.0.0.1:{gateway_port}/webhooks/unico"]
-    hook += ["--webhook-header", f"Authorization: Bearer {TOKEN}"]
     log = state / "webhook-sandbox.log"
-    with running_sandbox(keys, SANDBOX_DELAY, log, hook) as running:
+    with running_sandbox(keys, SANDBOX_DELAY, log, webhook_args(gateway_port)) as running:
         yield running
 
 
@@ -103,19 +101,9 @@ async def stack(
     webhook_sandbox: Sandbox,
     gateway_port: int,
 ) -> AsyncIterator[Stack]:
-    config = {
-        key.lower(): value
-        for key, value in worker_environment(keys, webhook_sandbox, state / "selfies").items()
-    }
-    settings = Settings.model_validate(
-        {
-            **config,
-            "task_queue": f"onboarding-webhook-{uuid.uuid4().hex[:8]}",
-            "temporal_address": env.client.service_client.config.target_host,
-            "webhook_auth": "bearer",
-            "webhook_bearer_token": TOKEN,
-        }
-    )
+    queue = f"onboarding-webhook-{uuid.uuid4().hex[:8]}"
+    address = env.client.service_client.config.target_host
+    settings = stack_settings(keys, webhook_sandbox, state, queue, address)
     app = create_gateway(settings, SelfieStore(settings.selfie_dir))
     account = load_service_account(settings)
     async with (
@@ -207,7 +195,7 @@ async def test_bad_credentials_get_401_and_signal_nothing(
     handle = await stack.start("00000000353", **SLOW_POLL)
     status = await wait_for_stage(handle, Stage.WAITING)
     body = {"processId": status.process_id}
-    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": TOKEN}):
+    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": WEBHOOK_TOKEN}):
         answer = await stack.notify(body, headers)
         assert answer.status_code == 401
         assert answer.headers["www-authenticate"].startswith("Bearer")
