@@ -9,37 +9,49 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import json
 import os
+import pkgutil
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from bench import webhook_latency
+import bench
 from bench.result import BenchResult
 
-BENCHMARKS: dict[str, Callable[[Path], Awaitable[BenchResult]]] = {
-    webhook_latency.NAME: webhook_latency.run,
-}
+Benchmark = Callable[[Path], Awaitable[BenchResult]]
 TIMEOUT_SECONDS = 600
 
 
+def discover() -> dict[str, Benchmark]:
+    """Every module of the package with a `NAME` and a `run`: adding a file adds a benchmark."""
+    found: dict[str, Benchmark] = {}
+    for module_info in pkgutil.iter_modules(bench.__path__):
+        module = importlib.import_module(f"bench.{module_info.name}")
+        name, run = getattr(module, "NAME", None), getattr(module, "run", None)
+        if isinstance(name, str) and callable(run):
+            found[name] = run
+    return found
+
+
 async def main(argv: list[str] | None = None) -> int:
+    benchmarks = discover()
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("names", nargs="*", help=f"default: all of {', '.join(BENCHMARKS)}")
+    parser.add_argument("names", nargs="*", help=f"default: all of {', '.join(benchmarks)}")
     parser.add_argument("--out", type=Path, default=Path("bench-results"))
     args = parser.parse_args(argv)
-    unknown = [name for name in args.names if name not in BENCHMARKS]
+    unknown = [name for name in args.names if name not in benchmarks]
     if unknown:
         parser.error(f"unknown benchmark(s): {', '.join(unknown)}")
     args.out.mkdir(parents=True, exist_ok=True)
     all_met = True
-    for name in args.names or list(BENCHMARKS):
+    for name in args.names or list(benchmarks):
         print(f"== {name}", flush=True)
         with tempfile.TemporaryDirectory(prefix=f"bench-{name}-") as work:
             async with asyncio.timeout(TIMEOUT_SECONDS):
-                result = await BENCHMARKS[name](Path(work))
+                result = await benchmarks[name](Path(work))
         (args.out / f"{name}.json").write_text(
             json.dumps({"figures": result.figures, "target_met": result.target_met}, indent=2)
             + "\n"

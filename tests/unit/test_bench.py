@@ -1,4 +1,4 @@
-"""The benchmark runner's summary of a list of timings."""
+"""The benchmark runner: how it finds benchmarks and sums up their timings."""
 
 from __future__ import annotations
 
@@ -12,3 +12,10 @@ def test_spread_reports_min_median_p95_max() -> None:
 
 def test_spread_of_one() -> None:
     assert spread([0.25]) == {"min": 0.25, "median": 0.25, "p95": 0.25, "max": 0.25}
+
+
+def test_the_runner_finds_every_benchmark_module() -> None:
+    from bench import webhook_latency
+    from bench.__main__ import discover
+
+    assert discover() == {"webhook_latency": webhook_latency.run}
