@@ -20,12 +20,20 @@ def static_details(request: OnboardingRequest) -> str:
         [
             f"**Request** `{request.request_id}`, use case `{request.use_case}`, "
             f"subsidiary `{request.subsidiary_id or '-'}`",
-            f"**Waiting** first read after {options.poll_initial_seconds:g} s, "
-            f"x{options.poll_backoff:g} up to {options.poll_max_seconds:g} s, or at once on "
-            f"Unico's webhook; deadline {options.deadline_seconds:g} s; up to "
+            f"**Waiting** first read after {duration(options.poll_initial_seconds)}, "
+            f"x{options.poll_backoff:g} up to {duration(options.poll_max_seconds)}, or at once "
+            f"on Unico's webhook; deadline {duration(options.deadline_seconds)}; up to "
             f"{options.max_process_attempts} Unico process(es)",
             f"**Score bands** deny <= {bands.deny_max}, review <= {bands.review_negative_max} "
             f"or >= {bands.review_positive_min}, approve >= {bands.approve_min}",
             "Personal data stays out of summaries, search attributes and memo.",
         ]
     )
+
+
+def duration(seconds: float) -> str:
+    """`2 s`, `90 s`, `5 min`, `24 h`: the largest whole unit, as an operator reads it."""
+    for unit, size in (("h", 3600), ("min", 60)):
+        if seconds >= 2 * size and seconds % size == 0:
+            return f"{seconds / size:g} {unit}"
+    return f"{seconds:g} s"
