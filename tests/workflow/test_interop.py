@@ -51,6 +51,8 @@ async def test_the_temporal_cli_starts_an_onboarding_and_reads_its_result(
         "--type", "Onboarding",
         "--task-queue", settings.task_queue,
         "--workflow-id", workflow_id,
+        "--id-conflict-policy", "UseExisting",
+        "--id-reuse-policy", "RejectDuplicate",
         "--input", json.dumps(request),
         "--static-summary", "Unico identity check, use case Onboarding",
     )  # fmt: skip
