@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,11 +90,13 @@ class Sandbox:
 
 
 @contextmanager
-def running_sandbox(keys: KeyPair, async_delay: float, log: Path) -> Iterator[Sandbox]:
+def running_sandbox(
+    keys: KeyPair, async_delay: float, log: Path, extra_args: Sequence[str] = ()
+) -> Iterator[Sandbox]:
     port = free_port()
     command = [sys.executable, "-m", "sandbox", "--host", LOOPBACK, "--port", str(port)]
     command += ["--public-key", str(keys.public), "--service-account", SERVICE_ACCOUNT]
-    command += ["--api-key", API_KEY, "--async-delay", str(async_delay)]
+    command += ["--api-key", API_KEY, "--async-delay", str(async_delay), *extra_args]
     with log.open("wb") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
     try:

@@ -15,10 +15,11 @@ from typing import Any, NoReturn, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeKey
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
 from temporalio.exceptions import TimeoutError as ActivityTimeout
 
 with workflow.unsafe.imports_passed_through():
+    from workflows.details import current_details
     from workflows.models import (
         AMBIGUOUS_CREATE,
         RETRY_NOW_SIGNAL,
@@ -64,6 +65,10 @@ UNICO_RETRY = RetryPolicy(
 )
 CALL_TIMEOUT = timedelta(seconds=60)
 
+# Workflow changes that alter the commands of recorded histories, each behind
+# `workflow.patched(...)` (README, "Changing the workflow"). Never reuse or rename an id.
+PATCH_STAGE_AT_START = "stage-at-start"  # OnboardingStage is `validating` from the first task
+
 
 class _Finished(Exception):
     """Unwinds the workflow to `run` with its result; never leaves the workflow."""
@@ -87,15 +92,14 @@ class Onboarding:
     @workflow.run
     async def run(self, raw: Any, carry: Carry | None = None) -> OnboardingResult:
         self._raw = raw
+        workflow.set_current_details(current_details(self._status))
         try:
             return self._finish(await self._onboard(raw, carry))
         except _Finished as finished:
             return self._finish(finished.result)
         except asyncio.CancelledError:
             # Canceled through Temporal: say so in the result instead of vanishing.
-            return self._finish(
-                self._result(Outcome.CANCELED, "workflow.canceled", "canceled through Temporal")
-            )
+            return self._finish(self._canceled())
 
     @workflow.query(name=STATUS_QUERY)
     def status(self) -> OnboardingStatus:
@@ -114,6 +118,8 @@ class Onboarding:
         self._retry_now = True
 
     async def _onboard(self, raw: Any, carry: Carry | None) -> OnboardingResult:
+        if carry is None:
+            self._mark_validating()
         parsed = parse_request(raw)
         if isinstance(parsed, Reason):
             raise _Finished(OnboardingResult(outcome=Outcome.INVALID_REQUEST, reasons=[parsed]))
@@ -126,7 +132,7 @@ class Onboarding:
             self._deadline = workflow.now().timestamp() + options.deadline_seconds
             await self._check_selfie(request.selfie_ref)
             self._enter(Stage.AUTHENTICATING)
-            await self._call("acquire_token", None, TokenInfo, "get an access token")
+            await self._call("acquire_token", None, TokenInfo, "get a Unico access token")
             process = await self._create(request)
         while True:
             final = await self._wait_until_final(process)
@@ -146,6 +152,11 @@ class Onboarding:
                 attempts=self._status.attempts,
             )
 
+    def _mark_validating(self) -> None:
+        # Histories recorded before this patch have no such upsert: they take the old path.
+        if workflow.patched(PATCH_STAGE_AT_START):
+            workflow.upsert_search_attributes([STAGE_ATTRIBUTE.value_set(Stage.VALIDATING.value)])
+
     def _resume(self, carry: Carry) -> None:
         self._deadline = carry.deadline_epoch
         self._delay = carry.next_delay_seconds
@@ -153,10 +164,14 @@ class Onboarding:
         self._status.polls = carry.polls
         self._status.ambiguous_creates = carry.ambiguous_creates
         self._status.process_id = carry.process_id
+        self._woken = carry.wake_now
+        self._status.unico_status = carry.unico_status
         self._enter(Stage.WAITING)
 
     async def _check_selfie(self, selfie_ref: str) -> None:
-        check = await self._call("inspect_selfie", selfie_ref, SelfieCheck, "inspect the selfie")
+        check = await self._call(
+            "inspect_selfie", selfie_ref, SelfieCheck, "check the selfie: format, size, resolution"
+        )
         if not check.ok:
             code = check.code or 20900
             raise _Finished(
@@ -204,7 +219,7 @@ class Onboarding:
             await self._nap(min(self._delay, max(self._remaining(), 0.0)))
             try:
                 process = await self._call(
-                    "get_process", process.id, UnicoProcess, "read the Unico process"
+                    "get_process", process.id, UnicoProcess, f"read Unico process {process.id}"
                 )
             except _ProcessLost:
                 return UnicoProcess(id=process.id, status=ProcessStatus.ERROR)
@@ -218,10 +233,19 @@ class Onboarding:
         return process
 
     async def _nap(self, seconds: float) -> None:
+        """Sleep until the next read is due, or until a webhook says to read now.
+
+        A webhook that came during the previous read is still pending and ends the nap at
+        once: the hint is consumed only by the read that follows it.
+        """
+        if not self._woken:
+            self._show_waiting(seconds)
+            await self._sleep(
+                seconds,
+                f"wait up to {seconds:g}s for Unico (a webhook ends it early)",
+                self._webhook_came,
+            )
         self._woken = False
-        await self._sleep(
-            seconds, f"wait {seconds:g}s for Unico (or its webhook)", self._webhook_came
-        )
 
     def _webhook_came(self) -> bool:
         return self._woken
@@ -249,6 +273,8 @@ class Onboarding:
             polls=self._status.polls,
             next_delay_seconds=self._delay,
             ambiguous_creates=self._status.ambiguous_creates,
+            wake_now=self._woken,
+            unico_status=self._status.unico_status,
         )
         workflow.continue_as_new(args=[self._raw, carry])
 
@@ -328,6 +354,9 @@ class Onboarding:
 
     def _fail(self, activity_name: str, err: ActivityError, reaction: Reaction) -> NoReturn:
         cause = err.cause
+        if isinstance(cause, CancelledError):
+            # The onboarding was canceled while this activity ran or waited to retry.
+            raise _Finished(self._canceled())
         if isinstance(cause, ActivityTimeout) and self._remaining() <= 0:
             self._expire()
         reason = _reason(activity_name, err)
@@ -347,6 +376,14 @@ class Onboarding:
         if self._status.stage != stage:
             self._status.stage = stage
             workflow.upsert_search_attributes([STAGE_ATTRIBUTE.value_set(stage.value)])
+        workflow.set_current_details(current_details(self._status))
+
+    def _show_waiting(self, seconds: float) -> None:
+        next_read_at = workflow.now() + timedelta(seconds=seconds)
+        workflow.set_current_details(current_details(self._status, next_read_at=next_read_at))
+
+    def _canceled(self) -> OnboardingResult:
+        return self._result(Outcome.CANCELED, "workflow.canceled", "canceled through Temporal")
 
     def _result(self, outcome: Outcome, code: str, message: str) -> OnboardingResult:
         return OnboardingResult(
@@ -365,6 +402,7 @@ class Onboarding:
         if self._status.ambiguous_creates:  # for reconciling with Unico's bill
             memo["ambiguous_creates"] = self._status.ambiguous_creates
         workflow.upsert_memo(memo)
+        workflow.set_current_details(current_details(self._status, reasons=result.reasons))
         return result
 
 
