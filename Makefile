@@ -4,12 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test demo lint typecheck unit clean histories bench
+.PHONY: run test demo lint typecheck unit clean histories bench bench-memory chaos
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -31,6 +31,14 @@ test: lint typecheck
 # Timed figures (never pass/fail tests): see bench/. Results land in bench-results/.
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# 5,000 workflows waiting on timers: worker and server RSS (about 5 minutes).
+bench-memory: $(STAMP)
+	$(BIN)/python -m bench memory
+
+# Faults injected into the real stack (kill -9, server restart, 5xx, 429, timeouts, tokens).
+chaos: $(STAMP)
+	$(BIN)/python -m bench.chaos
 
 # Record every case of tests/replay/cases.py on a dev server into a new batch of the replay
 # corpus (tests/replay/histories/<date>-<commit>/). Commit the batch; never edit old ones.

@@ -13,6 +13,7 @@ import importlib
 import json
 import os
 import pkgutil
+import shutil
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable
@@ -36,10 +37,20 @@ def discover() -> dict[str, Benchmark]:
     return found
 
 
+def defaults(benchmarks: dict[str, Benchmark]) -> list[str]:
+    """All but those marked `DEFAULT = False` (too long for every run: asked for by name)."""
+    found = []
+    for name, run in benchmarks.items():
+        module = importlib.import_module(run.__module__)
+        if getattr(module, "DEFAULT", True):
+            found.append(name)
+    return found
+
+
 async def main(argv: list[str] | None = None) -> int:
     benchmarks = discover()
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("names", nargs="*", help=f"default: all of {', '.join(benchmarks)}")
+    parser.add_argument("names", nargs="*", help=f"default: {', '.join(defaults(benchmarks))}")
     parser.add_argument("--out", type=Path, default=Path("bench-results"))
     args = parser.parse_args(argv)
     unknown = [name for name in args.names if name not in benchmarks]
@@ -47,11 +58,13 @@ async def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown benchmark(s): {', '.join(unknown)}")
     args.out.mkdir(parents=True, exist_ok=True)
     all_met = True
-    for name in args.names or list(benchmarks):
+    for name in args.names or defaults(benchmarks):
         print(f"== {name}", flush=True)
         with tempfile.TemporaryDirectory(prefix=f"bench-{name}-") as work:
             async with asyncio.timeout(TIMEOUT_SECONDS):
                 result = await benchmarks[name](Path(work))
+            for kept in result.files:  # before the scratch directory goes
+                shutil.copyfile(kept, args.out / kept.name)
         (args.out / f"{name}.json").write_text(
             json.dumps({"figures": result.figures, "target_met": result.target_met}, indent=2)
             + "\n"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 
@@ -14,6 +15,7 @@ class BenchResult:
     figures: dict[str, Any]
     lines: list[str] = field(default_factory=list)
     target_met: bool = True  # the figure the issue promises, e.g. "within 1 s"
+    files: list[Path] = field(default_factory=list)  # in the scratch dir: kept in the output
 
 
 def spread(seconds: Sequence[float]) -> dict[str, float]:

@@ -151,6 +151,8 @@ class _Child:
     name: str
     process: subprocess.Popen[bytes]
     log: Path
+    command: list[str] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -175,7 +177,7 @@ class DevStack:
                 )
         env = stack_environment(config)
         config.logs_dir.mkdir(parents=True, exist_ok=True)
-        self._spawn("temporal", self._temporal_command(), env)
+        self.spawn("temporal", self._temporal_command(), env)
         wait_for_port(ports.temporal, 60, self.children[-1])
         wait_for_port(ports.ui, 30, self.children[-1])
         sandbox = [
@@ -187,11 +189,11 @@ class DevStack:
             "--port",
             str(ports.sandbox),
         ]
-        self._spawn("sandbox", sandbox, env)
+        self.spawn("sandbox", sandbox, env)
         wait_for_port(ports.sandbox, 30, self.children[-1])
-        self._spawn("gateway", [sys.executable, "-m", "onboarding.gateway"], env)
+        self.spawn("gateway", [sys.executable, "-m", "onboarding.gateway"], env)
         wait_for_port(ports.gateway, 30, self.children[-1])
-        self._spawn("worker", [sys.executable, "-m", "worker"], env)
+        self.spawn("worker", [sys.executable, "-m", "worker"], env)
         wait_for_log_line(self.children[-1], "worker polling", 60)
 
     def _temporal_command(self) -> list[str]:
@@ -204,18 +206,28 @@ class DevStack:
             command += ["--search-attribute", f"{name}=Keyword"]
         return command
 
-    def _spawn(self, name: str, command: list[str], env: dict[str, str]) -> None:
+    def spawn(self, name: str, command: list[str], env: dict[str, str]) -> None:
         log = self.config.logs_dir / f"{name}.log"
-        with log.open("ab") as out:
-            process = subprocess.Popen(
-                command,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-        self.children.append(_Child(name, process, log))
+        process = _popen(command, env, log)
+        self.children.append(_Child(name, process, log, command, env))
+
+    def child(self, name: str) -> _Child:
+        return next(c for c in self.children if c.name == name)
+
+    def restart_child(self, name: str, *, hard: bool, timeout: float = 20.0) -> None:
+        """Stop one child (SIGKILL when `hard`, as a crash would) and start it again alike.
+
+        For the fault-injection suite: the new process takes the old one's place in order.
+        """
+        old = self.child(name)
+        old.process.send_signal(signal.SIGKILL if hard else signal.SIGTERM)
+        try:
+            old.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            old.process.kill()
+            old.process.wait()
+        process = _popen(old.command, old.env, old.log)
+        self.children[self.children.index(old)] = replace(old, process=process)
 
     def failed_child(self) -> _Child | None:
         return next((c for c in self.children if c.process.poll() is not None), None)
@@ -239,6 +251,18 @@ class DevStack:
                 unclean.append(f"{child.name} (exit {child.process.returncode}, see {child.log})")
         self.children.clear()
         return unclean
+
+
+def _popen(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            command,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
 
 
 def port_is_free(port: int) -> bool:

@@ -1,0 +1,207 @@
+"""`make chaos`: faults injected into the real stack; no onboarding may be lost.
+
+    python -m bench.chaos
+
+One stack of real processes (bench/procstack.py). Each case starts a batch of onboardings
+(the sync and async CPFs of the benchmark's mix), breaks something while they run, and
+waits for every one to end. It then checks that each reached the outcome its CPF implies,
+and counts the processes the sandbox created against the onboardings: a duplicate can only
+come from a create whose answer was lost (the ambiguous-create window), and is counted.
+Not a `make test` test: it takes minutes, as kill -9 leaves activities to time out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from temporalio.service import RPCError
+
+from bench.procstack import ProcStack, proc_stack
+from onboarding.client import OnboardingHandle, start_onboarding
+from onboarding.demo import SAMPLE_SELFIE
+from onboarding.devstack import wait_for_log_line, wait_for_port
+from onboarding.scenarios import SCENARIOS
+from workflows.models import OnboardingRequest
+
+BATCH = ("12345678909", "00000000272", "00000000191", "00000000353") * 2
+EXPECTED = {s.cpf: s.expected for s in SCENARIOS}
+CASE_TIMEOUT = 180.0  # kill -9 costs a 60 s activity timeout; this bounds each case
+READ_TIMEOUT = "2"  # seconds: a delayed answer becomes a timeout quickly
+
+Break = Callable[[ProcStack], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Row:
+    case: str
+    onboardings: int
+    right: int
+    lost: int
+    processes: int
+    retried_creates: int
+    token_calls: int
+    seconds: float
+
+    @property
+    def duplicates(self) -> int:
+        return self.processes - self.onboardings
+
+    @property
+    def ok(self) -> bool:
+        # A duplicate needs a retried create (one whose answer was lost), never more.
+        return (
+            self.lost == 0
+            and self.right == self.onboardings
+            and 0 <= self.duplicates <= self.retried_creates
+        )
+
+
+async def _until(predicate: Callable[[], bool], seconds: float = 30) -> None:
+    async with asyncio.timeout(seconds):
+        while not predicate():
+            await asyncio.sleep(0.05)
+
+
+def _kill_worker_during(endpoint: str) -> Break:
+    async def act(stack: ProcStack) -> None:
+        seen = stack.stats()[f"{endpoint}_requests"]
+        # Hold the answers, so that the kill lands while calls are in flight.
+        stack.sandbox("POST", "faults", {"endpoint": endpoint, "times": 4, "delay_seconds": 3})
+        await _until(lambda: stack.stats()[f"{endpoint}_requests"] > seen)
+        stack.dev.restart_child("worker", hard=True)
+        wait_for_log_line(stack.dev.child("worker"), "worker polling", 60)
+
+    return act
+
+
+async def _restart_server(stack: ProcStack) -> None:
+    await asyncio.sleep(0.3)  # the batch is mid-flight: created, waiting for Unico
+    stack.dev.restart_child("temporal", hard=False)
+    wait_for_port(stack.dev.config.ports.temporal, 60, stack.dev.child("temporal"))
+
+
+def _faults(*rules: dict[str, Any]) -> Break:
+    async def act(stack: ProcStack) -> None:
+        stack.sandbox("POST", "faults", {"rules": list(rules)})
+
+    return act
+
+
+async def _short_tokens(stack: ProcStack) -> None:
+    stack.sandbox("POST", "config", {"token_lifetime_seconds": 2})
+
+
+CASES: tuple[tuple[str, Break], ...] = (
+    ("kill -9 worker during token", _kill_worker_during("token")),
+    ("kill -9 worker during create", _kill_worker_during("create")),
+    ("kill -9 worker during polling", _kill_worker_during("get")),
+    ("restart dev server (SQLite)", _restart_server),
+    (
+        "5xx bursts",
+        _faults(
+            {"endpoint": "create", "times": 4, "status": 503},
+            {"endpoint": "get", "times": 4, "status": 500},
+        ),
+    ),
+    (
+        "timeouts (answers 3 s late)",
+        _faults(
+            {"endpoint": "create", "times": 2, "delay_seconds": 3},
+            {"endpoint": "get", "times": 3, "delay_seconds": 3},
+        ),
+    ),
+    (
+        "429 storm + Retry-After",
+        _faults(
+            {"endpoint": "create", "times": 12, "status": 429, "retry_after": 1},
+            {"endpoint": "get", "times": 12, "status": 429, "retry_after": 1},
+        ),
+    ),
+    ("tokens expiring mid-flow (2 s)", _short_tokens),
+)
+
+
+async def run_case(stack: ProcStack, name: str, act: Break, selfie_ref: str) -> Row:
+    before = stack.stats()
+    began = time.monotonic()
+    handles = [await _start(stack, cpf, selfie_ref) for cpf in BATCH]
+    await act(stack)
+    outcomes = await asyncio.gather(*(_outcome(h) for h in handles))
+    stack.sandbox("DELETE", "faults")
+    stack.sandbox("POST", "config", {"token_lifetime_seconds": 3600})
+    after = stack.stats()
+    created = after["processes_created"] - before["processes_created"]
+    # Create calls beyond one per onboarding: refused ones (5xx, 429) and lost answers.
+    retried = (after["create_requests"] - before["create_requests"]) - len(BATCH)
+    tokens = after["token_requests"] - before["token_requests"]
+    right = sum(outcome == EXPECTED[cpf] for cpf, outcome in zip(BATCH, outcomes, strict=True))
+    lost = sum(outcome is None for outcome in outcomes)
+    seconds = time.monotonic() - began
+    return Row(name, len(BATCH), right, lost, created, retried, tokens, seconds)
+
+
+async def _start(stack: ProcStack, cpf: str, selfie_ref: str) -> OnboardingHandle:
+    request = OnboardingRequest.model_validate(
+        {
+            "request_id": f"chaos-{uuid.uuid4().hex[:12]}",
+            "subject": {"code": cpf, "name": "Pessoa Caos"},
+            "selfie_ref": selfie_ref,
+            "options": {"poll_initial_seconds": 1, "poll_max_seconds": 2},
+        }
+    )
+    return await start_onboarding(stack.client, request, stack.settings.task_queue)
+
+
+async def _outcome(handle: OnboardingHandle) -> str | None:
+    """The outcome, or None when the onboarding did not end within the case's bound."""
+    deadline = time.monotonic() + CASE_TIMEOUT
+    while time.monotonic() < deadline:
+        try:
+            async with asyncio.timeout(deadline - time.monotonic()):
+                return str((await handle.result()).outcome)
+        except RPCError:  # the server is restarting: ask again
+            await asyncio.sleep(1)
+        except TimeoutError:
+            break
+    return None
+
+
+def table(rows: list[Row]) -> list[str]:
+    head = "| case | onboardings | right outcome | lost | processes | duplicates | "
+    head += "retried creates | token calls | s | ok |"
+    lines = [head, "|" + "---|" * 10]
+    for r in rows:
+        lines.append(
+            f"| {r.case} | {r.onboardings} | {r.right} | {r.lost} | {r.processes} | "
+            f"{r.duplicates} | {r.retried_creates} | {r.token_calls} | {r.seconds:.0f} | "
+            f"{'yes' if r.ok else 'NO'} |"
+        )
+    return lines
+
+
+async def main() -> int:
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory(prefix="chaos-") as work:
+        env = {"UNICO_READ_TIMEOUT_SECONDS": READ_TIMEOUT}
+        async with proc_stack(Path(work), async_delay=1.0, env=env) as stack:
+            selfie_ref = stack.selfies.put(SAMPLE_SELFIE.read_bytes())
+            for name, act in CASES:
+                rows.append(await run_case(stack, name, act, selfie_ref))
+                print(f"  {name}: {'ok' if rows[-1].ok else 'FAILED'}", flush=True)
+    print("\n".join(table(rows)), flush=True)
+    return 0 if all(r.ok for r in rows) else 1
+
+
+if __name__ == "__main__":
+    code = asyncio.run(main())
+    sys.stdout.flush()
+    os._exit(code)  # skip teardown that the Temporal runtime's threads can abort

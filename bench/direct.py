@@ -1,0 +1,80 @@
+"""What a team would write without Temporal: asyncio + httpx, straight at Unico.
+
+Per onboarding: a fresh token (no cache shared between onboardings), create, then read
+the process every `poll_seconds` until it is final. No retries: on the sandbox's happy
+path there is nothing to retry, and this is the floor, not a rival implementation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import time
+from typing import Any
+
+import httpx
+
+from activities.auth import GRANT_TYPE, MIN_ASSERTION_SECONDS, ServiceAccount, build_assertion
+from onboarding.settings import Settings
+
+MAX_POLLS = 600  # a bound, far above what a 1 s delay needs
+
+
+async def onboard_all(
+    settings: Settings, cpfs: list[str], image: bytes, poll_seconds: float
+) -> list[tuple[str, float, float]]:
+    """(cpf, started, finished) per onboarding, all run concurrently, monotonic seconds."""
+    assert settings.unico_service_account and settings.unico_private_key_file
+    account = ServiceAccount.from_key_file(
+        settings.unico_service_account,
+        settings.audience,
+        settings.token_url,
+        settings.unico_private_key_file,
+    )
+    image_b64 = base64.b64encode(image).decode("ascii")
+    async with httpx.AsyncClient(timeout=30) as http:
+        return await asyncio.gather(
+            *(
+                _onboard(http, settings, account, cpf, image_b64, poll_seconds, index)
+                for index, cpf in enumerate(cpfs)
+            )
+        )
+
+
+async def _onboard(
+    http: httpx.AsyncClient,
+    settings: Settings,
+    account: ServiceAccount,
+    cpf: str,
+    image_b64: str,
+    poll_seconds: float,
+    index: int,
+) -> tuple[str, float, float]:
+    started = time.monotonic()
+    # A distinct `exp` per onboarding: identical assertions in one second are refused.
+    assertion = build_assertion(account, time.time(), MIN_ASSERTION_SECONDS + index)
+    token = await http.post(
+        settings.token_url, data={"grant_type": GRANT_TYPE, "assertion": assertion}
+    )
+    token.raise_for_status()
+    headers = {
+        "Authorization": f"Bearer {token.json()['access_token']}",
+        "APIKEY": settings.unico_api_key or "",
+    }
+    url = settings.unico_api_url.rstrip("/") + "/processes/v1"
+    body: dict[str, Any] = {
+        "subject": {"code": cpf, "name": "Pessoa Bench"},
+        "useCase": "Onboarding",
+        "imageBase64": image_b64,
+    }
+    created = await http.post(url, json=body, headers=headers)
+    created.raise_for_status()
+    process = created.json()
+    for _ in range(MAX_POLLS):
+        if process["status"] != 1:
+            break
+        await asyncio.sleep(poll_seconds)
+        read = await http.get(f"{url}/{process['id']}", headers=headers)
+        read.raise_for_status()
+        process = read.json()
+    return cpf, started, time.monotonic()

@@ -1,0 +1,159 @@
+"""Throughput and cost: ours against the engine's own limit and against direct calls.
+
+One stack of real processes on loopback (dev server, sandbox, gateway with Unico's
+webhook, our worker, and a worker for the bare workflow). For each N, three variants run
+the same mix of synchronous and asynchronous scenario CPFs, one after the other:
+
+- ours: N onboardings through the whole stack;
+- engine: N bare workflows with the same activities and timer, whose bodies do nothing;
+- direct: an asyncio + httpx script against the same sandbox (bench/direct.py).
+
+Latency is start to result, minus the sandbox's delay for an asynchronous CPF. CPU and
+peak RSS are the worker's (ours: the onboarding worker; engine: the bare one; direct: this
+process, which then runs nothing else).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from bench import direct
+from bench.bare import TASK_QUEUE as BARE_QUEUE
+from bench.plot import plot
+from bench.procfs import cpu_seconds, peak_rss_mib, reset_peak_rss
+from bench.procstack import ProcStack, proc_stack
+from bench.report import Round, markdown, ratios
+from bench.result import BenchResult
+from onboarding.client import start_onboarding
+from onboarding.demo import SAMPLE_SELFIE
+from onboarding.scenarios import SCENARIOS
+from workflows.models import OnboardingRequest, OnboardingResult
+
+NAME = "throughput"
+DELAY_SECONDS = 1.0  # the sandbox's processing time for an asynchronous CPF
+POLL_SECONDS = 2.0  # ours: the webhook usually ends the first wait; direct polls this often
+NS = (20, 60, 150)
+WARM_UP = 8
+# Half synchronous (answered by create), half asynchronous (final after the delay).
+CPFS = ("12345678909", "00000000272", "00000000191", "00000000353")
+SYNC = {"12345678909", "00000000191"}
+EXPECTED = {s.cpf: s.expected for s in SCENARIOS}
+
+Timing = tuple[str, float, float]  # cpf, started, finished (monotonic seconds)
+Runner = Callable[[ProcStack, list[str]], Awaitable[list[Timing]]]
+
+
+async def run(work: Path) -> BenchResult:
+    rows: list[dict[str, Any]] = []
+    async with proc_stack(work, async_delay=DELAY_SECONDS, bare=True) as stack:
+        selfie_ref = stack.selfies.put(SAMPLE_SELFIE.read_bytes())
+        variants: dict[str, tuple[Runner, int]] = {
+            "engine": (_engine, stack.pid("bare")),
+            "ours": (lambda s, cpfs: _ours(s, cpfs, selfie_ref), stack.pid("worker")),
+            "direct": (_direct, os.getpid()),
+        }
+        for runner, _ in variants.values():  # warm-up: connections, imports, caches
+            await runner(stack, _mix(WARM_UP))
+        for n in NS:
+            for variant, (runner, pid) in variants.items():
+                rows.append(await _measure(stack, variant, runner, pid, n))
+    table = markdown(rows)
+    by_n = ratios(rows)
+    out = work / "throughput.md"
+    out.write_text("\n".join([*table, "", json.dumps(by_n)]) + "\n")
+    png = work / "throughput.png"
+    plot(rows, png)
+    largest = by_n[max(NS)]
+    lines = [
+        f"sandbox delay {DELAY_SECONDS:g} s, poll every {POLL_SECONDS:g} s, webhooks on; "
+        f"CPFs {', '.join(CPFS)} (half async)",
+        *table,
+        *(f"N={n}: " + "  ".join(f"{k} {v:.2f}" for k, v in r.items()) for n, r in by_n.items()),
+    ]
+    return BenchResult(
+        NAME,
+        {"rows": rows, "ratios": {str(n): r for n, r in by_n.items()}},
+        lines,
+        target_met=largest.get("ours/engine", 0) >= 0.7,
+        files=[out, png],
+    )
+
+
+def _mix(n: int) -> list[str]:
+    return [CPFS[i % len(CPFS)] for i in range(n)]
+
+
+async def _measure(
+    stack: ProcStack, variant: str, runner: Runner, pid: int, n: int
+) -> dict[str, Any]:
+    stack.sandbox("POST", "reset")
+    reset_peak_rss(pid)
+    cpu_before = cpu_seconds(pid)
+    others = {name: stack.pid(name) for name in ("temporal", "sandbox")}
+    others_before = {name: cpu_seconds(p) for name, p in others.items()}
+    began = time.monotonic()
+    timings = await runner(stack, _mix(n))
+    wall = time.monotonic() - began
+    cpu = cpu_seconds(pid) - cpu_before
+    # Where else the time goes, to explain the throughput (two cores share everything).
+    elsewhere = {name: cpu_seconds(p) - others_before[name] for name, p in others.items()}
+    stats = stack.stats()
+    extra = [end - start - (0 if cpf in SYNC else DELAY_SECONDS) for cpf, start, end in timings]
+    calls = {
+        "token": stats["token_requests"],
+        "create": stats["create_requests"],
+        "get": stats["get_requests"],
+    }
+    n_async = sum(cpf not in SYNC for cpf, _, _ in timings)
+    row = Round(variant, n, n_async, wall, extra, calls, cpu, peak_rss_mib(pid)).figures()
+    row["server_cpu_ms_per_onboarding"] = round(1000 * elsewhere["temporal"] / n, 2)
+    row["sandbox_cpu_ms_per_onboarding"] = round(1000 * elsewhere["sandbox"] / n, 2)
+    print(f"  {variant:<6} N={n:<4} {row['throughput_per_s']:7.2f}/s", flush=True)
+    return row
+
+
+async def _timed(cpf: str, work: Awaitable[Any]) -> Timing:
+    started = time.monotonic()  # the coroutine starts only when awaited, here
+    await work
+    return cpf, started, time.monotonic()
+
+
+async def _ours(stack: ProcStack, cpfs: list[str], selfie_ref: str) -> list[Timing]:
+    async def one(cpf: str) -> None:
+        request = OnboardingRequest.model_validate(
+            {
+                "request_id": f"bench-{uuid.uuid4().hex[:12]}",
+                "subject": {"code": cpf, "name": "Pessoa Bench"},
+                "selfie_ref": selfie_ref,
+                "options": {"poll_initial_seconds": POLL_SECONDS, "poll_max_seconds": POLL_SECONDS},
+            }
+        )
+        handle = await start_onboarding(stack.client, request, stack.settings.task_queue)
+        result: OnboardingResult = await handle.result()
+        if result.outcome != EXPECTED[cpf]:  # a fast wrong answer is no throughput
+            raise AssertionError(f"{cpf}: {result.outcome}, expected {EXPECTED[cpf]}")
+
+    return await asyncio.gather(*(_timed(c, one(c)) for c in cpfs))
+
+
+async def _engine(stack: ProcStack, cpfs: list[str]) -> list[Timing]:
+    async def one(cpf: str) -> Any:
+        return await stack.client.execute_workflow(
+            "BareOnboarding",
+            args=[cpf not in SYNC, DELAY_SECONDS],
+            id=f"bare-{uuid.uuid4().hex[:12]}",
+            task_queue=BARE_QUEUE,
+        )
+
+    return await asyncio.gather(*(_timed(c, one(c)) for c in cpfs))
+
+
+async def _direct(stack: ProcStack, cpfs: list[str]) -> list[Timing]:
+    return await direct.onboard_all(stack.settings, cpfs, SAMPLE_SELFIE.read_bytes(), POLL_SECONDS)
