@@ -30,7 +30,10 @@ from onboarding.client import (
     store_selfie,
 )
 from onboarding.devstack import DevPorts, DevStackConfig, run_dev_stack
-from onboarding.settings import SettingsError, load_settings
+from onboarding.keys import with_dev_keyring
+from onboarding.logs import configure_logging
+from onboarding.settings import Settings, SettingsError
+from onboarding.settings import load_settings as load_environment
 from workflows.models import OnboardingRequest, UnicoProcess, dump
 from workflows.policy import decide
 from workflows.requests import parse_request
@@ -42,6 +45,10 @@ class CommandError(Exception):
 
 def emit(as_json: bool, payload: dict[str, Any], text: str) -> None:
     print(json.dumps(payload, indent=2) if as_json else text)
+
+
+def load_settings() -> Settings:
+    return with_dev_keyring(load_environment())
 
 
 # --- commands ---------------------------------------------------------------------------
@@ -197,6 +204,7 @@ HANDLERS: dict[str, Callable[[argparse.Namespace], int | Awaitable[int]]] = {
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    configure_logging("WARNING")  # library warnings as redacted JSON lines on stderr
     try:
         outcome = HANDLERS[args.command](args)
         return asyncio.run(outcome) if asyncio.iscoroutine(outcome) else int(outcome)  # type: ignore[arg-type]

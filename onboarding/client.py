@@ -7,7 +7,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from onboarding.converter import data_converter
+from onboarding.converter import data_converter_for
 from onboarding.settings import Settings
 from workflows.models import (
     STATUS_QUERY,
@@ -26,11 +26,13 @@ class StackUnavailable(Exception):
 
 
 async def connect(settings: Settings) -> Client:
+    """A client whose payloads are encrypted; `SettingsError` when no key is configured."""
+    converter = data_converter_for(settings)
     try:
         return await Client.connect(
             settings.temporal_address,
             namespace=settings.temporal_namespace,
-            data_converter=data_converter(),
+            data_converter=converter,
         )
     except RuntimeError as exc:
         raise StackUnavailable(

@@ -22,6 +22,9 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from onboarding.codec import new_key
+from onboarding.codec_server import CODEC_PATH
+
 SEARCH_ATTRIBUTES = ("OnboardingStage", "OnboardingOutcome", "UnicoProcessId")
 DEV_SERVICE_ACCOUNT = "onboarding-dev@dev-tenant.iam.acesso.io"
 LOOPBACK = "127.0.0.1"
@@ -86,6 +89,22 @@ def ensure_dev_credentials(config: DevStackConfig) -> tuple[Path, Path, str]:
     return private, public, api_key_file.read_text().strip()
 
 
+def ensure_dev_payload_secrets(config: DevStackConfig) -> tuple[Path, str]:
+    """The payload keyring file and the codec server's token, made once and kept."""
+    config.keys_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    keyring = config.keys_dir / "payload-keys"
+    token_file = config.keys_dir / "codec-token"
+    if not keyring.exists():
+        _write_secret(keyring, f"dev-1:{new_key()}\n".encode())
+    if not token_file.exists():
+        _write_secret(token_file, secrets.token_urlsafe(32).encode())
+    return keyring, token_file.read_text().strip()
+
+
+def ui_origins(config: DevStackConfig) -> str:
+    return f"http://{LOOPBACK}:{config.ports.ui},http://localhost:{config.ports.ui}"
+
+
 def _write_secret(path: Path, data: bytes) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as handle:
@@ -95,6 +114,7 @@ def _write_secret(path: Path, data: bytes) -> None:
 def stack_environment(config: DevStackConfig) -> dict[str, str]:
     """The settings every child reads: the worker's Unico is the sandbox."""
     private, public, api_key = ensure_dev_credentials(config)
+    keyring, codec_token = ensure_dev_payload_secrets(config)
     ports = config.ports
     sandbox_url = f"http://{LOOPBACK}:{ports.sandbox}"
     return {
@@ -106,6 +126,11 @@ def stack_environment(config: DevStackConfig) -> dict[str, str]:
         "UNICO_PRIVATE_KEY_FILE": str(private),
         "UNICO_API_KEY": api_key,
         "SELFIE_DIR": str(config.state_dir / "selfies"),
+        "ONBOARDING_ENCRYPTION_KEYS_FILE": str(keyring),
+        "CODEC_AUTH_TOKEN": codec_token,
+        "CODEC_CORS_ORIGINS": ui_origins(config),
+        # The dev UI cannot send a bearer token (see onboarding/codec_server.py).
+        "CODEC_DEV_TRUSTED_ORIGINS": ui_origins(config),
         "GATEWAY_HOST": LOOPBACK,
         "GATEWAY_PORT": str(ports.gateway),
         "GATEWAY_URL": f"http://{LOOPBACK}:{ports.gateway}",
@@ -172,6 +197,7 @@ class DevStack:
         command += ["--port", str(config.ports.temporal), "--ui-port", str(config.ports.ui)]
         command += ["--db-filename", str(config.state_dir / "temporal.db")]
         command += ["--log-level", "warn", "--ui-disable-news-fetch"]
+        command += ["--ui-codec-endpoint", codec_endpoint(config)]
         for name in SEARCH_ATTRIBUTES:
             command += ["--search-attribute", f"{name}=Keyword"]
         return command
@@ -247,6 +273,10 @@ def wait_for_log_line(child: _Child, text: str, timeout: float) -> None:
     raise DevStackError(f"{child.name} did not start in {timeout:g}s; see {child.log}")
 
 
+def codec_endpoint(config: DevStackConfig) -> str:
+    return f"http://{LOOPBACK}:{config.ports.gateway}{CODEC_PATH}"
+
+
 def banner(config: DevStackConfig) -> str:
     ports = config.ports
     return "\n".join(
@@ -256,6 +286,7 @@ def banner(config: DevStackConfig) -> str:
             f"  Temporal server   {LOOPBACK}:{ports.temporal}",
             f"  gateway           http://{LOOPBACK}:{ports.gateway}",
             f"  Unico sandbox     http://{LOOPBACK}:{ports.sandbox}",
+            f"  codec server      {codec_endpoint(config)} (the Web UI decrypts through it)",
             f"  logs              {config.logs_dir}",
             "Try, in another terminal:",
             "  .venv/bin/onboarding demo",

@@ -1,8 +1,9 @@
 """The gateway: the worker's HTTP service.
 
-Today it takes selfie uploads (`POST /selfies`, the claim check of step 1 of the flow) and
-answers health checks (`GET /healthz`). The Unico webhook receiver and the codec server for
-the Web UI join it in `create_gateway`'s route table.
+Today it takes selfie uploads (`POST /selfies`, the claim check of step 1 of the flow),
+answers health checks (`GET /healthz`) and serves the codec server for the Web UI and the
+CLI (`/codec/encode`, `/codec/decode`: see `onboarding.codec_server`). The Unico webhook
+receiver joins it in `create_gateway`'s route table.
 
 The upload does not inspect the image: the workflow's activity does, so that a bad selfie
 ends as `invalid_request` with its proper Unico code rather than as an HTTP error here.
@@ -21,9 +22,15 @@ from starlette.datastructures import Headers, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
+from temporalio.converter import PayloadCodec
 
-from activities.selfies import InvalidSelfie, SelfieBackend, SelfieStore
+from activities.selfies import InvalidSelfie, SelfieBackend
+from onboarding.codec import EncryptionCodec
+from onboarding.codec_server import codec_mount
+from onboarding.keys import load_keyring
+from onboarding.logs import configure_logging
+from onboarding.selfies import open_selfie_store
 from onboarding.settings import Settings, SettingsError, load_settings
 
 SELFIE_FIELD = "selfie"
@@ -44,8 +51,10 @@ class _UploadRefused(Exception):
         self.status_code = status_code
 
 
-def create_gateway(settings: Settings, store: SelfieBackend) -> Starlette:
-    """The gateway app; `settings` will configure the webhook receiver and codec server."""
+def create_gateway(
+    settings: Settings, store: SelfieBackend, codec: PayloadCodec | None = None
+) -> Starlette:
+    """The gateway app; with a `codec`, it serves the codec server too."""
 
     async def upload_selfie(request: Request) -> JSONResponse:
         try:
@@ -60,11 +69,13 @@ def create_gateway(settings: Settings, store: SelfieBackend) -> Starlette:
     async def healthz(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
-    routes = [
+    routes: list[BaseRoute] = [
         Route("/selfies", upload_selfie, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
-        # The Unico webhook receiver and the codec server's routes go here.
+        # The Unico webhook receiver's routes go here.
     ]
+    if codec is not None:
+        routes.append(codec_mount(settings, codec))
     return Starlette(routes=routes)
 
 
@@ -116,17 +127,20 @@ async def _multipart_selfie(headers: Headers, body: bytes) -> bytes:
 
 def run_gateway(settings: Settings) -> None:
     """Serve the gateway on `gateway_host:gateway_port` until interrupted."""
-    app = create_gateway(settings, SelfieStore(settings.selfie_dir))
-    uvicorn.run(app, host=settings.gateway_host, port=settings.gateway_port)
+    codec = EncryptionCodec(load_keyring(settings))
+    app = create_gateway(settings, open_selfie_store(settings), codec)
+    # log_config=None: uvicorn's records go through our JSON, redacting handler.
+    uvicorn.run(app, host=settings.gateway_host, port=settings.gateway_port, log_config=None)
 
 
 def main() -> None:
     try:
         settings = load_settings()
+        configure_logging(settings.log_level)
+        run_gateway(settings)
     except SettingsError as exc:
         print(f"onboarding.gateway: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
-    run_gateway(settings)
 
 
 if __name__ == "__main__":

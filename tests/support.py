@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 import socket
 import subprocess
@@ -16,9 +18,23 @@ import httpx
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from onboarding.codec import Keyring
+
 LOOPBACK = "127.0.0.1"
 SERVICE_ACCOUNT = "onboarding-test@test-tenant.iam.acesso.io"
 API_KEY = "test-api-key"
+
+
+def fixed_key(label: str) -> str:
+    """A test key derived from its label: the same in every run, never a secret."""
+    return base64.b64encode(hashlib.sha256(label.encode()).digest()).decode()
+
+
+TEST_KEYS = f"test-1:{fixed_key('onboarding test key 1')}"
+
+
+def test_keyring() -> Keyring:
+    return Keyring.parse(TEST_KEYS)
 
 
 def free_port() -> int:
@@ -106,6 +122,7 @@ def worker_environment(keys: KeyPair, sandbox: Sandbox, selfie_dir: Path) -> dic
         "UNICO_PRIVATE_KEY_FILE": str(keys.private),
         "UNICO_API_KEY": API_KEY,
         "SELFIE_DIR": str(selfie_dir),
+        "ONBOARDING_ENCRYPTION_KEYS": TEST_KEYS,
     }
 
 

@@ -38,6 +38,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.policy import decide
     from workflows.requests import parse_request
+    from workflows.selfie_release import release_selfie, selfie_ref_in
 
 T = TypeVar("T")
 
@@ -68,6 +69,8 @@ OUTCOME_FOR_ERROR = {
 }
 # A process that Unico says is gone or unknown is retried as a new process.
 PROCESS_LOST = {ErrorClass.GONE.value, ErrorClass.NOT_FOUND.value}
+# Histories from before the selfie was deleted at the end replay without that step.
+SELFIE_RELEASE_PATCH = "release-selfie"
 
 
 class _Finished(Exception):
@@ -92,14 +95,19 @@ class Onboarding:
     async def run(self, raw: Any, carry: Carry | None = None) -> OnboardingResult:
         self._raw = raw
         try:
-            return self._finish(await self._onboard(raw, carry))
+            result = self._finish(await self._onboard(raw, carry))
         except _Finished as finished:
-            return self._finish(finished.result)
+            result = self._finish(finished.result)
         except asyncio.CancelledError:
             # Canceled through Temporal: say so in the result instead of vanishing.
-            return self._finish(
+            result = self._finish(
                 self._result(Outcome.CANCELED, "workflow.canceled", "canceled through Temporal")
             )
+        # Continue-as-new never gets here: the selfie goes only when the onboarding ends.
+        selfie_ref = self._request.selfie_ref if self._request else selfie_ref_in(raw)
+        if selfie_ref and workflow.patched(SELFIE_RELEASE_PATCH):
+            await release_selfie(selfie_ref)
+        return result
 
     @workflow.query(name=STATUS_QUERY)
     def status(self) -> OnboardingStatus:

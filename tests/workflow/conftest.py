@@ -15,7 +15,14 @@ from activities.selfies import SelfieStore
 from onboarding.converter import data_converter
 from onboarding.devstack import temporal_binary
 from onboarding.settings import Settings
-from tests.support import KeyPair, Sandbox, make_key_pair, running_sandbox, worker_environment
+from tests.support import (
+    KeyPair,
+    Sandbox,
+    make_key_pair,
+    running_sandbox,
+    test_keyring,
+    worker_environment,
+)
 from worker import build_worker, load_service_account, unico_activities
 from workflows.onboarding import OUTCOME_ATTRIBUTE, PROCESS_ATTRIBUTE, STAGE_ATTRIBUTE
 
@@ -68,7 +75,7 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
             f"limit.historyCount.suggestContinueAsNew={SUGGEST_CONTINUE_AS_NEW_AFTER_EVENTS}",
         ],
         search_attributes=[STAGE_ATTRIBUTE, OUTCOME_ATTRIBUTE, PROCESS_ATTRIBUTE],
-        data_converter=data_converter(),
+        data_converter=data_converter(test_keyring()),
     )
     async with environment:
         yield environment
