@@ -62,7 +62,13 @@ _RULES: list[tuple[re.Pattern[str], str]] = [
     ),
     (re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"), "[redacted email]"),
     (re.compile(r"(?<![\w.])\d{3}\.?\d{3}\.?\d{3}-?\d{2}(?!\w)"), "[redacted cpf]"),
-    (re.compile(r"(?<![\w+])\+?\(?\d(?:[\s().-]?\d){9,14}(?!\w)"), "[redacted phone]"),
+    (  # [+CC] (DDD) 4-5 digits, 4 digits; separators optional. Ids such as
+        # 20260101-120000-03 stay: a phone does not end next to a hyphen.
+        re.compile(
+            r"(?<![\w+-])(?:\+?\d{2}[\s.-]?)?\(?\d{2}\)?[\s.-]?\d{4,5}[\s.-]?\d{4}(?![\w-])"
+        ),
+        "[redacted phone]",
+    ),
     (re.compile(r"[A-Za-z0-9+/_-]{80,}={0,2}"), "[redacted blob]"),
 ]
 
@@ -71,6 +77,7 @@ _STANDARD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, 
     "message",
     "asctime",
     "taskName",
+    "color_message",  # uvicorn's copy of the message with terminal colours
 }
 
 

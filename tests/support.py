@@ -113,6 +113,28 @@ def running_sandbox(keys: KeyPair, async_delay: float, log: Path) -> Iterator[Sa
         process.wait(10)
 
 
+S3_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "test-access-key",
+    "AWS_SECRET_ACCESS_KEY": "test-secret-key",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+
+
+@contextmanager
+def running_s3(log: Path) -> Iterator[str]:
+    """A real S3-compatible server (moto's server mode) on a free port; yields its URL."""
+    port = free_port()
+    command = [sys.executable, "-m", "moto.server", "-H", LOOPBACK, "-p", str(port)]
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        wait_for_port(port, process)
+        yield f"http://{LOOPBACK}:{port}"
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
 def worker_environment(keys: KeyPair, sandbox: Sandbox, selfie_dir: Path) -> dict[str, str]:
     """The settings a worker needs to use the sandbox as its Unico."""
     return {

@@ -63,6 +63,8 @@ def start_stack(state_dir: Path) -> Stack:
         **os.environ,
         "TEMPORAL_ADDRESS": f"127.0.0.1:{ports['temporal']}",
         "GATEWAY_URL": f"http://127.0.0.1:{ports['gateway']}",
+        # As beside `make run`: the CLI finds the stack's dev key under the state folder.
+        "STATE_DIR": str(state_dir),
     }
     return Stack(process, env, ports, state_dir)
 
