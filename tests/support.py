@@ -98,19 +98,28 @@ class Sandbox:
 
 
 @contextmanager
+def serving(
+    command: list[str], port: int, log: Path, env: dict[str, str] | None = None
+) -> Iterator[str]:
+    """Run a server process (output to `log`) until the block ends; yields its URL."""
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
+    try:
+        wait_for_port(port, process)
+        yield f"http://{LOOPBACK}:{port}"
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+@contextmanager
 def running_sandbox(keys: KeyPair, async_delay: float, log: Path) -> Iterator[Sandbox]:
     port = free_port()
     command = [sys.executable, "-m", "sandbox", "--host", LOOPBACK, "--port", str(port)]
     command += ["--public-key", str(keys.public), "--service-account", SERVICE_ACCOUNT]
     command += ["--api-key", API_KEY, "--async-delay", str(async_delay)]
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        wait_for_port(port, process)
-        yield Sandbox(f"http://{LOOPBACK}:{port}")
-    finally:
-        process.terminate()
-        process.wait(10)
+    with serving(command, port, log) as url:
+        yield Sandbox(url)
 
 
 S3_CREDENTIALS = {
@@ -125,14 +134,28 @@ def running_s3(log: Path) -> Iterator[str]:
     """A real S3-compatible server (moto's server mode) on a free port; yields its URL."""
     port = free_port()
     command = [sys.executable, "-m", "moto.server", "-H", LOOPBACK, "-p", str(port)]
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        wait_for_port(port, process)
-        yield f"http://{LOOPBACK}:{port}"
-    finally:
-        process.terminate()
-        process.wait(10)
+    with serving(command, port, log) as url:
+        yield url
+
+
+CODEC_TOKEN = "codec-test-token"
+
+
+@contextmanager
+def running_gateway(log: Path, selfie_dir: Path, **settings: str) -> Iterator[str]:
+    """The gateway as `python -m onboarding.gateway` runs it, with the test keys and token."""
+    port = free_port()
+    env = {
+        "GATEWAY_HOST": LOOPBACK,
+        "GATEWAY_PORT": str(port),
+        "SELFIE_DIR": str(selfie_dir),
+        "ONBOARDING_ENCRYPTION_KEYS": TEST_KEYS,
+        "CODEC_AUTH_TOKEN": CODEC_TOKEN,
+        **{name.upper(): value for name, value in settings.items()},
+    }
+    command = [sys.executable, "-m", "onboarding.gateway"]
+    with serving(command, port, log, environ_with(env)) as url:
+        yield url
 
 
 def worker_environment(keys: KeyPair, sandbox: Sandbox, selfie_dir: Path) -> dict[str, str]:

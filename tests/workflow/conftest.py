@@ -11,6 +11,7 @@ import pytest_asyncio
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from activities.processes import UnicoActivities
 from activities.selfies import SelfieStore
 from onboarding.converter import data_converter
 from onboarding.devstack import temporal_binary
@@ -82,10 +83,14 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
 
 
 @pytest_asyncio.fixture(scope="session")
-async def client(env: WorkflowEnvironment, settings: Settings) -> AsyncIterator[Client]:
-    account = load_service_account(settings)
-    async with (
-        unico_activities(settings, account) as activities,
-        build_worker(env.client, settings, activities),
-    ):
+async def activities(settings: Settings) -> AsyncIterator[UnicoActivities]:
+    async with unico_activities(settings, load_service_account(settings)) as running:
+        yield running
+
+
+@pytest_asyncio.fixture(scope="session")
+async def client(
+    env: WorkflowEnvironment, settings: Settings, activities: UnicoActivities
+) -> AsyncIterator[Client]:
+    async with build_worker(env.client, settings, activities):
         yield env.client
