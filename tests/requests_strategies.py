@@ -41,6 +41,7 @@ def valid_cpfs(draw: st.DrawFn) -> str:
     return cpf
 
 
+huge = st.floats(min_value=1e12, max_value=1e300)  # would overflow a timer
 names = st.text(st.characters(categories=["L", "Zs"]), min_size=1, max_size=60).filter(
     lambda n: any(c.isalpha() for c in n)
 )
@@ -77,9 +78,9 @@ def requests(draw: st.DrawFn) -> dict[str, Any]:
                 st.fixed_dictionaries(
                     {},
                     optional={
-                        "poll_initial_seconds": st.floats(0.1, 3600),
-                        "deadline_seconds": st.floats(1, 30 * 24 * 3600),
-                        "max_process_attempts": st.integers(1, 10),
+                        "poll_initial_seconds": st.floats(0.1, 3600) | huge,
+                        "deadline_seconds": st.floats(1, 30 * 24 * 3600) | huge,
+                        "max_process_attempts": st.integers(1, 10) | st.integers(),
                     },
                 )
             )
@@ -109,4 +110,23 @@ def valid_requests(draw: st.DrawFn) -> dict[str, Any]:
     }
 
 
-any_input = st.one_of(json_values, requests())
+OPTION_NAMES = (
+    "poll_initial_seconds",
+    "poll_max_seconds",
+    "poll_backoff",
+    "deadline_seconds",
+    "max_process_attempts",
+)
+
+
+@st.composite
+def valid_requests_with_a_wild_option(draw: st.DrawFn) -> dict[str, Any]:
+    """A valid request with one timing option set to anything a JSON number can be."""
+    number = st.floats(allow_nan=False, allow_infinity=False) | st.integers() | huge
+    return {
+        **draw(valid_requests()),
+        "options": {draw(st.sampled_from(OPTION_NAMES)): draw(number)},
+    }
+
+
+any_input = st.one_of(json_values, requests(), valid_requests_with_a_wild_option())
