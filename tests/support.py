@@ -33,7 +33,7 @@ def fixed_key(label: str) -> str:
 TEST_KEYS = f"test-1:{fixed_key('onboarding test key 1')}"
 
 
-def test_keyring() -> Keyring:
+def fixed_keyring() -> Keyring:
     return Keyring.parse(TEST_KEYS)
 
 

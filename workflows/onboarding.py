@@ -69,8 +69,10 @@ OUTCOME_FOR_ERROR = {
 }
 # A process that Unico says is gone or unknown is retried as a new process.
 PROCESS_LOST = {ErrorClass.GONE.value, ErrorClass.NOT_FOUND.value}
-# Histories from before the selfie was deleted at the end replay without that step.
+# Histories from before these changes replay as they ran: without the selfie's release at
+# the end, and with the first release's input rules.
 SELFIE_RELEASE_PATCH = "release-selfie"
+INPUT_HARDENING_PATCH = "input-hardening"
 
 
 class _Finished(Exception):
@@ -121,7 +123,7 @@ class Onboarding:
             self._woken = True
 
     async def _onboard(self, raw: Any, carry: Carry | None) -> OnboardingResult:
-        parsed = parse_request(raw)
+        parsed = parse_request(raw, hardened=workflow.patched(INPUT_HARDENING_PATCH))
         if isinstance(parsed, Reason):
             raise _Finished(OnboardingResult(outcome=Outcome.INVALID_REQUEST, reasons=[parsed]))
         self._request = request = parsed

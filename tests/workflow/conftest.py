@@ -19,9 +19,9 @@ from onboarding.settings import Settings
 from tests.support import (
     KeyPair,
     Sandbox,
+    fixed_keyring,
     make_key_pair,
     running_sandbox,
-    test_keyring,
     worker_environment,
 )
 from worker import build_worker, load_service_account, unico_activities
@@ -76,7 +76,7 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
             f"limit.historyCount.suggestContinueAsNew={SUGGEST_CONTINUE_AS_NEW_AFTER_EVENTS}",
         ],
         search_attributes=[STAGE_ATTRIBUTE, OUTCOME_ATTRIBUTE, PROCESS_ATTRIBUTE],
-        data_converter=data_converter(test_keyring()),
+        data_converter=data_converter(fixed_keyring()),
     )
     async with environment:
         yield environment
