@@ -17,7 +17,6 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 import httpx
-from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from temporalio.client import Client
 from temporalio.worker import Worker
 
@@ -39,12 +38,6 @@ def load_service_account(settings: Settings) -> ServiceAccount:
     settings.require_unico_credentials()
     assert settings.unico_service_account is not None
     pem = load_unico_private_key(settings)
-    try:
-        load_pem_private_key(pem, password=None)
-    except (ValueError, TypeError):
-        raise SettingsError(
-            "UNICO_PRIVATE_KEY(_FILE): the key is not an unencrypted PEM private key"
-        ) from None
     return ServiceAccount(
         settings.unico_service_account, settings.audience, settings.token_url, pem
     )

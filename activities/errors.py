@@ -101,9 +101,16 @@ def parse_error(system: str, response: httpx.Response) -> UnicoErrorDetails:
     )
 
 
+MAX_RETRY_AFTER = timedelta(hours=1)
+_SECONDS = re.compile(r"[0-9]+(\.[0-9]+)?")  # delay-seconds; ASCII digits only
+
+
 def retry_after(response: httpx.Response) -> timedelta | None:
-    value = response.headers.get("Retry-After", "")
-    return timedelta(seconds=float(value)) if value.replace(".", "", 1).isdigit() else None
+    """The server's Retry-After in seconds, capped; None when absent or not a number."""
+    value = response.headers.get("Retry-After", "").strip()
+    if not _SECONDS.fullmatch(value):
+        return None
+    return timedelta(seconds=min(float(value), MAX_RETRY_AFTER.total_seconds()))
 
 
 def application_error(details: UnicoErrorDetails, **extra: Any) -> ApplicationError:

@@ -204,7 +204,6 @@ HANDLERS: dict[str, Callable[[argparse.Namespace], int | Awaitable[int]]] = {
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    configure_logging("WARNING")  # library warnings as redacted JSON lines on stderr
     try:
         outcome = HANDLERS[args.command](args)
         return asyncio.run(outcome) if asyncio.iscoroutine(outcome) else int(outcome)  # type: ignore[arg-type]
@@ -231,6 +230,7 @@ def entry() -> None:
     while CPython finalizes (temporalio/sdk-python issue #300, "PyGILState_Release"); a
     command has nothing left to clean up once its output is flushed.
     """
+    configure_logging("WARNING")  # library warnings as redacted JSON lines on stderr
     code = main()
     sys.stdout.flush()
     sys.stderr.flush()

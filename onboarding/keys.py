@@ -1,8 +1,8 @@
 """Secrets from the settings: the payload keyring and the Unico private key.
 
 Each comes from a secret variable or from a file. A file that group or others may read gets
-a warning (it still loads: refusing would take a running fleet down over a chmod). Errors
-name the setting and the problem, never a byte of the secret.
+a warning once its key has loaded (it is still used: refusing would take a running fleet
+down over a chmod). Errors name the setting and the problem, never a byte of the secret.
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from pydantic import SecretStr
 
 from onboarding.codec import Keyring, KeyringError
@@ -23,12 +25,17 @@ DEV_KEYRING = Path("keys") / "payload-keys"  # under STATE_DIR, made by `onboard
 
 
 def read_secret_file(path: Path, setting: str) -> bytes:
-    """The file's bytes; a warning when its mode lets anyone but the owner read it."""
     try:
-        mode = path.stat().st_mode
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
-        raise SettingsError(f"{setting}: cannot read {path} ({exc.strerror})") from None
+        raise SettingsError(f"{setting}: cannot read {path}: {exc.strerror}") from None
+
+
+def warn_if_exposed(path: Path | None, setting: str) -> None:
+    """A warning when the file's mode lets anyone but its owner read it."""
+    if path is None:
+        return
+    mode = path.stat().st_mode
     if mode & 0o077:
         logger.warning(
             "%s: %s is open to group or others (mode %o): run chmod 600 on it",
@@ -36,7 +43,6 @@ def read_secret_file(path: Path, setting: str) -> bytes:
             path,
             mode & 0o777,
         )
-    return data
 
 
 def _secret_from(
@@ -66,9 +72,11 @@ def load_keyring(settings: Settings) -> Keyring:
         )
     text, source = found
     try:
-        return Keyring.parse(text.decode("utf-8"), settings.onboarding_encryption_key_id)
+        keyring = Keyring.parse(text.decode("utf-8"), settings.onboarding_encryption_key_id)
     except (KeyringError, UnicodeDecodeError) as exc:
         raise SettingsError(f"{source}: {exc}") from None
+    warn_if_exposed(settings.onboarding_encryption_keys_file, KEYS_FILE_SETTING)
+    return keyring
 
 
 def with_dev_keyring(settings: Settings) -> Settings:
@@ -85,13 +93,20 @@ def with_dev_keyring(settings: Settings) -> Settings:
 
 
 def load_unico_private_key(settings: Settings) -> bytes:
-    """The service account's PEM, from UNICO_PRIVATE_KEY or UNICO_PRIVATE_KEY_FILE."""
+    """The service account's RSA key (PEM), from UNICO_PRIVATE_KEY or UNICO_PRIVATE_KEY_FILE."""
+    path = settings.unico_private_key_file
     found = _secret_from(
-        settings.unico_private_key,
-        settings.unico_private_key_file,
-        "UNICO_PRIVATE_KEY",
-        "UNICO_PRIVATE_KEY_FILE",
+        settings.unico_private_key, path, "UNICO_PRIVATE_KEY", "UNICO_PRIVATE_KEY_FILE"
     )
     if found is None:
         raise SettingsError("missing setting(s): UNICO_PRIVATE_KEY_FILE (or UNICO_PRIVATE_KEY)")
-    return found[0]
+    pem, source = found
+    try:
+        key = load_pem_private_key(pem, password=None)
+    except (ValueError, TypeError):
+        key = None
+    if not isinstance(key, rsa.RSAPrivateKey):  # RS256 signs with RSA only
+        where = f"{source}: {path}" if source.endswith("_FILE") else source
+        raise SettingsError(f"{where} is not an unencrypted PEM RSA private key")
+    warn_if_exposed(path, source)
+    return pem

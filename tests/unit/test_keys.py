@@ -9,7 +9,7 @@ import pytest
 
 from onboarding.keys import load_keyring, load_unico_private_key, with_dev_keyring
 from onboarding.settings import Settings, SettingsError
-from tests.support import TEST_KEYS, fixed_key
+from tests.support import TEST_KEYS, fixed_key, make_key_pair
 
 
 def settings(**values: object) -> Settings:
@@ -67,11 +67,25 @@ def test_refusals_name_the_setting(values: dict[str, object], words: str) -> Non
     assert TEST_KEYS.split(":")[1] not in str(refused.value)
 
 
-def test_the_unico_key_from_a_variable_or_a_file(tmp_path: Path) -> None:
-    pem = "-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----\n"
-    assert load_unico_private_key(settings(unico_private_key=pem)) == pem.encode()
-    path = secret_file(tmp_path, pem, 0o600)
-    assert load_unico_private_key(settings(unico_private_key_file=path)) == pem.encode()
+def test_the_unico_key_from_a_variable_or_a_file(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = make_key_pair(tmp_path).private  # mode 600
+    pem = path.read_bytes()
+    assert load_unico_private_key(settings(unico_private_key=pem.decode())) == pem
+    assert load_unico_private_key(settings(unico_private_key_file=path)) == pem
+    assert caplog.records == []
+    path.chmod(0o640)
+    assert load_unico_private_key(settings(unico_private_key_file=path)) == pem
+    (warning,) = caplog.records
+    assert "UNICO_PRIVATE_KEY_FILE" in warning.getMessage() and "640" in warning.getMessage()
+    assert pem.decode()[40:80] not in warning.getMessage()
+
+
+def test_a_bad_unico_key_in_a_variable_is_refused_without_echoing_it() -> None:
+    with pytest.raises(SettingsError, match=r"^UNICO_PRIVATE_KEY is not an unencrypted") as bad:
+        load_unico_private_key(settings(unico_private_key="not-a-key-s3cr3t"))
+    assert "s3cr3t" not in str(bad.value)
     with pytest.raises(SettingsError, match="UNICO_PRIVATE_KEY_FILE"):
         load_unico_private_key(settings())
 

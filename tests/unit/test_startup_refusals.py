@@ -17,9 +17,8 @@ def no_keys(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("STATE_DIR", str(tmp_path))  # no dev stack's keyring to fall back to
     monkeypatch.setenv("TEMPORAL_ADDRESS", "127.0.0.1:1")  # never reached
-    # Keep pytest's log capture: the entry points would install the JSON handler.
+    # Keep pytest's log capture: the worker's main installs the JSON handler.
     monkeypatch.setattr(worker, "configure_logging", lambda level: None)
-    monkeypatch.setattr(cli, "configure_logging", lambda level: None)
     return tmp_path
 
 
