@@ -17,6 +17,7 @@ from workflows.models import (
     OnboardingStatus,
     workflow_id_for,
 )
+from workflows.requests import request_id_exposes_cpf
 
 OnboardingHandle = WorkflowHandle[object, OnboardingResult]
 
@@ -48,6 +49,9 @@ async def start_onboarding(
     One request id is one onboarding: a start while it runs joins it, and a start after it
     closed returns the closed one, so a retried call never creates a second Unico process.
     """
+    if request_id_exposes_cpf(request.request_id, request.subject.code):
+        # Refused here, before the id reaches Temporal's visibility store in clear.
+        raise ValueError("request_id must not contain the CPF: the workflow id is stored in clear")
     workflow_id = workflow_id_for(request.request_id)
     try:
         return await client.start_workflow(

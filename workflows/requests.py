@@ -128,8 +128,14 @@ def _subject_problem(subject: Subject) -> Reason | None:
     return None
 
 
+def request_id_exposes_cpf(request_id: str, cpf: str) -> bool:
+    """Whether the request id (the workflow id, stored in clear) contains the CPF."""
+    cpf = normalize_cpf(cpf)
+    return is_valid_cpf(cpf) and cpf in normalize_cpf(request_id)
+
+
 def _request_problem(request: OnboardingRequest, cpf: str) -> Reason | None:
-    if cpf in normalize_cpf(request.request_id):
+    if request_id_exposes_cpf(request.request_id, cpf):
         return refusal(INVALID_BODY, "request_id must not contain the CPF: it is stored in clear")
     if not 0 < len(request.use_case) <= USE_CASE_MAX_LENGTH:
         return refusal(INVALID_BODY, f"use_case must have 1 to {USE_CASE_MAX_LENGTH} characters")

@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 from temporalio.client import Client
+from temporalio.service import RPCError
 
 from activities.processes import UnicoActivities
 from activities.selfies import SelfieStore
@@ -30,7 +31,7 @@ from onboarding.logs import json_handler
 from onboarding.settings import Settings
 from tests.support import API_KEY, CODEC_TOKEN, TEST_KEYS, KeyPair, running_gateway
 from worker import build_worker
-from workflows.models import OnboardingRequest, OnboardingResult, Outcome
+from workflows.models import WORKFLOW_TYPE, OnboardingRequest, OnboardingResult, Outcome
 
 SAMPLE = SAMPLE_SELFIE.read_bytes()
 FAST = {"poll_initial_seconds": 1, "poll_max_seconds": 2, "max_process_attempts": 2}
@@ -206,7 +207,14 @@ async def test_logs_of_real_onboardings_hold_no_personal_data(
         results = [
             await run(client, settings, onboarding_request(selfies, CPF)),
             await run(client, settings, gone),
-            await run(client, settings, leaky_id),
+            # Past the client's own check, as any Temporal client could start it.
+            await client.execute_workflow(
+                WORKFLOW_TYPE,
+                leaky_id,
+                id=f"onboarding-{leaky_id.request_id}",
+                task_queue=settings.task_queue,
+                result_type=OnboardingResult,
+            ),
         ]
     finally:
         root.removeHandler(handler)
@@ -224,6 +232,16 @@ async def test_logs_of_real_onboardings_hold_no_personal_data(
     for needle in (CPF, *PERSON.values(), token, API_KEY, TEST_KEYS.split(":")[1]):
         assert needle not in output
     assert base64.b64encode(SAMPLE)[2000:2064].decode() not in output
+
+
+async def test_the_client_refuses_a_request_id_that_carries_the_cpf(
+    client: Client, settings: Settings, selfies: SelfieStore
+) -> None:
+    request = onboarding_request(selfies, CPF).model_copy(update={"request_id": f"o-{CPF}"})
+    with pytest.raises(ValueError, match="request_id must not contain the CPF"):
+        await start_onboarding(client, request, settings.task_queue)
+    with pytest.raises(RPCError, match="not found"):
+        await client.get_workflow_handle(f"onboarding-{request.request_id}").describe()
 
 
 async def test_the_selfie_is_deleted_when_the_onboarding_ends(
