@@ -10,7 +10,8 @@ nonce. The result is a payload that says only how to open it:
 The key id is also the associated data, so a payload cannot be relabelled to another key.
 Any key of the keyring decrypts, so a rotated-out key keeps old histories readable while
 new payloads use the current one. Payloads that are not encrypted (histories written
-before encryption was turned on) pass through decoding unchanged.
+before encryption was turned on) pass through decoding unchanged, and a None (`binary/null`,
+no data) passes through both ways.
 
 Random nonces are safe for about 2**32 payloads per key (NIST SP 800-38D); at a few dozen
 payloads per onboarding, rotate the key long before that.
@@ -31,6 +32,9 @@ from temporalio.api.common.v1 import Payload
 from temporalio.converter import PayloadCodec
 
 ENCODING = b"binary/encrypted"
+# A None carries no data, and the server must see it as one: `upsert_memo({key: None})`
+# removes the key only while its payload is the plain `binary/null`.
+NULL_ENCODING = b"binary/null"
 KEY_ID_METADATA = "encryption-key-id"
 NONCE_BYTES = 12
 KEY_BYTES = 32  # AES-256
@@ -125,6 +129,8 @@ class EncryptionCodec(PayloadCodec):
         return [self.decrypt(payload) for payload in payloads]
 
     def encrypt(self, payload: Payload) -> Payload:
+        if payload.metadata.get("encoding") == NULL_ENCODING:
+            return payload  # None has nothing to hide, and the server reads it as "remove"
         key_id = self.keyring.current_id
         nonce = os.urandom(NONCE_BYTES)
         sealed = self._ciphers[key_id].encrypt(nonce, payload.SerializeToString(), key_id.encode())

@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sandbox.auth import TokenEndpoint, TokenError, TokenStore
 from sandbox.config import Runtime, SandboxConfig
+from sandbox.faults import DroppedAnswer, Faults, InjectedError, parse_rules
 from sandbox.processes import Gate, ProcessError, ProcessStore, read_body, validate_create
 
 logger = logging.getLogger("sandbox")
@@ -72,8 +73,10 @@ class Sandbox:
         self.gate = Gate(self.tokens, config.api_key)
         self.processes = ProcessStore()
         self.stats = Stats()
+        self.faults = Faults()
 
     def reset(self) -> None:
+        self.faults.clear()
         self.tokens.clear()
         self.token_endpoint.reset()
         self.processes.clear()
@@ -89,14 +92,20 @@ def _unico(
     # A bug of ours answers as Unico's internal failure does: 99999, or the token endpoint's
     # server_error.
     internal = _token_internal if counter == "token_requests" else _process_internal
+    name = counter.removesuffix("_requests")  # the endpoint a fault rule names
 
     async def endpoint(request: Request) -> Response:
         stats = sandbox.stats
         stats.counts[counter] += 1
+        fault = sandbox.faults.take(name)
+        headers: dict[str, str] | None = None  # Retry-After of an injected answer
         try:
+            if fault is not None:
+                await fault.before_handling()
             status_code, body = await handler(request)
-        except (TokenError, ProcessError) as exc:
+        except (TokenError, ProcessError, InjectedError) as exc:
             status_code, body, code = exc.status_code, exc.body, str(exc.code)
+            headers = exc.headers if isinstance(exc, InjectedError) else None
         except Exception:
             logger.exception("unexpected error (%s)", counter)
             error = internal()
@@ -108,8 +117,14 @@ def _unico(
         if code:
             stats.by_code[code] += 1
             request.scope[CODE_KEY] = code
+        if fault is not None and not fault.answers:
+            await fault.after_handling()
+            if fault.drop_connection:
+                stats.by_status["dropped"] += 1
+                request.scope[CODE_KEY] = "dropped"  # for the log line
+                return DroppedAnswer()
         stats.by_status[str(status_code)] += 1
-        return UnicoJSON(body, status_code)
+        return UnicoJSON(body, status_code, headers=headers)
 
     return endpoint
 
@@ -187,7 +202,18 @@ def _admin_routes(sandbox: Sandbox) -> list[Route]:
                 setattr(sandbox.runtime, name, value)
         return UnicoJSON(settings())
 
+    async def faults(request: Request) -> Response:
+        if request.method == "POST":
+            try:
+                sandbox.faults.add(parse_rules(json.loads(await request.body() or b"null")))
+            except ValueError as exc:
+                return UnicoJSON({"error": str(exc)}, 400)
+        elif request.method == "DELETE":
+            sandbox.faults.clear()
+        return UnicoJSON(sandbox.faults.as_json())
+
     return [
+        Route("/_sandbox/faults", faults, methods=["GET", "POST", "DELETE"]),
         Route("/_sandbox/health", health, methods=["GET"]),
         Route("/_sandbox/stats", stats, methods=["GET"]),
         Route("/_sandbox/reset", reset, methods=["POST"]),

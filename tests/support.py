@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 from cryptography.hazmat.primitives import serialization
@@ -87,7 +88,7 @@ def make_key_pair(directory: Path) -> KeyPair:
 class Sandbox:
     url: str
 
-    def stats(self) -> dict[str, int]:
+    def stats(self) -> dict[str, Any]:
         return dict(httpx.get(f"{self.url}/_sandbox/stats").json())
 
     def reset(self) -> None:
@@ -95,6 +96,13 @@ class Sandbox:
 
     def configure(self, **settings: float) -> None:
         httpx.post(f"{self.url}/_sandbox/config", json=settings).raise_for_status()
+
+    def inject(self, *rules: dict[str, Any]) -> None:
+        """Add fault rules (sandbox/faults.py) for the next calls."""
+        httpx.post(f"{self.url}/_sandbox/faults", json={"rules": list(rules)}).raise_for_status()
+
+    def clear_faults(self) -> None:
+        httpx.delete(f"{self.url}/_sandbox/faults").raise_for_status()
 
 
 @contextmanager

@@ -162,7 +162,7 @@ def cache_for(
 
 
 def token_requests(sandbox: Sandbox) -> int:
-    return sandbox.stats()["token_requests"]
+    return int(sandbox.stats()["token_requests"])
 
 
 async def test_first_call_refreshes_and_the_second_is_served_from_cache(

@@ -92,6 +92,14 @@ async def test_payloads_written_before_encryption_pass_through() -> None:
     assert await codec.decode([plain()]) == [plain()]
 
 
+async def test_none_stays_a_plain_null_for_the_server() -> None:
+    # upsert_memo({key: None}) removes the key only if the server sees binary/null.
+    null = Payload(metadata={"encoding": b"binary/null"})
+    codec = EncryptionCodec(Keyring.parse(NEW))
+    assert await codec.encode([null]) == [null]
+    assert await codec.decode([null]) == [null]
+
+
 async def test_the_data_converter_round_trips_pydantic_models() -> None:
     converter = data_converter(Keyring.parse(NEW))
     request = OnboardingRequest.model_validate(
