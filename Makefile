@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test demo bench lint typecheck unit clean
+.PHONY: run test demo lint typecheck unit clean histories bench
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,10 +18,6 @@ run: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/onboarding demo
 
-# Every bench/*.py is a standalone benchmark; each prints its own figures.
-bench: $(STAMP)
-	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done
-
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -31,6 +27,15 @@ typecheck: $(STAMP)
 
 test: lint typecheck
 	$(BIN)/pytest
+
+# Timed figures (never pass/fail tests): see bench/. Results land in bench-results/.
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+# Record every case of tests/replay/cases.py on a dev server into a new batch of the replay
+# corpus (tests/replay/histories/<date>-<commit>/). Commit the batch; never edit old ones.
+histories: $(STAMP)
+	$(BIN)/python -m tests.replay.record
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -56,7 +56,9 @@ def load_settings() -> Settings:
 
 def cmd_dev(args: argparse.Namespace) -> int:
     ports = DevPorts(args.temporal_port, args.ui_port, args.gateway_port, args.sandbox_port)
-    return run_dev_stack(DevStackConfig(args.state_dir, ports, args.async_delay))
+    return run_dev_stack(
+        DevStackConfig(args.state_dir, ports, args.async_delay, webhooks=not args.no_webhooks)
+    )
 
 
 async def cmd_start(args: argparse.Namespace) -> int:
@@ -184,6 +186,9 @@ def build_parser() -> argparse.ArgumentParser:
     dev.add_argument("--sandbox-port", type=int, default=defaults.sandbox)
     dev.add_argument(
         "--async-delay", type=float, default=5.0, help="seconds the sandbox takes to score"
+    )
+    dev.add_argument(
+        "--no-webhooks", action="store_true", help="the sandbox sends no webhook: polling only"
     )
 
     start = commands.add_parser("start", parents=[json_flag], help="start an onboarding")

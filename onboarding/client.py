@@ -8,6 +8,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from onboarding.converter import data_converter_for
+from onboarding.operator_view import static_details, static_summary
 from onboarding.settings import Settings
 from workflows.models import (
     STATUS_QUERY,
@@ -26,14 +27,18 @@ class StackUnavailable(Exception):
     """Temporal or the gateway cannot be reached; the message says which and where."""
 
 
-async def connect(settings: Settings) -> Client:
-    """A client whose payloads are encrypted; `SettingsError` when no key is configured."""
+async def connect(settings: Settings, *, lazy: bool = False) -> Client:
+    """A client whose payloads are encrypted; `SettingsError` when no key is configured.
+
+    `lazy` connects on first use: for a service that must start while Temporal is down.
+    """
     converter = data_converter_for(settings)
     try:
         return await Client.connect(
             settings.temporal_address,
             namespace=settings.temporal_namespace,
             data_converter=converter,
+            lazy=lazy,
         )
     except RuntimeError as exc:
         raise StackUnavailable(
@@ -62,6 +67,8 @@ async def start_onboarding(
             result_type=OnboardingResult,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            static_summary=static_summary(request),
+            static_details=static_details(request),
         )
     except WorkflowAlreadyStartedError:
         return handle_for(client, request.request_id)

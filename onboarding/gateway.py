@@ -1,9 +1,9 @@
 """The gateway: the worker's HTTP service.
 
-Today it takes selfie uploads (`POST /selfies`, the claim check of step 1 of the flow),
-answers health checks (`GET /healthz`) and serves the codec server for the Web UI and the
-CLI (`/codec/encode`, `/codec/decode`: see `onboarding.codec_server`). The Unico webhook
-receiver joins it in `create_gateway`'s route table.
+It takes selfie uploads (`POST /selfies`, the claim check of step 1 of the flow), Unico's
+webhook (`POST /webhooks/unico`, see `onboarding.webhook`; served when WEBHOOK_AUTH is not
+`off`), answers health checks (`GET /healthz`) and serves the codec server for the Web UI
+and the CLI (`/codec/encode`, `/codec/decode`: see `onboarding.codec_server`).
 
 The upload does not inspect the image: the workflow's activity does, so that a bad selfie
 ends as `invalid_request` with its proper Unico code rather than as an HTTP error here.
@@ -13,7 +13,8 @@ Run it with `python -m onboarding.gateway`.
 from __future__ import annotations
 
 import sys
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import asynccontextmanager
 
 import uvicorn
 from starlette.applications import Starlette
@@ -26,12 +27,15 @@ from starlette.routing import BaseRoute, Route
 from temporalio.converter import PayloadCodec
 
 from activities.selfies import InvalidSelfie, SelfieBackend
+from onboarding.client import StackUnavailable, connect
 from onboarding.codec import EncryptionCodec
 from onboarding.codec_server import codec_mount
 from onboarding.keys import load_keyring
 from onboarding.logs import configure_logging
 from onboarding.selfies import open_selfie_store
 from onboarding.settings import Settings, SettingsError, load_settings
+from onboarding.webhook import WebhookReceiver, webhook_route
+from onboarding.webhook_auth import webhook_auth
 
 SELFIE_FIELD = "selfie"
 # Room for the boundaries and part headers around the image in a multipart body.
@@ -54,7 +58,21 @@ class _UploadRefused(Exception):
 def create_gateway(
     settings: Settings, store: SelfieBackend, codec: PayloadCodec | None = None
 ) -> Starlette:
-    """The gateway app; with a `codec`, it serves the codec server too."""
+    """The gateway app; `settings` configures the webhook receiver and the codec server.
+
+    With a `codec`, it serves the codec server too.
+    """
+    auth = webhook_auth(settings)  # a scheme without its credentials stops the start here
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if auth is not None:
+            # Lazy: the gateway starts, and takes selfies, while Temporal is still down.
+            # Its signals carry encrypted payloads, like every other client's.
+            temporal = await connect(settings, lazy=True)
+            retry_after = settings.webhook_retry_after_seconds
+            app.state.unico_webhook = WebhookReceiver(auth, temporal, retry_after)
+        yield
 
     async def upload_selfie(request: Request) -> JSONResponse:
         try:
@@ -72,11 +90,11 @@ def create_gateway(
     routes: list[BaseRoute] = [
         Route("/selfies", upload_selfie, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
-        # The Unico webhook receiver's routes go here.
+        *([webhook_route()] if auth is not None else []),
     ]
     if codec is not None:
         routes.append(codec_mount(settings, codec))
-    return Starlette(routes=routes)
+    return Starlette(routes=routes, lifespan=lifespan)
 
 
 async def _selfie_bytes(request: Request, max_bytes: int) -> bytes:
@@ -138,7 +156,7 @@ def main() -> None:
         settings = load_settings()
         configure_logging(settings.log_level)
         run_gateway(settings)
-    except SettingsError as exc:
+    except (SettingsError, StackUnavailable) as exc:
         print(f"onboarding.gateway: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
 

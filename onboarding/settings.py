@@ -84,6 +84,16 @@ class Settings(BaseSettings):
     gateway_port: int = 8088
     gateway_url: str = "http://127.0.0.1:8088"
 
+    # Unico's webhook to the gateway, authenticated as agreed with Unico's team
+    # (`onboarding.webhook_auth` checks that the chosen scheme has its credentials)
+    webhook_auth: Literal["off", "none", "basic", "api-key", "bearer"] = "off"
+    webhook_username: str | None = None
+    webhook_password: SecretStr | None = None
+    webhook_api_key_header: str = "X-API-Key"
+    webhook_api_key: SecretStr | None = None
+    webhook_bearer_token: SecretStr | None = None
+    webhook_retry_after_seconds: int = Field(default=5, ge=1)
+
     # Local state of `onboarding dev`
     state_dir: Path = Path(".state")
 

@@ -13,7 +13,8 @@ import logging
 import math
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
 from typing import Any
 
 from starlette.applications import Starlette
@@ -23,10 +24,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from sandbox.admin_json import settings_object
 from sandbox.auth import TokenEndpoint, TokenError, TokenStore
 from sandbox.config import Runtime, SandboxConfig
 from sandbox.faults import DroppedAnswer, Faults, InjectedError, parse_rules
 from sandbox.processes import Gate, ProcessError, ProcessStore, read_body, validate_create
+from sandbox.scenarios import scenario_for
+from sandbox.webhooks import WebhookSender, parse_header, webhook_routes
 
 logger = logging.getLogger("sandbox")
 
@@ -74,6 +78,7 @@ class Sandbox:
         self.processes = ProcessStore()
         self.stats = Stats()
         self.faults = Faults()
+        self.webhooks = WebhookSender(config.webhook_url, parse_header(config.webhook_header))
 
     def reset(self) -> None:
         self.faults.clear()
@@ -81,6 +86,7 @@ class Sandbox:
         self.token_endpoint.reset()
         self.processes.clear()
         self.stats = Stats()
+        self.webhooks.reset()
 
 
 def _unico(
@@ -153,7 +159,11 @@ def _unico_routes(sandbox: Sandbox) -> list[Route]:
     async def create(request: Request) -> Answer:
         sandbox.gate.check(request.headers)
         cpf = validate_create(await read_body(request, sandbox.config.max_body_bytes))
-        return 200, sandbox.processes.create(cpf, sandbox.runtime.async_delay_seconds)
+        delay = sandbox.runtime.async_delay_seconds
+        created = sandbox.processes.create(cpf, delay)
+        later = scenario_for(cpf).later
+        sandbox.webhooks.announce(created["id"], None if later is None else later["status"], delay)
+        return 200, created
 
     async def get(request: Request) -> Answer:
         sandbox.gate.check(request.headers)
@@ -223,15 +233,7 @@ def _admin_routes(sandbox: Sandbox) -> list[Route]:
 
 def _config_changes(body: bytes) -> dict[str, float | int]:
     """Validate `{"async_delay_seconds"?: float, "token_lifetime_seconds"?: int}`."""
-    try:
-        payload = json.loads(body or b"{}")
-    except ValueError:
-        raise ValueError("the body must be a JSON object") from None
-    if not isinstance(payload, dict):
-        raise ValueError("the body must be a JSON object")
-    unknown = set(payload) - {"async_delay_seconds", "token_lifetime_seconds"}
-    if unknown:
-        raise ValueError(f"unknown settings: {sorted(unknown)}")
+    payload = settings_object(body, {"async_delay_seconds", "token_lifetime_seconds"})
     delay = payload.get("async_delay_seconds", 0.0)
     lifetime = payload.get("token_lifetime_seconds", 0)
     if isinstance(delay, bool) or not isinstance(delay, int | float) or not math.isfinite(delay):
@@ -274,9 +276,17 @@ class RequestLog:
 
 def create_app(config: SandboxConfig) -> Starlette:
     sandbox = Sandbox(config)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        await sandbox.webhooks.close()  # no delivery outlives the server
+
+    routes = [*_unico_routes(sandbox), *_admin_routes(sandbox), *webhook_routes(sandbox.webhooks)]
     app = Starlette(
-        routes=[*_unico_routes(sandbox), *_admin_routes(sandbox)],
+        routes=routes,
         middleware=[Middleware(RequestLog)],
+        lifespan=lifespan,
     )
     app.state.sandbox = sandbox  # for debugging; tests go through HTTP
     return app

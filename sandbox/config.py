@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
+from sandbox.webhooks import parse_header
+
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8089
 
@@ -33,7 +35,8 @@ class SandboxConfig:
     port: int = DEFAULT_PORT
     async_delay_seconds: float = 3.0
     token_lifetime_seconds: int = 3600
-    webhook_url: str | None = None  # kept for the webhook issue; unused so far
+    webhook_url: str | None = None  # where final async processes are announced
+    webhook_header: str | None = None  # "Name: value", the auth header sent with each webhook
     lockout_threshold: int = 5  # consecutive invalid assertions before 1.2.18
     lockout_seconds: float = 60.0
     max_body_bytes: int = 8 * 1024 * 1024  # a larger body cannot hold an 800 KB image
@@ -74,6 +77,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--async-delay", help="seconds (SANDBOX_ASYNC_DELAY_SECONDS)")
     p.add_argument("--token-lifetime", help="seconds (SANDBOX_TOKEN_LIFETIME_SECONDS)")
     p.add_argument("--webhook-url", help="webhook target (SANDBOX_WEBHOOK_URL)")
+    p.add_argument(
+        "--webhook-header", help="'Name: value' auth header to send (SANDBOX_WEBHOOK_HEADER)"
+    )
     return p
 
 
@@ -133,4 +139,13 @@ def load_config(argv: Sequence[str] | None, env: Mapping[str, str] | None = None
         async_delay_seconds=_number(delay_text, "async delay", 3.0, float),
         token_lifetime_seconds=int(_number(lifetime_text, "token lifetime", 3600, int)),
         webhook_url=_pick(args.webhook_url, env, "SANDBOX_WEBHOOK_URL"),
+        webhook_header=_webhook_header(_pick(args.webhook_header, env, "SANDBOX_WEBHOOK_HEADER")),
     )
+
+
+def _webhook_header(text: str | None) -> str | None:
+    try:
+        parse_header(text)
+    except ValueError as exc:
+        raise ConfigError(f"webhook header: {exc}") from None
+    return text

@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,7 +106,7 @@ class Sandbox:
 
 
 @contextmanager
-def serving(
+def serving_process(
     command: list[str], port: int, log: Path, env: dict[str, str] | None = None
 ) -> Iterator[str]:
     """Run a server process (output to `log`) until the block ends; yields its URL."""
@@ -121,12 +121,14 @@ def serving(
 
 
 @contextmanager
-def running_sandbox(keys: KeyPair, async_delay: float, log: Path) -> Iterator[Sandbox]:
+def running_sandbox(
+    keys: KeyPair, async_delay: float, log: Path, extra_args: Sequence[str] = ()
+) -> Iterator[Sandbox]:
     port = free_port()
     command = [sys.executable, "-m", "sandbox", "--host", LOOPBACK, "--port", str(port)]
     command += ["--public-key", str(keys.public), "--service-account", SERVICE_ACCOUNT]
-    command += ["--api-key", API_KEY, "--async-delay", str(async_delay)]
-    with serving(command, port, log) as url:
+    command += ["--api-key", API_KEY, "--async-delay", str(async_delay), *extra_args]
+    with serving_process(command, port, log) as url:
         yield Sandbox(url)
 
 
@@ -142,7 +144,7 @@ def running_s3(log: Path) -> Iterator[str]:
     """A real S3-compatible server (moto's server mode) on a free port; yields its URL."""
     port = free_port()
     command = [sys.executable, "-m", "moto.server", "-H", LOOPBACK, "-p", str(port)]
-    with serving(command, port, log) as url:
+    with serving_process(command, port, log) as url:
         yield url
 
 
@@ -162,7 +164,7 @@ def running_gateway(log: Path, selfie_dir: Path, **settings: str) -> Iterator[st
         **{name.upper(): value for name, value in settings.items()},
     }
     command = [sys.executable, "-m", "onboarding.gateway"]
-    with serving(command, port, log, environ_with(env)) as url:
+    with serving_process(command, port, log, environ_with(env)) as url:
         yield url
 
 

@@ -249,6 +249,8 @@ class Carry(BaseModel):
     polls: int
     next_delay_seconds: float
     ambiguous_creates: int = 0
+    wake_now: bool = False  # a webhook came during the last read: read again at once
+    unico_status: int | None = None  # the last status read, for the `status` query
 
 
 def dump(model: BaseModel) -> dict[str, Any]:

@@ -15,10 +15,11 @@ from typing import Any, NoReturn, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeKey
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
 from temporalio.exceptions import TimeoutError as ActivityTimeout
 
 with workflow.unsafe.imports_passed_through():
+    from workflows.details import current_details
     from workflows.models import (
         AMBIGUOUS_CREATE,
         RETRY_NOW_SIGNAL,
@@ -64,10 +65,13 @@ UNICO_RETRY = RetryPolicy(
     non_retryable_error_types=WORKFLOW_HANDLED,
 )
 CALL_TIMEOUT = timedelta(seconds=60)
-# Histories from before these changes replay as they ran: without the selfie's release at
-# the end, and with the first release's input rules.
-SELFIE_RELEASE_PATCH = "release-selfie"
-INPUT_HARDENING_PATCH = "input-hardening"
+
+# Workflow changes that alter the commands of recorded histories, each behind
+# `workflow.patched(...)` (README, "Changing the workflow"). Never reuse or rename an id.
+# Histories recorded before a change replay as they ran, on the old path.
+PATCH_STAGE_AT_START = "stage-at-start"  # OnboardingStage is `validating` from the first task
+PATCH_RELEASE_SELFIE = "release-selfie"  # the selfie is deleted (or retained) at the end
+PATCH_INPUT_HARDENING = "input-hardening"  # the input rules that came after the first release
 
 
 class _Finished(Exception):
@@ -92,18 +96,17 @@ class Onboarding:
     @workflow.run
     async def run(self, raw: Any, carry: Carry | None = None) -> OnboardingResult:
         self._raw = raw
+        workflow.set_current_details(current_details(self._status))
         try:
             result = self._finish(await self._onboard(raw, carry))
         except _Finished as finished:
             result = self._finish(finished.result)
         except asyncio.CancelledError:
             # Canceled through Temporal: say so in the result instead of vanishing.
-            result = self._finish(
-                self._result(Outcome.CANCELED, "workflow.canceled", "canceled through Temporal")
-            )
+            result = self._finish(self._canceled())
         # Continue-as-new never gets here: the selfie goes only when the onboarding ends.
         selfie_ref = self._request.selfie_ref if self._request else selfie_ref_in(raw)
-        if selfie_ref and workflow.patched(SELFIE_RELEASE_PATCH):
+        if selfie_ref and workflow.patched(PATCH_RELEASE_SELFIE):
             await release_selfie(selfie_ref)
         return result
 
@@ -124,7 +127,9 @@ class Onboarding:
         self._retry_now = True
 
     async def _onboard(self, raw: Any, carry: Carry | None) -> OnboardingResult:
-        parsed = parse_request(raw, hardened=workflow.patched(INPUT_HARDENING_PATCH))
+        if carry is None:
+            self._mark_validating()
+        parsed = parse_request(raw, hardened=workflow.patched(PATCH_INPUT_HARDENING))
         if isinstance(parsed, Reason):
             raise _Finished(OnboardingResult(outcome=Outcome.INVALID_REQUEST, reasons=[parsed]))
         self._request = request = parsed
@@ -136,7 +141,7 @@ class Onboarding:
             self._deadline = workflow.now().timestamp() + options.deadline_seconds
             await self._check_selfie(request.selfie_ref)
             self._enter(Stage.AUTHENTICATING)
-            await self._call("acquire_token", None, TokenInfo, "get an access token")
+            await self._call("acquire_token", None, TokenInfo, "get a Unico access token")
             process = await self._create(request)
         while True:
             final = await self._wait_until_final(process)
@@ -156,6 +161,11 @@ class Onboarding:
                 attempts=self._status.attempts,
             )
 
+    def _mark_validating(self) -> None:
+        # Histories recorded before this patch have no such upsert: they take the old path.
+        if workflow.patched(PATCH_STAGE_AT_START):
+            workflow.upsert_search_attributes([STAGE_ATTRIBUTE.value_set(Stage.VALIDATING.value)])
+
     def _resume(self, carry: Carry) -> None:
         self._deadline = carry.deadline_epoch
         self._delay = carry.next_delay_seconds
@@ -163,10 +173,14 @@ class Onboarding:
         self._status.polls = carry.polls
         self._status.ambiguous_creates = carry.ambiguous_creates
         self._status.process_id = carry.process_id
+        self._woken = carry.wake_now
+        self._status.unico_status = carry.unico_status
         self._enter(Stage.WAITING)
 
     async def _check_selfie(self, selfie_ref: str) -> None:
-        check = await self._call("inspect_selfie", selfie_ref, SelfieCheck, "inspect the selfie")
+        check = await self._call(
+            "inspect_selfie", selfie_ref, SelfieCheck, "check the selfie: format, size, resolution"
+        )
         if not check.ok:
             code = check.code or 20900
             raise _Finished(
@@ -214,7 +228,7 @@ class Onboarding:
             await self._nap(min(self._delay, max(self._remaining(), 0.0)))
             try:
                 process = await self._call(
-                    "get_process", process.id, UnicoProcess, "read the Unico process"
+                    "get_process", process.id, UnicoProcess, f"read Unico process {process.id}"
                 )
             except _ProcessLost:
                 return UnicoProcess(id=process.id, status=ProcessStatus.ERROR)
@@ -228,10 +242,19 @@ class Onboarding:
         return process
 
     async def _nap(self, seconds: float) -> None:
+        """Sleep until the next read is due, or until a webhook says to read now.
+
+        A webhook that came during the previous read is still pending and ends the nap at
+        once: the hint is consumed only by the read that follows it.
+        """
+        if not self._woken:
+            self._show_waiting(seconds)
+            await self._sleep(
+                seconds,
+                f"wait up to {seconds:g}s for Unico (a webhook ends it early)",
+                self._webhook_came,
+            )
         self._woken = False
-        await self._sleep(
-            seconds, f"wait {seconds:g}s for Unico (or its webhook)", self._webhook_came
-        )
 
     def _webhook_came(self) -> bool:
         return self._woken
@@ -259,6 +282,8 @@ class Onboarding:
             polls=self._status.polls,
             next_delay_seconds=self._delay,
             ambiguous_creates=self._status.ambiguous_creates,
+            wake_now=self._woken,
+            unico_status=self._status.unico_status,
         )
         workflow.continue_as_new(args=[self._raw, carry])
 
@@ -338,6 +363,9 @@ class Onboarding:
 
     def _fail(self, activity_name: str, err: ActivityError, reaction: Reaction) -> NoReturn:
         cause = err.cause
+        if isinstance(cause, CancelledError):
+            # The onboarding was canceled while this activity ran or waited to retry.
+            raise _Finished(self._canceled())
         if isinstance(cause, ActivityTimeout) and self._remaining() <= 0:
             self._expire()
         reason = _reason(activity_name, err)
@@ -357,6 +385,14 @@ class Onboarding:
         if self._status.stage != stage:
             self._status.stage = stage
             workflow.upsert_search_attributes([STAGE_ATTRIBUTE.value_set(stage.value)])
+        workflow.set_current_details(current_details(self._status))
+
+    def _show_waiting(self, seconds: float) -> None:
+        next_read_at = workflow.now() + timedelta(seconds=seconds)
+        workflow.set_current_details(current_details(self._status, next_read_at=next_read_at))
+
+    def _canceled(self) -> OnboardingResult:
+        return self._result(Outcome.CANCELED, "workflow.canceled", "canceled through Temporal")
 
     def _result(self, outcome: Outcome, code: str, message: str) -> OnboardingResult:
         return OnboardingResult(
@@ -375,6 +411,7 @@ class Onboarding:
         if self._status.ambiguous_creates:  # for reconciling with Unico's bill
             memo["ambiguous_creates"] = self._status.ambiguous_creates
         workflow.upsert_memo(memo)
+        workflow.set_current_details(current_details(self._status, reasons=result.reasons))
         return result
 
 

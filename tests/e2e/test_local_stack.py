@@ -144,6 +144,17 @@ def test_the_web_ui_decrypts_through_the_gateway(stack: Stack) -> None:
     assert elsewhere.status_code == 401
 
 
+def test_the_sandbox_webhook_reaches_the_gateway_with_credentials(stack: Stack) -> None:
+    sandbox = f"http://127.0.0.1:{stack.ports['sandbox']}"
+    report = httpx.get(f"{sandbox}/_sandbox/webhooks", timeout=10).json()
+    assert report["url"] == f"http://127.0.0.1:{stack.ports['gateway']}/webhooks/unico"
+    assert report["delivered"] >= 1, "the async onboardings above were announced"
+    assert {d["http_status"] for d in report["deliveries"]} <= {200, 202}
+    gateway = f"http://127.0.0.1:{stack.ports['gateway']}/webhooks/unico"
+    anonymous = httpx.post(gateway, json={"processId": "p-1"}, timeout=10)
+    assert anonymous.status_code == 401
+
+
 def test_onboardings_survive_a_restart_and_ctrl_c_stops_everything(stack: Stack) -> None:
     assert stop_stack(stack) == 0
     for port in stack.ports.values():
