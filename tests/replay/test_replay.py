@@ -22,7 +22,7 @@ from onboarding.scenarios import SCENARIOS
 from tests.replay.altered import OnboardingWithoutTokenWarmUp
 from tests.replay.corpus import Recorded, load_corpus
 from tests.stack import WEBHOOK_TOKEN
-from tests.support import API_KEY, fixed_keyring
+from tests.support import API_KEY, TEST_KEYS, fixed_keyring
 from workflows.models import Outcome
 from workflows.onboarding import Onboarding
 from workflows.selfie_release import SelfieRetention
@@ -35,6 +35,17 @@ CODEC = EncryptionCodec(fixed_keyring())
 def test_the_corpus_is_there() -> None:
     assert len(CORPUS) >= len(SCENARIOS), "run `make histories` and commit the batch"
     assert all(r.path.is_file() for r in CORPUS)
+
+
+def test_encrypted_batches_name_test_keys_only() -> None:
+    encrypted = [r for r in CORPUS if r.payload_codec is not None]
+    assert encrypted, "record a batch with encryption on (make histories)"
+    for recorded in encrypted:
+        codec = recorded.payload_codec or {}
+        assert codec["codec"] == "aes-256-gcm" and codec["keyring"] == "tests.support.TEST_KEYS"
+        assert codec["key_ids"] and all(f"{k}:" in TEST_KEYS for k in codec["key_ids"])
+        started = recorded.history().events[0].workflow_execution_started_event_attributes
+        assert started.input.payloads[0].metadata["encoding"] == ENCODING, recorded.name
 
 
 async def replay(workflow: type, recorded: Iterable[Recorded]) -> dict[str, Exception]:
