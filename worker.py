@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import signal
 import sys
@@ -16,40 +17,30 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 import httpx
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.auth import ServiceAccount, TokenCache
 from activities.processes import UnicoActivities
-from activities.selfies import SelfieStore
+from activities.selfie_cleanup import SelfieCleanup
 from onboarding.client import StackUnavailable, connect
+from onboarding.keys import load_unico_private_key
+from onboarding.logs import configure_logging
+from onboarding.selfies import open_selfie_store
 from onboarding.settings import Settings, SettingsError, load_settings
 from workflows.onboarding import Onboarding
+from workflows.selfie_release import SelfieRetention
+
+logger = logging.getLogger("worker")
 
 
 def load_service_account(settings: Settings) -> ServiceAccount:
     settings.require_unico_credentials()
-    key_file = settings.unico_private_key_file
-    assert key_file is not None and settings.unico_service_account is not None
-    try:
-        account = ServiceAccount.from_key_file(
-            settings.unico_service_account, settings.audience, settings.token_url, key_file
-        )
-    except OSError as exc:
-        raise SettingsError(
-            f"UNICO_PRIVATE_KEY_FILE: cannot read {key_file}: {exc.strerror}"
-        ) from None
-    try:
-        key = load_pem_private_key(account.private_key_pem, password=None)
-    except (ValueError, TypeError):
-        key = None
-    if not isinstance(key, rsa.RSAPrivateKey):  # RS256 signs with RSA only
-        raise SettingsError(
-            f"UNICO_PRIVATE_KEY_FILE: {key_file} is not an unencrypted PEM RSA private key"
-        )
-    return account
+    assert settings.unico_service_account is not None
+    pem = load_unico_private_key(settings)
+    return ServiceAccount(
+        settings.unico_service_account, settings.audience, settings.token_url, pem
+    )
 
 
 @asynccontextmanager
@@ -66,7 +57,7 @@ async def unico_activities(
         yield UnicoActivities(
             http=http,
             tokens=TokenCache(account, http, settings.token_safety_margin_seconds),
-            selfies=SelfieStore(settings.selfie_dir),
+            selfies=open_selfie_store(settings),
             api_url=settings.unico_api_url,
             api_key=settings.unico_api_key,
         )
@@ -76,8 +67,11 @@ def build_worker(client: Client, settings: Settings, activities: UnicoActivities
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[Onboarding],
-        activities=activities.all(),
+        workflows=[Onboarding, SelfieRetention],
+        activities=[
+            *activities.all(),
+            *SelfieCleanup(activities.selfies, settings.selfie_retention_seconds).all(),
+        ],
         graceful_shutdown_timeout=timedelta(seconds=settings.graceful_shutdown_seconds),
     )
 
@@ -95,9 +89,8 @@ async def serve(settings: Settings) -> None:
         unico_activities(settings, account) as activities,
         build_worker(client, settings, activities),
     ):
-        print(
-            f"worker polling task queue {settings.task_queue!r} at {settings.temporal_address}",
-            flush=True,
+        logger.info(
+            "worker polling task queue %r at %s", settings.task_queue, settings.temporal_address
         )
         await stop.wait()
 
@@ -111,7 +104,9 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_dev_stack()
     try:
-        asyncio.run(serve(load_settings()))
+        settings = load_settings()
+        configure_logging(settings.log_level)
+        asyncio.run(serve(settings))
     except (SettingsError, StackUnavailable) as exc:
         print(f"worker: {exc}", file=sys.stderr)
         return 2

@@ -6,6 +6,7 @@ selfie store; its bound methods are the activities that the workflow calls by na
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 from collections.abc import Callable, Sequence
@@ -24,7 +25,7 @@ from activities.errors import (
     retry_after,
 )
 from activities.images import inspect_image
-from activities.selfies import SelfieNotFound, SelfieStore
+from activities.selfies import SelfieBackend, SelfieNotFound
 from workflows.models import (
     CreateProcessInput,
     ErrorClass,
@@ -42,7 +43,7 @@ class UnicoActivities:
         self,
         http: httpx.AsyncClient,
         tokens: TokenCache,
-        selfies: SelfieStore,
+        selfies: SelfieBackend,
         api_url: str,
         api_key: str,
     ) -> None:
@@ -55,11 +56,20 @@ class UnicoActivities:
     def all(self) -> Sequence[Callable[..., Any]]:
         return [self.inspect_selfie, self.acquire_token, self.create_process, self.get_process]
 
+    @property
+    def tokens(self) -> TokenCache:
+        return self._tokens
+
+    @property
+    def selfies(self) -> SelfieBackend:
+        return self._selfies
+
     @activity.defn(name="inspect_selfie")
     async def inspect_selfie(self, selfie_ref: str) -> SelfieCheck:
         """Check the image as Unico would (format, size, resolution) before any call."""
         try:
-            data = self._selfies.get(selfie_ref)
+            # The store may be a network service (S3): keep the event loop free.
+            data = await asyncio.to_thread(self._selfies.get, selfie_ref)
         except SelfieNotFound:
             return SelfieCheck(ok=False, code=20009, message="no selfie stored under selfie_ref")
         return inspect_image(data)
@@ -71,7 +81,7 @@ class UnicoActivities:
     @activity.defn(name="create_process")
     async def create_process(self, request: CreateProcessInput) -> UnicoProcess:
         try:
-            image = self._selfies.get(request.selfie_ref)
+            image = await asyncio.to_thread(self._selfies.get, request.selfie_ref)
         except SelfieNotFound:
             raise ApplicationError(
                 "the selfie is no longer in the store",

@@ -1,9 +1,10 @@
 """The selfie store: a claim check, so that an image never enters a Temporal payload.
 
 A caller stores the bytes and passes the returned `selfie_ref` to the workflow; the activity
-that calls Unico fetches the bytes by ref. A ref is opaque: `<backend>:<id>`. Only the local
-directory backend exists today (`local:<uuid4 hex>`); an S3-compatible one can sit behind the
-same four methods (`SelfieBackend`) with its own prefix.
+that calls Unico fetches the bytes by ref, and the onboarding deletes them when it ends. A
+ref is opaque: `<backend>:<uuid4 hex>`. Two backends offer the same methods
+(`SelfieBackend`): this local directory (`local:`), and S3-compatible object storage
+(`s3:`, in `activities.s3_selfies`).
 
 The code lives in `activities/` because activities read selfies and never import
 `onboarding/`; `onboarding.selfies` re-exports it for the application shell.
@@ -23,8 +24,7 @@ from typing import Protocol
 # oversized selfie still gets stored and then refused with its proper code (20506).
 MAX_SELFIE_BYTES = 10 * 1024 * 1024
 
-_LOCAL_PREFIX = "local:"
-_LOCAL_REF = re.compile(r"local:([0-9a-f]{32})")
+_REF = re.compile(r"([a-z0-9]+):([0-9a-f]{32})")
 
 
 class SelfieNotFound(LookupError):
@@ -54,6 +54,29 @@ class SelfieBackend(Protocol):
     def exists(self, ref: str) -> bool: ...
 
 
+def check_selfie(data: bytes, max_bytes: int) -> None:
+    """Refuse what no backend stores: nothing, or more than the hard limit."""
+    if not data:
+        raise InvalidSelfie("the selfie is empty")
+    if len(data) > max_bytes:
+        raise InvalidSelfie(f"the selfie is {len(data)} bytes; the store takes at most {max_bytes}")
+
+
+def new_selfie_id() -> str:
+    return uuid.uuid4().hex
+
+
+def selfie_id(ref: str, backend: str) -> str:
+    """The id inside a ref of `backend`: 32 hex digits, so no path or key tricks get through."""
+    match = _REF.fullmatch(ref)
+    if match is None or match.group(1) != backend:
+        raise InvalidSelfieRef(f"not a {backend} selfie ref: {ref[:80]!r}")
+    return match.group(2)
+
+
+BACKEND = "local"
+
+
 class SelfieStore:
     """Selfies as files in one private directory (0700), one file (0600) per selfie."""
 
@@ -66,13 +89,8 @@ class SelfieStore:
 
     def put(self, data: bytes) -> str:
         """Store the bytes; return the ref that fetches them."""
-        if not data:
-            raise InvalidSelfie("the selfie is empty")
-        if len(data) > self.max_bytes:
-            raise InvalidSelfie(
-                f"the selfie is {len(data)} bytes; the store takes at most {self.max_bytes}"
-            )
-        key = uuid.uuid4().hex
+        check_selfie(data, self.max_bytes)
+        key = new_selfie_id()
         # mkstemp creates the file 0600; the temp name never matches a ref, so a reader never
         # sees a half-written selfie, and the rename makes it appear whole.
         fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".tmp-")
@@ -86,7 +104,7 @@ class SelfieStore:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
             raise
-        return _LOCAL_PREFIX + key
+        return f"{BACKEND}:{key}"
 
     def get(self, ref: str) -> bytes:
         """The stored bytes; `SelfieNotFound` when there are none under this ref."""
@@ -108,7 +126,4 @@ class SelfieStore:
 
     def _path(self, ref: str) -> Path:
         # Only 32 hex digits ever reach the filesystem: no separator, no `..`, no temp file.
-        match = _LOCAL_REF.fullmatch(ref)
-        if match is None:
-            raise InvalidSelfieRef(f"not a selfie ref: {ref[:80]!r}")
-        return self.root / match.group(1)
+        return self.root / selfie_id(ref, BACKEND)

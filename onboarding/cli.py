@@ -30,7 +30,10 @@ from onboarding.client import (
     store_selfie,
 )
 from onboarding.devstack import DevPorts, DevStackConfig, run_dev_stack
-from onboarding.settings import SettingsError, load_settings
+from onboarding.keys import with_dev_keyring
+from onboarding.logs import configure_logging
+from onboarding.settings import Settings, SettingsError
+from onboarding.settings import load_settings as load_environment
 from workflows.models import OnboardingRequest, UnicoProcess, dump
 from workflows.policy import decide
 from workflows.requests import parse_request
@@ -42,6 +45,10 @@ class CommandError(Exception):
 
 def emit(as_json: bool, payload: dict[str, Any], text: str) -> None:
     print(json.dumps(payload, indent=2) if as_json else text)
+
+
+def load_settings() -> Settings:
+    return with_dev_keyring(load_environment())
 
 
 # --- commands ---------------------------------------------------------------------------
@@ -252,6 +259,7 @@ def entry() -> None:
     while CPython finalizes (temporalio/sdk-python issue #300, "PyGILState_Release"); a
     command has nothing left to clean up once its output is flushed.
     """
+    configure_logging("WARNING")  # library warnings as redacted JSON lines on stderr
     code = main()
     sys.stdout.flush()
     sys.stderr.flush()

@@ -7,7 +7,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from onboarding.converter import data_converter
+from onboarding.converter import data_converter_for
 from onboarding.operator_view import static_details, static_summary
 from onboarding.settings import Settings
 from workflows.models import (
@@ -18,6 +18,7 @@ from workflows.models import (
     OnboardingStatus,
     workflow_id_for,
 )
+from workflows.requests import request_id_exposes_cpf
 
 OnboardingHandle = WorkflowHandle[object, OnboardingResult]
 
@@ -27,12 +28,16 @@ class StackUnavailable(Exception):
 
 
 async def connect(settings: Settings, *, lazy: bool = False) -> Client:
-    """`lazy` connects on first use: for a service that must start while Temporal is down."""
+    """A client whose payloads are encrypted; `SettingsError` when no key is configured.
+
+    `lazy` connects on first use: for a service that must start while Temporal is down.
+    """
+    converter = data_converter_for(settings)
     try:
         return await Client.connect(
             settings.temporal_address,
             namespace=settings.temporal_namespace,
-            data_converter=data_converter(),
+            data_converter=converter,
             lazy=lazy,
         )
     except RuntimeError as exc:
@@ -49,6 +54,9 @@ async def start_onboarding(
     One request id is one onboarding: a start while it runs joins it, and a start after it
     closed returns the closed one, so a retried call never creates a second Unico process.
     """
+    if request_id_exposes_cpf(request.request_id, request.subject.code):
+        # Refused here, before the id reaches Temporal's visibility store in clear.
+        raise ValueError("request_id must not contain the CPF: the workflow id is stored in clear")
     workflow_id = workflow_id_for(request.request_id)
     try:
         return await client.start_workflow(

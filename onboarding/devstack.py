@@ -23,6 +23,9 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from onboarding.codec import new_key
+from onboarding.codec_server import CODEC_PATH
+
 SEARCH_ATTRIBUTES = ("OnboardingStage", "OnboardingOutcome", "UnicoProcessId")
 DEV_SERVICE_ACCOUNT = "onboarding-dev@dev-tenant.iam.acesso.io"
 DEV_WEBHOOK_USER = "unico"
@@ -89,6 +92,22 @@ def ensure_dev_credentials(config: DevStackConfig) -> tuple[Path, Path, str]:
     return private, public, api_key_file.read_text().strip()
 
 
+def ensure_dev_payload_secrets(config: DevStackConfig) -> tuple[Path, str]:
+    """The payload keyring file and the codec server's token, made once and kept."""
+    config.keys_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    keyring = config.keys_dir / "payload-keys"
+    token_file = config.keys_dir / "codec-token"
+    if not keyring.exists():
+        _write_secret(keyring, f"dev-1:{new_key()}\n".encode())
+    if not token_file.exists():
+        _write_secret(token_file, secrets.token_urlsafe(32).encode())
+    return keyring, token_file.read_text().strip()
+
+
+def ui_origins(config: DevStackConfig) -> str:
+    return f"http://{LOOPBACK}:{config.ports.ui},http://localhost:{config.ports.ui}"
+
+
 def ensure_webhook_password(config: DevStackConfig) -> str:
     """The Basic-auth password the sandbox (as Unico) sends to the gateway's webhook."""
     config.keys_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -122,6 +141,7 @@ def _write_secret(path: Path, data: bytes) -> None:
 def stack_environment(config: DevStackConfig) -> dict[str, str]:
     """The settings every child reads: the worker's Unico is the sandbox."""
     private, public, api_key = ensure_dev_credentials(config)
+    keyring, codec_token = ensure_dev_payload_secrets(config)
     ports = config.ports
     sandbox_url = f"http://{LOOPBACK}:{ports.sandbox}"
     return {
@@ -133,6 +153,11 @@ def stack_environment(config: DevStackConfig) -> dict[str, str]:
         "UNICO_PRIVATE_KEY_FILE": str(private),
         "UNICO_API_KEY": api_key,
         "SELFIE_DIR": str(config.state_dir / "selfies"),
+        "ONBOARDING_ENCRYPTION_KEYS_FILE": str(keyring),
+        "CODEC_AUTH_TOKEN": codec_token,
+        "CODEC_CORS_ORIGINS": ui_origins(config),
+        # The dev UI cannot send a bearer token (see onboarding/codec_server.py).
+        "CODEC_DEV_TRUSTED_ORIGINS": ui_origins(config),
         "GATEWAY_HOST": LOOPBACK,
         "GATEWAY_PORT": str(ports.gateway),
         "GATEWAY_URL": f"http://{LOOPBACK}:{ports.gateway}",
@@ -202,6 +227,7 @@ class DevStack:
         command += ["--port", str(config.ports.temporal), "--ui-port", str(config.ports.ui)]
         command += ["--db-filename", str(config.state_dir / "temporal.db")]
         command += ["--log-level", "warn", "--ui-disable-news-fetch"]
+        command += ["--ui-codec-endpoint", codec_endpoint(config)]
         for name in SEARCH_ATTRIBUTES:
             command += ["--search-attribute", f"{name}=Keyword"]
         return command
@@ -299,6 +325,10 @@ def wait_for_log_line(child: _Child, text: str, timeout: float) -> None:
     raise DevStackError(f"{child.name} did not start in {timeout:g}s; see {child.log}")
 
 
+def codec_endpoint(config: DevStackConfig) -> str:
+    return f"http://{LOOPBACK}:{config.ports.gateway}{CODEC_PATH}"
+
+
 def banner(config: DevStackConfig) -> str:
     ports = config.ports
     return "\n".join(
@@ -308,6 +338,7 @@ def banner(config: DevStackConfig) -> str:
             f"  Temporal server   {LOOPBACK}:{ports.temporal}",
             f"  gateway           http://{LOOPBACK}:{ports.gateway}",
             f"  Unico sandbox     http://{LOOPBACK}:{ports.sandbox}",
+            f"  codec server      {codec_endpoint(config)} (the Web UI decrypts through it)",
             f"  logs              {config.logs_dir}",
             "Try, in another terminal:",
             "  .venv/bin/onboarding demo",

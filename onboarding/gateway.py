@@ -2,8 +2,8 @@
 
 It takes selfie uploads (`POST /selfies`, the claim check of step 1 of the flow), Unico's
 webhook (`POST /webhooks/unico`, see `onboarding.webhook`; served when WEBHOOK_AUTH is not
-`off`) and answers health checks (`GET /healthz`). The codec server for the Web UI joins
-it in `create_gateway`'s route table.
+`off`), answers health checks (`GET /healthz`) and serves the codec server for the Web UI
+and the CLI (`/codec/encode`, `/codec/decode`: see `onboarding.codec_server`).
 
 The upload does not inspect the image: the workflow's activity does, so that a bad selfie
 ends as `invalid_request` with its proper Unico code rather than as an HTTP error here.
@@ -23,10 +23,16 @@ from starlette.datastructures import Headers, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
+from temporalio.converter import PayloadCodec
 
-from activities.selfies import InvalidSelfie, SelfieBackend, SelfieStore
+from activities.selfies import InvalidSelfie, SelfieBackend
 from onboarding.client import StackUnavailable, connect
+from onboarding.codec import EncryptionCodec
+from onboarding.codec_server import codec_mount
+from onboarding.keys import load_keyring
+from onboarding.logs import configure_logging
+from onboarding.selfies import open_selfie_store
 from onboarding.settings import Settings, SettingsError, load_settings
 from onboarding.webhook import WebhookReceiver, webhook_route
 from onboarding.webhook_auth import webhook_auth
@@ -49,14 +55,20 @@ class _UploadRefused(Exception):
         self.status_code = status_code
 
 
-def create_gateway(settings: Settings, store: SelfieBackend) -> Starlette:
-    """The gateway app; `settings` configures the webhook receiver (and the codec server)."""
+def create_gateway(
+    settings: Settings, store: SelfieBackend, codec: PayloadCodec | None = None
+) -> Starlette:
+    """The gateway app; `settings` configures the webhook receiver and the codec server.
+
+    With a `codec`, it serves the codec server too.
+    """
     auth = webhook_auth(settings)  # a scheme without its credentials stops the start here
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if auth is not None:
             # Lazy: the gateway starts, and takes selfies, while Temporal is still down.
+            # Its signals carry encrypted payloads, like every other client's.
             temporal = await connect(settings, lazy=True)
             retry_after = settings.webhook_retry_after_seconds
             app.state.unico_webhook = WebhookReceiver(auth, temporal, retry_after)
@@ -75,12 +87,13 @@ def create_gateway(settings: Settings, store: SelfieBackend) -> Starlette:
     async def healthz(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
-    routes = [
+    routes: list[BaseRoute] = [
         Route("/selfies", upload_selfie, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
         *([webhook_route()] if auth is not None else []),
-        # The codec server's routes go here.
     ]
+    if codec is not None:
+        routes.append(codec_mount(settings, codec))
     return Starlette(routes=routes, lifespan=lifespan)
 
 
@@ -132,13 +145,17 @@ async def _multipart_selfie(headers: Headers, body: bytes) -> bytes:
 
 def run_gateway(settings: Settings) -> None:
     """Serve the gateway on `gateway_host:gateway_port` until interrupted."""
-    app = create_gateway(settings, SelfieStore(settings.selfie_dir))
-    uvicorn.run(app, host=settings.gateway_host, port=settings.gateway_port)
+    codec = EncryptionCodec(load_keyring(settings))
+    app = create_gateway(settings, open_selfie_store(settings), codec)
+    # log_config=None: uvicorn's records go through our JSON, redacting handler.
+    uvicorn.run(app, host=settings.gateway_host, port=settings.gateway_port, log_config=None)
 
 
 def main() -> None:
     try:
-        run_gateway(load_settings())
+        settings = load_settings()
+        configure_logging(settings.log_level)
+        run_gateway(settings)
     except (SettingsError, StackUnavailable) as exc:
         print(f"onboarding.gateway: {exc}", file=sys.stderr)
         raise SystemExit(2) from None

@@ -43,6 +43,9 @@ class Settings(BaseSettings):
         default=None, description="JWT `iss`: <service-account-name>@<tenant-id>.iam.acesso.io"
     )
     unico_private_key_file: Path | None = None
+    unico_private_key: SecretStr | None = Field(
+        default=None, description="the PEM itself, from a secret variable, instead of the file"
+    )
     unico_api_key: str | None = None
 
     # HTTP behaviour towards Unico
@@ -53,6 +56,28 @@ class Settings(BaseSettings):
 
     # Selfie store (claim check): the image never enters a Temporal payload
     selfie_dir: Path = Path(".state/selfies")
+    selfie_store: Literal["local", "s3"] = "local"
+    selfie_s3_bucket: str | None = None
+    selfie_s3_prefix: str = "selfies/"
+    selfie_s3_endpoint_url: str | None = None
+    selfie_s3_region: str | None = None
+    selfie_retention_seconds: float = Field(
+        default=0, ge=0, le=366 * 24 * 3600, description="0: deleted when the onboarding ends"
+    )
+
+    # Payload encryption (onboarding/codec.py): "id:base64key" entries, the first is current
+    onboarding_encryption_keys: SecretStr | None = None
+    onboarding_encryption_keys_file: Path | None = None
+    onboarding_encryption_key_id: str | None = None
+
+    # Codec server for the Web UI and the CLI (gateway /codec/encode, /codec/decode)
+    codec_auth_token: SecretStr | None = None
+    codec_cors_origins: str = Field(default="", description="comma-separated, e.g. the UI's")
+    codec_dev_trusted_origins: str = Field(
+        default="", description="dev only: /codec/decode from these origins needs no token"
+    )
+
+    log_level: str = "INFO"
 
     # Gateway
     gateway_host: str = "127.0.0.1"
@@ -87,14 +112,15 @@ class Settings(BaseSettings):
         """Fail fast, in words, before the worker polls for any task."""
         missing = [
             name.upper()
-            for name in ("unico_service_account", "unico_private_key_file", "unico_api_key")
+            for name in ("unico_service_account", "unico_api_key")
             if getattr(self, name) in (None, "")
         ]
+        if self.unico_private_key is None and self.unico_private_key_file is None:
+            missing.append("UNICO_PRIVATE_KEY_FILE (or UNICO_PRIVATE_KEY)")
         if missing:
             raise SettingsError(f"missing setting(s): {', '.join(missing)}")
         key_file = self.unico_private_key_file
-        assert key_file is not None
-        if not key_file.is_file():
+        if self.unico_private_key is None and key_file is not None and not key_file.is_file():
             raise SettingsError(f"UNICO_PRIVATE_KEY_FILE: no such file: {key_file}")
 
 

@@ -2,7 +2,8 @@
 
 A Temporal dev server (in memory), the sandbox as a child process announcing final
 processes by webhook to the gateway, and the gateway and a worker in this event loop, all
-on free loopback ports, with test keys only.
+on free loopback ports, with test keys only: payloads are encrypted with the fixed test
+keyring (`tests.support.TEST_KEYS`), as the worker and the gateway's client encrypt them.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from tests.serving import serving
 from tests.support import (
     KeyPair,
     Sandbox,
+    fixed_keyring,
     free_port,
     make_key_pair,
     running_sandbox,
@@ -81,7 +83,7 @@ async def local_stack(
             dev_server_existing_path=str(temporal_binary()),
             dev_server_extra_args=list(dev_server_args),
             search_attributes=[STAGE_ATTRIBUTE, OUTCOME_ATTRIBUTE, PROCESS_ATTRIBUTE],
-            data_converter=data_converter(),
+            data_converter=data_converter(fixed_keyring()),
             ui=False,
         )
         async with env:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 import socket
 import subprocess
@@ -17,9 +19,23 @@ import httpx
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from onboarding.codec import Keyring
+
 LOOPBACK = "127.0.0.1"
 SERVICE_ACCOUNT = "onboarding-test@test-tenant.iam.acesso.io"
 API_KEY = "test-api-key"
+
+
+def fixed_key(label: str) -> str:
+    """A test key derived from its label: the same in every run, never a secret."""
+    return base64.b64encode(hashlib.sha256(label.encode()).digest()).decode()
+
+
+TEST_KEYS = f"test-1:{fixed_key('onboarding test key 1')}"
+
+
+def fixed_keyring() -> Keyring:
+    return Keyring.parse(TEST_KEYS)
 
 
 def free_port() -> int:
@@ -90,6 +106,21 @@ class Sandbox:
 
 
 @contextmanager
+def serving_process(
+    command: list[str], port: int, log: Path, env: dict[str, str] | None = None
+) -> Iterator[str]:
+    """Run a server process (output to `log`) until the block ends; yields its URL."""
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
+    try:
+        wait_for_port(port, process)
+        yield f"http://{LOOPBACK}:{port}"
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+@contextmanager
 def running_sandbox(
     keys: KeyPair, async_delay: float, log: Path, extra_args: Sequence[str] = ()
 ) -> Iterator[Sandbox]:
@@ -97,14 +128,44 @@ def running_sandbox(
     command = [sys.executable, "-m", "sandbox", "--host", LOOPBACK, "--port", str(port)]
     command += ["--public-key", str(keys.public), "--service-account", SERVICE_ACCOUNT]
     command += ["--api-key", API_KEY, "--async-delay", str(async_delay), *extra_args]
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        wait_for_port(port, process)
-        yield Sandbox(f"http://{LOOPBACK}:{port}")
-    finally:
-        process.terminate()
-        process.wait(10)
+    with serving_process(command, port, log) as url:
+        yield Sandbox(url)
+
+
+S3_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "test-access-key",
+    "AWS_SECRET_ACCESS_KEY": "test-secret-key",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+
+
+@contextmanager
+def running_s3(log: Path) -> Iterator[str]:
+    """A real S3-compatible server (moto's server mode) on a free port; yields its URL."""
+    port = free_port()
+    command = [sys.executable, "-m", "moto.server", "-H", LOOPBACK, "-p", str(port)]
+    with serving_process(command, port, log) as url:
+        yield url
+
+
+CODEC_TOKEN = "codec-test-token"
+
+
+@contextmanager
+def running_gateway(log: Path, selfie_dir: Path, **settings: str) -> Iterator[str]:
+    """The gateway as `python -m onboarding.gateway` runs it, with the test keys and token."""
+    port = free_port()
+    env = {
+        "GATEWAY_HOST": LOOPBACK,
+        "GATEWAY_PORT": str(port),
+        "SELFIE_DIR": str(selfie_dir),
+        "ONBOARDING_ENCRYPTION_KEYS": TEST_KEYS,
+        "CODEC_AUTH_TOKEN": CODEC_TOKEN,
+        **{name.upper(): value for name, value in settings.items()},
+    }
+    command = [sys.executable, "-m", "onboarding.gateway"]
+    with serving_process(command, port, log, environ_with(env)) as url:
+        yield url
 
 
 def worker_environment(keys: KeyPair, sandbox: Sandbox, selfie_dir: Path) -> dict[str, str]:
@@ -116,6 +177,7 @@ def worker_environment(keys: KeyPair, sandbox: Sandbox, selfie_dir: Path) -> dic
         "UNICO_PRIVATE_KEY_FILE": str(keys.private),
         "UNICO_API_KEY": API_KEY,
         "SELFIE_DIR": str(selfie_dir),
+        "ONBOARDING_ENCRYPTION_KEYS": TEST_KEYS,
     }
 
 

@@ -125,6 +125,7 @@ class RetrySchedule(BaseModel):
 class OnboardingOptions(BaseModel):
     """Per-onboarding tuning; the defaults suit production, tests shorten the timers."""
 
+    # Upper bounds are checked in `workflows.requests` (behind a patch, for old histories).
     poll_initial_seconds: float = Field(default=2.0, gt=0)
     poll_max_seconds: float = Field(default=60.0, gt=0)
     poll_backoff: float = Field(default=2.0, ge=1)
@@ -200,6 +201,13 @@ class SelfieCheck(BaseModel):
     ok: bool
     code: int | None = None
     message: str | None = None
+
+
+class SelfieRelease(BaseModel):
+    """What became of the selfie when its onboarding ended: deleted, or kept a while."""
+
+    deleted: bool
+    keep_seconds: float = 0
 
 
 class TokenInfo(BaseModel):

@@ -48,6 +48,7 @@ with workflow.unsafe.imports_passed_through():
         reaction_for,
     )
     from workflows.requests import parse_request
+    from workflows.selfie_release import release_selfie, selfie_ref_in
 
 T = TypeVar("T")
 
@@ -67,7 +68,10 @@ CALL_TIMEOUT = timedelta(seconds=60)
 
 # Workflow changes that alter the commands of recorded histories, each behind
 # `workflow.patched(...)` (README, "Changing the workflow"). Never reuse or rename an id.
+# Histories recorded before a change replay as they ran, on the old path.
 PATCH_STAGE_AT_START = "stage-at-start"  # OnboardingStage is `validating` from the first task
+PATCH_RELEASE_SELFIE = "release-selfie"  # the selfie is deleted (or retained) at the end
+PATCH_INPUT_HARDENING = "input-hardening"  # the input rules that came after the first release
 
 
 class _Finished(Exception):
@@ -94,12 +98,17 @@ class Onboarding:
         self._raw = raw
         workflow.set_current_details(current_details(self._status))
         try:
-            return self._finish(await self._onboard(raw, carry))
+            result = self._finish(await self._onboard(raw, carry))
         except _Finished as finished:
-            return self._finish(finished.result)
+            result = self._finish(finished.result)
         except asyncio.CancelledError:
             # Canceled through Temporal: say so in the result instead of vanishing.
-            return self._finish(self._canceled())
+            result = self._finish(self._canceled())
+        # Continue-as-new never gets here: the selfie goes only when the onboarding ends.
+        selfie_ref = self._request.selfie_ref if self._request else selfie_ref_in(raw)
+        if selfie_ref and workflow.patched(PATCH_RELEASE_SELFIE):
+            await release_selfie(selfie_ref)
+        return result
 
     @workflow.query(name=STATUS_QUERY)
     def status(self) -> OnboardingStatus:
@@ -120,7 +129,7 @@ class Onboarding:
     async def _onboard(self, raw: Any, carry: Carry | None) -> OnboardingResult:
         if carry is None:
             self._mark_validating()
-        parsed = parse_request(raw)
+        parsed = parse_request(raw, hardened=workflow.patched(PATCH_INPUT_HARDENING))
         if isinstance(parsed, Reason):
             raise _Finished(OnboardingResult(outcome=Outcome.INVALID_REQUEST, reasons=[parsed]))
         self._request = request = parsed

@@ -2,17 +2,49 @@
 
 The workflow takes its input as raw JSON so that a malformed request never fails a
 workflow task (which Temporal would retry forever): it ends the onboarding with outcome
-`invalid_request` and the code Unico itself would have answered.
+`invalid_request` and the code Unico itself would have answered. Every check here runs
+before any call to Unico; the image's own checks run in the `inspect_selfie` activity.
+
+| refusal | code |
+| --- | --- |
+| not a JSON object; a field of the wrong type; a malformed `request_id` | 20003 |
+| `subject` missing | 20004 |
+| `subject.code` missing or blank | 20005 |
+| `subject.name` missing or blank | 20006 |
+| `selfie_ref` missing | 20009 |
+| `subject.code` not a CPF (11 digits, check digits), of any type | 20507 |
+| `subject.name` over 200 characters, with control characters, or without letters | 20003 |
+| `subject.email` not an address (or over 254 characters) | 20003 |
+| `subject.phone` not 10-13 digits once `+ ( ) - .` and spaces are dropped | 20003 |
+| `request_id` containing the subject's CPF (it becomes the workflow id, stored in clear) | 20003 |
+| `use_case` over 64 characters; `subsidiary_id` not 1-64 of A-Z a-z 0-9 - | 20003 |
+| `selfie_ref` over 256 characters | 20003 |
+| an option outside `OPTION_RANGES`; a score band outside -100..100 | 20003 |
+
+20003 is Unico's "the request body is missing or invalid": the closest documented code for a
+field that Unico names no code for. Messages name the field and the rule, never the value.
+
+With `hardened=False` only the first release's rules run (types, required fields, CPF check
+digits, a blank name): the workflow passes it when it replays a history written before the
+other rules existed, so that the replay decides as the original run did.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import ValidationError
 
+from workflows.contact import (
+    is_valid_email,
+    is_valid_phone,
+    name_problem,
+    normalize_name,
+    normalize_phone,
+)
 from workflows.cpf import is_valid_cpf, normalize_cpf
-from workflows.models import OnboardingRequest, Reason
+from workflows.models import OnboardingRequest, Reason, Subject
 
 # Unico's input codes (seed 004) for the fields it names; anything else is a bad body.
 _MISSING_FIELD_CODES: dict[tuple[str, ...], int] = {
@@ -22,14 +54,31 @@ _MISSING_FIELD_CODES: dict[tuple[str, ...], int] = {
     ("selfie_ref",): 20009,
 }
 INVALID_BODY = 20003
+MISSING_CPF = 20005
+MISSING_NAME = 20006
 INVALID_CPF = 20507
+CPF_FIELD = ("subject", "code")
+
+# Bounded so that no value overflows a timer or keeps an onboarding (and its selfie) for
+# years; far wider than any real use.
+OPTION_RANGES: dict[str, tuple[float, float]] = {
+    "poll_initial_seconds": (0.1, 3600),
+    "poll_max_seconds": (0.1, 24 * 3600),
+    "poll_backoff": (1, 10),
+    "deadline_seconds": (1, 30 * 24 * 3600),
+    "max_process_attempts": (1, 10),
+}
+SCORE_RANGE = (-100, 100)
+USE_CASE_MAX_LENGTH = 64
+SELFIE_REF_MAX_LENGTH = 256
+_SUBSIDIARY_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
 
 
 def refusal(code: int, message: str) -> Reason:
     return Reason(code=f"unico.{code}", message=message)
 
 
-def parse_request(raw: Any) -> OnboardingRequest | Reason:
+def parse_request(raw: Any, hardened: bool = True) -> OnboardingRequest | Reason:
     """The validated request, or the one reason it is refused (the first Unico would give)."""
     if not isinstance(raw, dict):
         return refusal(INVALID_BODY, "the request must be a JSON object")
@@ -37,24 +86,86 @@ def parse_request(raw: Any) -> OnboardingRequest | Reason:
         request = OnboardingRequest.model_validate(raw)
     except ValidationError as exc:
         return _reason_for(exc)
+    if not hardened:
+        return _first_release_rules(request)
+    subject = _normalized(request.subject)
+    if problem := _subject_problem(subject) or _request_problem(request, subject.code):
+        return problem
+    return request.model_copy(update={"subject": subject})
+
+
+def _first_release_rules(request: OnboardingRequest) -> OnboardingRequest | Reason:
     cpf = normalize_cpf(request.subject.code)
     if not is_valid_cpf(cpf):
         return refusal(INVALID_CPF, "subject.code is not a valid CPF (11 digits, check digits)")
     if not request.subject.name.strip():
-        return refusal(20006, "subject.name is empty")
+        return refusal(MISSING_NAME, "subject.name is empty")
     return request.model_copy(update={"subject": request.subject.model_copy(update={"code": cpf})})
 
 
+def _normalized(subject: Subject) -> Subject:
+    return Subject(
+        code=normalize_cpf(subject.code.strip()),
+        name=normalize_name(subject.name),
+        email=subject.email.strip() if subject.email is not None else None,
+        phone=normalize_phone(subject.phone) if subject.phone is not None else None,
+    )
+
+
+def _subject_problem(subject: Subject) -> Reason | None:
+    if not subject.code:
+        return refusal(MISSING_CPF, "subject.code is empty")
+    if not subject.name:
+        return refusal(MISSING_NAME, "subject.name is empty")
+    if not is_valid_cpf(subject.code):
+        return refusal(INVALID_CPF, "subject.code is not a valid CPF (11 digits, check digits)")
+    if problem := name_problem(subject.name):
+        return refusal(INVALID_BODY, f"subject.name {problem}")
+    if subject.email is not None and not is_valid_email(subject.email):
+        return refusal(INVALID_BODY, "subject.email is not an e-mail address")
+    if subject.phone is not None and not is_valid_phone(subject.phone):
+        return refusal(INVALID_BODY, "subject.phone must have 10 to 13 digits (DDD, number)")
+    return None
+
+
+def request_id_exposes_cpf(request_id: str, cpf: str) -> bool:
+    """Whether the request id (the workflow id, stored in clear) contains the CPF."""
+    cpf = normalize_cpf(cpf)
+    return is_valid_cpf(cpf) and cpf in normalize_cpf(request_id)
+
+
+def _request_problem(request: OnboardingRequest, cpf: str) -> Reason | None:
+    if request_id_exposes_cpf(request.request_id, cpf):
+        return refusal(INVALID_BODY, "request_id must not contain the CPF: it is stored in clear")
+    if not 0 < len(request.use_case) <= USE_CASE_MAX_LENGTH:
+        return refusal(INVALID_BODY, f"use_case must have 1 to {USE_CASE_MAX_LENGTH} characters")
+    if request.subsidiary_id is not None and not _SUBSIDIARY_ID.fullmatch(request.subsidiary_id):
+        return refusal(INVALID_BODY, "subsidiary_id must be 1 to 64 of A-Z a-z 0-9 -")
+    if len(request.selfie_ref) > SELFIE_REF_MAX_LENGTH:
+        return refusal(INVALID_BODY, f"selfie_ref is longer than {SELFIE_REF_MAX_LENGTH}")
+    for name, (low, high) in OPTION_RANGES.items():
+        if not low <= getattr(request.options, name) <= high:
+            return refusal(INVALID_BODY, f"options.{name} must be from {low:g} to {high:g}")
+    low, high = SCORE_RANGE
+    for band, value in request.options.bands:
+        if not low <= value <= high:
+            return refusal(INVALID_BODY, f"options.bands.{band} must be from {low} to {high}")
+    return None
+
+
 def _reason_for(exc: ValidationError) -> Reason:
-    errors = exc.errors(include_url=False, include_input=False)
+    errors = exc.errors(include_url=False, include_input=False, include_context=False)
+    locations = [tuple(str(p) for p in e["loc"]) for e in errors]
     missing = sorted(
-        (tuple(str(p) for p in e["loc"]) for e in errors if e["type"] == "missing"),
+        (loc for loc, e in zip(locations, errors, strict=True) if e["type"] == "missing"),
         key=lambda loc: _MISSING_FIELD_CODES.get(loc, INVALID_BODY),
     )
     for loc in missing:
         if loc in _MISSING_FIELD_CODES:
             return refusal(_MISSING_FIELD_CODES[loc], f"{'.'.join(loc)} is required")
+    if CPF_FIELD in locations:
+        return refusal(INVALID_CPF, "subject.code must be a CPF in a string")
     first = errors[0]
-    where = ".".join(str(p) for p in first["loc"]) or "request"
+    where = ".".join(locations[0]) or "request"
     # The message names the field and the rule, never the value (it may be personal data).
     return refusal(INVALID_BODY, f"{where}: {first['msg']}")

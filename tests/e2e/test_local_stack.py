@@ -64,6 +64,8 @@ def start_stack(state_dir: Path) -> Stack:
         **os.environ,
         "TEMPORAL_ADDRESS": f"127.0.0.1:{ports['temporal']}",
         "GATEWAY_URL": f"http://127.0.0.1:{ports['gateway']}",
+        # As beside `make run`: the CLI finds the stack's dev key under the state folder.
+        "STATE_DIR": str(state_dir),
     }
     return Stack(process, env, ports, state_dir)
 
@@ -109,6 +111,37 @@ def test_demo_reaches_every_expected_outcome(stack: Stack) -> None:
     rows = json.loads(demo.stdout)["rows"]
     assert {row["cpf"] for row in rows} == {s.cpf for s in SCENARIOS}
     assert [row["cpf"] for row in rows if row["actual"] != row["expected"]] == []
+
+
+def test_every_selfie_is_deleted_once_its_onboarding_ends(stack: Stack) -> None:
+    # Runs after the demo and the single onboarding above: all finished.
+    assert list((stack.state_dir / "selfies").iterdir()) == []
+
+
+def test_the_web_ui_decrypts_through_the_gateway(stack: Stack) -> None:
+    ui = f"http://127.0.0.1:{stack.ports['ui']}"
+    codec = f"http://127.0.0.1:{stack.ports['gateway']}/codec"
+    settings = httpx.get(f"{ui}/api/v1/settings", timeout=10).json()
+    assert settings["Codec"]["Endpoint"] == codec
+    # What the browser does from the UI's page: a preflight, then /decode with no token.
+    preflight = httpx.options(
+        f"{codec}/decode",
+        headers={
+            "Origin": ui,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type,x-namespace",
+        },
+    )
+    assert preflight.headers["access-control-allow-origin"] == ui
+    token = (stack.state_dir / "keys" / "codec-token").read_text().strip()
+    clear = {"payloads": [{"metadata": {"encoding": "anNvbi9wbGFpbg=="}, "data": "IkpvYW5hIg=="}]}
+    sealed = httpx.post(f"{codec}/encode", json=clear, headers={"Authorization": f"Bearer {token}"})
+    assert sealed.status_code == 200
+    assert sealed.json() != clear
+    from_ui = httpx.post(f"{codec}/decode", json=sealed.json(), headers={"Origin": ui})
+    assert (from_ui.status_code, from_ui.json()) == (200, clear)
+    elsewhere = httpx.post(f"{codec}/decode", json=sealed.json(), headers={"Origin": "http://x"})
+    assert elsewhere.status_code == 401
 
 
 def test_the_sandbox_webhook_reaches_the_gateway_with_credentials(stack: Stack) -> None:

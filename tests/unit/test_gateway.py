@@ -15,6 +15,7 @@ from activities.selfies import SelfieStore
 from onboarding import gateway
 from onboarding.gateway import create_gateway
 from onboarding.settings import Settings
+from tests.support import TEST_KEYS
 
 
 def jpeg() -> bytes:
@@ -139,16 +140,36 @@ def test_main_refuses_bad_settings_in_one_line(
     assert "GATEWAY_PORT" in err
 
 
+def test_main_refuses_to_start_without_an_encryption_key(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("ONBOARDING_ENCRYPTION_KEYS", raising=False)
+    monkeypatch.delenv("ONBOARDING_ENCRYPTION_KEYS_FILE", raising=False)
+    monkeypatch.setattr("uvicorn.run", lambda *args, **kwargs: pytest.fail("it started"))
+    monkeypatch.setattr(gateway, "configure_logging", lambda level: None)  # keep pytest's
+    with pytest.raises(SystemExit) as exit_info:
+        gateway.main()
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "ONBOARDING_ENCRYPTION_KEYS" in err
+
+
 def test_run_gateway_serves_on_the_configured_address(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[tuple[object, str, int]] = []
 
-    def fake_run(app: object, *, host: str, port: int) -> None:
+    def fake_run(app: object, *, host: str, port: int, log_config: object) -> None:
         calls.append((app, host, port))
 
     monkeypatch.setattr("uvicorn.run", fake_run)
-    settings = Settings(selfie_dir=tmp_path / "s", gateway_host="0.0.0.0", gateway_port=9999)
+    settings = Settings(
+        selfie_dir=tmp_path / "s",
+        gateway_host="0.0.0.0",
+        gateway_port=9999,
+        onboarding_encryption_keys=TEST_KEYS,
+    )
     gateway.run_gateway(settings)
     ((_app, host, port),) = calls
     assert (host, port) == ("0.0.0.0", 9999)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from workflows.cpf import is_valid_cpf, normalize_cpf
-from workflows.models import OnboardingRequest
+from workflows.models import OnboardingRequest, Reason
 from workflows.requests import parse_request
 
 SCENARIO_CPFS = [
@@ -84,6 +84,34 @@ def test_good_request_is_normalised():
         (good(request_id=""), "unico.20003"),
         (good(request_id="has spaces"), "unico.20003"),
         ({k: v for k, v in good().items() if k != "request_id"}, "unico.20003"),
+        (good(subject={"code": 12345678909, "name": "Maria"}), "unico.20507"),
+        (good(subject={"code": " ", "name": "Maria"}), "unico.20005"),
+        (good(subject={"code": "12345678909", "name": "M" * 201}), "unico.20003"),
+        (good(subject={"code": "12345678909", "name": "Maria\x00Silva"}), "unico.20003"),
+        (good(subject={"code": "12345678909", "name": "12345678909"}), "unico.20003"),
+        (good(subject={"code": "12345678909", "name": "Maria", "email": "maria"}), "unico.20003"),
+        (
+            good(subject={"code": "12345678909", "name": "Maria", "email": "a@b"}),
+            "unico.20003",
+        ),
+        (
+            good(subject={"code": "12345678909", "name": "Maria", "email": "m@x.com" + "m" * 250}),
+            "unico.20003",
+        ),
+        (good(subject={"code": "12345678909", "name": "Maria", "phone": "12345"}), "unico.20003"),
+        (
+            good(subject={"code": "12345678909", "name": "Maria", "phone": "55 19 abc 7070"}),
+            "unico.20003",
+        ),
+        (good(request_id="order-123.456.789-09"), "unico.20003"),
+        (good(request_id="12345678909"), "unico.20003"),
+        (good(use_case=""), "unico.20003"),
+        (good(subsidiary_id="../x"), "unico.20003"),
+        (good(selfie_ref="x" * 257), "unico.20003"),
+        (good(options={"deadline_seconds": 1e308}), "unico.20003"),
+        (good(options={"poll_initial_seconds": 0}), "unico.20003"),
+        (good(options={"max_process_attempts": 1000}), "unico.20003"),
+        (good(options={"bands": {"approve_min": 10**30}}), "unico.20003"),
     ],
 )
 def test_refusals(raw, code):
@@ -91,3 +119,46 @@ def test_refusals(raw, code):
     assert not isinstance(reason, OnboardingRequest)
     assert reason.code == code
     assert "12345678909" not in reason.message and "Maria" not in reason.message
+
+
+def test_contact_fields_are_normalised():
+    request = parse_request(
+        good(
+            subject={
+                "code": " 123.456.789-09 ",
+                "name": "  Maria   da  Silva ",
+                "email": " maria.silva+kyc@example.com.br ",
+                "phone": "+55 (19) 97255-7070",
+            }
+        )
+    )
+    assert isinstance(request, OnboardingRequest)
+    assert request.subject.model_dump() == {
+        "code": "12345678909",
+        "name": "Maria da Silva",
+        "email": "maria.silva+kyc@example.com.br",
+        "phone": "5519972557070",
+    }
+
+
+@pytest.mark.parametrize("phone", ["1972557070", "19972557070", "551972557070", "(19) 3255-7070"])
+def test_phone_shapes_unico_takes(phone):
+    raw = good(subject={"code": "12345678909", "name": "Maria", "phone": phone})
+    assert isinstance(parse_request(raw), OnboardingRequest)
+
+
+def test_the_first_release_rules_for_replaying_old_histories():
+    # What the first release accepted, replay must accept again (it decided so then).
+    lenient = good(
+        request_id="r-12345678909",
+        subject={"code": "123.456.789-09", "name": "1", "email": "x", "phone": "1"},
+        options={"deadline_seconds": 10**9},
+    )
+    accepted = parse_request(lenient, hardened=False)
+    assert isinstance(accepted, OnboardingRequest)
+    assert accepted.subject.code == "12345678909"
+    assert accepted.subject.email == "x"
+    assert not isinstance(parse_request(lenient), OnboardingRequest)
+    bad_cpf = good(subject={"code": "12345678900", "name": "Maria"})
+    refused = parse_request(bad_cpf, hardened=False)
+    assert isinstance(refused, Reason) and refused.code == "unico.20507"

@@ -10,6 +10,7 @@ import pytest
 from onboarding import gateway
 from onboarding.settings import Settings, SettingsError
 from onboarding.webhook_auth import WebhookAuth, webhook_auth
+from tests.support import TEST_KEYS
 
 
 def basic(credential: str) -> str:
@@ -87,6 +88,7 @@ def test_challenges_name_the_scheme() -> None:
 def test_the_gateway_refuses_to_start_without_the_credentials(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    monkeypatch.setenv("ONBOARDING_ENCRYPTION_KEYS", TEST_KEYS)  # past the key check
     monkeypatch.setenv("WEBHOOK_AUTH", "bearer")
     with pytest.raises(SystemExit) as exit_info:
         gateway.main()

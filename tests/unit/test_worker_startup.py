@@ -16,7 +16,14 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from tests.support import LOOPBACK, SERVICE_ACCOUNT, KeyPair, free_port, make_key_pair
+from tests.support import (
+    LOOPBACK,
+    SERVICE_ACCOUNT,
+    TEST_KEYS,
+    KeyPair,
+    free_port,
+    make_key_pair,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 CREDENTIALS = ("UNICO_SERVICE_ACCOUNT", "UNICO_PRIVATE_KEY_FILE", "UNICO_API_KEY")
@@ -35,6 +42,7 @@ def dead_temporal() -> str:
 def run_worker(dead_temporal: str, tmp_path: Path, **overrides: str):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("UNICO_", "TEMPORAL_"))}
     env |= {"TEMPORAL_ADDRESS": dead_temporal, "SELFIE_DIR": str(tmp_path / "selfies")}
+    env |= {"ONBOARDING_ENCRYPTION_KEYS": TEST_KEYS}
     env |= overrides
     return subprocess.run(
         [sys.executable, "worker.py"],

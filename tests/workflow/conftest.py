@@ -11,11 +11,19 @@ import pytest_asyncio
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from activities.processes import UnicoActivities
 from activities.selfies import SelfieStore
 from onboarding.converter import data_converter
 from onboarding.devstack import temporal_binary
 from onboarding.settings import Settings
-from tests.support import KeyPair, Sandbox, make_key_pair, running_sandbox, worker_environment
+from tests.support import (
+    KeyPair,
+    Sandbox,
+    fixed_keyring,
+    make_key_pair,
+    running_sandbox,
+    worker_environment,
+)
 from worker import build_worker, load_service_account, unico_activities
 from workflows.onboarding import OUTCOME_ATTRIBUTE, PROCESS_ATTRIBUTE, STAGE_ATTRIBUTE
 
@@ -68,17 +76,21 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
             f"limit.historyCount.suggestContinueAsNew={SUGGEST_CONTINUE_AS_NEW_AFTER_EVENTS}",
         ],
         search_attributes=[STAGE_ATTRIBUTE, OUTCOME_ATTRIBUTE, PROCESS_ATTRIBUTE],
-        data_converter=data_converter(),
+        data_converter=data_converter(fixed_keyring()),
     )
     async with environment:
         yield environment
 
 
 @pytest_asyncio.fixture(scope="session")
-async def client(env: WorkflowEnvironment, settings: Settings) -> AsyncIterator[Client]:
-    account = load_service_account(settings)
-    async with (
-        unico_activities(settings, account) as activities,
-        build_worker(env.client, settings, activities),
-    ):
+async def activities(settings: Settings) -> AsyncIterator[UnicoActivities]:
+    async with unico_activities(settings, load_service_account(settings)) as running:
+        yield running
+
+
+@pytest_asyncio.fixture(scope="session")
+async def client(
+    env: WorkflowEnvironment, settings: Settings, activities: UnicoActivities
+) -> AsyncIterator[Client]:
+    async with build_worker(env.client, settings, activities):
         yield env.client

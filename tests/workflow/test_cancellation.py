@@ -51,6 +51,10 @@ async def assert_canceled_cleanly(handle: WorkflowHandle[Any, OnboardingResult])
     assert description.typed_search_attributes.get(STAGE_ATTRIBUTE) == "decided"
 
 
+def assert_selfie_released(selfies: SelfieStore, req: OnboardingRequest) -> None:
+    assert not selfies.exists(req.selfie_ref), "a canceled onboarding deletes its selfie too"
+
+
 async def test_canceling_a_waiting_onboarding_cancels_its_timer(
     env: WorkflowEnvironment, client: Client, settings: Settings, selfies: SelfieStore
 ) -> None:
@@ -63,6 +67,7 @@ async def test_canceling_a_waiting_onboarding_cancels_its_timer(
 
     await until(timer_started)
     await assert_canceled_cleanly(handle)
+    assert_selfie_released(selfies, req)
     events = await event_counts(handle)
     assert (events["TIMER_CANCELED"], events["TIMER_FIRED"]) == (1, 0)
 
@@ -95,6 +100,7 @@ async def test_canceling_an_onboarding_mid_call_cancels_its_activity(
 
     await until(create_is_retrying)
     await assert_canceled_cleanly(handle)
+    assert_selfie_released(selfies, req)
     events = await event_counts(handle)
     assert events["ACTIVITY_TASK_CANCEL_REQUESTED"] == 1
-    assert events["ACTIVITY_TASK_COMPLETED"] == 2, "inspect_selfie and acquire_token only"
+    assert events["ACTIVITY_TASK_COMPLETED"] == 3, "inspect_selfie, acquire_token, release_selfie"

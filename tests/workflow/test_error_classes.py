@@ -191,7 +191,7 @@ async def test_an_expired_token_is_replaced_and_the_call_made_again(bench: Bench
                      "get_requests": 0}  # fmt: skip
     names = [call.name for call in await activity_calls(handle)]
     assert names == ["inspect_selfie", "acquire_token", "create_process", "acquire_token",
-                     "create_process"]  # fmt: skip
+                     "create_process", "release_selfie"]  # fmt: skip
 
 
 async def test_token_refreshes_are_bounded(bench: Bench) -> None:

@@ -209,9 +209,8 @@ async def test_a_long_wait_continues_as_new_and_keeps_its_state(
         sandbox.configure(async_delay_seconds=1.0)
     assert result.outcome == Outcome.REVIEW
     assert result.attempts == 1, "the carried state kept the attempt count"
-    runs = [
-        execution.run_id async for execution in client.list_workflows(f"WorkflowId = '{handle.id}'")
-    ]
+    query = f"WorkflowId = '{handle.id}'"
+    runs = [execution.run_id async for execution in client.list_workflows(query)]
     assert len(runs) >= 2, "the wait crossed at least one continue-as-new"
     status = await handle.query(STATUS_QUERY, result_type=OnboardingStatus)
     assert status.polls >= 3, "polls count across runs"

@@ -11,8 +11,10 @@ from temporalio.client import Client
 
 from activities.selfies import SelfieStore
 from onboarding.client import start_onboarding
+from onboarding.codec import ENCODING, EncryptionCodec
 from onboarding.demo import SAMPLE_SELFIE
 from onboarding.settings import Settings
+from tests.support import fixed_keyring
 from workflows.models import OnboardingRequest, Outcome
 from workflows.onboarding import OUTCOME_ATTRIBUTE, PROCESS_ATTRIBUTE, STAGE_ATTRIBUTE
 
@@ -26,8 +28,14 @@ PERSONAL = {
 }
 
 
+CODEC = EncryptionCodec(fixed_keyring())
+
+
 def text_of(payload: Payload) -> str:
-    return str(json.loads(payload.data)) if payload.data else ""
+    """The text the Web UI shows: summaries decrypted (through the codec server), search
+    attributes as they are (in clear, for the server to index)."""
+    opened = CODEC.decrypt(payload)
+    return str(json.loads(opened.data)) if opened.data else ""
 
 
 async def test_the_ui_tells_the_story_without_personal_data(
@@ -62,6 +70,7 @@ async def test_the_ui_tells_the_story_without_personal_data(
     stages, story = [], []
     async for event in handle.fetch_history_events():
         if event.user_metadata.HasField("summary"):
+            assert event.user_metadata.summary.metadata["encoding"] == ENCODING
             story.append(text_of(event.user_metadata.summary))
         upsert = event.upsert_workflow_search_attributes_event_attributes
         if "OnboardingStage" in upsert.search_attributes.indexed_fields:

@@ -1,0 +1,162 @@
+"""What payload encryption costs one onboarding (`make bench`, or `python -m bench codec`).
+
+An onboarding that waits for Unico (create, three polls, decide) writes the payloads below
+to history; each is encoded once by its writer and decoded at least once by a reader. The
+benchmark times that encode + decode through the pydantic converter alone and through the
+project's converter (pydantic + AES-256-GCM), and reports the difference per onboarding,
+with the bytes the encryption adds. Target: under 1 ms of CPU per onboarding, next to the
+seconds it spends waiting for Unico.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
+
+from bench.result import BenchResult
+from onboarding.codec import Keyring, new_key
+from onboarding.converter import data_converter
+from onboarding.operator_view import static_details, static_summary
+from workflows.models import (
+    CreateProcessInput,
+    OnboardingRequest,
+    OnboardingResult,
+    Outcome,
+    Reason,
+    SelfieCheck,
+    SelfieRelease,
+    TokenInfo,
+    UnicoProcess,
+)
+
+NAME = "codec"
+POLLS = 3
+ROUNDS = 2000
+TARGET_US_PER_ONBOARDING = 1000.0
+
+
+def typical_onboarding() -> list[Any]:
+    """The values one waiting onboarding puts in history, summaries included."""
+    request = OnboardingRequest.model_validate(
+        {
+            "request_id": "order-0001",
+            "subject": {
+                "code": "52998224725",
+                "name": "Maria Aparecida da Silva",
+                "email": "maria.silva@example.com.br",
+                "phone": "5519972557070",
+            },
+            "selfie_ref": "local:5f0c2d9e8b7a4c3d2e1f0a9b8c7d6e5f",
+        }
+    )
+    pending = UnicoProcess.model_validate(
+        {"id": "80371b2a-3ac7-432e-866d-57fe37896ac6", "status": 1, "liveness": 1}
+    )
+    final = UnicoProcess.model_validate(
+        {
+            "id": "80371b2a-3ac7-432e-866d-57fe37896ac6",
+            "status": 3,
+            "unicoId": {"result": "inconclusive"},
+            "identityFraudsters": {"result": "inconclusive"},
+            "liveness": 1,
+            "score": 90,
+        }
+    )
+    result = OnboardingResult(
+        outcome=Outcome.APPROVED,
+        reasons=[Reason(code="score.approve", message="risk score 90 is in the approve band")],
+        process_id=final.id,
+        unico_status=3,
+        unico_id="inconclusive",
+        score=90,
+        attempts=1,
+    )
+    create = CreateProcessInput(
+        subject=request.subject,
+        use_case=request.use_case,
+        subsidiary_id=None,
+        selfie_ref=request.selfie_ref,
+    )
+    values: list[Any] = [
+        request.model_dump(mode="json"),  # the workflow's raw input
+        static_summary(request),
+        static_details(request),
+        request.selfie_ref,
+        "check the selfie: format, size, resolution",
+        SelfieCheck(ok=True),
+        "get a Unico access token",
+        TokenInfo(expires_in_seconds=3300, refreshed=True),
+        create,
+        "create Unico process (attempt 1)",
+        pending,
+    ]
+    for poll in range(POLLS):
+        values += [f"wait up to {2 ** (poll + 1)}s for Unico (a webhook ends it early)"]
+        values += [final.id, f"read Unico process {final.id}"]
+        values += [final if poll == POLLS - 1 else pending]
+    values += [
+        {"reasons": [r.model_dump() for r in result.reasons]},  # memo
+        request.selfie_ref,
+        "delete the selfie (or start its retention period)",
+        SelfieRelease(deleted=True),
+        result,
+    ]
+    return values
+
+
+async def round_trip(converter: DataConverter, values: Sequence[Any]) -> int:
+    """Encode and decode each value as its own payload; answer the bytes stored."""
+    stored = 0
+    for value in values:
+        payloads = await converter.encode([value])
+        stored += sum(p.ByteSize() for p in payloads)
+        await converter.decode(payloads, [type(value)])
+    return stored
+
+
+async def timed(converter: DataConverter, values: Sequence[Any], rounds: int) -> list[float]:
+    samples = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        await round_trip(converter, values)
+        samples.append(time.perf_counter() - started)
+    return samples
+
+
+async def measure(rounds: int) -> dict[str, Any]:
+    values = typical_onboarding()
+    encrypted = data_converter(Keyring.parse(f"bench:{new_key()}"))
+    plain_bytes = await round_trip(pydantic_data_converter, values)
+    sealed_bytes = await round_trip(encrypted, values)
+    await timed(encrypted, values, 50)  # warm up
+    plain = await timed(pydantic_data_converter, values, rounds)
+    sealed = await timed(encrypted, values, rounds)
+    plain_us, sealed_us = statistics.median(plain) * 1e6, statistics.median(sealed) * 1e6
+    return {
+        "payloads_per_onboarding": len(values),
+        "rounds": rounds,
+        "pydantic_only_us": round(plain_us, 1),
+        "pydantic_and_aes_gcm_us": round(sealed_us, 1),
+        "encryption_us_per_onboarding": round(sealed_us - plain_us, 1),
+        "encryption_us_per_payload": round((sealed_us - plain_us) / len(values), 2),
+        "bytes_plain": plain_bytes,
+        "bytes_encrypted": sealed_bytes,
+        "bytes_added_per_payload": round((sealed_bytes - plain_bytes) / len(values), 1),
+    }
+
+
+async def run(work: Path) -> BenchResult:
+    figures = await measure(ROUNDS)
+    cost = figures["encryption_us_per_onboarding"]
+    lines = [
+        "codec cost per onboarding (encode + decode of each payload, median of rounds):",
+        *(f"  {name:32} {value}" for name, value in figures.items()),
+        f"target: encryption under {TARGET_US_PER_ONBOARDING:g} us per onboarding; {cost} us",
+    ]
+    return BenchResult(NAME, figures, lines, target_met=cost < TARGET_US_PER_ONBOARDING)

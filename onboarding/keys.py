@@ -1,0 +1,112 @@
+"""Secrets from the settings: the payload keyring and the Unico private key.
+
+Each comes from a secret variable or from a file. A file that group or others may read gets
+a warning once its key has loaded (it is still used: refusing would take a running fleet
+down over a chmod). Errors name the setting and the problem, never a byte of the secret.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
+from pydantic import SecretStr
+
+from onboarding.codec import Keyring, KeyringError
+from onboarding.settings import Settings, SettingsError
+
+logger = logging.getLogger("onboarding.keys")
+
+KEYS_SETTING = "ONBOARDING_ENCRYPTION_KEYS"
+KEYS_FILE_SETTING = "ONBOARDING_ENCRYPTION_KEYS_FILE"
+DEV_KEYRING = Path("keys") / "payload-keys"  # under STATE_DIR, made by `onboarding dev`
+
+
+def read_secret_file(path: Path, setting: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise SettingsError(f"{setting}: cannot read {path}: {exc.strerror}") from None
+
+
+def warn_if_exposed(path: Path | None, setting: str) -> None:
+    """A warning when the file's mode lets anyone but its owner read it."""
+    if path is None:
+        return
+    mode = path.stat().st_mode
+    if mode & 0o077:
+        logger.warning(
+            "%s: %s is open to group or others (mode %o): run chmod 600 on it",
+            setting,
+            path,
+            mode & 0o777,
+        )
+
+
+def _secret_from(
+    value: SecretStr | None, path: Path | None, setting: str, file_setting: str
+) -> tuple[bytes, str] | None:
+    if value is not None and path is not None:
+        raise SettingsError(f"set {setting} or {file_setting}, not both")
+    if path is not None:
+        return read_secret_file(path, file_setting), file_setting
+    if value is not None:
+        return value.get_secret_value().encode(), setting
+    return None
+
+
+def load_keyring(settings: Settings) -> Keyring:
+    """The payload keys; without them nothing may start, since payloads would be in clear."""
+    found = _secret_from(
+        settings.onboarding_encryption_keys,
+        settings.onboarding_encryption_keys_file,
+        KEYS_SETTING,
+        KEYS_FILE_SETTING,
+    )
+    if found is None:
+        raise SettingsError(
+            f"{KEYS_SETTING} (or {KEYS_FILE_SETTING}) is not set: without a key, personal "
+            "data would reach Temporal unencrypted"
+        )
+    text, source = found
+    try:
+        keyring = Keyring.parse(text.decode("utf-8"), settings.onboarding_encryption_key_id)
+    except (KeyringError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"{source}: {exc}") from None
+    warn_if_exposed(settings.onboarding_encryption_keys_file, KEYS_FILE_SETTING)
+    return keyring
+
+
+def with_dev_keyring(settings: Settings) -> Settings:
+    """For the CLI beside `make run`: with no key configured, the local stack's dev keyring.
+
+    Only a command-line client falls back so; the worker and the gateway always need the
+    key set explicitly (and `onboarding dev` sets it for them).
+    """
+    dev_keyring = settings.state_dir / DEV_KEYRING
+    configured = settings.onboarding_encryption_keys or settings.onboarding_encryption_keys_file
+    if configured or not dev_keyring.is_file():
+        return settings
+    return settings.model_copy(update={"onboarding_encryption_keys_file": dev_keyring})
+
+
+def load_unico_private_key(settings: Settings) -> bytes:
+    """The service account's RSA key (PEM), from UNICO_PRIVATE_KEY or UNICO_PRIVATE_KEY_FILE."""
+    path = settings.unico_private_key_file
+    found = _secret_from(
+        settings.unico_private_key, path, "UNICO_PRIVATE_KEY", "UNICO_PRIVATE_KEY_FILE"
+    )
+    if found is None:
+        raise SettingsError("missing setting(s): UNICO_PRIVATE_KEY_FILE (or UNICO_PRIVATE_KEY)")
+    pem, source = found
+    try:
+        key = load_pem_private_key(pem, password=None)
+    except (ValueError, TypeError):
+        key = None
+    if not isinstance(key, rsa.RSAPrivateKey):  # RS256 signs with RSA only
+        where = f"{source}: {path}" if source.endswith("_FILE") else source
+        raise SettingsError(f"{where} is not an unencrypted PEM RSA private key")
+    warn_if_exposed(path, source)
+    return pem

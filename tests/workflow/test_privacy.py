@@ -1,0 +1,281 @@
+"""Personal data stays protected: what Temporal stores, what the logs say, where the selfie goes.
+
+Real onboardings on the dev server; histories exported with the real `temporal` CLI, raw and
+through the gateway's codec server running as its own process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import io
+import json
+import logging
+import subprocess
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import httpx
+import pytest
+from temporalio.client import Client
+from temporalio.service import RPCError
+
+from activities.processes import UnicoActivities
+from activities.selfies import SelfieStore
+from onboarding.client import start_onboarding
+from onboarding.demo import SAMPLE_SELFIE
+from onboarding.devstack import temporal_binary
+from onboarding.logs import json_handler
+from onboarding.settings import Settings
+from tests.support import API_KEY, CODEC_TOKEN, TEST_KEYS, KeyPair, running_gateway
+from worker import build_worker
+from workflows.models import WORKFLOW_TYPE, OnboardingRequest, OnboardingResult, Outcome
+
+SAMPLE = SAMPLE_SELFIE.read_bytes()
+FAST = {"poll_initial_seconds": 1, "poll_max_seconds": 2, "max_process_attempts": 2}
+CPF = "52998224725"  # valid, and no sandbox scenario: approved at once
+PERSON = {
+    "name": "Joana Privada Teste",
+    "email": "joana.privada@example.org",
+    "phone": "5511987654321",
+}
+ENCRYPTED = b"binary/encrypted"
+NULL = b"binary/null"  # a None: no data, left plain for the server
+
+
+def onboarding_request(selfies: SelfieStore, cpf: str, **subject: str) -> OnboardingRequest:
+    return OnboardingRequest.model_validate(
+        {
+            "request_id": uuid.uuid4().hex,
+            "subject": {"code": cpf, **PERSON, **subject},
+            "selfie_ref": selfies.put(SAMPLE),
+            "options": FAST,
+        }
+    )
+
+
+async def run(client: Client, settings: Settings, request: OnboardingRequest) -> OnboardingResult:
+    handle = await start_onboarding(client, request, settings.task_queue)
+    return await handle.result()
+
+
+def address(client: Client) -> str:
+    return client.service_client.config.target_host
+
+
+async def export(client: Client, workflow_id: str, *codec: str) -> str:
+    """`temporal workflow show --output json`, as an operator would run it."""
+    command = [str(temporal_binary()), "workflow", "show", "--address", address(client)]
+    command += ["--namespace", "default", "--workflow-id", workflow_id, "--output", "json"]
+    done = await asyncio.to_thread(
+        subprocess.run, [*command, *codec], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def blobs(exported: str) -> list[bytes]:
+    """The export's text, and every base64 string in it decoded (payload data, metadata)."""
+    found = [exported.encode()]
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+        elif isinstance(value, str) and len(value) >= 8:
+            with contextlib.suppress(ValueError):  # not base64: the text covers it
+                found.append(base64.b64decode(value, validate=True))
+
+    walk(json.loads(exported))
+    return found
+
+
+def findings(exported: str, needles: dict[str, bytes]) -> set[str]:
+    haystack = blobs(exported)
+    return {name for name, needle in needles.items() if any(needle in blob for blob in haystack)}
+
+
+# Never encoded, and holding no personal data: search attributes (the server indexes them)
+# and the SDK's own markers (a patch's id).
+UNENCODED = {"searchAttributes", "markerRecordedEventAttributes"}
+
+
+def payload_encodings(value: Any) -> Iterator[bytes]:
+    """The encoding of every payload in an export, but for the UNENCODED parts."""
+    if isinstance(value, dict):
+        if "encoding" in value.get("metadata", {}):
+            yield base64.b64decode(value["metadata"]["encoding"])
+        for key, item in value.items():
+            if key not in UNENCODED:
+                yield from payload_encodings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from payload_encodings(item)
+
+
+@pytest.fixture(scope="module")
+def codec_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    state = tmp_path_factory.mktemp("codec")
+    with running_gateway(state / "gateway.log", state / "selfies") as url:
+        yield f"{url}/codec"
+
+
+async def test_histories_hold_no_personal_data_and_the_codec_server_reveals_it(
+    client: Client,
+    settings: Settings,
+    selfies: SelfieStore,
+    activities: UnicoActivities,
+    keys: KeyPair,
+    codec_server: str,
+) -> None:
+    formatted = f"{CPF[:3]}.{CPF[3:6]}.{CPF[6:9]}-{CPF[9:]}"
+    async_cpf = "00000000272"  # polls Unico: timers, get_process, the webhook-less path
+    requests = [
+        onboarding_request(selfies, formatted),
+        onboarding_request(selfies, async_cpf),
+        onboarding_request(selfies, CPF, email="not-an-address"),  # refused before Unico
+    ]
+    results = [await run(client, settings, r) for r in requests]
+    assert [r.outcome for r in results] == [
+        Outcome.APPROVED,
+        Outcome.APPROVED,
+        Outcome.INVALID_REQUEST,
+    ]
+    personal = {
+        "cpf": CPF.encode(),
+        "formatted cpf": formatted.encode(),
+        "async cpf": async_cpf.encode(),
+        "name": PERSON["name"].encode(),
+        "email": PERSON["email"].encode(),
+        "phone": PERSON["phone"].encode(),
+    }
+    secret = {
+        "access token": (await activities.tokens.token()).encode(),
+        "api key": API_KEY.encode(),
+        "payload key": TEST_KEYS.split(":")[1].encode(),
+        "service account key": keys.private.read_bytes()[40:100],
+        "image bytes": SAMPLE[2000:2064],
+        "image base64": base64.b64encode(SAMPLE)[2000:2064],
+    }
+    for request in requests:
+        workflow_id = f"onboarding-{request.request_id}"
+        raw = await export(client, workflow_id)
+        assert findings(raw, {**personal, **secret}) == set(), workflow_id
+        encodings = set(payload_encodings(json.loads(raw)))
+        assert ENCRYPTED in encodings
+        assert encodings <= {ENCRYPTED, NULL}, "every payload but search attributes is encrypted"
+
+        decoded = await export(
+            client, workflow_id, "--codec-endpoint", codec_server, "--codec-auth",
+            f"Bearer {CODEC_TOKEN}",
+        )  # fmt: skip
+        assert findings(decoded, secret) == set(), "the selfie and tokens never enter history"
+        shown = findings(decoded, personal)
+        assert {"name", "phone"} <= shown, workflow_id
+        assert ("async cpf" in shown) == (request.subject.code == async_cpf)
+        assert ("cpf" in shown) == (request.subject.code != async_cpf)
+        assert ("email" in shown) == (request.subject.email == PERSON["email"])
+        assert ENCRYPTED not in set(payload_encodings(json.loads(decoded)))
+
+
+async def test_the_codec_server_refuses_callers_without_the_token(codec_server: str) -> None:
+    body = {"payloads": [{"metadata": {"encoding": "YmluYXJ5L2VuY3J5cHRlZA=="}, "data": ""}]}
+    async with httpx.AsyncClient(timeout=10) as http:
+        for headers in ({}, {"Authorization": "Bearer not-the-token"}):
+            for path in ("decode", "encode"):
+                response = await http.post(f"{codec_server}/{path}", json=body, headers=headers)
+                assert response.status_code == 401, (path, headers)
+
+
+async def test_logs_of_real_onboardings_hold_no_personal_data(
+    client: Client, settings: Settings, selfies: SelfieStore, activities: UnicoActivities
+) -> None:
+    stream = io.StringIO()
+    handler = json_handler(stream)
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    try:
+        gone = onboarding_request(selfies, "00000000868")  # GET answers 410: failed activities
+        leaky_id = onboarding_request(selfies, CPF).model_copy(
+            update={"request_id": f"order-{CPF}"}  # refused: the workflow id would carry it
+        )
+        results = [
+            await run(client, settings, onboarding_request(selfies, CPF)),
+            await run(client, settings, gone),
+            # Past the client's own check, as any Temporal client could start it.
+            await client.execute_workflow(
+                WORKFLOW_TYPE,
+                leaky_id,
+                id=f"onboarding-{leaky_id.request_id}",
+                task_queue=settings.task_queue,
+                result_type=OnboardingResult,
+            ),
+        ]
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+    outcomes = [r.outcome for r in results]
+    assert outcomes == [Outcome.APPROVED, Outcome.ERROR, Outcome.INVALID_REQUEST]
+    output = stream.getvalue()
+    lines = [json.loads(line) for line in output.splitlines()]
+    loggers = {line["logger"] for line in lines}
+    assert {"temporalio.activity", "temporalio.worker._activity"} <= loggers
+    assert any("Completing activity as failed" in line["message"] for line in lines)
+    # The refused request's workflow id reaches the SDK's log lines: masked there.
+    assert "onboarding-order-[redacted cpf]" in output
+    token = await activities.tokens.token()
+    for needle in (CPF, *PERSON.values(), token, API_KEY, TEST_KEYS.split(":")[1]):
+        assert needle not in output
+    assert base64.b64encode(SAMPLE)[2000:2064].decode() not in output
+
+
+async def test_the_client_refuses_a_request_id_that_carries_the_cpf(
+    client: Client, settings: Settings, selfies: SelfieStore
+) -> None:
+    request = onboarding_request(selfies, CPF).model_copy(update={"request_id": f"o-{CPF}"})
+    with pytest.raises(ValueError, match="request_id must not contain the CPF"):
+        await start_onboarding(client, request, settings.task_queue)
+    with pytest.raises(RPCError, match="not found"):
+        await client.get_workflow_handle(f"onboarding-{request.request_id}").describe()
+
+
+async def test_the_selfie_is_deleted_when_the_onboarding_ends(
+    client: Client, settings: Settings, selfies: SelfieStore
+) -> None:
+    approved = onboarding_request(selfies, CPF)
+    refused = onboarding_request(selfies, "12345678900")  # bad check digits
+    for request in (approved, refused):
+        assert selfies.exists(request.selfie_ref)
+        await run(client, settings, request)
+        assert not selfies.exists(request.selfie_ref), request.subject.code
+
+
+async def test_with_a_retention_period_a_durable_timer_deletes_it_later(
+    client: Client, keeping_settings: Settings, selfies: SelfieStore
+) -> None:
+    request = onboarding_request(selfies, CPF)
+    result = await run(client, keeping_settings, request)
+    assert result.outcome == Outcome.APPROVED
+    assert selfies.exists(request.selfie_ref), "kept for the retention period"
+    retention = client.get_workflow_handle(f"selfie-retention-onboarding-{request.request_id}")
+    await retention.result()
+    assert not selfies.exists(request.selfie_ref)
+
+
+@pytest.fixture
+async def keeping_settings(
+    client: Client, settings: Settings, activities: UnicoActivities
+) -> AsyncIterator[Settings]:
+    """A second worker, on its own task queue, that keeps selfies for 30 s."""
+    keeping = settings.model_copy(
+        update={"task_queue": f"keep-{uuid.uuid4().hex[:8]}", "selfie_retention_seconds": 30}
+    )
+    async with build_worker(client, keeping, activities):
+        yield keeping

@@ -1,0 +1,91 @@
+"""Generated requests through the real worker: none fails a workflow task (which Temporal
+would retry forever), each ends as `invalid_request` with a documented Unico code.
+
+Hypothesis generates the inputs; they then run together on the dev server. Inputs that
+reach the workflow are not shrunk, so a failure names the whole input that caused it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client, WorkflowHandle
+
+from onboarding.settings import Settings
+from tests.requests_strategies import (
+    DOCUMENTED_INPUT_CODES,
+    OPTION_NAMES,
+    any_input,
+    valid_requests,
+    valid_requests_with_a_wild_option,
+)
+from workflows.models import WORKFLOW_TYPE, OnboardingResult, Outcome
+
+EXAMPLES = 40
+# Always tried, beside the generated ones: each timing option at the edges of a number.
+EDGES = [
+    {
+        "request_id": f"edge-{name}-{n}",
+        "subject": {"code": "12345678909", "name": "Maria Silva"},
+        "selfie_ref": "local:" + "0" * 32,
+        "options": {name: value},
+    }
+    for name in OPTION_NAMES
+    for n, value in enumerate((0, -1, 1e15, 1e300, 10**20))
+]
+
+
+def generated(strategy: st.SearchStrategy[Any], count: int) -> list[Any]:
+    found: list[Any] = []
+
+    @settings(
+        max_examples=count,
+        database=None,
+        deadline=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(strategy)
+    def collect(value: Any) -> None:
+        found.append(value)
+
+    collect()
+    return found
+
+
+async def test_no_generated_request_fails_a_workflow_task(
+    client: Client, settings: Settings
+) -> None:
+    # Half of them valid but for one timing option: the inputs that reach the timers.
+    inputs = EDGES + generated(
+        st.one_of(valid_requests_with_a_wild_option(), any_input, valid_requests()), EXAMPLES
+    )
+    handles: list[tuple[Any, WorkflowHandle[Any, OnboardingResult]]] = []
+    for raw in inputs:
+        handle = await client.start_workflow(
+            WORKFLOW_TYPE,
+            raw,
+            id=f"property-{uuid.uuid4().hex}",
+            task_queue=settings.task_queue,
+            result_type=OnboardingResult,
+        )
+        handles.append((raw, handle))
+    waiting = [asyncio.create_task(handle.result()) for _, handle in handles]
+    await asyncio.wait(waiting, timeout=60)
+    for (raw, handle), result in zip(handles, waiting, strict=True):
+        history = await handle.fetch_history()
+        failed = [
+            e for e in history.events if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED
+        ]
+        assert not failed, f"a workflow task failed on {raw!r}"
+        assert result.done(), f"no result for {raw!r}"
+        outcome = result.result()
+        # A valid request names a selfie that was never stored: refused with 20009.
+        assert outcome.outcome == Outcome.INVALID_REQUEST, raw
+        code = outcome.reasons[0].code
+        assert code.startswith("unico.") and int(code[6:]) in DOCUMENTED_INPUT_CODES, raw
