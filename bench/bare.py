@@ -1,9 +1,10 @@
 """The engine limit: a workflow with the onboarding's activities and timer, doing nothing.
 
 Same shape as an onboarding that Unico answers asynchronously: inspect the selfie, get a
-token, create, one timer as long as the sandbox's delay, read. A synchronous one stops
-after create. The activity bodies return at once, so what remains is Temporal's own cost
-(server round trips, history, worker bookkeeping) on the same server and worker settings.
+token, create, one timer as long as the sandbox's delay, read, release the selfie. A
+synchronous one skips the timer and the read. The activity bodies return at once, so what
+remains is Temporal's own cost (server round trips, history, worker bookkeeping) on the
+same server and worker settings.
 
 `python -m bench.bare` runs a worker for it (and for the memory check's sleeper) with the
 environment `onboarding dev` gives every child.
@@ -46,6 +47,9 @@ class BareOnboarding:
             await workflow.execute_activity(
                 bare_step, "get_process", start_to_close_timeout=ACTIVITY_TIMEOUT
             )
+        await workflow.execute_activity(
+            bare_step, "release_selfie", start_to_close_timeout=ACTIVITY_TIMEOUT
+        )
         return "done"
 
 

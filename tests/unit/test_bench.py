@@ -15,7 +15,18 @@ def test_spread_of_one() -> None:
 
 
 def test_the_runner_finds_every_benchmark_module() -> None:
-    from bench import codec, webhook_latency
+    from bench import codec, memory, throughput, webhook_latency
     from bench.__main__ import discover
 
-    assert discover() == {"codec": codec.run, "webhook_latency": webhook_latency.run}
+    assert discover() == {
+        "codec": codec.run,
+        "memory": memory.run,
+        "throughput": throughput.run,
+        "webhook_latency": webhook_latency.run,
+    }
+
+
+def test_a_long_benchmark_runs_only_when_named() -> None:
+    from bench.__main__ import defaults, discover
+
+    assert defaults(discover()) == ["codec", "throughput", "webhook_latency"]
