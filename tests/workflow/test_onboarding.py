@@ -210,8 +210,7 @@ async def test_a_long_wait_continues_as_new_and_keeps_its_state(
     assert result.outcome == Outcome.REVIEW
     assert result.attempts == 1, "the carried state kept the attempt count"
     runs = [
-        execution.run_id
-        async for execution in client.list_workflows(f"WorkflowId = '{handle.id}'")
+        execution.run_id async for execution in client.list_workflows(f"WorkflowId = '{handle.id}'")
     ]
     assert len(runs) >= 2, "the wait crossed at least one continue-as-new"
     status = await handle.query(STATUS_QUERY, result_type=OnboardingStatus)
