@@ -25,7 +25,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sandbox.auth import TokenEndpoint, TokenError, TokenStore
 from sandbox.config import Runtime, SandboxConfig
+from sandbox.latency import AnswerDelayMiddleware
 from sandbox.processes import Gate, ProcessError, ProcessStore, read_body, validate_create
+from sandbox.ratelimit import RateLimitMiddleware, TenantRateLimit
 
 logger = logging.getLogger("sandbox")
 
@@ -72,12 +74,14 @@ class Sandbox:
         self.gate = Gate(self.tokens, config.api_key)
         self.processes = ProcessStore()
         self.stats = Stats()
+        self.rate_limit = TenantRateLimit(config.tenant_rate_limit, config.rate_burst)
 
     def reset(self) -> None:
         self.tokens.clear()
         self.token_endpoint.reset()
         self.processes.clear()
         self.stats = Stats()
+        self.rate_limit.reset()
 
 
 def _unico(
@@ -173,6 +177,9 @@ def _admin_routes(sandbox: Sandbox) -> list[Route]:
     async def stats(request: Request) -> Response:
         return UnicoJSON(sandbox.stats.as_json())
 
+    async def rate_limit(request: Request) -> Response:
+        return UnicoJSON(sandbox.rate_limit.as_json())
+
     async def reset(request: Request) -> Response:
         sandbox.reset()
         return UnicoJSON({"ok": True})
@@ -190,6 +197,7 @@ def _admin_routes(sandbox: Sandbox) -> list[Route]:
     return [
         Route("/_sandbox/health", health, methods=["GET"]),
         Route("/_sandbox/stats", stats, methods=["GET"]),
+        Route("/_sandbox/rate-limit", rate_limit, methods=["GET"]),
         Route("/_sandbox/reset", reset, methods=["POST"]),
         Route("/_sandbox/config", config, methods=["GET", "POST"]),
     ]
@@ -250,7 +258,11 @@ def create_app(config: SandboxConfig) -> Starlette:
     sandbox = Sandbox(config)
     app = Starlette(
         routes=[*_unico_routes(sandbox), *_admin_routes(sandbox)],
-        middleware=[Middleware(RequestLog)],
+        middleware=[
+            Middleware(RequestLog),
+            Middleware(RateLimitMiddleware, limit=sandbox.rate_limit),
+            Middleware(AnswerDelayMiddleware, seconds=config.answer_delay_seconds),
+        ],
     )
     app.state.sandbox = sandbox  # for debugging; tests go through HTTP
     return app
