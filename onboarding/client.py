@@ -6,9 +6,11 @@ import httpx
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.runtime import Runtime
 
 from onboarding.converter import data_converter
 from onboarding.settings import Settings
+from onboarding.telemetry import tracing_plugins
 from workflows.models import (
     STATUS_QUERY,
     WORKFLOW_TYPE,
@@ -25,12 +27,15 @@ class StackUnavailable(Exception):
     """Temporal or the gateway cannot be reached; the message says which and where."""
 
 
-async def connect(settings: Settings) -> Client:
+async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
+    """A traced client (workers made from it trace too); `runtime` serves metrics."""
     try:
         return await Client.connect(
             settings.temporal_address,
             namespace=settings.temporal_namespace,
             data_converter=data_converter(),
+            plugins=tracing_plugins(settings),
+            runtime=runtime,
         )
     except RuntimeError as exc:
         raise StackUnavailable(

@@ -7,10 +7,11 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 from cryptography.hazmat.primitives import serialization
@@ -80,13 +81,19 @@ class Sandbox:
     def configure(self, **settings: float) -> None:
         httpx.post(f"{self.url}/_sandbox/config", json=settings).raise_for_status()
 
+    def rate_limit(self) -> dict[str, Any]:
+        """The tenant limit and every process-API arrival the sandbox saw."""
+        return dict(httpx.get(f"{self.url}/_sandbox/rate-limit").json())
+
 
 @contextmanager
-def running_sandbox(keys: KeyPair, async_delay: float, log: Path) -> Iterator[Sandbox]:
+def running_sandbox(
+    keys: KeyPair, async_delay: float, log: Path, extra: Sequence[str] = ()
+) -> Iterator[Sandbox]:
     port = free_port()
     command = [sys.executable, "-m", "sandbox", "--host", LOOPBACK, "--port", str(port)]
     command += ["--public-key", str(keys.public), "--service-account", SERVICE_ACCOUNT]
-    command += ["--api-key", API_KEY, "--async-delay", str(async_delay)]
+    command += ["--api-key", API_KEY, "--async-delay", str(async_delay), *extra]
     with log.open("wb") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
     try:

@@ -20,6 +20,7 @@ from temporalio.exceptions import TimeoutError as ActivityTimeout
 with workflow.unsafe.imports_passed_through():
     from workflows.models import (
         STATUS_QUERY,
+        UNICO_API_ACTIVITIES,
         WEBHOOK_SIGNAL,
         WORKFLOW_TYPE,
         Carry,
@@ -35,9 +36,11 @@ with workflow.unsafe.imports_passed_through():
         Stage,
         TokenInfo,
         UnicoProcess,
+        unico_task_queue_for,
     )
     from workflows.policy import decide
     from workflows.requests import parse_request
+    from workflows.telemetry import record_decision
 
 T = TypeVar("T")
 
@@ -230,11 +233,18 @@ class Onboarding:
         if remaining <= 0:
             self._expire()
         args = [] if arg is None else [arg]
+        # Unico's process API is called from its own, rate-limited queue (see models).
+        task_queue = (
+            unico_task_queue_for(workflow.info().task_queue)
+            if name in UNICO_API_ACTIVITIES
+            else None
+        )
         try:
             result: T = await workflow.execute_activity(
                 name,
                 args=args,
                 result_type=result_type,
+                task_queue=task_queue,
                 start_to_close_timeout=CALL_TIMEOUT,
                 schedule_to_close_timeout=timedelta(seconds=max(remaining, 1.0)),
                 retry_policy=UNICO_RETRY,
@@ -285,7 +295,14 @@ class Onboarding:
         self._enter(Stage.DECIDED)
         workflow.upsert_search_attributes([OUTCOME_ATTRIBUTE.value_set(result.outcome.value)])
         workflow.upsert_memo({"reasons": [reason.model_dump() for reason in result.reasons]})
+        record_decision(result, self._started_at())
         return result
+
+    def _started_at(self) -> float:
+        """When the onboarding (not this run) started: its deadline, less its length."""
+        if self._request is None or not self._deadline:
+            return workflow.info().workflow_start_time.timestamp()
+        return self._deadline - self._request.options.deadline_seconds
 
 
 class _ProcessLost(Exception):

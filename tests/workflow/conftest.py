@@ -16,7 +16,7 @@ from onboarding.converter import data_converter
 from onboarding.devstack import temporal_binary
 from onboarding.settings import Settings
 from tests.support import KeyPair, Sandbox, make_key_pair, running_sandbox, worker_environment
-from worker import build_worker, load_service_account, unico_activities
+from worker import build_workers, load_service_account, running, unico_activities
 from workflows.onboarding import OUTCOME_ATTRIBUTE, PROCESS_ATTRIBUTE, STAGE_ATTRIBUTE
 
 SANDBOX_DELAY_SECONDS = 1.0
@@ -79,6 +79,6 @@ async def client(env: WorkflowEnvironment, settings: Settings) -> AsyncIterator[
     account = load_service_account(settings)
     async with (
         unico_activities(settings, account) as activities,
-        build_worker(env.client, settings, activities),
+        running(build_workers(env.client, settings, activities)),
     ):
         yield env.client
