@@ -31,6 +31,7 @@ from onboarding.client import (
 )
 from onboarding.devstack import DevPorts, DevStackConfig, run_dev_stack
 from onboarding.settings import SettingsError, load_settings
+from onboarding.telemetry import flush_traces
 from workflows.models import OnboardingRequest, UnicoProcess, dump
 from workflows.policy import decide
 from workflows.requests import parse_request
@@ -224,6 +225,7 @@ def entry() -> None:
     command has nothing left to clean up once its output is flushed.
     """
     code = main()
+    flush_traces()  # os._exit skips the exporter's own flush at exit
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
