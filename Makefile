@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test demo lint typecheck unit clean
+.PHONY: run test demo lint typecheck unit clean compose-keys
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ typecheck: $(STAMP)
 
 test: lint typecheck
 	$(BIN)/pytest
+
+# The sandbox's dev service-account keys for `docker compose --profile sandbox` (once).
+compose-keys: $(STAMP)
+	$(BIN)/python -m onboarding.devkeys .state/compose
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -72,4 +72,3 @@ def test_spans_go_to_the_otlp_endpoint_when_set(receiver) -> None:
     ]
     body = received[0][2]
     assert b"probe-span" in body and b"onboarding-worker" in body
-
