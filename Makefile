@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test demo lint typecheck unit clean compose-keys
+.PHONY: run test demo bench lint typecheck unit clean compose-keys
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,6 +17,10 @@ run: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/onboarding demo
+
+# Figures, not pass/fail: the fleet's Unico calls with and without the server-side limit.
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.fleet_rate_limit
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -89,13 +89,14 @@ def start_worker(settings: dict[str, str], log: Path) -> WorkerProcess:
     )
 
 
-async def local_temporal() -> WorkflowEnvironment:
+async def local_temporal(extra_args: Sequence[str] = ()) -> WorkflowEnvironment:
     """A real-time dev server (no time skipping): worker processes see the real clock."""
     return await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(temporal_binary()),
         search_attributes=[STAGE_ATTRIBUTE, OUTCOME_ATTRIBUTE, PROCESS_ATTRIBUTE],
         data_converter=data_converter(),
         ui=False,
+        dev_server_extra_args=list(extra_args),
     )
 
 
