@@ -25,6 +25,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from onboarding.settings import SettingsError
+
 LIVENESS_STALL_SECONDS = 30.0
 CHECK_INTERVAL_SECONDS = 5.0
 CHECK_TIMEOUT = timedelta(seconds=5)
@@ -94,14 +96,17 @@ async def probe_server(
     health: WorkerHealth, client: Client, bind_address: str | None
 ) -> AsyncIterator[None]:
     """Serve the probes on `host:port` and keep `health` current; nothing when unset."""
-    watcher = asyncio.create_task(health.watch(client))
     server = None
     if bind_address:
         host, port = bind_address.rsplit(":", 1)
         handler = type("ProbeHandler", (_ProbeHandler,), {"health": health})
-        server = ThreadingHTTPServer((host, int(port)), handler)
+        try:
+            server = ThreadingHTTPServer((host, int(port)), handler)
+        except OSError as exc:
+            raise SettingsError(f"HEALTH_BIND_ADDRESS: cannot bind {bind_address}: {exc}") from None
         server.daemon_threads = True
         threading.Thread(target=server.serve_forever, name="probes", daemon=True).start()
+    watcher = asyncio.create_task(health.watch(client))
     try:
         yield
     finally:

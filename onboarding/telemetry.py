@@ -27,7 +27,7 @@ from temporalio.contrib.opentelemetry import (
 from temporalio.plugin import SimplePlugin
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
-from onboarding.settings import Settings
+from onboarding.settings import Settings, SettingsError
 from workflows.telemetry import DECISION_LATENCY_METRIC
 
 logger = logging.getLogger(__name__)
@@ -84,4 +84,7 @@ def metrics_runtime(settings: Settings) -> Runtime | None:
         bind_address=settings.metrics_bind_address,
         histogram_bucket_overrides={DECISION_LATENCY_METRIC: DECISION_LATENCY_BUCKETS_MS},
     )
-    return Runtime(telemetry=TelemetryConfig(metrics=prometheus))
+    try:
+        return Runtime(telemetry=TelemetryConfig(metrics=prometheus))
+    except ValueError as exc:  # the SDK's word for "cannot bind"
+        raise SettingsError(f"METRICS_BIND_ADDRESS: {exc}") from None

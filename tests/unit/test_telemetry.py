@@ -1,4 +1,4 @@
-"""Telemetry set-up: spans leave over OTLP/HTTP, to the endpoint set, at the flush.
+"""Telemetry set-up: spans leave over OTLP/HTTP at the flush; a bad metrics address stops.
 
 A child process does the set-up, as a worker does at start (a tracer provider is installed
 once per process), and sends to a real HTTP receiver on loopback.
@@ -7,6 +7,7 @@ once per process), and sends to a real HTTP receiver on loopback.
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -15,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tests.support import LOOPBACK
+from tests.support import API_KEY, LOOPBACK, SERVICE_ACCOUNT, make_key_pair
 
 EMIT_ONE_SPAN = """
 from opentelemetry import trace
@@ -72,3 +73,23 @@ def test_spans_go_to_the_otlp_endpoint_when_set(receiver) -> None:
     ]
     body = received[0][2]
     assert b"probe-span" in body and b"onboarding-worker" in body
+
+
+def test_a_taken_metrics_port_stops_the_worker_with_one_line(tmp_path) -> None:
+    keys = make_key_pair(tmp_path)
+    with socket.socket() as taken:
+        taken.bind((LOOPBACK, 0))
+        taken.listen()
+        env = {
+            **os.environ,
+            "UNICO_SERVICE_ACCOUNT": SERVICE_ACCOUNT,
+            "UNICO_PRIVATE_KEY_FILE": str(keys.private),
+            "UNICO_API_KEY": API_KEY,
+            "METRICS_BIND_ADDRESS": f"{LOOPBACK}:{taken.getsockname()[1]}",
+        }
+        run = subprocess.run(
+            [sys.executable, "-m", "worker"], env=env, capture_output=True, text=True, timeout=60
+        )
+    assert run.returncode == 2
+    assert run.stderr.startswith("worker: METRICS_BIND_ADDRESS: ")
+    assert run.stderr.count("\n") == 1
