@@ -10,11 +10,12 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_asyncio
-from temporalio.api.enums.v1 import EventType
-from temporalio.client import Client
+from temporalio.api.enums.v1 import EventType, PendingActivityState
+from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from activities.selfies import SelfieStore
@@ -32,6 +33,7 @@ TENANT_RATE = 10.0  # Unico's published default, enforced by the sandbox
 TENANT_BURST = 10  # the sandbox's stated burst: one second's worth
 FLEET_RATE = Settings().unico_requests_per_second  # the default: half the tenant's limit
 ONBOARDINGS = 30
+ANSWER_DELAY_SECONDS = 8
 
 
 @pytest.fixture(scope="module")
@@ -124,6 +126,15 @@ async def test_two_workers_keep_the_tenant_under_its_limit(
     )
 
 
+async def call_in_flight(handle: WorkflowHandle[Any, Any], activity_type: str) -> bool:
+    pending = (await handle.describe()).raw_description.pending_activities
+    return any(
+        activity.activity_type.name == activity_type
+        and activity.state == PendingActivityState.PENDING_ACTIVITY_STATE_STARTED
+        for activity in pending
+    )
+
+
 def _counter(scrape: str, name: str, label: str) -> float:
     """Sum of a counter's samples that carry `label`, from a Prometheus text scrape."""
     total = 0.0
@@ -137,7 +148,8 @@ async def test_sigterm_lets_the_running_call_finish_and_another_worker_decides(
     temporal: WorkflowEnvironment, keys: KeyPair, state: Path
 ) -> None:
     selfies = SelfieStore(state / "selfies-drain")
-    slow = ["--answer-delay", "3"]
+    # Long enough for a second worker to start under load while the first one's call waits.
+    slow = ["--answer-delay", str(ANSWER_DELAY_SECONDS)]
     with running_sandbox(keys, 1.0, state / "sandbox-drain.log", slow) as sandbox:
         settings = fleet_settings(temporal, keys, sandbox, selfies.root)
         first = start_worker(settings, state / "drain-worker-first.log")
@@ -151,12 +163,14 @@ async def test_sigterm_lets_the_running_call_finish_and_another_worker_decides(
             second = start_worker(settings, state / "drain-worker-second.log")
             await asyncio.to_thread(second.wait_ready)
             assert first.probe("readyz") == 200
+            assert await call_in_flight(handle, "create_process"), "SIGTERM must come mid-call"
             first.terminate()
             await asyncio.sleep(0.5)
             draining = (first.probe("readyz"), first.probe("livez"), first.process.poll())
             first_exit = await asyncio.to_thread(first.wait)
             result = await handle.result()
             history = await handle.fetch_history()
+            created = sandbox.stats()["processes_created"]
         finally:
             first.stop()
             if second is not None:
@@ -165,16 +179,16 @@ async def test_sigterm_lets_the_running_call_finish_and_another_worker_decides(
     assert draining == (503, 200, None), "draining: not ready, still live, still running"
     assert first_exit == 0
     assert result.outcome == Outcome.APPROVED
-    assert result.attempts == 1
-    completions = [
-        event
+    assert (result.attempts, created) == (1, 1), "one process: the call was never repeated"
+    started = [
+        event.activity_task_started_event_attributes
         for event in history.events
         if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED
     ]
-    create_started = completions[-1]  # inspect_selfie, acquire_token, then create_process
-    assert create_started.activity_task_started_event_attributes.identity.startswith(
-        first.identity_prefix
-    ), "the call in flight at SIGTERM finished on the first worker"
+    create = started[-1]  # inspect_selfie, acquire_token, then create_process
+    assert create.identity.startswith(first.identity_prefix) and create.attempt == 1, (
+        "the call in flight at SIGTERM finished, first time, on the first worker"
+    )
     last_task = [
         event
         for event in history.events
