@@ -20,7 +20,7 @@ demo: $(STAMP)
 
 # Figures, not pass/fail: the fleet's Unico calls with and without the server-side limit.
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks.fleet_rate_limit
+	$(BIN)/python -m bench.fleet_rate_limit
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,0 +1,1 @@
+"""Benchmarks: timed figures that tests must not assert. `make bench` runs them."""
