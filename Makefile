@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test demo bench lint typecheck unit clean compose-keys
+.PHONY: run test demo lint typecheck unit clean histories bench compose-keys
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,10 +18,6 @@ run: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/onboarding demo
 
-# Figures, not pass/fail: the fleet's Unico calls with and without the server-side limit.
-bench: $(STAMP)
-	$(BIN)/python -m bench.fleet_rate_limit
-
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -31,6 +27,15 @@ typecheck: $(STAMP)
 
 test: lint typecheck
 	$(BIN)/pytest
+
+# Timed figures (never pass/fail tests): see bench/. Results land in bench-results/.
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+# Record every case of tests/replay/cases.py on a dev server into a new batch of the replay
+# corpus (tests/replay/histories/<date>-<commit>/). Commit the batch; never edit old ones.
+histories: $(STAMP)
+	$(BIN)/python -m tests.replay.record
 
 # The sandbox's dev service-account keys for `docker compose --profile sandbox` (once).
 compose-keys: $(STAMP)

@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 import httpx
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -35,15 +36,22 @@ def load_service_account(settings: Settings) -> ServiceAccount:
     settings.require_unico_credentials()
     key_file = settings.unico_private_key_file
     assert key_file is not None and settings.unico_service_account is not None
-    account = ServiceAccount.from_key_file(
-        settings.unico_service_account, settings.audience, settings.token_url, key_file
-    )
     try:
-        load_pem_private_key(account.private_key_pem, password=None)
-    except (ValueError, TypeError):
+        account = ServiceAccount.from_key_file(
+            settings.unico_service_account, settings.audience, settings.token_url, key_file
+        )
+    except OSError as exc:
         raise SettingsError(
-            f"UNICO_PRIVATE_KEY_FILE: {key_file} is not an unencrypted PEM private key"
+            f"UNICO_PRIVATE_KEY_FILE: cannot read {key_file}: {exc.strerror}"
         ) from None
+    try:
+        key = load_pem_private_key(account.private_key_pem, password=None)
+    except (ValueError, TypeError):
+        key = None
+    if not isinstance(key, rsa.RSAPrivateKey):  # RS256 signs with RSA only
+        raise SettingsError(
+            f"UNICO_PRIVATE_KEY_FILE: {key_file} is not an unencrypted PEM RSA private key"
+        )
     return account
 
 

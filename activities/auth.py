@@ -25,8 +25,8 @@ from workflows.models import TokenInfo
 GRANT_TYPE = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 SYSTEM = "unico-auth"
 TOKEN_ROUTE = "/oauth2/token"
-ASSERTION_LIFETIME_SECONDS = 600  # well under Unico's 3600 s ceiling for exp - iat
-EXP_JITTER_SECONDS = 300
+MIN_ASSERTION_SECONDS = 60
+MAX_ASSERTION_SECONDS = 3540  # under Unico's 3600 s ceiling for exp - iat
 
 
 @dataclass(frozen=True)
@@ -46,36 +46,45 @@ class ServiceAccount:
         return f"ServiceAccount(issuer={self.issuer!r}, audience={self.audience!r})"
 
 
-def build_assertion(account: ServiceAccount, now: float) -> str:
+def build_assertion(account: ServiceAccount, now: float, exp_offset: int | None = None) -> str:
     """A single-use assertion with exactly the claims Unico accepts.
 
     RS256 signatures are deterministic and `iat` has one-second resolution, so two
-    assertions signed in the same second (two workers of a fleet, a refresh right after a
-    refused token) would be identical and the second refused as reused (1.2.7). A random
-    shortening of `exp` makes each one distinct without adding a claim.
+    assertions signed in the same second would be identical and the second refused as
+    reused (1.2.7). A random `exp` (1 to 59 minutes ahead; Unico allows up to 60) makes
+    assertions of different workers distinct with high probability, and the cache makes
+    its own successive ones distinct for certain (`exp_offset`).
     """
     issued_at = int(now)
+    if exp_offset is None:
+        exp_offset = random_exp_offset()
     claims = {
         "iss": account.issuer,
         "aud": account.audience,
         "scope": "*",
         "iat": issued_at,
-        "exp": issued_at + ASSERTION_LIFETIME_SECONDS - secrets.randbelow(EXP_JITTER_SECONDS),
+        "exp": issued_at + exp_offset,
     }
     return jwt.encode(claims, account.private_key_pem, algorithm="RS256")
+
+
+def random_exp_offset() -> int:
+    return MIN_ASSERTION_SECONDS + secrets.randbelow(MAX_ASSERTION_SECONDS - MIN_ASSERTION_SECONDS)
 
 
 @dataclass
 class _CachedToken:
     value: str
     expires_at: float
+    lifetime: float
 
 
 class TokenCache:
     """One access token per worker, refreshed once for all concurrent callers.
 
     A token is served while more than `safety_margin` seconds of it remain, so that a call
-    made with it cannot expire in flight.
+    made with it cannot expire in flight; for a tenant whose tokens live shorter than twice
+    the margin, half the lifetime counts instead, or every call would fetch a new token.
     """
 
     def __init__(
@@ -91,13 +100,15 @@ class TokenCache:
         self._clock = clock
         self._token: _CachedToken | None = None
         self._lock = asyncio.Lock()
+        self._last_assertion: tuple[int, int] | None = None
         self.refresh_count = 0
 
     def _fresh(self) -> _CachedToken | None:
         token = self._token
-        if token and token.expires_at - self._clock() > self._margin:
-            return token
-        return None
+        if token is None:
+            return None
+        margin = min(self._margin, token.lifetime / 2)
+        return token if token.expires_at - self._clock() > margin else None
 
     async def token(self) -> str:
         return (await self._get(force=False))[0].value
@@ -129,7 +140,7 @@ class TokenCache:
 
     async def _request_token(self) -> _CachedToken:
         sent_at = self._clock()
-        assertion = build_assertion(self._account, sent_at)
+        assertion = build_assertion(self._account, sent_at, self._unused_exp_offset(sent_at))
         self.refresh_count += 1
         try:
             response = await self._http.post(
@@ -146,4 +157,12 @@ class TokenCache:
         except (ValueError, KeyError, TypeError):
             raise_for_unico(response, system=SYSTEM)
         # Honour expires_in: Unico says the lifetime may vary with the tenant's settings.
-        return _CachedToken(value, sent_at + lifetime)
+        return _CachedToken(value, sent_at + lifetime, lifetime)
+
+    def _unused_exp_offset(self, now: float) -> int:
+        """An `exp` offset this cache has not used with the same `iat` (see build_assertion)."""
+        offset = random_exp_offset()
+        if self._last_assertion == (int(now), offset):
+            offset = offset + 1 if offset < MAX_ASSERTION_SECONDS else offset - 1
+        self._last_assertion = (int(now), offset)
+        return offset

@@ -1,7 +1,16 @@
-"""Unico's error answers -> an error class -> the ApplicationError the workflow reacts to.
+"""An error answer -> its class, from the catalogs -> the ApplicationError the workflow reacts to.
 
-The class, never the raw code, drives retries. Every raised error keeps the raw code,
-message, HTTP status and system in its details, for the Web UI and for support tickets.
+One classifier for every error system of the seeds. The order, for a code read from the
+system's envelope (activities/envelopes.py):
+
+1. the code itself, listed in the system's catalog;
+2. the catalog's catch-all rules (Identity Cloud: a multiple of 10 or 100, or a range);
+3. the HTTP status, as the catalog maps it;
+4. `transient`, retried at most UNKNOWN_ERROR_ATTEMPTS times.
+
+The class, never the raw code, drives what happens next. Every raised error keeps the raw
+code, the message, the HTTP status, the system and the `request_token` in its details, for
+the Web UI and support tickets; messages are scrubbed of anything that looks personal.
 """
 
 from __future__ import annotations
@@ -9,111 +18,124 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass
 from datetime import timedelta
-from typing import Any, NoReturn
+from typing import Any, Literal, NoReturn
 
 import httpx
+from temporalio import activity
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
-from workflows.models import ErrorClass
+from activities.catalog import catalog_for
+from activities.envelopes import read_envelope
+from workflows.models import ACTIVITY_RETRIED, AMBIGUOUS_CREATE, UNKNOWN_ERROR_ATTEMPTS, ErrorClass
 
-RETRYABLE = frozenset({ErrorClass.TRANSIENT, ErrorClass.RATE_LIMITED, ErrorClass.TOKEN_EXPIRED})
 # Answers about the person or the process, not faults of ours: logged at DEBUG, no traceback.
 BENIGN = frozenset({ErrorClass.INVALID_REQUEST, ErrorClass.RECAPTURE, ErrorClass.GONE})
+# Transport failures that happen before a request is on the wire: nothing reached the server.
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+MAX_MESSAGE = 300
 
-# Codes of seeds 000/001 (auth) and 004 (process) whose class is not the family default.
-_AUTH_CODES: dict[str, ErrorClass] = {
-    "1.2.4": ErrorClass.TOKEN_EXPIRED,
-    "1.2.7": ErrorClass.TOKEN_EXPIRED,
-    "1.2.18": ErrorClass.LOCKED,
-}
-_PROCESS_CODES: dict[int, ErrorClass] = {
-    10201: ErrorClass.CONFIGURATION,
-    10501: ErrorClass.TOKEN_EXPIRED,
-    10502: ErrorClass.TOKEN_EXPIRED,
-    10506: ErrorClass.CONFIGURATION,
-    10507: ErrorClass.RECAPTURE,
-    10508: ErrorClass.RECAPTURE,
-    20001: ErrorClass.CONFIGURATION,
-    20002: ErrorClass.CONFIGURATION,
-    30017: ErrorClass.CONFIGURATION,
-    50001: ErrorClass.NOT_FOUND,
-    99999: ErrorClass.TRANSIENT,
-}
-_AUTH_CODE_AT_END = re.compile(r"(\d+\.\d+\.\d+)\s*$")
+Rule = Literal["code", "catch_all", "http_status", "fallback"]
+
+# A remote message may echo what it was sent: CPFs (with or without punctuation), e-mail
+# addresses and long digit runs (phones) never reach an error's message or details.
+_PERSONAL = re.compile(
+    r"\d{3}\.\d{3}\.\d{3}-\d{2}|[\w.+-]+@[\w-]+(?:\.[\w-]+)+|\+?\d[\d ()-]{7,}\d"
+)
 
 
 @dataclass(frozen=True)
-class UnicoErrorDetails:
+class ErrorDetails:
     system: str
     code: str | None
     message: str
     http_status: int | None
+    request_token: str | None = None
+
+
+@dataclass(frozen=True)
+class Classification:
+    error_class: ErrorClass
+    rule: Rule
+    name: str | None = None  # the catalog's name for the code, when listed
+    covered_by: str | None = None  # the catch-all that matched
+
+
+def classification(system: str, code: str | None, http_status: int | None) -> Classification:
+    catalog = catalog_for(system)
+    if code is not None:
+        if entry := catalog.entries.get(code):
+            return Classification(entry.error_class, "code", entry.name)
+        if rule := catalog.covering(code):
+            return Classification(rule.error_class, "catch_all", covered_by=rule.covered_by)
+    if http_status is not None and (by_status := catalog.for_http_status(http_status)):
+        return Classification(by_status, "http_status")
+    return Classification(ErrorClass.TRANSIENT, "fallback")
 
 
 def classify(system: str, code: str | None, http_status: int | None) -> ErrorClass:
-    if code is not None:
-        if system == "unico-auth":
-            return _AUTH_CODES.get(code, ErrorClass.CONFIGURATION)
-        if code.isdigit():
-            number = int(code)
-            if number in _PROCESS_CODES:
-                return _PROCESS_CODES[number]
-            if 20000 <= number < 30000:
-                return ErrorClass.INVALID_REQUEST
-    return _classify_http(http_status)
+    return classification(system, code, http_status).error_class
 
 
-def _classify_http(http_status: int | None) -> ErrorClass:
-    if http_status == 429:
-        return ErrorClass.RATE_LIMITED
-    if http_status == 404:
-        return ErrorClass.NOT_FOUND
-    if http_status == 410:
-        return ErrorClass.GONE
-    if http_status in (401, 403):
-        return ErrorClass.CONFIGURATION
-    return ErrorClass.TRANSIENT
+def scrub(text: str) -> str:
+    """The message without anything that looks like personal data, and not too long."""
+    cleaned = _PERSONAL.sub("[redacted]", text)
+    return cleaned if len(cleaned) <= MAX_MESSAGE else cleaned[: MAX_MESSAGE - 3] + "..."
 
 
-def parse_error(system: str, response: httpx.Response) -> UnicoErrorDetails:
-    """Read the code and message out of the system's error envelope, whatever came back."""
+def _json(response: httpx.Response) -> Any:
     try:
-        body: Any = response.json()
+        return response.json()
     except ValueError:
-        body = None
-    code: str | None = None
-    message = ""
-    if isinstance(body, dict):
-        inner = body.get("error")
-        if isinstance(inner, dict):  # process API: {"error": {"code", "description"|"message"}}
-            raw_code = inner.get("code")
-            code = None if raw_code is None else str(raw_code)
-            message = str(inner.get("description") or inner.get("message") or "")
-        elif isinstance(body.get("error_description"), str):  # auth: "... 1.2.4"
-            message = body["error_description"]
-            match = _AUTH_CODE_AT_END.search(message)
-            code = match.group(1) if match else None
-    return UnicoErrorDetails(
+        return None
+
+
+def parse_error(system: str, response: httpx.Response) -> ErrorDetails:
+    """Read the code and message out of the system's error envelope, whatever came back."""
+    envelope = read_envelope(system, _json(response))
+    return ErrorDetails(
         system=system,
-        code=code,
-        message=message or response.reason_phrase,
+        code=envelope.code,
+        message=scrub(envelope.message or response.reason_phrase),
         http_status=response.status_code,
+        request_token=envelope.request_token,
     )
 
 
+def failed_call(system: str, response: httpx.Response) -> ErrorDetails | None:
+    """The error in `response`, if the call failed: by HTTP status, or by the body alone
+    (Identity Cloud answers some failures with HTTP 200 and `"stat": "error"`)."""
+    if response.status_code >= 400 or read_envelope(system, _json(response)).failed:
+        return parse_error(system, response)
+    return None
+
+
+MAX_RETRY_AFTER = timedelta(hours=1)
+_SECONDS = re.compile(r"[0-9]+(\.[0-9]+)?")  # delay-seconds; ASCII digits only
+
+
 def retry_after(response: httpx.Response) -> timedelta | None:
-    value = response.headers.get("Retry-After", "")
-    return timedelta(seconds=float(value)) if value.replace(".", "", 1).isdigit() else None
+    """The server's Retry-After in seconds, capped; None when absent or not a number."""
+    value = response.headers.get("Retry-After", "").strip()
+    if not _SECONDS.fullmatch(value):
+        return None
+    return timedelta(seconds=min(float(value), MAX_RETRY_AFTER.total_seconds()))
 
 
-def application_error(details: UnicoErrorDetails, **extra: Any) -> ApplicationError:
-    error_class = classify(details.system, details.code, details.http_status)
+def _attempt() -> int:
+    return activity.info().attempt if activity.in_activity() else 1
+
+
+def application_error(details: ErrorDetails, **extra: Any) -> ApplicationError:
+    found = classification(details.system, details.code, details.http_status)
+    error_class = found.error_class
+    # An error nothing explains is retried as transient, but not for ever.
+    gave_up = found.rule == "fallback" and _attempt() >= UNKNOWN_ERROR_ATTEMPTS
     label = f"{details.system} {details.code or details.http_status}"
     return ApplicationError(
         f"{label}: {details.message}",
-        asdict(details),
+        {**asdict(details), "class": error_class.value, **_without_none(asdict(found))},
         type=error_class.value,
-        non_retryable=error_class not in RETRYABLE,
+        non_retryable=gave_up or error_class not in ACTIVITY_RETRIED,
         category=(
             ApplicationErrorCategory.BENIGN
             if error_class in BENIGN
@@ -123,16 +145,55 @@ def application_error(details: UnicoErrorDetails, **extra: Any) -> ApplicationEr
     )
 
 
+def carried_details(error: ApplicationError) -> tuple[ErrorDetails, str | None] | None:
+    """What an error raised here carries: its ErrorDetails and the rule that classified it
+    (None for a transport failure); None for an error not raised by this module."""
+    raw = error.details[0] if error.details else None
+    if not isinstance(raw, dict) or not isinstance(raw.get("system"), str):
+        return None
+    status = raw.get("http_status")
+    details = ErrorDetails(
+        system=raw["system"],
+        code=None if raw.get("code") is None else str(raw["code"]),
+        message=str(raw.get("message") or ""),
+        http_status=status if isinstance(status, int) else None,
+        request_token=raw.get("request_token"),
+    )
+    rule = raw.get("rule")
+    return details, rule if isinstance(rule, str) else None
+
+
+def _without_none(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if v is not None and k != "error_class"}
+
+
 def raise_for_unico(response: httpx.Response, system: str) -> NoReturn:
     details = parse_error(system, response)
     raise application_error(details, next_retry_delay=retry_after(response))
 
 
-def raise_for_transport(system: str, exc: httpx.TransportError) -> NoReturn:
-    """Network failures and timeouts: no answer from Unico, so try again."""
-    details = UnicoErrorDetails(system, None, f"{type(exc).__name__}: {exc}", None)
+def request_was_sent(exc: httpx.TransportError) -> bool:
+    """Whether the server may have received the request: only a failure to connect says no."""
+    return not isinstance(exc, NOT_SENT)
+
+
+def raise_for_transport(
+    system: str, exc: httpx.TransportError, idempotent: bool = True
+) -> NoReturn:
+    """No answer from the remote. Try again, unless the request was not idempotent and may
+    have arrived: then the workflow decides (AMBIGUOUS_CREATE), since a blind retry could
+    create a second process."""
+    kind = type(exc).__name__
+    ambiguous = not idempotent and request_was_sent(exc)
+    message = scrub(f"{kind}: {exc}" if str(exc) else kind)
+    details = {**asdict(ErrorDetails(system, None, message, None)), "ambiguous": ambiguous}
+    if ambiguous:
+        raise ApplicationError(
+            f"{system}: the request was sent and no answer came ({kind})",
+            details,
+            type=AMBIGUOUS_CREATE,
+            non_retryable=True,
+        ) from exc
     raise ApplicationError(
-        f"{system}: no answer ({type(exc).__name__})",
-        asdict(details),
-        type=ErrorClass.TRANSIENT.value,
+        f"{system}: no answer ({kind})", details, type=ErrorClass.TRANSIENT.value
     ) from exc

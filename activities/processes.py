@@ -7,6 +7,7 @@ selfie store; its bound methods are the activities that the workflow calls by na
 from __future__ import annotations
 
 import base64
+import contextlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -103,9 +104,12 @@ class UnicoActivities:
                 method, self._api_url + path, json=json, headers=headers
             )
         except httpx.TransportError as exc:
-            raise_for_transport(SYSTEM, exc)
+            # POST /processes/v1 is not idempotent: no blind retry once it may have arrived.
+            raise_for_transport(SYSTEM, exc, idempotent=method != "POST")
         if response.status_code == 200:
-            return UnicoProcess.model_validate(response.json())
+            # A 200 that is no process falls through to the classifier (fallback, bounded).
+            with contextlib.suppress(ValueError):
+                return UnicoProcess.model_validate(response.json())
         details = parse_error(SYSTEM, response)
         if classify(details.system, details.code, details.http_status) is ErrorClass.TOKEN_EXPIRED:
             # A refused token must not be served again, to this or any other onboarding.

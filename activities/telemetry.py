@@ -1,7 +1,8 @@
 """A span and a metric for every HTTP call to Unico: what was called and how it ended.
 
 Span attributes are the method, the route template, the HTTP status, Unico's code, the error
-class and the process id (Unico's opaque id, not personal data, already a search attribute).
+class (activities/errors.py's classifier: the catalogs) and the rule that gave it, and the
+process id (Unico's opaque id, not personal data, already a search attribute).
 Never a body, a header, a CPF, a name, an image or a token. Metrics go through the SDK's
 meter, so they appear on the worker's Prometheus endpoint beside Temporal's own, labelled
 with the activity type and task queue.
@@ -18,7 +19,8 @@ from temporalio import activity
 from temporalio.common import MetricMeter
 from temporalio.exceptions import ApplicationError
 
-from workflows.models import UnicoProcess
+from activities.errors import carried_details
+from workflows.models import ErrorClass, UnicoProcess
 
 UNICO_REQUESTS_METRIC = "unico_requests"
 TOKEN_REFRESHES_METRIC = "unico_token_refreshes"
@@ -30,8 +32,8 @@ _tracer = trace.get_tracer(__name__)
 class UnicoCall:
     """What the caller learns about one call while it runs; read when the call ends."""
 
-    def __init__(self, span: Span) -> None:
-        self.span = span
+    def __init__(self, span: Span, system: str) -> None:
+        self.span, self.system = span, system
         self.http_status: int | None = None
         self.error_class = SUCCESS
 
@@ -47,18 +49,29 @@ class UnicoCall:
         return process
 
     def failed(self, error: BaseException) -> None:
+        """The call's error class, as activities/errors.py classified it, and Unico's code.
+
+        An error from another system (the token endpoint, failing before a process-API
+        call could go out) gives this call its class but no HTTP status or code.
+        """
         if not isinstance(error, ApplicationError):
             self.error_class = type(error).__name__  # a bug or a cancellation, not Unico
             return
-        self.error_class = error.type or "unknown"
-        details = error.details[0] if error.details else {}
-        code = details.get("code") if isinstance(details, dict) else None
-        status = details.get("http_status") if isinstance(details, dict) else None
-        if isinstance(status, int):
-            self.answered(status)
+        # The class is the error's type (ErrorClass, or ambiguous_create for a create whose
+        # answer never came); the details say which code, status and catalog rule.
+        self.error_class = error.type or ErrorClass.TRANSIENT.value
         self.span.set_attribute("error.type", self.error_class)
-        if code:
-            self.span.set_attribute("unico.code", str(code))
+        carried = carried_details(error)
+        code = None
+        if carried is not None and carried[0].system == self.system:
+            details, rule = carried
+            code = details.code
+            if details.http_status is not None:
+                self.answered(details.http_status)
+            if code:
+                self.span.set_attribute("unico.code", code)
+            if rule:
+                self.span.set_attribute("unico.error_rule", rule)
         # The class and code only: a message is Unico's words, and stays out of telemetry.
         self.span.set_status(Status(StatusCode.ERROR, f"{self.error_class} {code or ''}".strip()))
 
@@ -80,7 +93,7 @@ def unico_call(
         record_exception=False,  # an exception's text is not ours to export
         set_status_on_exception=False,
     ) as span:
-        call = UnicoCall(span)
+        call = UnicoCall(span, system)
         try:
             yield call
         except BaseException as error:

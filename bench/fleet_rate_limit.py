@@ -1,6 +1,5 @@
 """Benchmark: two worker processes against a tenant-limited sandbox, with and without the
-server-side limit on the Unico queue. `make bench` runs it; figures go to stdout and to
-bench-results/fleet_rate_limit.json.
+server-side limit on the Unico queue. `make bench` runs it (see bench/__init__.py).
 
 Each run: a real-time dev server, the sandbox limiting the tenant to 10 requests/s (burst
 10), two `python -m worker` processes, ONBOARDINGS onboardings of a CPF that Unico approves
@@ -11,29 +10,29 @@ high that the server never holds a call back: every worker sends as fast as it p
 from __future__ import annotations
 
 import asyncio
-import json
-import tempfile
 import time
 import uuid
 from pathlib import Path
 from typing import Any
 
 from activities.selfies import SelfieStore
+from bench.result import BenchResult
 from onboarding.client import start_onboarding
 from onboarding.demo import SAMPLE_SELFIE
 from tests.e2e.fleet import local_temporal, max_in_any_window, start_worker, target
 from tests.support import make_key_pair, running_sandbox, worker_environment
 from workflows.models import OnboardingRequest
 
+NAME = "fleet_rate_limit"
 ONBOARDINGS = 60
 TENANT = ["--tenant-rate-limit", "10", "--tenant-rate-burst", "10"]
+UNLIMITED = "100000"
 # (label, the fleet's UNICO_REQUESTS_PER_SECOND, task queue partitions on the server)
 RUNS = [
     ("server limit 5/s, 4 partitions (server default)", "5", 4),
     ("server limit 5/s, 1 partition (deploy/temporal/dynamicconfig.yaml)", "5", 1),
-    ("no server limit", "100000", 4),
+    ("no server limit", UNLIMITED, 4),
 ]
-RESULTS = Path("bench-results/fleet_rate_limit.json")
 
 
 async def one_run(env: Any, state: Path, label: str, rate: str) -> dict[str, Any]:
@@ -94,17 +93,24 @@ def _request(selfies: SelfieStore) -> OnboardingRequest:
     )
 
 
-async def main() -> None:
+async def run(work: Path) -> BenchResult:
+    """The target: with the server's limit, Unico refuses nothing and every onboarding ends."""
     rows = []
-    with tempfile.TemporaryDirectory() as scratch:
-        for number, (label, rate, partitions) in enumerate(RUNS):
-            async with await local_temporal(_partitions(partitions)) as env:
-                rows.append(await one_run(env, Path(scratch) / str(number), label, rate))
-    for row in rows:
-        print(json.dumps(row))
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(rows, indent=2) + "\n")
-
-
-if __name__ == "__main__":
-    asyncio.run(main())
+    for number, (label, rate, partitions) in enumerate(RUNS):
+        async with await local_temporal(_partitions(partitions)) as env:
+            row = await one_run(env, work / str(number), label, rate)
+        rows.append({**row, "server_limited": rate != UNLIMITED})
+    limited = [row for row in rows if row["server_limited"]]
+    met = all(row["refused_429"] == 0 and row["approved"] == ONBOARDINGS for row in limited)
+    lines = [
+        f"{ONBOARDINGS} onboardings, 2 workers, tenant limited to 10/s (burst 10):",
+        f"  {'run':<68} {'s':>6} {'calls':>5} {'429':>4} {'max/s':>5}",
+        *(
+            f"  {row['run']:<68} {row['seconds_to_all_decided']:>6} "
+            f"{row['process_api_calls']:>5} {row['refused_429']:>4} "
+            f"{row['max_calls_in_any_second']:>5}"
+            for row in rows
+        ),
+        "target: no 429 and every onboarding approved whenever the server limits the queue",
+    ]
+    return BenchResult(NAME, {"runs": rows}, lines, target_met=met)

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from temporalio.client import WorkflowFailureError
 from temporalio.service import RPCError, RPCStatusCode
 
-from onboarding import demo
+from onboarding import demo, explain
 from onboarding.client import (
     StackUnavailable,
     connect,
@@ -50,7 +50,9 @@ def emit(as_json: bool, payload: dict[str, Any], text: str) -> None:
 
 def cmd_dev(args: argparse.Namespace) -> int:
     ports = DevPorts(args.temporal_port, args.ui_port, args.gateway_port, args.sandbox_port)
-    return run_dev_stack(DevStackConfig(args.state_dir, ports, args.async_delay))
+    return run_dev_stack(
+        DevStackConfig(args.state_dir, ports, args.async_delay, webhooks=not args.no_webhooks)
+    )
 
 
 async def cmd_start(args: argparse.Namespace) -> int:
@@ -109,6 +111,22 @@ def cmd_decide(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_explain(args: argparse.Namespace) -> int:
+    if args.all:
+        answers = explain.explain_all()
+        payload: Any = [answer.as_json() for answer in answers]
+        text = explain.table(answers)
+    elif args.code is None:
+        raise CommandError("give a CODE, or --all")
+    else:
+        answers = explain.explain(args.code, args.system)
+        payload = [answer.as_json() for answer in answers]
+        payload = payload[0] if len(payload) == 1 else payload  # a list when several match
+        text = explain.describe(answers)
+    print(json.dumps(payload, indent=2, ensure_ascii=False) if args.json else text)
+    return 0
+
+
 async def cmd_demo(args: argparse.Namespace) -> int:
     settings = load_settings()
     client = await connect(settings)
@@ -163,6 +181,9 @@ def build_parser() -> argparse.ArgumentParser:
     dev.add_argument(
         "--async-delay", type=float, default=5.0, help="seconds the sandbox takes to score"
     )
+    dev.add_argument(
+        "--no-webhooks", action="store_true", help="the sandbox sends no webhook: polling only"
+    )
 
     start = commands.add_parser("start", parents=[json_flag], help="start an onboarding")
     start.add_argument("--cpf", required=True)
@@ -183,6 +204,13 @@ def build_parser() -> argparse.ArgumentParser:
     decide_cmd.add_argument("file", nargs="?", default="-", help="JSON file, or - for stdin")
 
     commands.add_parser("demo", parents=[json_flag], help="run every scenario CPF")
+
+    explain_cmd = commands.add_parser(
+        "explain", parents=[json_flag], help="what an error code means and what the worker does"
+    )
+    explain_cmd.add_argument("code", nargs="?", help="e.g. 1.2.18, 20507, 414, invalid_otp")
+    explain_cmd.add_argument("--system", choices=explain.SYSTEMS)
+    explain_cmd.add_argument("--all", action="store_true", help="every catalogued code")
     return parser
 
 
@@ -193,6 +221,7 @@ HANDLERS: dict[str, Callable[[argparse.Namespace], int | Awaitable[int]]] = {
     "result": cmd_result,
     "decide": cmd_decide,
     "demo": cmd_demo,
+    "explain": cmd_explain,
 }
 
 

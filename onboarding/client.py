@@ -9,6 +9,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.runtime import Runtime
 
 from onboarding.converter import data_converter
+from onboarding.operator_view import static_details, static_summary
 from onboarding.settings import Settings
 from onboarding.telemetry import tracing_plugins
 from workflows.models import (
@@ -27,8 +28,13 @@ class StackUnavailable(Exception):
     """Temporal or the gateway cannot be reached; the message says which and where."""
 
 
-async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
-    """A traced client (workers made from it trace too); `runtime` serves metrics."""
+async def connect(
+    settings: Settings, runtime: Runtime | None = None, *, lazy: bool = False
+) -> Client:
+    """A traced client (workers made from it trace too); `runtime` serves metrics.
+
+    `lazy` connects on first use: for a service that must start while Temporal is down.
+    """
     try:
         return await Client.connect(
             settings.temporal_address,
@@ -36,6 +42,7 @@ async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
             data_converter=data_converter(),
             plugins=tracing_plugins(settings),
             runtime=runtime,
+            lazy=lazy,
         )
     except RuntimeError as exc:
         raise StackUnavailable(
@@ -61,6 +68,8 @@ async def start_onboarding(
             result_type=OnboardingResult,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            static_summary=static_summary(request),
+            static_details=static_details(request),
         )
     except WorkflowAlreadyStartedError:
         return handle_for(client, request.request_id)

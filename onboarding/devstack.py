@@ -8,6 +8,7 @@ State (database, dev keys, selfies, logs) lives in a git-ignored folder and surv
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 import signal
@@ -24,6 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 SEARCH_ATTRIBUTES = ("OnboardingStage", "OnboardingOutcome", "UnicoProcessId")
 DEV_SERVICE_ACCOUNT = "onboarding-dev@dev-tenant.iam.acesso.io"
+DEV_WEBHOOK_USER = "unico"
 LOOPBACK = "127.0.0.1"
 
 
@@ -44,6 +46,7 @@ class DevStackConfig:
     state_dir: Path = Path(".state")
     ports: DevPorts = DevPorts()
     async_delay_seconds: float = 5.0
+    webhooks: bool = True  # the sandbox announces final processes to the gateway
 
     @property
     def keys_dir(self) -> Path:
@@ -86,6 +89,30 @@ def ensure_dev_credentials(config: DevStackConfig) -> tuple[Path, Path, str]:
     return private, public, api_key_file.read_text().strip()
 
 
+def ensure_webhook_password(config: DevStackConfig) -> str:
+    """The Basic-auth password the sandbox (as Unico) sends to the gateway's webhook."""
+    config.keys_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = config.keys_dir / "webhook-password"
+    if not path.exists():
+        _write_secret(path, secrets.token_urlsafe(24).encode())
+    return path.read_text().strip()
+
+
+def webhook_environment(config: DevStackConfig) -> dict[str, str]:
+    """Unico's webhook wired as Unico's team would: Basic auth, to the gateway's receiver."""
+    if not config.webhooks:
+        return {"WEBHOOK_AUTH": "off", "SANDBOX_WEBHOOK_URL": ""}
+    password = ensure_webhook_password(config)
+    basic = base64.b64encode(f"{DEV_WEBHOOK_USER}:{password}".encode()).decode()
+    return {
+        "WEBHOOK_AUTH": "basic",
+        "WEBHOOK_USERNAME": DEV_WEBHOOK_USER,
+        "WEBHOOK_PASSWORD": password,
+        "SANDBOX_WEBHOOK_URL": f"http://{LOOPBACK}:{config.ports.gateway}/webhooks/unico",
+        "SANDBOX_WEBHOOK_HEADER": f"Authorization: Basic {basic}",
+    }
+
+
 def _write_secret(path: Path, data: bytes) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as handle:
@@ -115,6 +142,7 @@ def stack_environment(config: DevStackConfig) -> dict[str, str]:
         "SANDBOX_AUDIENCE": sandbox_url,
         "SANDBOX_ASYNC_DELAY_SECONDS": str(config.async_delay_seconds),
         "PYTHONUNBUFFERED": "1",
+        **webhook_environment(config),
     }
 
 

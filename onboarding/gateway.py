@@ -1,8 +1,9 @@
 """The gateway: the worker's HTTP service.
 
-Today it takes selfie uploads (`POST /selfies`, the claim check of step 1 of the flow) and
-answers health checks (`GET /healthz`). The Unico webhook receiver and the codec server for
-the Web UI join it in `create_gateway`'s route table.
+It takes selfie uploads (`POST /selfies`, the claim check of step 1 of the flow), Unico's
+webhook (`POST /webhooks/unico`, see `onboarding.webhook`; served when WEBHOOK_AUTH is not
+`off`) and answers health checks (`GET /healthz`). The codec server for the Web UI joins
+it in `create_gateway`'s route table.
 
 The upload does not inspect the image: the workflow's activity does, so that a bad selfie
 ends as `invalid_request` with its proper Unico code rather than as an HTTP error here.
@@ -12,7 +13,8 @@ Run it with `python -m onboarding.gateway`.
 from __future__ import annotations
 
 import sys
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import asynccontextmanager
 
 import uvicorn
 from starlette.applications import Starlette
@@ -24,7 +26,10 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from activities.selfies import InvalidSelfie, SelfieBackend, SelfieStore
+from onboarding.client import StackUnavailable, connect
 from onboarding.settings import Settings, SettingsError, load_settings
+from onboarding.webhook import WebhookReceiver, webhook_route
+from onboarding.webhook_auth import webhook_auth
 
 SELFIE_FIELD = "selfie"
 # Room for the boundaries and part headers around the image in a multipart body.
@@ -45,7 +50,17 @@ class _UploadRefused(Exception):
 
 
 def create_gateway(settings: Settings, store: SelfieBackend) -> Starlette:
-    """The gateway app; `settings` will configure the webhook receiver and codec server."""
+    """The gateway app; `settings` configures the webhook receiver (and the codec server)."""
+    auth = webhook_auth(settings)  # a scheme without its credentials stops the start here
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if auth is not None:
+            # Lazy: the gateway starts, and takes selfies, while Temporal is still down.
+            temporal = await connect(settings, lazy=True)
+            retry_after = settings.webhook_retry_after_seconds
+            app.state.unico_webhook = WebhookReceiver(auth, temporal, retry_after)
+        yield
 
     async def upload_selfie(request: Request) -> JSONResponse:
         try:
@@ -63,9 +78,10 @@ def create_gateway(settings: Settings, store: SelfieBackend) -> Starlette:
     routes = [
         Route("/selfies", upload_selfie, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
-        # The Unico webhook receiver and the codec server's routes go here.
+        *([webhook_route()] if auth is not None else []),
+        # The codec server's routes go here.
     ]
-    return Starlette(routes=routes)
+    return Starlette(routes=routes, lifespan=lifespan)
 
 
 async def _selfie_bytes(request: Request, max_bytes: int) -> bytes:
@@ -122,11 +138,10 @@ def run_gateway(settings: Settings) -> None:
 
 def main() -> None:
     try:
-        settings = load_settings()
-    except SettingsError as exc:
+        run_gateway(load_settings())
+    except (SettingsError, StackUnavailable) as exc:
         print(f"onboarding.gateway: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
-    run_gateway(settings)
 
 
 if __name__ == "__main__":

@@ -8,9 +8,10 @@ worker refuses to start, in one line, when one it needs is missing.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from workflows.models import TASK_QUEUE
@@ -58,6 +59,16 @@ class Settings(BaseSettings):
     gateway_host: str = "127.0.0.1"
     gateway_port: int = 8088
     gateway_url: str = "http://127.0.0.1:8088"
+
+    # Unico's webhook to the gateway, authenticated as agreed with Unico's team
+    # (`onboarding.webhook_auth` checks that the chosen scheme has its credentials)
+    webhook_auth: Literal["off", "none", "basic", "api-key", "bearer"] = "off"
+    webhook_username: str | None = None
+    webhook_password: SecretStr | None = None
+    webhook_api_key_header: str = "X-API-Key"
+    webhook_api_key: SecretStr | None = None
+    webhook_bearer_token: SecretStr | None = None
+    webhook_retry_after_seconds: int = Field(default=5, ge=1)
 
     # Local state of `onboarding dev`
     state_dir: Path = Path(".state")

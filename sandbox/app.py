@@ -13,7 +13,8 @@ import logging
 import math
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
 from typing import Any
 
 from starlette.applications import Starlette
@@ -23,11 +24,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from sandbox.admin_json import settings_object
 from sandbox.auth import TokenEndpoint, TokenError, TokenStore
 from sandbox.config import Runtime, SandboxConfig
-from sandbox.latency import AnswerDelayMiddleware
+from sandbox.faults import DroppedAnswer, Faults, InjectedError, parse_rules
 from sandbox.processes import Gate, ProcessError, ProcessStore, read_body, validate_create
 from sandbox.ratelimit import RateLimitMiddleware, TenantRateLimit
+from sandbox.scenarios import scenario_for
+from sandbox.webhooks import WebhookSender, parse_header, webhook_routes
 
 logger = logging.getLogger("sandbox")
 
@@ -74,13 +78,17 @@ class Sandbox:
         self.gate = Gate(self.tokens, config.api_key)
         self.processes = ProcessStore()
         self.stats = Stats()
+        self.faults = Faults()
+        self.webhooks = WebhookSender(config.webhook_url, parse_header(config.webhook_header))
         self.rate_limit = TenantRateLimit(config.tenant_rate_limit, config.rate_burst)
 
     def reset(self) -> None:
+        self.faults.clear()
         self.tokens.clear()
         self.token_endpoint.reset()
         self.processes.clear()
         self.stats = Stats()
+        self.webhooks.reset()
         self.rate_limit.reset()
 
 
@@ -93,14 +101,20 @@ def _unico(
     # A bug of ours answers as Unico's internal failure does: 99999, or the token endpoint's
     # server_error.
     internal = _token_internal if counter == "token_requests" else _process_internal
+    name = counter.removesuffix("_requests")  # the endpoint a fault rule names
 
     async def endpoint(request: Request) -> Response:
         stats = sandbox.stats
         stats.counts[counter] += 1
+        fault = sandbox.faults.take(name)
+        headers: dict[str, str] | None = None  # Retry-After of an injected answer
         try:
+            if fault is not None:
+                await fault.before_handling()
             status_code, body = await handler(request)
-        except (TokenError, ProcessError) as exc:
+        except (TokenError, ProcessError, InjectedError) as exc:
             status_code, body, code = exc.status_code, exc.body, str(exc.code)
+            headers = exc.headers if isinstance(exc, InjectedError) else None
         except Exception:
             logger.exception("unexpected error (%s)", counter)
             error = internal()
@@ -112,8 +126,14 @@ def _unico(
         if code:
             stats.by_code[code] += 1
             request.scope[CODE_KEY] = code
+        if fault is not None and not fault.answers:
+            await fault.after_handling()
+            if fault.drop_connection:
+                stats.by_status["dropped"] += 1
+                request.scope[CODE_KEY] = "dropped"  # for the log line
+                return DroppedAnswer()
         stats.by_status[str(status_code)] += 1
-        return UnicoJSON(body, status_code)
+        return UnicoJSON(body, status_code, headers=headers)
 
     return endpoint
 
@@ -142,7 +162,11 @@ def _unico_routes(sandbox: Sandbox) -> list[Route]:
     async def create(request: Request) -> Answer:
         sandbox.gate.check(request.headers)
         cpf = validate_create(await read_body(request, sandbox.config.max_body_bytes))
-        return 200, sandbox.processes.create(cpf, sandbox.runtime.async_delay_seconds)
+        delay = sandbox.runtime.async_delay_seconds
+        created = sandbox.processes.create(cpf, delay)
+        later = scenario_for(cpf).later
+        sandbox.webhooks.announce(created["id"], None if later is None else later["status"], delay)
+        return 200, created
 
     async def get(request: Request) -> Answer:
         sandbox.gate.check(request.headers)
@@ -194,7 +218,18 @@ def _admin_routes(sandbox: Sandbox) -> list[Route]:
                 setattr(sandbox.runtime, name, value)
         return UnicoJSON(settings())
 
+    async def faults(request: Request) -> Response:
+        if request.method == "POST":
+            try:
+                sandbox.faults.add(parse_rules(json.loads(await request.body() or b"null")))
+            except ValueError as exc:
+                return UnicoJSON({"error": str(exc)}, 400)
+        elif request.method == "DELETE":
+            sandbox.faults.clear()
+        return UnicoJSON(sandbox.faults.as_json())
+
     return [
+        Route("/_sandbox/faults", faults, methods=["GET", "POST", "DELETE"]),
         Route("/_sandbox/health", health, methods=["GET"]),
         Route("/_sandbox/stats", stats, methods=["GET"]),
         Route("/_sandbox/rate-limit", rate_limit, methods=["GET"]),
@@ -205,15 +240,7 @@ def _admin_routes(sandbox: Sandbox) -> list[Route]:
 
 def _config_changes(body: bytes) -> dict[str, float | int]:
     """Validate `{"async_delay_seconds"?: float, "token_lifetime_seconds"?: int}`."""
-    try:
-        payload = json.loads(body or b"{}")
-    except ValueError:
-        raise ValueError("the body must be a JSON object") from None
-    if not isinstance(payload, dict):
-        raise ValueError("the body must be a JSON object")
-    unknown = set(payload) - {"async_delay_seconds", "token_lifetime_seconds"}
-    if unknown:
-        raise ValueError(f"unknown settings: {sorted(unknown)}")
+    payload = settings_object(body, {"async_delay_seconds", "token_lifetime_seconds"})
     delay = payload.get("async_delay_seconds", 0.0)
     lifetime = payload.get("token_lifetime_seconds", 0)
     if isinstance(delay, bool) or not isinstance(delay, int | float) or not math.isfinite(delay):
@@ -256,13 +283,20 @@ class RequestLog:
 
 def create_app(config: SandboxConfig) -> Starlette:
     sandbox = Sandbox(config)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        await sandbox.webhooks.close()  # no delivery outlives the server
+
+    routes = [*_unico_routes(sandbox), *_admin_routes(sandbox), *webhook_routes(sandbox.webhooks)]
     app = Starlette(
-        routes=[*_unico_routes(sandbox), *_admin_routes(sandbox)],
+        routes=routes,
         middleware=[
             Middleware(RequestLog),
             Middleware(RateLimitMiddleware, limit=sandbox.rate_limit),
-            Middleware(AnswerDelayMiddleware, seconds=config.answer_delay_seconds),
         ],
+        lifespan=lifespan,
     )
     app.state.sandbox = sandbox  # for debugging; tests go through HTTP
     return app

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
+from sandbox.webhooks import parse_header
+
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8089
 
@@ -33,13 +35,13 @@ class SandboxConfig:
     port: int = DEFAULT_PORT
     async_delay_seconds: float = 3.0
     token_lifetime_seconds: int = 3600
-    webhook_url: str | None = None  # kept for the webhook issue; unused so far
+    webhook_url: str | None = None  # where final async processes are announced
+    webhook_header: str | None = None  # "Name: value", the auth header sent with each webhook
     lockout_threshold: int = 5  # consecutive invalid assertions before 1.2.18
     lockout_seconds: float = 60.0
     max_body_bytes: int = 8 * 1024 * 1024  # a larger body cannot hold an 800 KB image
     tenant_rate_limit: float = 0.0  # process-API requests a second per tenant; 0: no limit
     tenant_rate_burst: float | None = None  # requests banked beyond the rate; None: one second's
-    answer_delay_seconds: float = 0.0  # every process-API answer is held back this long
 
     @property
     def rate_burst(self) -> float:
@@ -85,16 +87,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--token-lifetime", help="seconds (SANDBOX_TOKEN_LIFETIME_SECONDS)")
     p.add_argument("--webhook-url", help="webhook target (SANDBOX_WEBHOOK_URL)")
     p.add_argument(
+        "--webhook-header", help="'Name: value' auth header to send (SANDBOX_WEBHOOK_HEADER)"
+    )
+    p.add_argument(
         "--tenant-rate-limit",
         help="process-API requests/s per tenant, 429 beyond (SANDBOX_TENANT_RATE_LIMIT, 0: off)",
     )
     p.add_argument(
         "--tenant-rate-burst",
         help="requests banked beyond the rate (SANDBOX_TENANT_RATE_BURST, default: one second's)",
-    )
-    p.add_argument(
-        "--answer-delay",
-        help="seconds each process-API answer waits (SANDBOX_ANSWER_DELAY_SECONDS)",
     )
     return p
 
@@ -145,7 +146,7 @@ def load_config(argv: Sequence[str] | None, env: Mapping[str, str] | None = None
     audience = _pick(args.audience, env, "SANDBOX_AUDIENCE") or f"http://{host}:{port}"
     delay_text = _pick(args.async_delay, env, "SANDBOX_ASYNC_DELAY_SECONDS")
     lifetime_text = _pick(args.token_lifetime, env, "SANDBOX_TOKEN_LIFETIME_SECONDS")
-    rate, burst, delay = _pacing(args, env)
+    rate, burst = _rate_limit(args, env)
     return SandboxConfig(
         public_key_pem=pem,
         service_account=account,
@@ -156,19 +157,25 @@ def load_config(argv: Sequence[str] | None, env: Mapping[str, str] | None = None
         async_delay_seconds=_number(delay_text, "async delay", 3.0, float),
         token_lifetime_seconds=int(_number(lifetime_text, "token lifetime", 3600, int)),
         webhook_url=_pick(args.webhook_url, env, "SANDBOX_WEBHOOK_URL"),
+        webhook_header=_webhook_header(_pick(args.webhook_header, env, "SANDBOX_WEBHOOK_HEADER")),
         tenant_rate_limit=rate,
         tenant_rate_burst=burst,
-        answer_delay_seconds=delay,
     )
 
 
-def _pacing(args: argparse.Namespace, env: Mapping[str, str]) -> tuple[float, float | None, float]:
-    """The rate limit, its burst and the answer delay: how fast the process API answers."""
+def _rate_limit(args: argparse.Namespace, env: Mapping[str, str]) -> tuple[float, float | None]:
+    """The tenant's rate limit on the process API and its burst."""
     rate = _pick(args.tenant_rate_limit, env, "SANDBOX_TENANT_RATE_LIMIT")
     burst = _pick(args.tenant_rate_burst, env, "SANDBOX_TENANT_RATE_BURST")
-    delay = _pick(args.answer_delay, env, "SANDBOX_ANSWER_DELAY_SECONDS")
     return (
         _number(rate, "tenant rate limit", 0.0, float),
         None if burst is None else _number(burst, "tenant rate burst", 1.0, float),
-        _number(delay, "answer delay", 0.0, float),
     )
+
+
+def _webhook_header(text: str | None) -> str | None:
+    try:
+        parse_header(text)
+    except ValueError as exc:
+        raise ConfigError(f"webhook header: {exc}") from None
+    return text

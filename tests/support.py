@@ -72,7 +72,7 @@ def make_key_pair(directory: Path) -> KeyPair:
 class Sandbox:
     url: str
 
-    def stats(self) -> dict[str, int]:
+    def stats(self) -> dict[str, Any]:
         return dict(httpx.get(f"{self.url}/_sandbox/stats").json())
 
     def reset(self) -> None:
@@ -85,15 +85,22 @@ class Sandbox:
         """The tenant limit and every process-API arrival the sandbox saw."""
         return dict(httpx.get(f"{self.url}/_sandbox/rate-limit").json())
 
+    def inject(self, *rules: dict[str, Any]) -> None:
+        """Add fault rules (sandbox/faults.py) for the next calls."""
+        httpx.post(f"{self.url}/_sandbox/faults", json={"rules": list(rules)}).raise_for_status()
+
+    def clear_faults(self) -> None:
+        httpx.delete(f"{self.url}/_sandbox/faults").raise_for_status()
+
 
 @contextmanager
 def running_sandbox(
-    keys: KeyPair, async_delay: float, log: Path, extra: Sequence[str] = ()
+    keys: KeyPair, async_delay: float, log: Path, extra_args: Sequence[str] = ()
 ) -> Iterator[Sandbox]:
     port = free_port()
     command = [sys.executable, "-m", "sandbox", "--host", LOOPBACK, "--port", str(port)]
     command += ["--public-key", str(keys.public), "--service-account", SERVICE_ACCOUNT]
-    command += ["--api-key", API_KEY, "--async-delay", str(async_delay), *extra]
+    command += ["--api-key", API_KEY, "--async-delay", str(async_delay), *extra_args]
     with log.open("wb") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
     try:

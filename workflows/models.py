@@ -16,6 +16,8 @@ WORKFLOW_TYPE = "Onboarding"
 TASK_QUEUE = "onboarding"
 STATUS_QUERY = "status"
 WEBHOOK_SIGNAL = "unico_webhook"
+# Ends the wait of onboardings blocked on an operator (configuration, locked) at once.
+RETRY_NOW_SIGNAL = "retry_now"
 # The activities that call Unico's process API. They run on a task queue of their own, so
 # that the server's `max_task_queue_activities_per_second` caps the whole fleet's calls.
 UNICO_API_ACTIVITIES = frozenset({"create_process", "get_process"})
@@ -62,6 +64,20 @@ class ErrorClass(StrEnum):
     LOCKED = "locked"
     NOT_FOUND = "not_found"
     GONE = "gone"
+    # Not in DESIGN.md's table: the call can never succeed as made, the caller's data is not
+    # at fault and no setting fixes it (a clash with the remote's state, a request the worker
+    # built wrong). No retry; outcome `error`.
+    PERMANENT = "permanent"
+
+
+# The classes the activity's own retry policy retries; the workflow reacts to the others.
+ACTIVITY_RETRIED = frozenset({ErrorClass.TRANSIENT, ErrorClass.RATE_LIMITED})
+# Attempts at an error that no catalog rule and no HTTP status explains: retried as
+# transient, but not for ever.
+UNKNOWN_ERROR_ATTEMPTS = 5
+# The type of the error create_process raises when the request went out and no answer came
+# back: Unico may have created a process (POST /processes/v1 is not idempotent).
+AMBIGUOUS_CREATE = "ambiguous_create"
 
 
 class Stage(StrEnum):
@@ -72,6 +88,9 @@ class Stage(StrEnum):
     CREATING = "creating"
     WAITING = "waiting"
     DECIDED = "decided"
+    # An operator must act; the onboarding retries slowly and heals once they have.
+    BLOCKED_CONFIGURATION = "blocked_configuration"
+    BLOCKED_LOCKED = "blocked_locked"
 
 
 class ProcessStatus(IntEnum):
@@ -107,6 +126,18 @@ class PolicyBands(BaseModel):
     approve_min: int = 50
 
 
+class RetrySchedule(BaseModel):
+    """Durable waits between the workflow's own retries: `initial`, growing to `max`."""
+
+    initial_seconds: float = Field(gt=0)
+    max_seconds: float = Field(gt=0)
+    backoff: float = Field(default=2.0, ge=1)
+
+    def delay(self, retry: int) -> float:
+        """The wait before retry number `retry` (0 for the first)."""
+        return float(min(self.initial_seconds * self.backoff**retry, self.max_seconds))
+
+
 class OnboardingOptions(BaseModel):
     """Per-onboarding tuning; the defaults suit production, tests shorten the timers."""
 
@@ -116,6 +147,9 @@ class OnboardingOptions(BaseModel):
     deadline_seconds: float = Field(default=24 * 3600, gt=0)
     max_process_attempts: int = Field(default=3, ge=1)
     bands: PolicyBands = PolicyBands()
+    # Waits while an operator fixes the account (configuration) or a lock-out runs out.
+    configuration_retry: RetrySchedule = RetrySchedule(initial_seconds=60, max_seconds=1800)
+    locked_retry: RetrySchedule = RetrySchedule(initial_seconds=300, max_seconds=1800)
 
 
 class OnboardingRequest(BaseModel):
@@ -210,6 +244,8 @@ class OnboardingStatus(BaseModel):
     attempts: int = 0
     polls: int = 0
     outcome: Outcome | None = None
+    blocked_by: Reason | None = None  # the error an operator must fix, while blocked
+    ambiguous_creates: int = 0  # creates that got no answer: Unico may hold a process
 
 
 class Carry(BaseModel):
@@ -220,6 +256,9 @@ class Carry(BaseModel):
     process_id: str
     polls: int
     next_delay_seconds: float
+    ambiguous_creates: int = 0
+    wake_now: bool = False  # a webhook came during the last read: read again at once
+    unico_status: int | None = None  # the last status read, for the `status` query
 
 
 def dump(model: BaseModel) -> dict[str, Any]:

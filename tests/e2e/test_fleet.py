@@ -1,7 +1,8 @@
 """A fleet of real worker processes: the fleet-wide Unico rate limit and graceful shutdown.
 
-One real-time dev server; each test brings its own sandbox (a rate-limited one, a slow one)
-and its own task queue, and starts `python -m worker` processes as a deployment would.
+One real-time dev server; each test brings its own sandbox (a rate-limited one, one whose
+create answers slowly by a fault rule) and its own task queue, and starts `python -m worker`
+processes as a deployment would.
 """
 
 from __future__ import annotations
@@ -147,9 +148,10 @@ async def test_sigterm_lets_the_running_call_finish_and_another_worker_decides(
     temporal: WorkflowEnvironment, keys: KeyPair, state: Path
 ) -> None:
     selfies = SelfieStore(state / "selfies-drain")
-    # Long enough for a second worker to start under load while the first one's call waits.
-    slow = ["--answer-delay", str(ANSWER_DELAY_SECONDS)]
-    with running_sandbox(keys, 1.0, state / "sandbox-drain.log", slow) as sandbox:
+    with running_sandbox(keys, 1.0, state / "sandbox-drain.log") as sandbox:
+        # A slow answer: the process is created at once, its answer comes this much later;
+        # long enough for a second worker to start under load while the first one's call waits.
+        sandbox.inject({"endpoint": "create", "delay_seconds": ANSWER_DELAY_SECONDS})
         settings = fleet_settings(temporal, keys, sandbox, selfies.root)
         first = start_worker(settings, state / "drain-worker-first.log")
         second: WorkerProcess | None = None

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 
 from onboarding.scenarios import SCENARIOS
@@ -108,6 +109,17 @@ def test_demo_reaches_every_expected_outcome(stack: Stack) -> None:
     rows = json.loads(demo.stdout)["rows"]
     assert {row["cpf"] for row in rows} == {s.cpf for s in SCENARIOS}
     assert [row["cpf"] for row in rows if row["actual"] != row["expected"]] == []
+
+
+def test_the_sandbox_webhook_reaches_the_gateway_with_credentials(stack: Stack) -> None:
+    sandbox = f"http://127.0.0.1:{stack.ports['sandbox']}"
+    report = httpx.get(f"{sandbox}/_sandbox/webhooks", timeout=10).json()
+    assert report["url"] == f"http://127.0.0.1:{stack.ports['gateway']}/webhooks/unico"
+    assert report["delivered"] >= 1, "the async onboardings above were announced"
+    assert {d["http_status"] for d in report["deliveries"]} <= {200, 202}
+    gateway = f"http://127.0.0.1:{stack.ports['gateway']}/webhooks/unico"
+    anonymous = httpx.post(gateway, json={"processId": "p-1"}, timeout=10)
+    assert anonymous.status_code == 401
 
 
 def test_onboardings_survive_a_restart_and_ctrl_c_stops_everything(stack: Stack) -> None:

@@ -77,6 +77,18 @@ def test_our_services_set_only_settings_that_exist(name: str) -> None:
     assert not unknown, f"{name} sets {unknown}, which onboarding/settings.py does not read"
 
 
+def test_the_gateway_takes_every_webhook_setting_with_the_code_s_default() -> None:
+    """The webhook receiver is the gateway's: each WEBHOOK_* setting is passed through from
+    the shell, defaulting to what Settings says (empty for none); the worker takes none."""
+    webhook = {name: field for name, field in Settings.model_fields.items() if "webhook" in name}
+    assert webhook, "Settings has the webhook settings"
+    gateway = environment("gateway")
+    for name, field in webhook.items():
+        default = "" if field.default is None else str(field.default)
+        assert gateway.get(name.upper()) == f"${{{name.upper()}:-{default}}}", name.upper()
+    assert not set(environment("worker")) & {name.upper() for name in webhook}
+
+
 def test_the_worker_and_gateway_agree_on_where_things_are() -> None:
     worker, gateway = environment("worker"), environment("gateway")
     assert worker["TEMPORAL_ADDRESS"] == gateway["TEMPORAL_ADDRESS"] == "temporal:7233"

@@ -1,4 +1,4 @@
-"""The sandbox's per-tenant rate limit (429 + Retry-After) and its slow answers."""
+"""The sandbox's per-tenant rate limit (429 + Retry-After), and the slow answer of a fault rule."""
 
 from __future__ import annotations
 
@@ -105,8 +105,10 @@ async def test_without_a_limit_every_request_is_recorded_and_admitted() -> None:
 
 
 async def test_a_slow_answer_comes_after_the_work_is_done() -> None:
-    async with client_for(make_config(answer_delay_seconds=1.0)) as client:
-        auth = await bearer(client)  # the token endpoint is not slowed
+    async with client_for(make_config()) as client:
+        auth = await bearer(client)
+        rule = {"endpoint": "create", "delay_seconds": 1.0}
+        assert (await client.post("/_sandbox/faults", json=rule)).status_code == 200
         call = asyncio.create_task(client.post("/processes/v1", json=create_body(), headers=auth))
         while (await client.get("/_sandbox/stats")).json()["processes_created"] == 0:
             await asyncio.sleep(0.01)
@@ -120,20 +122,16 @@ def _key(tmp_path: Path) -> list[str]:
     return ["--public-key", str(path), "--service-account", ISS, "--api-key", "k"]
 
 
-def test_pacing_flags_and_environment(tmp_path: Path) -> None:
+def test_rate_limit_flags_and_environment(tmp_path: Path) -> None:
     config = load_config([*_key(tmp_path), "--tenant-rate-limit", "10"], {})
     assert (config.tenant_rate_limit, config.rate_burst) == (10, 10)  # one second's worth
-    env = {"SANDBOX_TENANT_RATE_BURST": "3", "SANDBOX_ANSWER_DELAY_SECONDS": "2.5"}
+    env = {"SANDBOX_TENANT_RATE_BURST": "3"}
     config = load_config([*_key(tmp_path), "--tenant-rate-limit", "0.5"], env)
-    assert (config.rate_burst, config.answer_delay_seconds) == (3, 2.5)
-    default = load_config(_key(tmp_path), {})
-    assert (default.tenant_rate_limit, default.answer_delay_seconds) == (0, 0)
+    assert config.rate_burst == 3
+    assert load_config(_key(tmp_path), {}).tenant_rate_limit == 0
 
 
-@pytest.mark.parametrize(
-    "extra",
-    [["--tenant-rate-limit", "fast"], ["--tenant-rate-burst", "-1"], ["--answer-delay", "x"]],
-)
-def test_bad_pacing_values_are_config_errors(tmp_path: Path, extra: list[str]) -> None:
+@pytest.mark.parametrize("extra", [["--tenant-rate-limit", "fast"], ["--tenant-rate-burst", "-1"]])
+def test_bad_rate_limit_values_are_config_errors(tmp_path: Path, extra: list[str]) -> None:
     with pytest.raises(ConfigError):
         load_config([*_key(tmp_path), *extra], {})

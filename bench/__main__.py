@@ -1,0 +1,69 @@
+"""`make bench`: run the benchmarks, print their figures, keep them in bench-results/.
+
+    python -m bench [NAME ...] [--out bench-results]
+
+Exits 1 when a benchmark misses its target, so that a regression is loud.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import json
+import os
+import pkgutil
+import sys
+import tempfile
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import bench
+from bench.result import BenchResult
+
+Benchmark = Callable[[Path], Awaitable[BenchResult]]
+TIMEOUT_SECONDS = 600
+
+
+def discover() -> dict[str, Benchmark]:
+    """Every module of the package with a `NAME` and a `run`: adding a file adds a benchmark."""
+    found: dict[str, Benchmark] = {}
+    for module_info in pkgutil.iter_modules(bench.__path__):
+        module = importlib.import_module(f"bench.{module_info.name}")
+        name, run = getattr(module, "NAME", None), getattr(module, "run", None)
+        if isinstance(name, str) and callable(run):
+            found[name] = run
+    return found
+
+
+async def main(argv: list[str] | None = None) -> int:
+    benchmarks = discover()
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("names", nargs="*", help=f"default: all of {', '.join(benchmarks)}")
+    parser.add_argument("--out", type=Path, default=Path("bench-results"))
+    args = parser.parse_args(argv)
+    unknown = [name for name in args.names if name not in benchmarks]
+    if unknown:
+        parser.error(f"unknown benchmark(s): {', '.join(unknown)}")
+    args.out.mkdir(parents=True, exist_ok=True)
+    all_met = True
+    for name in args.names or list(benchmarks):
+        print(f"== {name}", flush=True)
+        with tempfile.TemporaryDirectory(prefix=f"bench-{name}-") as work:
+            async with asyncio.timeout(TIMEOUT_SECONDS):
+                result = await benchmarks[name](Path(work))
+        (args.out / f"{name}.json").write_text(
+            json.dumps({"figures": result.figures, "target_met": result.target_met}, indent=2)
+            + "\n"
+        )
+        print("\n".join(result.lines))
+        print(f"target met: {'yes' if result.target_met else 'NO'}", flush=True)
+        all_met &= result.target_met
+    return 0 if all_met else 1
+
+
+if __name__ == "__main__":
+    code = asyncio.run(main())
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)  # skip teardown that the Temporal runtime's threads can abort

@@ -1,0 +1,77 @@
+"""Deliberately changed copies of the Onboarding workflow, for the replay tests only.
+
+Each registers under the same workflow type and differs in one plausible-looking way:
+
+- `OnboardingWithoutTokenWarmUp` skips warming the token cache (`acquire_token`) before
+  creating the Unico process;
+- `OnboardingUnguardedPatch` makes the `stage-at-start` change without `workflow.patched`.
+
+The commands they issue differ from the recorded ones, so replaying the committed corpus
+must catch them: this proves that the corpus guards against such changes.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar, cast
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from workflows.models import (
+        STATUS_QUERY,
+        WEBHOOK_SIGNAL,
+        WORKFLOW_TYPE,
+        Carry,
+        OnboardingResult,
+        OnboardingStatus,
+        Stage,
+        TokenInfo,
+    )
+    from workflows.onboarding import STAGE_ATTRIBUTE, Onboarding
+
+T = TypeVar("T")
+
+
+class _WithoutTokenWarmUp(Onboarding):
+    async def _call(self, name: str, arg: Any, result_type: type[T], summary: str) -> T:
+        if name == "acquire_token":  # the change: "create_process gets a token anyway"
+            return cast(T, TokenInfo(expires_in_seconds=3600, refreshed=False))
+        return await super()._call(name, arg, result_type, summary)
+
+
+class _UnguardedPatch(Onboarding):
+    def _mark_validating(self) -> None:  # the change, without `workflow.patched`
+        workflow.upsert_search_attributes([STAGE_ATTRIBUTE.value_set(Stage.VALIDATING.value)])
+
+
+# Temporal wants the run method, query and signal declared on the registered class itself.
+
+
+@workflow.defn(name=WORKFLOW_TYPE)
+class OnboardingWithoutTokenWarmUp(_WithoutTokenWarmUp):
+    @workflow.run
+    async def run(self, raw: Any, carry: Carry | None = None) -> OnboardingResult:
+        return await super().run(raw, carry)
+
+    @workflow.query(name=STATUS_QUERY)
+    def status(self) -> OnboardingStatus:
+        return super().status()
+
+    @workflow.signal(name=WEBHOOK_SIGNAL)
+    def unico_webhook(self, notification: Any = None) -> None:
+        super().unico_webhook(notification)
+
+
+@workflow.defn(name=WORKFLOW_TYPE)
+class OnboardingUnguardedPatch(_UnguardedPatch):
+    @workflow.run
+    async def run(self, raw: Any, carry: Carry | None = None) -> OnboardingResult:
+        return await super().run(raw, carry)
+
+    @workflow.query(name=STATUS_QUERY)
+    def status(self) -> OnboardingStatus:
+        return super().status()
+
+    @workflow.signal(name=WEBHOOK_SIGNAL)
+    def unico_webhook(self, notification: Any = None) -> None:
+        super().unico_webhook(notification)

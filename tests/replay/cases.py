@@ -1,0 +1,69 @@
+"""What `make histories` records: every scenario CPF, and the paths around them.
+
+One row per case. A group names how the sandbox behaves while its cases run (async delay,
+webhooks on or off); cases of a group run concurrently. New paths (an error class, a new
+workflow branch) get a row here, and `make histories` records them in a new batch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from onboarding.scenarios import SCENARIOS
+from workflows.models import Outcome
+
+
+@dataclass(frozen=True)
+class Group:
+    name: str
+    async_delay_seconds: float
+    webhooks: bool
+    options: dict[str, Any]
+
+
+WEBHOOK = Group(
+    "webhook",
+    1.0,
+    True,
+    {"poll_initial_seconds": 30, "poll_max_seconds": 30, "max_process_attempts": 2},
+)
+POLLING = Group(
+    "polling",
+    1.0,
+    False,
+    {"poll_initial_seconds": 0.5, "poll_max_seconds": 1, "max_process_attempts": 2},
+)
+# Unico takes long: deadlines, cancellations and continue-as-new happen while it works.
+SLOW = Group("slow", 6.0, False, {"poll_initial_seconds": 0.5, "poll_max_seconds": 0.5})
+GROUPS = (WEBHOOK, POLLING, SLOW)
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    group: Group
+    cpf: str
+    expected: Outcome
+    options: dict[str, Any] = field(default_factory=dict)
+    small_selfie: bool = False  # under 640x480: refused with 20807 before any call to Unico
+    cancel_while_waiting: bool = False
+
+
+def _scenario_cases(group: Group, cpfs: set[str] | None = None) -> list[Case]:
+    return [
+        Case(f"{group.name}-{s.cpf}-{s.expected.value}", group, s.cpf, s.expected)
+        for s in SCENARIOS
+        if cpfs is None or s.cpf in cpfs
+    ]
+
+
+CASES: tuple[Case, ...] = (
+    *_scenario_cases(WEBHOOK),
+    *_scenario_cases(POLLING, {"00000000272", "00000000604", "00000000868", "00000001163"}),
+    Case("invalid-cpf", POLLING, "12345678900", Outcome.INVALID_REQUEST),
+    Case("small-selfie", POLLING, "12345678909", Outcome.INVALID_REQUEST, small_selfie=True),
+    Case("deadline", SLOW, "00000000353", Outcome.EXPIRED, {"deadline_seconds": 2}),
+    Case("canceled", SLOW, "00000000353", Outcome.CANCELED, cancel_while_waiting=True),
+    Case("continue-as-new", SLOW, "00000000272", Outcome.APPROVED),
+)

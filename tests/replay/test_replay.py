@@ -1,0 +1,140 @@
+"""Every committed history replays against today's workflow code, and a change that would
+break onboardings in flight is caught. See README, "Changing the workflow"."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import AsyncIterator, Iterable
+from typing import Any
+
+import pytest
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import WorkflowHistory
+from temporalio.worker import Replayer
+from temporalio.workflow import NondeterminismError
+
+from onboarding.converter import data_converter
+from onboarding.scenarios import SCENARIOS
+from tests.replay.altered import OnboardingWithoutTokenWarmUp
+from tests.replay.corpus import Recorded, load_corpus
+from tests.stack import WEBHOOK_TOKEN
+from tests.support import API_KEY
+from workflows.models import Outcome
+from workflows.onboarding import Onboarding
+
+CORPUS = load_corpus()
+
+
+def test_the_corpus_is_there() -> None:
+    assert len(CORPUS) >= len(SCENARIOS), "run `make histories` and commit the batch"
+    assert all(r.path.is_file() for r in CORPUS)
+
+
+async def replay(workflow: type, recorded: Iterable[Recorded]) -> dict[str, Exception]:
+    """Replay each history; the failures, by file name."""
+    by_run: dict[str, Recorded] = {}
+
+    async def histories() -> AsyncIterator[WorkflowHistory]:
+        for item in recorded:
+            history = item.history()
+            by_run[history.run_id] = item
+            yield history
+
+    replayer = Replayer(workflows=[workflow], data_converter=data_converter())
+    results = await replayer.replay_workflows(histories(), raise_on_replay_failure=False)
+    return {by_run[run_id].name: failure for run_id, failure in results.replay_failures.items()}
+
+
+async def test_every_recorded_history_replays_against_todays_code() -> None:
+    failures = await replay(Onboarding, CORPUS)
+    assert failures == {}, "a workflow change breaks onboardings in flight: see README"
+
+
+def scheduled_activities(history: WorkflowHistory) -> list[str]:
+    return [
+        event.activity_task_scheduled_event_attributes.activity_type.name
+        for event in history.events
+        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+    ]
+
+
+async def test_a_changed_copy_of_the_workflow_fails_replay() -> None:
+    failures = await replay(OnboardingWithoutTokenWarmUp, CORPUS)
+    touched = {r.name for r in CORPUS if "acquire_token" in scheduled_activities(r.history())}
+    assert len(touched) >= len(SCENARIOS)
+    assert set(failures) == touched, "exactly the histories that took the changed path fail"
+    assert all(isinstance(f, NondeterminismError) for f in failures.values()), failures
+
+
+# --- what the corpus holds ----------------------------------------------------------------
+
+
+def payload_json(payload: Any) -> Any:
+    return json.loads(payload.data) if payload.data else None
+
+
+def workflow_input(history: WorkflowHistory) -> dict[str, Any]:
+    started = history.events[0].workflow_execution_started_event_attributes
+    return dict(payload_json(started.input.payloads[0]))
+
+
+def workflow_result(history: WorkflowHistory) -> dict[str, Any] | None:
+    completed = history.events[-1].workflow_execution_completed_event_attributes
+    return payload_json(completed.result.payloads[0]) if completed.result.payloads else None
+
+
+def test_the_corpus_covers_every_scenario_and_outcome() -> None:
+    finished = [(workflow_input(h), workflow_result(h)) for h in (r.history() for r in CORPUS)]
+    outcomes_by_cpf: dict[str, set[str]] = {}
+    for request, result in finished:
+        if result is not None:
+            outcomes_by_cpf.setdefault(request["subject"]["code"], set()).add(result["outcome"])
+    for scenario in SCENARIOS:
+        assert scenario.expected.value in outcomes_by_cpf.get(scenario.cpf, set()), scenario.cpf
+    reached = set().union(*outcomes_by_cpf.values())
+    assert reached == {outcome.value for outcome in Outcome}
+
+
+PATHS = [
+    (EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED, "a webhook woke an onboarding"),
+    (EventType.EVENT_TYPE_TIMER_CANCELED, "a webhook cut a poll timer short"),
+    (EventType.EVENT_TYPE_TIMER_FIRED, "polling read Unico"),
+    (EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW, "a long wait continued as new"),
+    (EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED, "an operator canceled"),
+]
+
+
+@pytest.mark.parametrize(("event", "why"), PATHS, ids=[why for _, why in PATHS])
+def test_the_corpus_covers_each_path(event: int, why: str) -> None:
+    assert any(e.event_type == event for r in CORPUS for e in r.history().events), why
+
+
+def decoded_text(recorded: Recorded) -> str:
+    """The file as it is, plus every base64 field decoded: payloads hide in base64."""
+    raw = recorded.path.read_text()
+    decoded = []
+    for value in _strings(json.loads(raw)):
+        try:
+            decoded.append(base64.b64decode(value, validate=True).decode("utf-8", "replace"))
+        except ValueError:
+            continue
+    return raw + "\n".join(decoded)
+
+
+def _strings(node: Any) -> Iterable[str]:
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, dict):
+        for value in node.values():
+            yield from _strings(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _strings(value)
+
+
+def test_the_histories_hold_no_secret() -> None:
+    secrets = [API_KEY, WEBHOOK_TOKEN, "Bearer ", "Basic ", "PRIVATE KEY", "access_token"]
+    for recorded in CORPUS:
+        text = decoded_text(recorded)
+        assert [s for s in secrets if s in text] == [], recorded.path.name

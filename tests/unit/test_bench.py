@@ -1,0 +1,24 @@
+"""The benchmark runner: how it finds benchmarks and sums up their timings."""
+
+from __future__ import annotations
+
+from bench.result import spread
+
+
+def test_spread_reports_min_median_p95_max() -> None:
+    timings = [0.1 * n for n in range(1, 21)]  # 0.1 .. 2.0
+    assert spread(timings) == {"min": 0.1, "median": 1.05, "p95": 1.9, "max": 2.0}
+
+
+def test_spread_of_one() -> None:
+    assert spread([0.25]) == {"min": 0.25, "median": 0.25, "p95": 0.25, "max": 0.25}
+
+
+def test_the_runner_finds_every_benchmark_module() -> None:
+    from bench import fleet_rate_limit, webhook_latency
+    from bench.__main__ import discover
+
+    assert discover() == {
+        "fleet_rate_limit": fleet_rate_limit.run,
+        "webhook_latency": webhook_latency.run,
+    }

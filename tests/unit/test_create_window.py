@@ -1,0 +1,133 @@
+"""The Unico activities against a real sandbox: the ambiguous-create window and the token
+that Unico refuses. Each call is counted at the sandbox."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import pytest_asyncio
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import ActivityEnvironment
+
+from activities.auth import ServiceAccount, TokenCache
+from activities.processes import UnicoActivities
+from activities.selfies import SelfieStore
+from onboarding.demo import SAMPLE_SELFIE
+from tests.support import (
+    API_KEY,
+    SERVICE_ACCOUNT,
+    KeyPair,
+    Sandbox,
+    free_port,
+    make_key_pair,
+    running_sandbox,
+)
+from workflows.models import AMBIGUOUS_CREATE, CreateProcessInput, Subject, UnicoProcess
+
+READ_TIMEOUT = 0.5
+
+
+@pytest.fixture(scope="module")
+def keys(tmp_path_factory: pytest.TempPathFactory) -> KeyPair:
+    return make_key_pair(tmp_path_factory.mktemp("window-keys"))
+
+
+@pytest.fixture(scope="module")
+def sandbox(keys: KeyPair, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    log = tmp_path_factory.mktemp("window-sandbox") / "sandbox.log"
+    with running_sandbox(keys, 0.0, log) as running:
+        yield running
+
+
+def activities_for(
+    url: str, keys: KeyPair, http: httpx.AsyncClient, selfies: SelfieStore
+) -> UnicoActivities:
+    account = ServiceAccount.from_key_file(
+        SERVICE_ACCOUNT, url, f"{url}/oauth2/token", keys.private
+    )
+    tokens = TokenCache(account, http, safety_margin=60)
+    return UnicoActivities(http, tokens, selfies, url, API_KEY)
+
+
+@pytest_asyncio.fixture
+async def unico(sandbox: Sandbox, keys: KeyPair, tmp_path: Path) -> AsyncIterator[UnicoActivities]:
+    sandbox.reset()
+    async with httpx.AsyncClient(timeout=httpx.Timeout(READ_TIMEOUT, connect=5)) as http:
+        yield activities_for(sandbox.url, keys, http, SelfieStore(tmp_path / "selfies"))
+
+
+def create_input(tmp_path: Path) -> CreateProcessInput:
+    ref = SelfieStore(tmp_path / "selfies").put(SAMPLE_SELFIE.read_bytes())
+    subject = Subject(code="12345678909", name="Maria Silva")
+    return CreateProcessInput(
+        subject=subject, use_case="Onboarding", subsidiary_id=None, selfie_ref=ref
+    )
+
+
+async def create(unico: UnicoActivities, tmp_path: Path) -> UnicoProcess:
+    result: UnicoProcess = await ActivityEnvironment().run(
+        unico.create_process, create_input(tmp_path)
+    )
+    return result
+
+
+async def failure(unico: UnicoActivities, tmp_path: Path) -> ApplicationError:
+    with pytest.raises(ApplicationError) as caught:
+        await create(unico, tmp_path)
+    return caught.value
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        {"endpoint": "create", "delay_seconds": READ_TIMEOUT * 3},  # a slow answer
+        {"endpoint": "create", "drop_connection": True},  # no answer at all
+    ],
+)
+async def test_a_create_that_may_have_arrived_is_not_retried_blindly(
+    unico: UnicoActivities, sandbox: Sandbox, tmp_path: Path, rule: dict[str, object]
+) -> None:
+    sandbox.inject(rule)
+    err = await failure(unico, tmp_path)
+    assert (err.type, err.non_retryable) == (AMBIGUOUS_CREATE, True)
+    assert err.details[0]["ambiguous"] is True
+    assert sandbox.stats()["create_requests"] == 1, "the HTTP client did not send it twice"
+    deadline = time.monotonic() + 10
+    while sandbox.stats()["processes_created"] == 0 and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)  # a slow answer's process is made while the sandbox waits
+    assert sandbox.stats()["processes_created"] == 1, "Unico holds a process nobody heard of"
+
+
+async def test_a_slow_get_is_transient(
+    unico: UnicoActivities, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    process = await create(unico, tmp_path)
+    sandbox.inject({"endpoint": "get", "delay_seconds": READ_TIMEOUT * 3})
+    with pytest.raises(ApplicationError) as caught:
+        await ActivityEnvironment().run(unico.get_process, process.id)
+    assert (caught.value.type, caught.value.non_retryable) == ("transient", False)
+
+
+async def test_a_create_that_never_connected_is_transient(keys: KeyPair, tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    async with httpx.AsyncClient(timeout=READ_TIMEOUT) as http:
+        unico = activities_for(url, keys, http, SelfieStore(tmp_path / "selfies"))
+        err = await failure(unico, tmp_path)
+    assert (err.type, err.non_retryable) == ("transient", False)  # nothing reached Unico
+
+
+async def test_a_refused_token_leaves_the_cache(
+    unico: UnicoActivities, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    await create(unico, tmp_path)  # a token in the cache
+    sandbox.inject({"endpoint": "create", "code": 10502})
+    err = await failure(unico, tmp_path)
+    assert (err.type, err.non_retryable) == ("token_expired", True)
+    before = sandbox.stats()["token_requests"]
+    await create(unico, tmp_path)
+    assert sandbox.stats()["token_requests"] == before + 1, "the next call got a new token"

@@ -1,0 +1,62 @@
+"""The onboarding's "current details" in the Web UI: where it is, in words. Pure.
+
+Temporal serves these through a built-in query, so they cost no history; they carry ids,
+statuses and reasons only, never personal data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from workflows.models import OnboardingStatus, Reason, Stage
+
+STAGE_WORDS = {
+    Stage.VALIDATING: "Checking the request and the selfie",
+    Stage.AUTHENTICATING: "Getting a Unico access token",
+    Stage.CREATING: "Creating the Unico process",
+    Stage.WAITING: "Waiting for Unico",
+    Stage.DECIDED: "Decided",
+    Stage.BLOCKED_CONFIGURATION: "Blocked: Unico refuses our configuration (an operator must act)",
+    Stage.BLOCKED_LOCKED: "Blocked: the service account is locked (retrying after a pause)",
+}
+UNICO_STATUS_WORDS = {
+    1: "processing",
+    2: "divergence, in analysis",
+    3: "finished",
+    4: "canceled",
+    5: "error",
+}
+
+
+def current_details(
+    status: OnboardingStatus,
+    *,
+    next_read_at: datetime | None = None,
+    reasons: Sequence[Reason] = (),
+) -> str:
+    """Markdown for the Web UI: a headline, the Unico facts, what happens next, and why."""
+    headline = f"**{STAGE_WORDS[status.stage]}**"
+    if status.outcome is not None:
+        headline += f": `{status.outcome.value}`"
+    facts = []
+    if status.process_id:
+        facts.append(f"Unico process `{status.process_id}`")
+    if status.unico_status is not None:
+        words = UNICO_STATUS_WORDS.get(status.unico_status, "unknown")
+        facts.append(f"status {status.unico_status} ({words})")
+    if status.attempts:
+        facts.append(f"attempt {status.attempts}")
+    if status.polls:
+        facts.append(f"{status.polls} read{'s' if status.polls != 1 else ''}")
+    lines = [headline]
+    if facts:
+        lines.append(", ".join(facts))
+    if status.blocked_by is not None:
+        lines.append(f"Blocked by `{status.blocked_by.code}`: {status.blocked_by.message}")
+    if next_read_at is not None:
+        lines.append(
+            f"Next read at {next_read_at:%H:%M:%S} UTC, or at once when Unico's webhook arrives."
+        )
+    lines += [f"- `{reason.code}`: {reason.message}" for reason in reasons]
+    return "\n\n".join(lines)
