@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test demo lint typecheck unit clean histories bench
+.PHONY: run test demo lint typecheck unit clean histories bench compose-keys
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ bench: $(STAMP)
 # corpus (tests/replay/histories/<date>-<commit>/). Commit the batch; never edit old ones.
 histories: $(STAMP)
 	$(BIN)/python -m tests.replay.record
+
+# The sandbox's dev service-account keys for `docker compose --profile sandbox` (once).
+compose-keys: $(STAMP)
+	$(BIN)/python -m onboarding.devkeys .state/compose
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -15,7 +15,11 @@ def test_spread_of_one() -> None:
 
 
 def test_the_runner_finds_every_benchmark_module() -> None:
-    from bench import codec, webhook_latency
+    from bench import codec, fleet_rate_limit, webhook_latency
     from bench.__main__ import discover
 
-    assert discover() == {"codec": codec.run, "webhook_latency": webhook_latency.run}
+    assert discover() == {
+        "codec": codec.run,
+        "fleet_rate_limit": fleet_rate_limit.run,
+        "webhook_latency": webhook_latency.run,
+    }
