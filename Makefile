@@ -37,7 +37,8 @@ bench: $(STAMP)
 histories: $(STAMP)
 	$(BIN)/python -m tests.replay.record
 
-# The sandbox's dev service-account keys for `docker compose --profile sandbox` (once).
+# Docker Compose's dev secrets (once): the sandbox's service-account keys, the payload
+# keyring and the codec token, in .state/compose/keys (README, "Docker Compose").
 compose-keys: $(STAMP)
 	$(BIN)/python -m onboarding.devkeys .state/compose
 

@@ -15,7 +15,9 @@ from typing import Any
 
 import pytest
 import yaml
+from botocore.credentials import EnvProvider
 
+from onboarding.codec import Keyring
 from onboarding.devkeys import main as make_compose_keys
 from onboarding.devstack import SEARCH_ATTRIBUTES, DevPorts
 from onboarding.settings import Settings
@@ -27,6 +29,8 @@ COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES: dict[str, dict[str, Any]] = COMPOSE["services"]
 OURS = {name for name, service in SERVICES.items() if "build" in service}
 SETTINGS = {name.upper() for name in Settings.model_fields}
+# boto3 reads S3's credentials itself (activities/s3_selfies.py); Settings holds none.
+BOTO3_CREDENTIALS = {EnvProvider.ACCESS_KEY, EnvProvider.SECRET_KEY}
 PINNED = re.compile(r"^[\w./-]+(:[\w][\w.-]*|@sha256:[0-9a-f]{64})$")
 
 
@@ -73,7 +77,7 @@ def test_published_ports_are_the_local_stacks_and_bind_loopback() -> None:
 
 @pytest.mark.parametrize("name", ["worker", "gateway"])
 def test_our_services_set_only_settings_that_exist(name: str) -> None:
-    unknown = set(environment(name)) - SETTINGS
+    unknown = set(environment(name)) - SETTINGS - BOTO3_CREDENTIALS
     assert not unknown, f"{name} sets {unknown}, which onboarding/settings.py does not read"
 
 
@@ -97,6 +101,37 @@ def test_the_worker_and_gateway_agree_on_where_things_are() -> None:
     assert worker["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://jaeger:4318"
     assert worker["HEALTH_BIND_ADDRESS"].endswith(":8091")
     assert "8091/readyz" in " ".join(SERVICES["worker"]["healthcheck"]["test"])
+
+
+def test_the_worker_and_gateway_share_the_payload_keys_and_minio_s_bucket() -> None:
+    worker, gateway = environment("worker"), environment("gateway")
+    for name in ("worker", "gateway"):
+        assert "onboarding_encryption_keys" in SERVICES[name]["secrets"], name
+        assert "minio-bucket" in SERVICES[name]["depends_on"], name
+    keys_file = "/run/secrets/onboarding_encryption_keys"
+    assert worker["ONBOARDING_ENCRYPTION_KEYS_FILE"] == keys_file
+    assert gateway["ONBOARDING_ENCRYPTION_KEYS_FILE"] == keys_file
+    assert COMPOSE["secrets"]["onboarding_encryption_keys"]["file"].endswith(
+        "./.state/compose/keys/payload-keys}"
+    )
+    s3 = {key: value for key, value in worker.items() if key.startswith(("SELFIE_", "AWS_"))}
+    assert s3 == {key: gateway[key] for key in s3}
+    assert worker["SELFIE_STORE"] == "${SELFIE_STORE:-s3}"
+    assert worker["SELFIE_S3_ENDPOINT_URL"] == "http://minio:9000"
+    minio = environment("minio")
+    assert worker[EnvProvider.ACCESS_KEY] == minio["MINIO_ROOT_USER"]
+    assert worker[EnvProvider.SECRET_KEY] == minio["MINIO_ROOT_PASSWORD"]
+    assert environment("minio-bucket")["SELFIE_S3_BUCKET"] == worker["SELFIE_S3_BUCKET"]
+
+
+def test_the_gateway_s_codec_server_lets_the_web_ui_in() -> None:
+    gateway = environment("gateway")
+    origins = gateway["CODEC_CORS_ORIGINS"].split(",")
+    assert f"http://localhost:{DevPorts().ui}" in origins
+    assert f"http://127.0.0.1:{DevPorts().ui}" in origins
+    assert gateway["CODEC_AUTH_TOKEN"] == "${CODEC_AUTH_TOKEN:-}"
+    assert gateway["CODEC_DEV_TRUSTED_ORIGINS"] == "${CODEC_DEV_TRUSTED_ORIGINS:-}"
+    assert not {"CODEC_AUTH_TOKEN", "CODEC_DEV_TRUSTED_ORIGINS"} & set(environment("worker"))
 
 
 def test_the_worker_gets_longer_than_its_drain_before_sigkill() -> None:
@@ -171,3 +206,7 @@ def test_compose_keys_are_made_once_where_the_secrets_point(tmp_path: Path) -> N
     assert private.stat().st_mode & 0o777 == 0o644, "readable by the containers' user"
     assert make_compose_keys([str(tmp_path)]) == 0
     assert private.read_bytes() == first, "made once: the sandbox keeps trusting it"
+    keyring = tmp_path / "keys" / "payload-keys"
+    assert keyring.stat().st_mode & 0o777 == 0o644, "readable by the containers' user"
+    assert Keyring.parse(keyring.read_text()).key_ids == ["dev-1"]
+    assert (tmp_path / "keys" / "codec-token").read_text().strip()
