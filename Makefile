@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test demo lint typecheck unit clean histories bench bench-memory chaos
+.PHONY: run test demo lint typecheck unit clean histories bench bench-memory chaos compose-keys
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,11 @@ chaos: $(STAMP)
 # corpus (tests/replay/histories/<date>-<commit>/). Commit the batch; never edit old ones.
 histories: $(STAMP)
 	$(BIN)/python -m tests.replay.record
+
+# Docker Compose's dev secrets (once): the sandbox's service-account keys, the payload
+# keyring and the codec token, in .state/compose/keys (README, "Docker Compose").
+compose-keys: $(STAMP)
+	$(BIN)/python -m onboarding.devkeys .state/compose
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -12,7 +12,7 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
@@ -25,10 +25,13 @@ from activities.auth import ServiceAccount, TokenCache
 from activities.processes import UnicoActivities
 from activities.selfie_cleanup import SelfieCleanup
 from onboarding.client import StackUnavailable, connect
+from onboarding.health import WorkerHealth, probe_server
 from onboarding.keys import load_unico_private_key
 from onboarding.logs import configure_logging
 from onboarding.selfies import open_selfie_store
 from onboarding.settings import Settings, SettingsError, load_settings
+from onboarding.telemetry import flush_traces, metrics_runtime
+from workflows.models import UNICO_API_ACTIVITIES, unico_task_queue_for
 from workflows.onboarding import Onboarding
 from workflows.selfie_release import SelfieRetention
 
@@ -64,42 +67,87 @@ async def unico_activities(
         )
 
 
-def build_worker(client: Client, settings: Settings, activities: UnicoActivities) -> Worker:
-    return Worker(
-        client,
-        task_queue=settings.task_queue,
-        workflows=[Onboarding, SelfieRetention],
-        activities=[
-            *activities.all(),
-            *SelfieCleanup(activities.selfies, settings.selfie_retention_seconds).all(),
-        ],
-        graceful_shutdown_timeout=timedelta(seconds=settings.graceful_shutdown_seconds),
-        # The sandbox re-imports non-passed-through modules for every workflow run; our own
-        # `workflows` package is deterministic and stateless at module level, and passing it
-        # through cut the worker's CPU per onboarding by about 12% (README, "Benchmarks").
-        workflow_runner=SandboxedWorkflowRunner(
-            restrictions=SandboxRestrictions.default.with_passthrough_modules("workflows")
+def build_workers(client: Client, settings: Settings, activities: UnicoActivities) -> list[Worker]:
+    """Two workers on one connection, each with its own task queue.
+
+    The workflow queue runs the workflow and the activities that spend nothing of Unico's
+    request budget. The Unico queue runs the process-API calls, and tells the server to
+    dispatch at most `unico_requests_per_second` of them: the server enforces it for the
+    whole fleet, however many replicas poll (the last poller's value wins, so every replica
+    must be given the same).
+
+    The workflow queue keeps the process-API activities registered too: a worker of the
+    version before this queue existed scheduled them there, and such a call, still waiting
+    at a deploy, must find a worker (new code never schedules them there).
+    """
+    unico_api = [fn for fn in activities.all() if fn.__name__ in UNICO_API_ACTIVITIES]
+    cleanup = SelfieCleanup(activities.selfies, settings.selfie_retention_seconds)
+    drain = timedelta(seconds=settings.graceful_shutdown_seconds)
+    return [
+        Worker(
+            client,
+            task_queue=settings.task_queue,
+            workflows=[Onboarding, SelfieRetention],
+            activities=[*activities.all(), *cleanup.all()],
+            graceful_shutdown_timeout=drain,
+            # The sandbox re-imports the modules not passed through for every workflow
+            # run; our `workflows` package is deterministic and has no module-level state,
+            # and passing it through cut the worker's CPU per onboarding by about 12%
+            # (README, "Throughput against the engine's limit").
+            workflow_runner=SandboxedWorkflowRunner(
+                restrictions=SandboxRestrictions.default.with_passthrough_modules("workflows")
+            ),
         ),
-    )
+        Worker(
+            client,
+            task_queue=unico_task_queue_for(settings.task_queue),
+            activities=unico_api,
+            max_task_queue_activities_per_second=settings.unico_requests_per_second,
+            graceful_shutdown_timeout=drain,
+        ),
+    ]
+
+
+@asynccontextmanager
+async def running(workers: Sequence[Worker]) -> AsyncIterator[list[asyncio.Task[None]]]:
+    """Run the workers; on the way out shut them all down at once.
+
+    Shutting down stops polling at once and gives running activities
+    graceful_shutdown_seconds to finish, in every worker in parallel (one after the other
+    would add the waits up). Yields the run tasks: one that ends early is a fatal error.
+    """
+    tasks = [asyncio.create_task(worker.run()) for worker in workers]
+    try:
+        yield tasks
+    finally:
+        await asyncio.gather(*(worker.shutdown() for worker in workers))
+        await asyncio.gather(*tasks)  # raises a worker's fatal error, if one had any
 
 
 async def serve(settings: Settings) -> None:
     account = load_service_account(settings)
-    client = await connect(settings)
+    client = await connect(settings, runtime=metrics_runtime(settings))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    # Leaving the block shuts the worker down: no new tasks, and running ones get
-    # graceful_shutdown_seconds to finish.
-    async with (
-        unico_activities(settings, account) as activities,
-        build_worker(client, settings, activities),
-    ):
-        logger.info(
-            "worker polling task queue %r at %s", settings.task_queue, settings.temporal_address
-        )
-        await stop.wait()
+    async with unico_activities(settings, account) as activities:
+        workers = build_workers(client, settings, activities)
+        health = WorkerHealth(workers)
+        async with (
+            probe_server(health, client, settings.health_bind_address),
+            running(workers) as tasks,
+        ):
+            logger.info(
+                "worker polling task queues %s at %s",
+                [worker.task_queue for worker in workers],
+                settings.temporal_address,
+            )
+            stopped = asyncio.create_task(stop.wait())
+            await asyncio.wait([stopped, *tasks], return_when=asyncio.FIRST_COMPLETED)
+            stopped.cancel()
+            health.stopping = True  # readiness fails at once; liveness holds while draining
+            logger.info("worker stopping: no new tasks; running activities may finish")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -117,6 +165,8 @@ def main(argv: list[str] | None = None) -> int:
     except (SettingsError, StackUnavailable) as exc:
         print(f"worker: {exc}", file=sys.stderr)
         return 2
+    finally:
+        flush_traces()
     return 0
 
 

@@ -19,10 +19,12 @@ import httpx
 import jwt
 
 from activities.errors import raise_for_transport, raise_for_unico
+from activities.telemetry import TOKEN_REFRESHES_METRIC, unico_call
 from workflows.models import TokenInfo
 
 GRANT_TYPE = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 SYSTEM = "unico-auth"
+TOKEN_ROUTE = "/oauth2/token"
 MIN_ASSERTION_SECONDS = 60
 MAX_ASSERTION_SECONDS = 3540  # under Unico's 3600 s ceiling for exp - iat
 
@@ -131,7 +133,9 @@ class TokenCache:
             current = self._fresh()
             if current and (not force or current is not stale):
                 return current, False
-            self._token = await self._request_token()
+            with unico_call(SYSTEM, "POST", TOKEN_ROUTE, also_count=TOKEN_REFRESHES_METRIC) as call:
+                self._token = await self._request_token()
+                call.answered(200)
             return self._token, True
 
     async def _request_token(self) -> _CachedToken:

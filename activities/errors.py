@@ -145,6 +145,24 @@ def application_error(details: ErrorDetails, **extra: Any) -> ApplicationError:
     )
 
 
+def carried_details(error: ApplicationError) -> tuple[ErrorDetails, str | None] | None:
+    """What an error raised here carries: its ErrorDetails and the rule that classified it
+    (None for a transport failure); None for an error not raised by this module."""
+    raw = error.details[0] if error.details else None
+    if not isinstance(raw, dict) or not isinstance(raw.get("system"), str):
+        return None
+    status = raw.get("http_status")
+    details = ErrorDetails(
+        system=raw["system"],
+        code=None if raw.get("code") is None else str(raw["code"]),
+        message=str(raw.get("message") or ""),
+        http_status=status if isinstance(status, int) else None,
+        request_token=raw.get("request_token"),
+    )
+    rule = raw.get("rule")
+    return details, rule if isinstance(rule, str) else None
+
+
 def _without_none(values: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None and k != "error_class"}
 

@@ -26,6 +26,7 @@ from activities.errors import (
 )
 from activities.images import inspect_image
 from activities.selfies import SelfieBackend, SelfieNotFound
+from activities.telemetry import unico_call
 from workflows.models import (
     CreateProcessInput,
     ErrorClass,
@@ -35,6 +36,7 @@ from workflows.models import (
 )
 
 PROCESS_PATH = "/processes/v1"
+PROCESS_ROUTE = PROCESS_PATH + "/{processId}"  # the template: a metric label holds no id
 SYSTEM = "unico-process"
 
 
@@ -96,11 +98,13 @@ class UnicoActivities:
         }
         if request.subsidiary_id:
             body["subsidiaryId"] = request.subsidiary_id
-        return await self._call("POST", PROCESS_PATH, json=body)
+        with unico_call(SYSTEM, "POST", PROCESS_PATH) as call:
+            return call.returned(await self._call("POST", PROCESS_PATH, json=body))
 
     @activity.defn(name="get_process")
     async def get_process(self, process_id: str) -> UnicoProcess:
-        return await self._call("GET", f"{PROCESS_PATH}/{process_id}")
+        with unico_call(SYSTEM, "GET", PROCESS_ROUTE) as call:
+            return call.returned(await self._call("GET", f"{PROCESS_PATH}/{process_id}"))
 
     async def _call(self, method: str, path: str, json: Any = None) -> UnicoProcess:
         token = await self._tokens.token()

@@ -45,6 +45,9 @@ WARM_UP = 8
 CPFS = ("12345678909", "00000000272", "00000000191", "00000000353")
 SYNC = {"12345678909", "00000000191"}
 EXPECTED = {s.cpf: s.expected for s in SCENARIOS}
+# The fleet's Unico budget (5 calls/s by default) would measure Unico's limit, not ours:
+# lifted here; bench/fleet_rate_limit.py measures the limit itself.
+UNLIMITED = {"UNICO_REQUESTS_PER_SECOND": "1000"}
 
 Timing = tuple[str, float, float]  # cpf, started, finished (monotonic seconds)
 Runner = Callable[[ProcStack, list[str]], Awaitable[list[Timing]]]
@@ -52,7 +55,7 @@ Runner = Callable[[ProcStack, list[str]], Awaitable[list[Timing]]]
 
 async def run(work: Path) -> BenchResult:
     rows: list[dict[str, Any]] = []
-    async with proc_stack(work, async_delay=DELAY_SECONDS, bare=True) as stack:
+    async with proc_stack(work, async_delay=DELAY_SECONDS, env=UNLIMITED, bare=True) as stack:
         variants: dict[str, tuple[Runner, int]] = {
             "engine": (_engine, stack.pid("bare")),
             "ours": (_ours, stack.pid("worker")),

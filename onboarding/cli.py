@@ -34,6 +34,7 @@ from onboarding.keys import with_dev_keyring
 from onboarding.logs import configure_logging
 from onboarding.settings import Settings, SettingsError
 from onboarding.settings import load_settings as load_environment
+from onboarding.telemetry import flush_traces
 from workflows.models import OnboardingRequest, UnicoProcess, dump
 from workflows.policy import decide
 from workflows.requests import parse_request
@@ -261,6 +262,7 @@ def entry() -> None:
     """
     configure_logging("WARNING")  # library warnings as redacted JSON lines on stderr
     code = main()
+    flush_traces()  # os._exit skips the exporter's own flush at exit
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)

@@ -6,10 +6,12 @@ import httpx
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.runtime import Runtime
 
 from onboarding.converter import data_converter_for
 from onboarding.operator_view import static_details, static_summary
 from onboarding.settings import Settings
+from onboarding.telemetry import tracing_plugins
 from workflows.models import (
     STATUS_QUERY,
     WORKFLOW_TYPE,
@@ -27,8 +29,11 @@ class StackUnavailable(Exception):
     """Temporal or the gateway cannot be reached; the message says which and where."""
 
 
-async def connect(settings: Settings, *, lazy: bool = False) -> Client:
-    """A client whose payloads are encrypted; `SettingsError` when no key is configured.
+async def connect(
+    settings: Settings, runtime: Runtime | None = None, *, lazy: bool = False
+) -> Client:
+    """A traced client whose payloads are encrypted (workers made from it do the same);
+    `runtime` serves metrics; `SettingsError` when no payload key is configured.
 
     `lazy` connects on first use: for a service that must start while Temporal is down.
     """
@@ -38,6 +43,8 @@ async def connect(settings: Settings, *, lazy: bool = False) -> Client:
             settings.temporal_address,
             namespace=settings.temporal_namespace,
             data_converter=converter,
+            plugins=tracing_plugins(settings),
+            runtime=runtime,
             lazy=lazy,
         )
     except RuntimeError as exc:

@@ -18,6 +18,7 @@ from workflows.models import TASK_QUEUE
 
 UAT_AUTH_URL = "https://identityhomolog.acesso.io"
 UAT_API_URL = "https://api.id.uat.unico.app"
+BIND_ADDRESS = r"^[^\s:]+:\d{1,5}$"  # host:port, as Prometheus and the probes bind
 
 
 class SettingsError(Exception):
@@ -96,6 +97,17 @@ class Settings(BaseSettings):
 
     # Local state of `onboarding dev`
     state_dir: Path = Path(".state")
+
+    # Operations: the fleet's Unico budget, probes, metrics and traces
+    unico_requests_per_second: float = Field(
+        default=5.0,
+        gt=0,
+        description="the whole fleet's ceiling on process-API calls, kept under Unico's limit",
+    )
+    health_bind_address: str | None = Field(default=None, pattern=BIND_ADDRESS)
+    metrics_bind_address: str | None = Field(default=None, pattern=BIND_ADDRESS)
+    otel_exporter_otlp_endpoint: str | None = None
+    otel_service_name: str = "onboarding"
 
     @property
     def audience(self) -> str:

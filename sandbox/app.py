@@ -29,6 +29,7 @@ from sandbox.auth import TokenEndpoint, TokenError, TokenStore
 from sandbox.config import Runtime, SandboxConfig
 from sandbox.faults import DroppedAnswer, Faults, InjectedError, parse_rules
 from sandbox.processes import Gate, ProcessError, ProcessStore, read_body, validate_create
+from sandbox.ratelimit import RateLimitMiddleware, TenantRateLimit
 from sandbox.scenarios import scenario_for
 from sandbox.webhooks import WebhookSender, parse_header, webhook_routes
 
@@ -79,6 +80,7 @@ class Sandbox:
         self.stats = Stats()
         self.faults = Faults()
         self.webhooks = WebhookSender(config.webhook_url, parse_header(config.webhook_header))
+        self.rate_limit = TenantRateLimit(config.tenant_rate_limit, config.rate_burst)
 
     def reset(self) -> None:
         self.faults.clear()
@@ -87,6 +89,7 @@ class Sandbox:
         self.processes.clear()
         self.stats = Stats()
         self.webhooks.reset()
+        self.rate_limit.reset()
 
 
 def _unico(
@@ -198,6 +201,9 @@ def _admin_routes(sandbox: Sandbox) -> list[Route]:
     async def stats(request: Request) -> Response:
         return UnicoJSON(sandbox.stats.as_json())
 
+    async def rate_limit(request: Request) -> Response:
+        return UnicoJSON(sandbox.rate_limit.as_json())
+
     async def reset(request: Request) -> Response:
         sandbox.reset()
         return UnicoJSON({"ok": True})
@@ -226,6 +232,7 @@ def _admin_routes(sandbox: Sandbox) -> list[Route]:
         Route("/_sandbox/faults", faults, methods=["GET", "POST", "DELETE"]),
         Route("/_sandbox/health", health, methods=["GET"]),
         Route("/_sandbox/stats", stats, methods=["GET"]),
+        Route("/_sandbox/rate-limit", rate_limit, methods=["GET"]),
         Route("/_sandbox/reset", reset, methods=["POST"]),
         Route("/_sandbox/config", config, methods=["GET", "POST"]),
     ]
@@ -285,7 +292,10 @@ def create_app(config: SandboxConfig) -> Starlette:
     routes = [*_unico_routes(sandbox), *_admin_routes(sandbox), *webhook_routes(sandbox.webhooks)]
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(RequestLog)],
+        middleware=[
+            Middleware(RequestLog),
+            Middleware(RateLimitMiddleware, limit=sandbox.rate_limit),
+        ],
         lifespan=lifespan,
     )
     app.state.sandbox = sandbox  # for debugging; tests go through HTTP

@@ -40,6 +40,15 @@ class SandboxConfig:
     lockout_threshold: int = 5  # consecutive invalid assertions before 1.2.18
     lockout_seconds: float = 60.0
     max_body_bytes: int = 8 * 1024 * 1024  # a larger body cannot hold an 800 KB image
+    tenant_rate_limit: float = 0.0  # process-API requests a second per tenant; 0: no limit
+    tenant_rate_burst: float | None = None  # requests banked beyond the rate; None: one second's
+
+    @property
+    def rate_burst(self) -> float:
+        """The stated burst: as given, or one second's worth of requests (at least one)."""
+        if self.tenant_rate_burst is not None:
+            return max(1.0, self.tenant_rate_burst)
+        return max(1.0, math.ceil(self.tenant_rate_limit))
 
 
 @dataclass
@@ -79,6 +88,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--webhook-url", help="webhook target (SANDBOX_WEBHOOK_URL)")
     p.add_argument(
         "--webhook-header", help="'Name: value' auth header to send (SANDBOX_WEBHOOK_HEADER)"
+    )
+    p.add_argument(
+        "--tenant-rate-limit",
+        help="process-API requests/s per tenant, 429 beyond (SANDBOX_TENANT_RATE_LIMIT, 0: off)",
+    )
+    p.add_argument(
+        "--tenant-rate-burst",
+        help="requests banked beyond the rate (SANDBOX_TENANT_RATE_BURST, default: one second's)",
     )
     return p
 
@@ -129,6 +146,7 @@ def load_config(argv: Sequence[str] | None, env: Mapping[str, str] | None = None
     audience = _pick(args.audience, env, "SANDBOX_AUDIENCE") or f"http://{host}:{port}"
     delay_text = _pick(args.async_delay, env, "SANDBOX_ASYNC_DELAY_SECONDS")
     lifetime_text = _pick(args.token_lifetime, env, "SANDBOX_TOKEN_LIFETIME_SECONDS")
+    rate, burst = _rate_limit(args, env)
     return SandboxConfig(
         public_key_pem=pem,
         service_account=account,
@@ -140,6 +158,18 @@ def load_config(argv: Sequence[str] | None, env: Mapping[str, str] | None = None
         token_lifetime_seconds=int(_number(lifetime_text, "token lifetime", 3600, int)),
         webhook_url=_pick(args.webhook_url, env, "SANDBOX_WEBHOOK_URL"),
         webhook_header=_webhook_header(_pick(args.webhook_header, env, "SANDBOX_WEBHOOK_HEADER")),
+        tenant_rate_limit=rate,
+        tenant_rate_burst=burst,
+    )
+
+
+def _rate_limit(args: argparse.Namespace, env: Mapping[str, str]) -> tuple[float, float | None]:
+    """The tenant's rate limit on the process API and its burst."""
+    rate = _pick(args.tenant_rate_limit, env, "SANDBOX_TENANT_RATE_LIMIT")
+    burst = _pick(args.tenant_rate_burst, env, "SANDBOX_TENANT_RATE_BURST")
+    return (
+        _number(rate, "tenant rate limit", 0.0, float),
+        None if burst is None else _number(burst, "tenant rate burst", 1.0, float),
     )
 
 

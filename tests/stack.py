@@ -31,7 +31,7 @@ from tests.support import (
     running_sandbox,
     worker_environment,
 )
-from worker import build_worker, load_service_account, unico_activities
+from worker import build_workers, load_service_account, running, unico_activities
 from workflows.onboarding import OUTCOME_ATTRIBUTE, PROCESS_ATTRIBUTE, STAGE_ATTRIBUTE
 
 WEBHOOK_TOKEN = "test-webhook-token"  # a test secret; it never enters a history
@@ -93,6 +93,6 @@ async def local_stack(
             async with (
                 serving(create_gateway(settings, selfies), port=gateway_port),
                 unico_activities(settings, load_service_account(settings)) as activities,
-                build_worker(env.client, settings, activities),
+                running(build_workers(env.client, settings, activities)),
             ):
                 yield LocalStack(env.client, settings, sandbox, selfies)

@@ -97,6 +97,10 @@ class Sandbox:
     def configure(self, **settings: float) -> None:
         httpx.post(f"{self.url}/_sandbox/config", json=settings).raise_for_status()
 
+    def rate_limit(self) -> dict[str, Any]:
+        """The tenant limit and every process-API arrival the sandbox saw."""
+        return dict(httpx.get(f"{self.url}/_sandbox/rate-limit").json())
+
     def inject(self, *rules: dict[str, Any]) -> None:
         """Add fault rules (sandbox/faults.py) for the next calls."""
         httpx.post(f"{self.url}/_sandbox/faults", json={"rules": list(rules)}).raise_for_status()

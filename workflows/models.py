@@ -18,6 +18,22 @@ STATUS_QUERY = "status"
 WEBHOOK_SIGNAL = "unico_webhook"
 # Ends the wait of onboardings blocked on an operator (configuration, locked) at once.
 RETRY_NOW_SIGNAL = "retry_now"
+# The activities that call Unico's process API. They run on a task queue of their own, so
+# that the server's `max_task_queue_activities_per_second` caps the whole fleet's calls.
+UNICO_API_ACTIVITIES = frozenset({"create_process", "get_process"})
+
+
+def unico_task_queue_for(task_queue: str) -> str:
+    """The Unico activities' queue, derived from the workflow's own queue.
+
+    Derived, not configured: the workflow reads it from its history (deterministic), every
+    worker finds it without a second setting, and two fleets on two workflow queues (or two
+    test runs on one server) never take each other's Unico calls.
+    """
+    return f"{task_queue}-unico"
+
+
+UNICO_TASK_QUEUE = unico_task_queue_for(TASK_QUEUE)
 
 
 def workflow_id_for(request_id: str) -> str:

@@ -24,6 +24,7 @@ with workflow.unsafe.imports_passed_through():
         AMBIGUOUS_CREATE,
         RETRY_NOW_SIGNAL,
         STATUS_QUERY,
+        UNICO_API_ACTIVITIES,
         WEBHOOK_SIGNAL,
         WORKFLOW_TYPE,
         Carry,
@@ -38,6 +39,7 @@ with workflow.unsafe.imports_passed_through():
         Stage,
         TokenInfo,
         UnicoProcess,
+        unico_task_queue_for,
     )
     from workflows.policy import decide
     from workflows.reactions import (
@@ -49,6 +51,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.requests import parse_request
     from workflows.selfie_release import release_selfie, selfie_ref_in
+    from workflows.telemetry import record_decision
 
 T = TypeVar("T")
 
@@ -313,10 +316,17 @@ class Onboarding:
         remaining = self._remaining()
         if remaining <= 0:
             self._expire()
+        # Unico's process API is called from its own, rate-limited queue (see models).
+        task_queue = (
+            unico_task_queue_for(workflow.info().task_queue)
+            if name in UNICO_API_ACTIVITIES
+            else None
+        )
         result: T = await workflow.execute_activity(
             name,
             args=[] if arg is None else [arg],
             result_type=result_type,
+            task_queue=task_queue,
             start_to_close_timeout=CALL_TIMEOUT,
             schedule_to_close_timeout=timedelta(seconds=max(remaining, 1.0)),
             retry_policy=UNICO_RETRY,
@@ -412,7 +422,14 @@ class Onboarding:
             memo["ambiguous_creates"] = self._status.ambiguous_creates
         workflow.upsert_memo(memo)
         workflow.set_current_details(current_details(self._status, reasons=result.reasons))
+        record_decision(result, self._started_at())
         return result
+
+    def _started_at(self) -> float:
+        """When the onboarding (not this run) started: its deadline, less its length."""
+        if self._request is None or not self._deadline:
+            return workflow.info().workflow_start_time.timestamp()
+        return self._deadline - self._request.options.deadline_seconds
 
 
 class _ProcessLost(Exception):

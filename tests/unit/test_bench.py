@@ -15,11 +15,12 @@ def test_spread_of_one() -> None:
 
 
 def test_the_runner_finds_every_benchmark_module() -> None:
-    from bench import codec, memory, throughput, webhook_latency
+    from bench import codec, fleet_rate_limit, memory, throughput, webhook_latency
     from bench.__main__ import discover
 
     assert discover() == {
         "codec": codec.run,
+        "fleet_rate_limit": fleet_rate_limit.run,
         "memory": memory.run,
         "throughput": throughput.run,
         "webhook_latency": webhook_latency.run,
@@ -29,4 +30,4 @@ def test_the_runner_finds_every_benchmark_module() -> None:
 def test_a_long_benchmark_runs_only_when_named() -> None:
     from bench.__main__ import defaults, discover
 
-    assert defaults(discover()) == ["codec", "throughput", "webhook_latency"]
+    assert defaults(discover()) == ["codec", "fleet_rate_limit", "throughput", "webhook_latency"]

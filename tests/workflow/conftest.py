@@ -24,7 +24,7 @@ from tests.support import (
     running_sandbox,
     worker_environment,
 )
-from worker import build_worker, load_service_account, unico_activities
+from worker import build_workers, load_service_account, running, unico_activities
 from workflows.onboarding import OUTCOME_ATTRIBUTE, PROCESS_ATTRIBUTE, STAGE_ATTRIBUTE
 
 SANDBOX_DELAY_SECONDS = 1.0
@@ -84,13 +84,13 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
 
 @pytest_asyncio.fixture(scope="session")
 async def activities(settings: Settings) -> AsyncIterator[UnicoActivities]:
-    async with unico_activities(settings, load_service_account(settings)) as running:
-        yield running
+    async with unico_activities(settings, load_service_account(settings)) as running_activities:
+        yield running_activities
 
 
 @pytest_asyncio.fixture(scope="session")
 async def client(
     env: WorkflowEnvironment, settings: Settings, activities: UnicoActivities
 ) -> AsyncIterator[Client]:
-    async with build_worker(env.client, settings, activities):
+    async with running(build_workers(env.client, settings, activities)):
         yield env.client

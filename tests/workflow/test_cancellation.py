@@ -18,7 +18,7 @@ from onboarding.demo import SAMPLE_SELFIE
 from onboarding.settings import Settings
 from tests.support import free_port
 from tests.workflow.history import event_counts
-from worker import build_worker, load_service_account, unico_activities
+from worker import build_workers, load_service_account, running, unico_activities
 from workflows.models import OnboardingRequest, OnboardingResult, Outcome
 from workflows.onboarding import OUTCOME_ATTRIBUTE, STAGE_ATTRIBUTE
 
@@ -83,7 +83,7 @@ async def unreachable_unico(client: Client, settings: Settings) -> AsyncIterator
     )
     async with (
         unico_activities(dead, load_service_account(dead)) as activities,
-        build_worker(client, dead, activities),
+        running(build_workers(client, dead, activities)),
     ):
         yield dead
 

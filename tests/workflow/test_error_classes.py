@@ -27,7 +27,7 @@ from onboarding.client import OnboardingHandle, start_onboarding
 from onboarding.settings import Settings
 from tests.support import Sandbox
 from tests.workflow.test_onboarding import delta, request
-from worker import build_worker, load_service_account, unico_activities
+from worker import build_workers, load_service_account, running, unico_activities
 from workflows.models import (
     RETRY_NOW_SIGNAL,
     STATUS_QUERY,
@@ -82,7 +82,7 @@ async def bench(
     own = settings.model_copy(update={"task_queue": f"errors-{uuid.uuid4().hex[:8]}"})
     async with (
         unico_activities(own, load_service_account(own)) as activities,
-        build_worker(env.client, own, activities),
+        running(build_workers(env.client, own, activities)),
     ):
         yield Bench(env.client, own.task_queue, sandbox, selfies)
 

@@ -20,7 +20,7 @@ from onboarding.converter import data_converter
 from onboarding.demo import SAMPLE_SELFIE
 from onboarding.settings import Settings
 from tests.support import TEST_KEYS, fixed_key
-from worker import build_worker
+from worker import build_workers, running
 from workflows.models import OnboardingRequest, OnboardingResult, Outcome
 from workflows.onboarding import Onboarding
 from workflows.selfie_release import SelfieRetention
@@ -83,7 +83,8 @@ async def test_rotation_keeps_old_histories_readable_and_encrypts_new_ones_with_
     await replayer.replay_workflow(old_history)
 
     queue = f"rotated-{uuid.uuid4().hex[:8]}"
-    async with build_worker(rotated, settings.model_copy(update={"task_queue": queue}), activities):
+    own = settings.model_copy(update={"task_queue": queue})
+    async with running(build_workers(rotated, own, activities)):
         new = await start_onboarding(rotated, request(selfies), queue)
         assert (await new.result()).outcome == Outcome.APPROVED
 

@@ -30,7 +30,7 @@ from onboarding.devstack import temporal_binary
 from onboarding.logs import json_handler
 from onboarding.settings import Settings
 from tests.support import API_KEY, CODEC_TOKEN, TEST_KEYS, KeyPair, running_gateway
-from worker import build_worker
+from worker import build_workers, running
 from workflows.models import WORKFLOW_TYPE, OnboardingRequest, OnboardingResult, Outcome
 
 SAMPLE = SAMPLE_SELFIE.read_bytes()
@@ -277,5 +277,5 @@ async def keeping_settings(
     keeping = settings.model_copy(
         update={"task_queue": f"keep-{uuid.uuid4().hex[:8]}", "selfie_retention_seconds": 30}
     )
-    async with build_worker(client, keeping, activities):
+    async with running(build_workers(client, keeping, activities)):
         yield keeping

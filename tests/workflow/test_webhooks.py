@@ -29,7 +29,7 @@ from tests.serving import serving
 from tests.stack import WEBHOOK_TOKEN, stack_settings, webhook_args
 from tests.support import KeyPair, Sandbox, free_port, running_sandbox
 from tests.workflow.history import event_counts
-from worker import build_worker, load_service_account, unico_activities
+from worker import build_workers, load_service_account, running, unico_activities
 from workflows.models import (
     STATUS_QUERY,
     OnboardingRequest,
@@ -109,7 +109,7 @@ async def stack(
     async with (
         serving(app, port=gateway_port) as gateway,
         unico_activities(settings, account) as activities,
-        build_worker(env.client, settings, activities),
+        running(build_workers(env.client, settings, activities)),
     ):
         yield Stack(env.client, settings, webhook_sandbox, gateway)
 
