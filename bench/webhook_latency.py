@@ -41,7 +41,12 @@ Handle = WorkflowHandle[Any, OnboardingResult]
 
 async def run(work: Path) -> BenchResult:
     async with local_stack(
-        work, task_queue="onboarding-bench", sandbox_delay=SANDBOX_DELAY_SECONDS
+        work,
+        task_queue="onboarding-bench",
+        sandbox_delay=SANDBOX_DELAY_SECONDS,
+        # The concurrent round measures the webhook path, not the fleet's Unico budget
+        # (5 calls/s by default would queue its reads): fleet_rate_limit measures that.
+        settings_overrides={"unico_requests_per_second": 1000},
     ) as stack:
         sequential = []
         for scenario in MEASURED:

@@ -8,10 +8,11 @@ keyring (`tests.support.TEST_KEYS`), as the worker and the gateway's client encr
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
@@ -48,7 +49,12 @@ def webhook_args(gateway_port: int) -> list[str]:
 
 
 def stack_settings(
-    keys: KeyPair, sandbox: Sandbox, work: Path, task_queue: str, temporal_address: str
+    keys: KeyPair,
+    sandbox: Sandbox,
+    work: Path,
+    task_queue: str,
+    temporal_address: str,
+    overrides: Mapping[str, Any] | None = None,
 ) -> Settings:
     """Worker and gateway settings: the sandbox is Unico, the webhook takes a bearer token."""
     environment = worker_environment(keys, sandbox, work / "selfies")
@@ -59,6 +65,7 @@ def stack_settings(
             "temporal_address": temporal_address,
             "webhook_auth": "bearer",
             "webhook_bearer_token": WEBHOOK_TOKEN,
+            **(overrides or {}),
         }
     )
 
@@ -73,7 +80,12 @@ class LocalStack:
 
 @asynccontextmanager
 async def local_stack(
-    work: Path, *, task_queue: str, sandbox_delay: float, dev_server_args: Sequence[str] = ()
+    work: Path,
+    *,
+    task_queue: str,
+    sandbox_delay: float,
+    dev_server_args: Sequence[str] = (),
+    settings_overrides: Mapping[str, Any] | None = None,
 ) -> AsyncIterator[LocalStack]:
     keys = make_key_pair(work / "keys")
     gateway_port = free_port()
@@ -88,7 +100,7 @@ async def local_stack(
         )
         async with env:
             address = env.client.service_client.config.target_host
-            settings = stack_settings(keys, sandbox, work, task_queue, address)
+            settings = stack_settings(keys, sandbox, work, task_queue, address, settings_overrides)
             selfies = SelfieStore(settings.selfie_dir)
             async with (
                 serving(create_gateway(settings, selfies), port=gateway_port),
