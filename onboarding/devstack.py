@@ -17,6 +17,7 @@ import subprocess
 import sys
 import sysconfig
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -73,7 +74,7 @@ def ensure_dev_credentials(config: DevStackConfig) -> tuple[Path, Path, str]:
     config.keys_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     private = config.keys_dir / "service-account.pem"
     public = config.keys_dir / "service-account.pub.pem"
-    api_key_file = config.keys_dir / "api-key"
+    api_key_file = _kept_secret(config, "api-key", lambda: secrets.token_urlsafe(24))
     if not private.exists():
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         pem = key.private_bytes(
@@ -87,20 +88,13 @@ def ensure_dev_credentials(config: DevStackConfig) -> tuple[Path, Path, str]:
                 serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
             )
         )
-    if not api_key_file.exists():
-        _write_secret(api_key_file, secrets.token_urlsafe(24).encode())
     return private, public, api_key_file.read_text().strip()
 
 
 def ensure_dev_payload_secrets(config: DevStackConfig) -> tuple[Path, str]:
     """The payload keyring file and the codec server's token, made once and kept."""
-    config.keys_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    keyring = config.keys_dir / "payload-keys"
-    token_file = config.keys_dir / "codec-token"
-    if not keyring.exists():
-        _write_secret(keyring, f"dev-1:{new_key()}\n".encode())
-    if not token_file.exists():
-        _write_secret(token_file, secrets.token_urlsafe(32).encode())
+    keyring = _kept_secret(config, "payload-keys", lambda: f"dev-1:{new_key()}\n")
+    token_file = _kept_secret(config, "codec-token", lambda: secrets.token_urlsafe(32))
     return keyring, token_file.read_text().strip()
 
 
@@ -110,10 +104,7 @@ def ui_origins(config: DevStackConfig) -> str:
 
 def ensure_webhook_password(config: DevStackConfig) -> str:
     """The Basic-auth password the sandbox (as Unico) sends to the gateway's webhook."""
-    config.keys_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    path = config.keys_dir / "webhook-password"
-    if not path.exists():
-        _write_secret(path, secrets.token_urlsafe(24).encode())
+    path = _kept_secret(config, "webhook-password", lambda: secrets.token_urlsafe(24))
     return path.read_text().strip()
 
 
@@ -130,6 +121,15 @@ def webhook_environment(config: DevStackConfig) -> dict[str, str]:
         "SANDBOX_WEBHOOK_URL": f"http://{LOOPBACK}:{config.ports.gateway}/webhooks/unico",
         "SANDBOX_WEBHOOK_HEADER": f"Authorization: Basic {basic}",
     }
+
+
+def _kept_secret(config: DevStackConfig, name: str, make: Callable[[], str]) -> Path:
+    """A secret file in the keys folder, made on first use and kept across restarts."""
+    config.keys_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = config.keys_dir / name
+    if not path.exists():
+        _write_secret(path, make().encode())
+    return path
 
 
 def _write_secret(path: Path, data: bytes) -> None:
