@@ -1,7 +1,8 @@
 """Entry point: settings -> Temporal client -> worker. `--dev` starts the whole local stack.
 
-With TEMPORAL_ADDRESS and the Unico credentials set, this runs one worker against that
-cluster and Unico, and starts nothing else.
+With a Temporal profile or the TEMPORAL_* variables (onboarding/temporal/connection.py) and
+the Unico credentials set, this runs one worker against that namespace and Unico, and starts
+nothing else.
 """
 
 from __future__ import annotations
@@ -24,13 +25,14 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.auth import ServiceAccount, TokenCache
 from activities.processes import UnicoActivities
 from activities.selfie_cleanup import SelfieCleanup
-from onboarding.client import StackUnavailable, connect
+from onboarding.client import connect
 from onboarding.health import WorkerHealth, probe_server
 from onboarding.keys import load_unico_private_key
 from onboarding.logs import configure_logging
 from onboarding.selfies import open_selfie_store
 from onboarding.settings import Settings, SettingsError, load_settings
 from onboarding.telemetry import flush_traces, metrics_runtime
+from onboarding.temporal.connection import StackUnavailable, TemporalTarget
 from workflows.models import UNICO_API_ACTIVITIES, unico_task_queue_for
 from workflows.onboarding import Onboarding
 from workflows.selfie_release import SelfieRetention
@@ -126,7 +128,8 @@ async def running(workers: Sequence[Worker]) -> AsyncIterator[list[asyncio.Task[
 
 async def serve(settings: Settings) -> None:
     account = load_service_account(settings)
-    client = await connect(settings, runtime=metrics_runtime(settings))
+    target = TemporalTarget.from_environment()
+    client = await connect(settings, runtime=metrics_runtime(settings), target=target)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -141,7 +144,7 @@ async def serve(settings: Settings) -> None:
             logger.info(
                 "worker polling task queues %s at %s",
                 [worker.task_queue for worker in workers],
-                settings.temporal_address,
+                target.describe(),
             )
             stopped = asyncio.create_task(stop.wait())
             await asyncio.wait([stopped, *tasks], return_when=asyncio.FIRST_COMPLETED)

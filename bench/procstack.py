@@ -29,6 +29,7 @@ from onboarding.devstack import (
     wait_for_log_line,
 )
 from onboarding.settings import Settings
+from onboarding.temporal.connection import TemporalTarget
 from tests.support import free_port
 
 
@@ -73,7 +74,7 @@ async def proc_stack(
         settings = Settings.model_validate(
             {key.lower(): value for key, value in environment.items() if key.isupper()}
         )
-        client = await connect(settings)
+        client = await connect(settings, target=TemporalTarget.from_environment(environment))
         yield ProcStack(dev, client, settings, SelfieStore(settings.selfie_dir))
     finally:
         os.environ.clear()

@@ -22,7 +22,6 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from onboarding import demo, explain
 from onboarding.client import (
-    StackUnavailable,
     connect,
     handle_for,
     onboarding_status,
@@ -30,11 +29,12 @@ from onboarding.client import (
     store_selfie,
 )
 from onboarding.devstack import DevPorts, DevStackConfig, run_dev_stack
-from onboarding.keys import with_dev_keyring
+from onboarding.keys import with_dev_secrets
 from onboarding.logs import configure_logging
 from onboarding.settings import Settings, SettingsError
 from onboarding.settings import load_settings as load_environment
 from onboarding.telemetry import flush_traces
+from onboarding.temporal.connection import StackUnavailable
 from workflows.models import OnboardingRequest, UnicoProcess, dump
 from workflows.policy import decide
 from workflows.requests import parse_request
@@ -49,7 +49,7 @@ def emit(as_json: bool, payload: dict[str, Any], text: str) -> None:
 
 
 def load_settings() -> Settings:
-    return with_dev_keyring(load_environment())
+    return with_dev_secrets(load_environment())
 
 
 # --- commands ---------------------------------------------------------------------------
@@ -75,7 +75,7 @@ async def cmd_start(args: argparse.Namespace) -> int:
     if not isinstance(checked, OnboardingRequest):
         raise CommandError(f"invalid request ({checked.code}): {checked.message}")
     client = await connect(settings)
-    selfie_ref = await store_selfie(settings.gateway_url, image)
+    selfie_ref = await store_selfie(settings, image)
     request = OnboardingRequest.model_validate({**raw, "selfie_ref": selfie_ref})
     handle = await start_onboarding(client, request, settings.task_queue)
     payload: dict[str, Any] = {"workflow_id": handle.id}

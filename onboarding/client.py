@@ -12,6 +12,12 @@ from onboarding.converter import data_converter_for
 from onboarding.operator_view import static_details, static_summary
 from onboarding.settings import Settings
 from onboarding.telemetry import tracing_plugins
+from onboarding.temporal.connection import (
+    StackUnavailable,
+    TemporalTarget,
+    explain_failure,
+    within_connect_timeout,
+)
 from workflows.models import (
     STATUS_QUERY,
     WORKFLOW_TYPE,
@@ -25,32 +31,38 @@ from workflows.requests import request_id_exposes_cpf
 OnboardingHandle = WorkflowHandle[object, OnboardingResult]
 
 
-class StackUnavailable(Exception):
-    """Temporal or the gateway cannot be reached; the message says which and where."""
-
-
 async def connect(
-    settings: Settings, runtime: Runtime | None = None, *, lazy: bool = False
+    settings: Settings,
+    runtime: Runtime | None = None,
+    *,
+    target: TemporalTarget | None = None,
+    lazy: bool = False,
 ) -> Client:
-    """A traced client whose payloads are encrypted (workers made from it do the same);
-    `runtime` serves metrics; `SettingsError` when no payload key is configured.
+    """The one way our processes reach Temporal: a traced client whose payloads are
+    encrypted (workers made from it do the same); `runtime` serves metrics.
 
-    `lazy` connects on first use: for a service that must start while Temporal is down.
+    `target` defaults to the profile and variables of this process's environment. A wrong
+    setting (TLS, API key, profile) raises `TemporalSettingError` at once; a server that
+    cannot be reached raises `StackUnavailable`, unless `lazy`: then the client connects on
+    first use, for a service that must start while Temporal is down. `SettingsError` when no
+    payload key is configured.
     """
-    converter = data_converter_for(settings)
+    target = target or TemporalTarget.from_environment()
+    options = {
+        **target.connect_options(),
+        "data_converter": data_converter_for(settings),
+        "plugins": tracing_plugins(settings),
+        "runtime": runtime,
+    }
     try:
-        return await Client.connect(
-            settings.temporal_address,
-            namespace=settings.temporal_namespace,
-            data_converter=converter,
-            plugins=tracing_plugins(settings),
-            runtime=runtime,
-            lazy=lazy,
-        )
+        return await within_connect_timeout(target, Client.connect(**options))
     except RuntimeError as exc:
-        raise StackUnavailable(
-            f"cannot reach Temporal at {settings.temporal_address} ({_first_line(exc)})"
-        ) from None
+        problem = explain_failure(target, exc)
+    except StackUnavailable as exc:
+        problem = exc
+    if lazy and isinstance(problem, StackUnavailable):
+        return await Client.connect(**options, lazy=True)
+    raise problem
 
 
 async def start_onboarding(
@@ -92,21 +104,25 @@ async def onboarding_status(client: Client, request_id: str) -> OnboardingStatus
     return status
 
 
-async def store_selfie(gateway_url: str, image: bytes) -> str:
-    """Upload the selfie to the gateway's claim-check store; only its ref enters Temporal."""
+async def store_selfie(settings: Settings, image: bytes) -> str:
+    """Upload the selfie to the gateway's claim-check store (GATEWAY_URL, with its bearer
+    token GATEWAY_API_TOKEN); only the ref it answers enters Temporal."""
+    gateway_url = settings.gateway_url
+    headers = {"Content-Type": "application/octet-stream"}
+    if settings.gateway_api_token is not None:
+        headers["Authorization"] = f"Bearer {settings.gateway_api_token.get_secret_value()}"
     try:
         async with httpx.AsyncClient(timeout=30) as http:
             response = await http.post(
-                gateway_url.rstrip("/") + "/selfies",
-                content=image,
-                headers={"Content-Type": "application/octet-stream"},
+                gateway_url.rstrip("/") + "/selfies", content=image, headers=headers
             )
     except httpx.TransportError as exc:
         raise StackUnavailable(f"cannot reach the gateway at {gateway_url} ({exc})") from None
+    if response.status_code == 401:
+        raise ValueError(
+            f"the gateway at {gateway_url} refused the upload: GATEWAY_API_TOKEN is missing or "
+            "not the gateway's"
+        )
     if response.status_code != 201:
         raise ValueError(f"the gateway refused the selfie: {response.text.strip()}")
     return str(response.json()["selfie_ref"])
-
-
-def _first_line(exc: BaseException) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

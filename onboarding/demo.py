@@ -62,7 +62,7 @@ async def run_demo(
             progress(f"[{time.monotonic() - started:6.1f}s] {text}")
 
     async def one(number: int, scenario: Scenario) -> DemoRow:
-        selfie_ref = await store_selfie(settings.gateway_url, image)
+        selfie_ref = await store_selfie(settings, image)
         request = OnboardingRequest(
             # Never the CPF: the workflow id is stored in clear.
             request_id=f"demo-{run_id}-{number:02d}",

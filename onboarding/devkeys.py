@@ -3,8 +3,9 @@
 Makes (once) what `onboarding dev` makes, in DIR/keys (default `.state/compose/keys`): the
 sandbox's service-account key pair (the worker signs with the private key, the sandbox
 verifies with the public one), a payload keyring `payload-keys` (one `dev-1:<base64>` key,
-for the worker's and the gateway's ONBOARDING_ENCRYPTION_KEYS_FILE) and `codec-token` (the
-gateway's CODEC_AUTH_TOKEN, which Compose takes from the shell). Compose mounts the private
+for the worker's and the gateway's ONBOARDING_ENCRYPTION_KEYS_FILE), `codec-token` (the
+gateway's CODEC_AUTH_TOKEN) and `gateway-token` (its GATEWAY_API_TOKEN, which selfie uploaders
+send), the two tokens Compose takes from the shell. Compose mounts the private
 key and the keyring into containers that run as another user, so those two are made
 readable: they unlock nothing but the local stack. A real service account's key, or a
 production keyring, never goes through here.
@@ -15,7 +16,12 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from onboarding.devstack import DevStackConfig, ensure_dev_credentials, ensure_dev_payload_secrets
+from onboarding.devstack import (
+    DevStackConfig,
+    ensure_dev_credentials,
+    ensure_dev_payload_secrets,
+    ensure_gateway_token,
+)
 
 DEFAULT_DIR = Path(".state/compose")
 
@@ -26,10 +32,12 @@ def main(argv: list[str] | None = None) -> int:
     config = DevStackConfig(state_dir=state_dir)
     private, public, _ = ensure_dev_credentials(config)
     keyring, _ = ensure_dev_payload_secrets(config)
+    ensure_gateway_token(config)
     private.chmod(0o644)
     keyring.chmod(0o644)
     print(f"dev service account keys: {private} and {public}")
     print(f"dev payload keyring: {keyring}; codec token: {keyring.parent / 'codec-token'}")
+    print(f"gateway token (GATEWAY_API_TOKEN): {keyring.parent / 'gateway-token'}")
     return 0
 
 

@@ -98,6 +98,26 @@ def ensure_dev_payload_secrets(config: DevStackConfig) -> tuple[Path, str]:
     return keyring, token_file.read_text().strip()
 
 
+def ensure_gateway_token(config: DevStackConfig) -> str:
+    """The bearer token selfie uploaders send the gateway (the CLI reads it from here)."""
+    return _kept_secret(config, "gateway-token", lambda: secrets.token_urlsafe(32)).read_text()
+
+
+def temporal_profile(config: DevStackConfig) -> Path:
+    """A profile file for the local server, so that no profile or TEMPORAL_* variable of the
+    developer's (a Cloud namespace, say) leads the stack's children elsewhere; the `temporal`
+    CLI takes it too (`--config-file`)."""
+    path = config.state_dir / "temporal.toml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        "# Written by `onboarding dev`: the local stack's Temporal.\n"
+        "[profile.default]\n"
+        f'address = "{LOOPBACK}:{config.ports.temporal}"\n'
+        'namespace = "default"\n'
+    )
+    return path
+
+
 def ui_origins(config: DevStackConfig) -> str:
     return f"http://{LOOPBACK}:{config.ports.ui},http://localhost:{config.ports.ui}"
 
@@ -144,9 +164,10 @@ def stack_environment(config: DevStackConfig) -> dict[str, str]:
     keyring, codec_token = ensure_dev_payload_secrets(config)
     ports = config.ports
     sandbox_url = f"http://{LOOPBACK}:{ports.sandbox}"
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("TEMPORAL_")}
     return {
-        **os.environ,
-        "TEMPORAL_ADDRESS": f"{LOOPBACK}:{ports.temporal}",
+        **inherited,
+        "TEMPORAL_CONFIG_FILE": str(temporal_profile(config)),
         "UNICO_AUTH_URL": sandbox_url,
         "UNICO_API_URL": sandbox_url,
         "UNICO_SERVICE_ACCOUNT": DEV_SERVICE_ACCOUNT,
@@ -161,6 +182,7 @@ def stack_environment(config: DevStackConfig) -> dict[str, str]:
         "GATEWAY_HOST": LOOPBACK,
         "GATEWAY_PORT": str(ports.gateway),
         "GATEWAY_URL": f"http://{LOOPBACK}:{ports.gateway}",
+        "GATEWAY_API_TOKEN": ensure_gateway_token(config),
         "SANDBOX_PUBLIC_KEY_FILE": str(public),
         "SANDBOX_SERVICE_ACCOUNT": DEV_SERVICE_ACCOUNT,
         "SANDBOX_API_KEY": api_key,

@@ -21,7 +21,9 @@ logger = logging.getLogger("onboarding.keys")
 
 KEYS_SETTING = "ONBOARDING_ENCRYPTION_KEYS"
 KEYS_FILE_SETTING = "ONBOARDING_ENCRYPTION_KEYS_FILE"
-DEV_KEYRING = Path("keys") / "payload-keys"  # under STATE_DIR, made by `onboarding dev`
+# Under STATE_DIR, made by `onboarding dev`.
+DEV_KEYRING = Path("keys") / "payload-keys"
+DEV_GATEWAY_TOKEN = Path("keys") / "gateway-token"
 
 
 def read_secret_file(path: Path, setting: str) -> bytes:
@@ -79,17 +81,27 @@ def load_keyring(settings: Settings) -> Keyring:
     return keyring
 
 
-def with_dev_keyring(settings: Settings) -> Settings:
-    """For the CLI beside `make run`: with no key configured, the local stack's dev keyring.
+def with_dev_secrets(settings: Settings) -> Settings:
+    """For the CLI beside `make run`: what is not configured, from the local stack's secrets
+    (the dev keyring, the gateway's token), where `onboarding dev` made them.
 
-    Only a command-line client falls back so; the worker and the gateway always need the
-    key set explicitly (and `onboarding dev` sets it for them).
+    Only a command-line client falls back so; the worker and the gateway always need their
+    secrets set explicitly (and `onboarding dev` sets them).
     """
+    update: dict[str, object] = {}
     dev_keyring = settings.state_dir / DEV_KEYRING
     configured = settings.onboarding_encryption_keys or settings.onboarding_encryption_keys_file
-    if configured or not dev_keyring.is_file():
-        return settings
-    return settings.model_copy(update={"onboarding_encryption_keys_file": dev_keyring})
+    if not configured and dev_keyring.is_file():
+        update["onboarding_encryption_keys_file"] = dev_keyring
+    dev_token = settings.state_dir / DEV_GATEWAY_TOKEN
+    if not _is_set(settings.gateway_api_token) and dev_token.is_file():
+        token = read_secret_file(dev_token, "GATEWAY_API_TOKEN").decode().strip()
+        update["gateway_api_token"] = SecretStr(token)
+    return settings.model_copy(update=update) if update else settings
+
+
+def _is_set(secret: SecretStr | None) -> bool:
+    return secret is not None and bool(secret.get_secret_value().strip())
 
 
 def load_unico_private_key(settings: Settings) -> bytes:

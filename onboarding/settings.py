@@ -28,9 +28,8 @@ class SettingsError(Exception):
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="", extra="ignore", frozen=True)
 
-    # Temporal
-    temporal_address: str = "127.0.0.1:7233"
-    temporal_namespace: str = "default"
+    # Temporal: where and how to connect is read as Temporal's own tools read it, from a
+    # profile and the TEMPORAL_* variables (onboarding/temporal/connection.py).
     task_queue: str = TASK_QUEUE
     graceful_shutdown_seconds: float = 30.0
 
@@ -84,6 +83,14 @@ class Settings(BaseSettings):
     gateway_host: str = "127.0.0.1"
     gateway_port: int = 8088
     gateway_url: str = "http://127.0.0.1:8088"
+    gateway_api_token: SecretStr | None = Field(
+        default=None, description="the bearer token every selfie upload must carry"
+    )
+    gateway_routes: str = Field(
+        default="selfies,webhook,codec",
+        pattern=r"^\s*(selfies|webhook|codec)(\s*,\s*(selfies|webhook|codec))*\s*$",
+        description="the routes this gateway serves (health is always served)",
+    )
 
     # Unico's webhook to the gateway, authenticated as agreed with Unico's team
     # (`onboarding.webhook_auth` checks that the chosen scheme has its credentials)
@@ -108,6 +115,10 @@ class Settings(BaseSettings):
     metrics_bind_address: str | None = Field(default=None, pattern=BIND_ADDRESS)
     otel_exporter_otlp_endpoint: str | None = None
     otel_service_name: str = "onboarding"
+
+    @property
+    def gateway_route_names(self) -> frozenset[str]:
+        return frozenset(name.strip() for name in self.gateway_routes.split(","))
 
     @property
     def audience(self) -> str:

@@ -140,11 +140,8 @@ async def _bounded_body(request: Request) -> bytes:
     return b"".join(chunks)
 
 
-def webhook_route() -> Route:
-    """The route; the gateway's start-up puts the `WebhookReceiver` in `app.state`."""
-
+def webhook_route(receiver: WebhookReceiver) -> Route:
     async def unico_webhook(request: Request) -> Response:
-        receiver: WebhookReceiver = request.app.state.unico_webhook
         return await receiver(request)
 
     return Route(WEBHOOK_PATH, unico_webhook, methods=["POST"])

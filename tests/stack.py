@@ -24,6 +24,7 @@ from onboarding.gateway import create_gateway
 from onboarding.settings import Settings
 from tests.serving import serving
 from tests.support import (
+    GATEWAY_TOKEN,
     KeyPair,
     Sandbox,
     fixed_keyring,
@@ -53,16 +54,16 @@ def stack_settings(
     sandbox: Sandbox,
     work: Path,
     task_queue: str,
-    temporal_address: str,
     overrides: Mapping[str, Any] | None = None,
 ) -> Settings:
-    """Worker and gateway settings: the sandbox is Unico, the webhook takes a bearer token."""
+    """Worker and gateway settings: the sandbox is Unico, uploads and the webhook take
+    bearer tokens."""
     environment = worker_environment(keys, sandbox, work / "selfies")
     return Settings.model_validate(
         {
             **{key.lower(): value for key, value in environment.items()},
             "task_queue": task_queue,
-            "temporal_address": temporal_address,
+            "gateway_api_token": GATEWAY_TOKEN,
             "webhook_auth": "bearer",
             "webhook_bearer_token": WEBHOOK_TOKEN,
             **(overrides or {}),
@@ -99,11 +100,11 @@ async def local_stack(
             ui=False,
         )
         async with env:
-            address = env.client.service_client.config.target_host
-            settings = stack_settings(keys, sandbox, work, task_queue, address, settings_overrides)
+            settings = stack_settings(keys, sandbox, work, task_queue, settings_overrides)
             selfies = SelfieStore(settings.selfie_dir)
+            gateway = create_gateway(settings, selfies, temporal=env.client)
             async with (
-                serving(create_gateway(settings, selfies), port=gateway_port),
+                serving(gateway, port=gateway_port),
                 unico_activities(settings, load_service_account(settings)) as activities,
                 running(build_workers(env.client, settings, activities)),
             ):

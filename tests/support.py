@@ -153,6 +153,7 @@ def running_s3(log: Path) -> Iterator[str]:
 
 
 CODEC_TOKEN = "codec-test-token"
+GATEWAY_TOKEN = "gateway-test-token"
 
 
 @contextmanager
@@ -165,6 +166,7 @@ def running_gateway(log: Path, selfie_dir: Path, **settings: str) -> Iterator[st
         "SELFIE_DIR": str(selfie_dir),
         "ONBOARDING_ENCRYPTION_KEYS": TEST_KEYS,
         "CODEC_AUTH_TOKEN": CODEC_TOKEN,
+        "GATEWAY_API_TOKEN": GATEWAY_TOKEN,
         **{name.upper(): value for name, value in settings.items()},
     }
     command = [sys.executable, "-m", "onboarding.gateway"]

@@ -73,8 +73,10 @@ class WorkerProcess:
 
 def start_worker(settings: dict[str, str], log: Path) -> WorkerProcess:
     probes, metrics = free_port(), free_port()
+    # Only the Temporal settings given: none of the developer's profile or variables.
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("TEMPORAL_")}
     env = {
-        **os.environ,
+        **inherited,
         **settings,
         "HEALTH_BIND_ADDRESS": f"{LOOPBACK}:{probes}",
         "METRICS_BIND_ADDRESS": f"{LOOPBACK}:{metrics}",

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import pytest_asyncio
 from temporalio.api.enums.v1 import EventType, PendingActivityState
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
@@ -23,8 +21,8 @@ from activities.selfies import SelfieStore
 from onboarding.client import start_onboarding
 from onboarding.demo import SAMPLE_SELFIE
 from onboarding.settings import Settings
-from tests.e2e.fleet import WorkerProcess, local_temporal, max_in_any_window, start_worker, target
-from tests.support import KeyPair, Sandbox, make_key_pair, running_sandbox, worker_environment
+from tests.e2e.fleet import WorkerProcess, max_in_any_window, start_worker, target
+from tests.support import KeyPair, Sandbox, running_sandbox, worker_environment
 from workflows.models import OnboardingRequest, Outcome
 
 pytestmark = pytest.mark.e2e
@@ -35,22 +33,6 @@ TENANT_BURST = 10  # the sandbox's stated burst: one second's worth
 FLEET_RATE = Settings().unico_requests_per_second  # the default: half the tenant's limit
 ONBOARDINGS = 30
 ANSWER_DELAY_SECONDS = 8
-
-
-@pytest.fixture(scope="module")
-def state(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("fleet")
-
-
-@pytest.fixture(scope="module")
-def keys(state: Path) -> KeyPair:
-    return make_key_pair(state / "keys")
-
-
-@pytest_asyncio.fixture(scope="module")
-async def temporal() -> AsyncIterator[WorkflowEnvironment]:
-    async with await local_temporal() as env:
-        yield env
 
 
 def request(selfies: SelfieStore, cpf: str = APPROVED_AT_ONCE) -> OnboardingRequest:

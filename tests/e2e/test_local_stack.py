@@ -61,10 +61,12 @@ def start_stack(state_dir: Path) -> Stack:
             break
     assert any("stack is up" in line for line in seen), "".join(seen)
     env = {
-        **os.environ,
-        "TEMPORAL_ADDRESS": f"127.0.0.1:{ports['temporal']}",
+        **{k: v for k, v in os.environ.items() if not k.startswith("TEMPORAL_")},
+        # The profile file the stack wrote for its children serves the CLI as well.
+        "TEMPORAL_CONFIG_FILE": str(state_dir / "temporal.toml"),
         "GATEWAY_URL": f"http://127.0.0.1:{ports['gateway']}",
-        # As beside `make run`: the CLI finds the stack's dev key under the state folder.
+        # As beside `make run`: the CLI finds the stack's dev key and gateway token under
+        # the state folder.
         "STATE_DIR": str(state_dir),
     }
     return Stack(process, env, ports, state_dir)
@@ -142,6 +144,22 @@ def test_the_web_ui_decrypts_through_the_gateway(stack: Stack) -> None:
     assert (from_ui.status_code, from_ui.json()) == (200, clear)
     elsewhere = httpx.post(f"{codec}/decode", json=sealed.json(), headers={"Origin": "http://x"})
     assert elsewhere.status_code == 401
+
+
+def test_only_holders_of_the_gateway_token_store_selfies(stack: Stack) -> None:
+    url = f"http://127.0.0.1:{stack.ports['gateway']}/selfies"
+    image, jpeg = SELFIE.read_bytes(), {"Content-Type": "image/jpeg"}
+    anonymous = httpx.post(url, content=image, headers=jpeg, timeout=10)
+    assert anonymous.status_code == 401
+    token = (stack.state_dir / "keys" / "gateway-token").read_text().strip()
+    authorized = {**jpeg, "Authorization": f"Bearer {token}"}
+    stored = httpx.post(url, content=image, headers=authorized, timeout=10)
+    assert stored.status_code == 201
+    ref = stored.json()["selfie_ref"]
+    (stack.state_dir / "selfies" / ref.split(":", 1)[1]).unlink()  # never onboarded
+    assert httpx.get(f"http://127.0.0.1:{stack.ports['gateway']}/healthz").json() == {
+        "status": "ok"
+    }
 
 
 def test_the_sandbox_webhook_reaches_the_gateway_with_credentials(stack: Stack) -> None:

@@ -48,6 +48,7 @@ async def gateway(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
         codec_auth_token=TOKEN,
         codec_cors_origins=f"{UI},{TRUSTED}",
         codec_dev_trusted_origins=TRUSTED,
+        gateway_routes="codec",
     )
     codec = EncryptionCodec(Keyring.parse(TEST_KEYS))
     app = create_gateway(settings, SelfieStore(tmp_path), codec)
@@ -146,7 +147,9 @@ async def test_malformed_bodies(gateway: httpx.AsyncClient, content: bytes, stat
 
 
 async def test_a_gateway_without_a_codec_serves_no_codec_routes(tmp_path: Path) -> None:
-    app = create_gateway(Settings(selfie_dir=tmp_path), SelfieStore(tmp_path))
+    app = create_gateway(
+        Settings(selfie_dir=tmp_path, gateway_routes="codec"), SelfieStore(tmp_path)
+    )
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
         response = await client.post("/codec/decode", json=body(CLEAR), headers=AUTH)

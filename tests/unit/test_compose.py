@@ -21,6 +21,7 @@ from onboarding.codec import Keyring
 from onboarding.devkeys import main as make_compose_keys
 from onboarding.devstack import SEARCH_ATTRIBUTES, DevPorts
 from onboarding.settings import Settings
+from onboarding.temporal.connection import VARIABLES as TEMPORAL_VARIABLES
 from sandbox.config import _parser as sandbox_parser
 from workflows.models import UNICO_TASK_QUEUE
 
@@ -77,8 +78,20 @@ def test_published_ports_are_the_local_stacks_and_bind_loopback() -> None:
 
 @pytest.mark.parametrize("name", ["worker", "gateway"])
 def test_our_services_set_only_settings_that_exist(name: str) -> None:
-    unknown = set(environment(name)) - SETTINGS - BOTO3_CREDENTIALS
+    unknown = set(environment(name)) - SETTINGS - BOTO3_CREDENTIALS - set(TEMPORAL_VARIABLES)
     assert not unknown, f"{name} sets {unknown}, which onboarding/settings.py does not read"
+
+
+@pytest.mark.parametrize("name", ["worker", "gateway"])
+def test_temporal_s_connection_variables_pass_through_from_the_shell(name: str) -> None:
+    """Any Temporal, as the `temporal` CLI would reach it: each variable from the shell, this
+    file's own cluster by default; the files they name under the mounted client folder."""
+    env = environment(name)
+    defaults = {"TEMPORAL_ADDRESS": "temporal:7233", "TEMPORAL_NAMESPACE": "default"}
+    path_forms = [v for v in TEMPORAL_VARIABLES if not v.endswith("_DATA")]
+    for variable in path_forms:
+        assert env.get(variable) == f"${{{variable}:-{defaults.get(variable, '')}}}", variable
+    assert any(v.endswith(":/etc/temporal-client:ro") for v in SERVICES[name]["volumes"])
 
 
 def test_the_gateway_takes_every_webhook_setting_with_the_code_s_default() -> None:
@@ -95,7 +108,7 @@ def test_the_gateway_takes_every_webhook_setting_with_the_code_s_default() -> No
 
 def test_the_worker_and_gateway_agree_on_where_things_are() -> None:
     worker, gateway = environment("worker"), environment("gateway")
-    assert worker["TEMPORAL_ADDRESS"] == gateway["TEMPORAL_ADDRESS"] == "temporal:7233"
+    assert worker["TEMPORAL_ADDRESS"] == gateway["TEMPORAL_ADDRESS"]
     assert worker["SELFIE_DIR"] == gateway["SELFIE_DIR"]
     assert worker["GATEWAY_URL"] == f"http://gateway:{gateway['GATEWAY_PORT']}"
     assert worker["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://jaeger:4318"
@@ -210,3 +223,12 @@ def test_compose_keys_are_made_once_where_the_secrets_point(tmp_path: Path) -> N
     assert keyring.stat().st_mode & 0o777 == 0o644, "readable by the containers' user"
     assert Keyring.parse(keyring.read_text()).key_ids == ["dev-1"]
     assert (tmp_path / "keys" / "codec-token").read_text().strip()
+    assert (tmp_path / "keys" / "gateway-token").read_text().strip()
+
+
+def test_the_gateway_takes_its_upload_token_from_the_shell() -> None:
+    gateway = environment("gateway")
+    assert gateway["GATEWAY_API_TOKEN"] == "${GATEWAY_API_TOKEN:-}"
+    routes = Settings.model_fields["gateway_routes"].default
+    assert gateway["GATEWAY_ROUTES"] == f"${{GATEWAY_ROUTES:-{routes}}}"
+    assert "GATEWAY_API_TOKEN" not in environment("worker")

@@ -1,8 +1,11 @@
-"""The gateway's selfie upload and health check, in process over ASGI."""
+"""The gateway's selfie upload and health check: in process over ASGI, and as its process."""
 
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -14,8 +17,10 @@ from PIL import Image
 from activities.selfies import SelfieStore
 from onboarding import gateway
 from onboarding.gateway import create_gateway
-from onboarding.settings import Settings
-from tests.support import TEST_KEYS
+from onboarding.settings import Settings, SettingsError
+from tests.support import GATEWAY_TOKEN, LOOPBACK, TEST_KEYS, free_port, running_gateway
+
+AUTHORIZED = {"authorization": f"Bearer {GATEWAY_TOKEN}"}
 
 
 def jpeg() -> bytes:
@@ -31,9 +36,11 @@ def store(tmp_path: Path) -> SelfieStore:
 
 @pytest.fixture
 async def client(store: SelfieStore) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_gateway(Settings(selfie_dir=store.root), store)
+    app = create_gateway(Settings(selfie_dir=store.root, gateway_api_token=GATEWAY_TOKEN), store)
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://gateway", headers=AUTHORIZED
+    ) as client:
         yield client
 
 
@@ -128,13 +135,63 @@ async def test_get_selfies_is_not_allowed(client: httpx.AsyncClient) -> None:
     assert (await client.get("/selfies")).status_code == 405
 
 
+@pytest.mark.parametrize(
+    "authorization",
+    [None, "", "Bearer", "Bearer wrong-token", f"Basic {GATEWAY_TOKEN}", f"{GATEWAY_TOKEN}"],
+)
+async def test_an_upload_without_the_token_is_refused_and_nothing_stored(
+    store: SelfieStore, authorization: str | None
+) -> None:
+    app = create_gateway(Settings(selfie_dir=store.root, gateway_api_token=GATEWAY_TOKEN), store)
+    headers = {"content-type": "image/jpeg"}
+    if authorization is not None:
+        headers["authorization"] = authorization
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://gateway"
+    ) as anonymous:
+        response = await anonymous.post("/selfies", content=jpeg(), headers=headers)
+        health = await anonymous.get("/healthz")
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == 'Bearer realm="selfies"'
+    assert "GATEWAY_API_TOKEN" in response.json()["error"]
+    assert list(store.root.iterdir()) == []
+    assert (health.status_code, health.json()) == (200, {"status": "ok"})  # open, says nothing
+
+
+@pytest.mark.parametrize("token", [None, "", "   "])
+def test_uploads_without_a_token_stop_the_start(store: SelfieStore, token: str | None) -> None:
+    with pytest.raises(SettingsError, match="GATEWAY_API_TOKEN"):
+        create_gateway(Settings(selfie_dir=store.root, gateway_api_token=token), store)
+
+
+async def test_a_gateway_without_uploads_needs_no_token(store: SelfieStore) -> None:
+    settings = Settings(selfie_dir=store.root, gateway_routes="codec")
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=create_gateway(settings, store)), base_url="http://g"
+    ) as anonymous:
+        refused = await anonymous.post("/selfies", content=jpeg(), headers=AUTHORIZED)
+        assert refused.status_code == 404  # not served at all
+        assert (await anonymous.get("/healthz")).status_code == 200
+
+
+def test_the_webhook_alone_serves_no_upload_and_needs_a_temporal_client(
+    store: SelfieStore,
+) -> None:
+    settings = Settings(
+        selfie_dir=store.root,
+        gateway_routes="webhook",
+        webhook_auth="bearer",
+        webhook_bearer_token="t",
+    )
+    with pytest.raises(ValueError, match="Temporal client"):
+        create_gateway(settings, store)
+
+
 def test_main_refuses_bad_settings_in_one_line(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("GATEWAY_PORT", "not-a-port")
-    with pytest.raises(SystemExit) as exit_info:
-        gateway.main()
-    assert exit_info.value.code == 2
+    assert gateway.main() == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert "GATEWAY_PORT" in err
@@ -145,32 +202,49 @@ def test_main_refuses_to_start_without_an_encryption_key(
 ) -> None:
     monkeypatch.delenv("ONBOARDING_ENCRYPTION_KEYS", raising=False)
     monkeypatch.delenv("ONBOARDING_ENCRYPTION_KEYS_FILE", raising=False)
-    monkeypatch.setattr("uvicorn.run", lambda *args, **kwargs: pytest.fail("it started"))
+    monkeypatch.setattr("uvicorn.Server.serve", lambda *args, **kwargs: pytest.fail("it started"))
     monkeypatch.setattr(gateway, "configure_logging", lambda level: None)  # keep pytest's
-    with pytest.raises(SystemExit) as exit_info:
-        gateway.main()
-    assert exit_info.value.code == 2
+    assert gateway.main() == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert "ONBOARDING_ENCRYPTION_KEYS" in err
 
 
-def test_run_gateway_serves_on_the_configured_address(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    calls: list[tuple[object, str, int]] = []
+def test_the_gateway_process_serves_uploads_to_token_holders_only(tmp_path: Path) -> None:
+    selfies = tmp_path / "selfies"
+    with running_gateway(tmp_path / "gateway.log", selfies) as url:
+        anonymous = httpx.post(
+            f"{url}/selfies", content=jpeg(), headers={"content-type": "image/jpeg"}
+        )
+        stored = httpx.post(
+            f"{url}/selfies", content=jpeg(), headers={"content-type": "image/jpeg", **AUTHORIZED}
+        )
+        health = httpx.get(f"{url}/healthz")
+    assert anonymous.status_code == 401
+    assert stored.status_code == 201 and stored.json()["selfie_ref"].startswith("local:")
+    assert len(list(selfies.iterdir())) == 1
+    assert health.json() == {"status": "ok"}
+    log = (tmp_path / "gateway.log").read_text()
+    assert "selfie upload refused: no valid credentials" in log
+    assert GATEWAY_TOKEN not in log
 
-    def fake_run(app: object, *, host: str, port: int, log_config: object) -> None:
-        calls.append((app, host, port))
 
-    monkeypatch.setattr("uvicorn.run", fake_run)
-    settings = Settings(
-        selfie_dir=tmp_path / "s",
-        gateway_host="0.0.0.0",
-        gateway_port=9999,
-        onboarding_encryption_keys=TEST_KEYS,
+def test_the_gateway_process_refuses_to_start_with_uploads_and_no_token(tmp_path: Path) -> None:
+    env = {
+        "GATEWAY_HOST": LOOPBACK,
+        "GATEWAY_PORT": str(free_port()),
+        "SELFIE_DIR": str(tmp_path / "selfies"),
+        "ONBOARDING_ENCRYPTION_KEYS": TEST_KEYS,
+        "GATEWAY_API_TOKEN": "",  # as Compose passes an unset variable
+        "PATH": os.environ["PATH"],
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "onboarding.gateway"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
-    gateway.run_gateway(settings)
-    ((_app, host, port),) = calls
-    assert (host, port) == ("0.0.0.0", 9999)
-    assert (tmp_path / "s").is_dir()
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    assert done.stderr.startswith("onboarding.gateway: GATEWAY_API_TOKEN is not set")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from onboarding.keys import load_keyring, load_unico_private_key, with_dev_keyring
+from onboarding.keys import load_keyring, load_unico_private_key, with_dev_secrets
 from onboarding.settings import Settings, SettingsError
 from tests.support import TEST_KEYS, fixed_key, make_key_pair
 
@@ -92,11 +92,24 @@ def test_a_bad_unico_key_in_a_variable_is_refused_without_echoing_it() -> None:
 
 def test_the_cli_falls_back_to_the_dev_keyring_only_when_none_is_set(tmp_path: Path) -> None:
     bare = settings(state_dir=tmp_path)
-    assert with_dev_keyring(bare) == bare  # no dev stack here: nothing to fall back to
+    assert with_dev_secrets(bare) == bare  # no dev stack here: nothing to fall back to
     (tmp_path / "keys").mkdir()
     secret_file(tmp_path / "keys", "", 0o600).rename(tmp_path / "keys" / "payload-keys")
-    assert with_dev_keyring(bare).onboarding_encryption_keys_file == (
+    assert with_dev_secrets(bare).onboarding_encryption_keys_file == (
         tmp_path / "keys" / "payload-keys"
     )
     configured = settings(state_dir=tmp_path, onboarding_encryption_keys=TEST_KEYS)
-    assert with_dev_keyring(configured) == configured
+    assert with_dev_secrets(configured) == configured
+
+
+def test_the_cli_falls_back_to_the_dev_gateway_token_only_when_none_is_set(
+    tmp_path: Path,
+) -> None:
+    bare = settings(state_dir=tmp_path, onboarding_encryption_keys=TEST_KEYS)
+    assert with_dev_secrets(bare).gateway_api_token is None
+    (tmp_path / "keys").mkdir()
+    (tmp_path / "keys" / "gateway-token").write_text("dev-token\n")
+    found = with_dev_secrets(bare).gateway_api_token
+    assert found is not None and found.get_secret_value() == "dev-token"
+    configured = settings(state_dir=tmp_path, gateway_api_token="mine")
+    assert with_dev_secrets(configured) == configured

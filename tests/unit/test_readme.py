@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from onboarding.settings import Settings
+from onboarding.temporal.connection import METADATA_PREFIX, VARIABLES
 
 README = (Path(__file__).parents[2] / "README.md").read_text()
 ROW = re.compile(r"^\| `([A-Z0-9_]+)` \| ([^|]*) \| ([^|]+) \|$", re.MULTILINE)
@@ -33,3 +34,9 @@ def test_each_row_gives_the_default_the_code_has() -> None:
             assert "`" not in cell, f"{name.upper()} has no literal default, the README gives one"
         else:
             assert cell == f"`{shown(field.default)}`", f"{name.upper()}: README says {cell}"
+
+
+def test_the_connection_table_names_every_variable_that_connect_reads() -> None:
+    section = README.split("## Connecting to Temporal", 1)[1].split("\n## ", 1)[0]
+    rows = set(re.findall(r"^\| `(TEMPORAL_[A-Z_<>]+)` \|", section, re.MULTILINE))
+    assert rows == {*VARIABLES, f"{METADATA_PREFIX}<NAME>"}

@@ -32,7 +32,9 @@ from tests.support import CODEC_TOKEN, fixed_keyring
 @pytest_asyncio.fixture(scope="module")
 async def codec_endpoint(settings: Settings, selfies: SelfieStore) -> AsyncIterator[str]:
     """The gateway with its codec server, as `make run` serves it at :8088/codec."""
-    gateway_settings = settings.model_copy(update={"codec_auth_token": SecretStr(CODEC_TOKEN)})
+    gateway_settings = settings.model_copy(
+        update={"codec_auth_token": SecretStr(CODEC_TOKEN), "gateway_routes": "codec"}
+    )
     app = create_gateway(gateway_settings, selfies, EncryptionCodec(fixed_keyring()))
     async with serving(app) as url:
         yield f"{url}{CODEC_PATH}"

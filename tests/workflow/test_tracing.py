@@ -26,6 +26,7 @@ from onboarding.client import connect, start_onboarding
 from onboarding.demo import SAMPLE_SELFIE
 from onboarding.settings import Settings
 from onboarding.telemetry import tracer_provider
+from onboarding.temporal.connection import TemporalTarget
 from tests.support import API_KEY, Sandbox
 from worker import build_workers, load_service_account, running, unico_activities
 from workflows.models import OnboardingRequest, OnboardingResult, Outcome
@@ -52,13 +53,9 @@ def exporter(settings: Settings) -> InMemorySpanExporter:
 async def traced(
     env: WorkflowEnvironment, settings: Settings, exporter: InMemorySpanExporter
 ) -> AsyncIterator[tuple[Client, Settings]]:
-    traced_settings = settings.model_copy(
-        update={
-            "temporal_address": env.client.service_client.config.target_host,
-            "task_queue": f"traced-{uuid.uuid4().hex[:8]}",
-        }
-    )
-    client = await connect(traced_settings)
+    traced_settings = settings.model_copy(update={"task_queue": f"traced-{uuid.uuid4().hex[:8]}"})
+    target = TemporalTarget(address=env.client.service_client.config.target_host)
+    client = await connect(traced_settings, target=target)
     account = load_service_account(traced_settings)
     async with (
         unico_activities(traced_settings, account) as activities,

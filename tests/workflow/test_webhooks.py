@@ -102,9 +102,8 @@ async def stack(
     gateway_port: int,
 ) -> AsyncIterator[Stack]:
     queue = f"onboarding-webhook-{uuid.uuid4().hex[:8]}"
-    address = env.client.service_client.config.target_host
-    settings = stack_settings(keys, webhook_sandbox, state, queue, address)
-    app = create_gateway(settings, SelfieStore(settings.selfie_dir))
+    settings = stack_settings(keys, webhook_sandbox, state, queue)
+    app = create_gateway(settings, SelfieStore(settings.selfie_dir), temporal=env.client)
     account = load_service_account(settings)
     async with (
         serving(app, port=gateway_port) as gateway,
