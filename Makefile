@@ -48,7 +48,7 @@ histories: $(STAMP)
 # Docker Compose's dev secrets (once): the sandbox's service-account keys, the payload
 # keyring and the codec token, in .state/compose/keys (README, "Docker Compose").
 compose-keys: $(STAMP)
-	$(BIN)/python -m onboarding.devkeys .state/compose
+	$(BIN)/python -m onboarding.dev.credentials .state/compose
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -22,18 +22,18 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from activities.auth import ServiceAccount, TokenCache
-from activities.processes import UnicoActivities
-from activities.selfie_cleanup import SelfieCleanup
-from onboarding.client import connect
-from onboarding.health import WorkerHealth, probe_server
-from onboarding.keys import load_unico_private_key
-from onboarding.logs import configure_logging
-from onboarding.selfies import open_selfie_store
-from onboarding.settings import Settings, SettingsError, load_settings
-from onboarding.telemetry import flush_traces, metrics_runtime
+from activities.selfies.cleanup import SelfieCleanup
+from activities.unico_auth import ServiceAccount, TokenCache
+from activities.unico_processes import UnicoActivities
+from onboarding.runtime.health import WorkerHealth, probe_server
+from onboarding.runtime.logs import configure_logging
+from onboarding.runtime.secrets import load_unico_private_key
+from onboarding.runtime.selfie_store import open_selfie_store
+from onboarding.runtime.settings import Settings, SettingsError, load_settings
+from onboarding.runtime.telemetry import flush_traces, metrics_runtime
+from onboarding.temporal.client import connect
 from onboarding.temporal.connection import StackUnavailable, TemporalTarget
-from workflows.models import UNICO_API_ACTIVITIES, unico_task_queue_for
+from workflows.names import UNICO_API_ACTIVITIES, unico_task_queue_for
 from workflows.onboarding import Onboarding
 from workflows.selfie_release import SelfieRetention
 
@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dev", action="store_true", help="start the whole local stack")
     args = parser.parse_args(argv)
     if args.dev:
-        from onboarding.devstack import run_dev_stack
+        from onboarding.dev.stack import run_dev_stack
 
         return run_dev_stack()
     try:

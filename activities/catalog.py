@@ -17,7 +17,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from workflows.models import ErrorClass
+from workflows.error_classes import CATALOG_CLASSES, ErrorClass
 
 CATALOG_FILES = ("unico_auth.toml", "unico_process.toml", "identity_cloud.toml", "mfa.toml")
 
@@ -73,11 +73,10 @@ class Catalog:
 
 
 def _class(value: Any, where: str) -> ErrorClass:
-    try:
-        return ErrorClass(value)
-    except ValueError:
-        known = ", ".join(c.value for c in ErrorClass)
-        raise CatalogError(f"{where}: unknown class {value!r} (known: {known})") from None
+    if value not in CATALOG_CLASSES:
+        known = ", ".join(sorted(CATALOG_CLASSES))
+        raise CatalogError(f"{where}: unknown class {value!r} (known: {known})")
+    return ErrorClass(value)
 
 
 def _text(table: Mapping[str, Any], key: str, where: str) -> str:

@@ -26,7 +26,7 @@ from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 from activities.catalog import catalog_for
 from activities.envelopes import read_envelope
-from workflows.models import ACTIVITY_RETRIED, AMBIGUOUS_CREATE, UNKNOWN_ERROR_ATTEMPTS, ErrorClass
+from workflows.error_classes import UNKNOWN_ERROR_ATTEMPTS, ErrorClass
 
 # Answers about the person or the process, not faults of ours: logged at DEBUG, no traceback.
 BENIGN = frozenset({ErrorClass.INVALID_REQUEST, ErrorClass.RECAPTURE, ErrorClass.GONE})
@@ -128,14 +128,15 @@ def _attempt() -> int:
 def application_error(details: ErrorDetails, **extra: Any) -> ApplicationError:
     found = classification(details.system, details.code, details.http_status)
     error_class = found.error_class
-    # An error nothing explains is retried as transient, but not for ever.
+    # An error nothing explains is retried as transient, but not for ever: the one case
+    # the caller's retry policy (which says what each class gets) cannot see.
     gave_up = found.rule == "fallback" and _attempt() >= UNKNOWN_ERROR_ATTEMPTS
     label = f"{details.system} {details.code or details.http_status}"
     return ApplicationError(
         f"{label}: {details.message}",
         {**asdict(details), "class": error_class.value, **_without_none(asdict(found))},
         type=error_class.value,
-        non_retryable=gave_up or error_class not in ACTIVITY_RETRIED,
+        non_retryable=gave_up,
         category=(
             ApplicationErrorCategory.BENIGN
             if error_class in BENIGN
@@ -181,7 +182,7 @@ def raise_for_transport(
     system: str, exc: httpx.TransportError, idempotent: bool = True
 ) -> NoReturn:
     """No answer from the remote. Try again, unless the request was not idempotent and may
-    have arrived: then the workflow decides (AMBIGUOUS_CREATE), since a blind retry could
+    have arrived: then the workflow decides (ErrorClass.AMBIGUOUS_CREATE), since a blind retry could
     create a second process."""
     kind = type(exc).__name__
     ambiguous = not idempotent and request_was_sent(exc)
@@ -191,8 +192,7 @@ def raise_for_transport(
         raise ApplicationError(
             f"{system}: the request was sent and no answer came ({kind})",
             details,
-            type=AMBIGUOUS_CREATE,
-            non_retryable=True,
+            type=ErrorClass.AMBIGUOUS_CREATE,
         ) from exc
     raise ApplicationError(
         f"{system}: no answer ({kind})", details, type=ErrorClass.TRANSIENT.value

@@ -17,13 +17,17 @@ import os
 import signal
 import sys
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from temporalio import activity, workflow
 from temporalio.worker import Worker
 
 with workflow.unsafe.imports_passed_through():  # the worker's, never the workflow's
-    from onboarding.client import connect
-    from onboarding.settings import load_settings
+    from onboarding.runtime.settings import load_settings
+    from onboarding.temporal.client import connect
+
+if TYPE_CHECKING:
+    from onboarding.dev.stack import Child, DevStack
 
 TASK_QUEUE = "bench-bare"
 ACTIVITY_TIMEOUT = timedelta(seconds=60)
@@ -82,6 +86,13 @@ async def serve() -> None:
     ):
         print(f"worker polling task queue {TASK_QUEUE!r}", flush=True)
         await stop.wait()
+
+
+def start_bare_worker(stack: DevStack) -> Child:
+    """This module's worker, as one more child of the stack."""
+    worker = stack.spawn("bare", [sys.executable, "-m", "bench.bare"])
+    worker.wait_ready()
+    return worker
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
     python -m bench.chaos
 
-One stack of real processes (bench/procstack.py). Each case starts a batch of onboardings
+One stack of real processes (onboarding/dev/stack.py). Each case starts a batch of onboardings
 (the sync and async CPFs of the benchmark's mix), breaks something while they run, and
 waits for every one to end. It then checks that each reached the outcome its CPF implies,
 and counts the processes the sandbox created against the onboardings: a duplicate can only
@@ -25,11 +25,10 @@ from typing import Any
 
 from temporalio.service import RPCError
 
-from bench.procstack import ProcStack, proc_stack
-from onboarding.client import OnboardingHandle, start_onboarding
-from onboarding.demo import SAMPLE_SELFIE
-from onboarding.devstack import wait_for_log_line, wait_for_port
-from onboarding.scenarios import SCENARIOS
+from onboarding.dev.demo import SAMPLE_SELFIE
+from onboarding.dev.scenarios import SCENARIOS
+from onboarding.dev.stack import DevStack, wait_for_port
+from onboarding.temporal.client import OnboardingHandle, start_onboarding
 from workflows.models import OnboardingRequest
 
 BATCH = ("12345678909", "00000000272", "00000000191", "00000000353") * 2
@@ -37,7 +36,7 @@ EXPECTED = {s.cpf: s.expected for s in SCENARIOS}
 CASE_TIMEOUT = 180.0  # kill -9 costs a 60 s activity timeout; this bounds each case
 READ_TIMEOUT = "2"  # seconds: a delayed answer becomes a timeout quickly
 
-Break = Callable[[ProcStack], Awaitable[None]]
+Break = Callable[[DevStack], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -72,35 +71,37 @@ async def _until(predicate: Callable[[], bool], seconds: float = 60) -> None:
 
 
 def _kill_worker_during(endpoint: str) -> Break:
-    async def act(stack: ProcStack) -> None:
-        seen = stack.stats()[f"{endpoint}_requests"]
+    async def act(stack: DevStack) -> None:
+        seen = stack.sandbox.stats()[f"{endpoint}_requests"]
         # Hold the answers, so that the kill lands while calls are in flight.
-        stack.sandbox("POST", "faults", {"endpoint": endpoint, "times": 4, "delay_seconds": 3})
-        await _until(lambda: stack.stats()[f"{endpoint}_requests"] > seen)
-        stack.dev.restart_child("worker", hard=True)
-        wait_for_log_line(stack.dev.child("worker"), "worker polling", 60)
+        stack.sandbox.request(
+            "POST", "faults", {"endpoint": endpoint, "times": 4, "delay_seconds": 3}
+        )
+        await _until(lambda: stack.sandbox.stats()[f"{endpoint}_requests"] > seen)
+        stack.restart_child("worker", hard=True)
+        stack.child("worker").wait_ready()
 
     return act
 
 
-async def _restart_server(stack: ProcStack) -> None:
+async def _restart_server(stack: DevStack) -> None:
     await asyncio.sleep(0.3)  # the batch is mid-flight: created, waiting for Unico
-    stack.dev.restart_child("temporal", hard=False)
-    wait_for_port(stack.dev.config.ports.temporal, 60, stack.dev.child("temporal"))
+    stack.restart_child("temporal", hard=False)
+    wait_for_port(stack.config.ports.temporal, 60, stack.child("temporal"))
 
 
 def _faults(*rules: dict[str, Any]) -> Break:
-    async def act(stack: ProcStack) -> None:
-        stack.sandbox("POST", "faults", {"rules": list(rules)})
+    async def act(stack: DevStack) -> None:
+        stack.sandbox.inject(*rules)
 
     return act
 
 
-async def _short_tokens(stack: ProcStack) -> None:
+async def _short_tokens(stack: DevStack) -> None:
     # Before the batch: the worker's cached token is forgotten by the sandbox (a reset),
     # and the new ones live 2 s, so tokens expire between and during onboardings.
-    stack.sandbox("POST", "reset")
-    stack.sandbox("POST", "config", {"token_lifetime_seconds": 2})
+    stack.sandbox.reset()
+    stack.sandbox.configure(token_lifetime_seconds=2)
 
 
 CASES: tuple[tuple[str, Break], ...] = (
@@ -133,19 +134,19 @@ CASES: tuple[tuple[str, Break], ...] = (
 PREPARED: tuple[tuple[str, Break], ...] = (("tokens expiring mid-flow (2 s)", _short_tokens),)
 
 
-async def run_case(stack: ProcStack, name: str, act: Break, *, prepared: bool = False) -> Row:
+async def run_case(stack: DevStack, name: str, act: Break, *, prepared: bool = False) -> Row:
     """`act` breaks something after the batch starts, or before it when `prepared`."""
     if prepared:
         await act(stack)
-    before = stack.stats()
+    before = stack.sandbox.stats()
     began = time.monotonic()
     handles = [await _start(stack, cpf) for cpf in BATCH]
     if not prepared:
         await act(stack)
     outcomes = await asyncio.gather(*(_outcome(h) for h in handles))
-    stack.sandbox("DELETE", "faults")
-    stack.sandbox("POST", "config", {"token_lifetime_seconds": 3600})
-    after = stack.stats()
+    stack.sandbox.clear_faults()
+    stack.sandbox.configure(token_lifetime_seconds=3600)
+    after = stack.sandbox.stats()
     created = after["processes_created"] - before["processes_created"]
     # Create calls beyond one per onboarding: refused ones (5xx, 429) and lost answers.
     retried = (after["create_requests"] - before["create_requests"]) - len(BATCH)
@@ -156,7 +157,7 @@ async def run_case(stack: ProcStack, name: str, act: Break, *, prepared: bool = 
     return Row(name, len(BATCH), right, lost, created, retried, tokens, seconds)
 
 
-async def _start(stack: ProcStack, cpf: str) -> OnboardingHandle:
+async def _start(stack: DevStack, cpf: str) -> OnboardingHandle:
     selfie_ref = stack.selfies.put(SAMPLE_SELFIE.read_bytes())  # released when it ends
     request = OnboardingRequest.model_validate(
         {
@@ -200,7 +201,9 @@ async def main() -> int:
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="chaos-") as work:
         env = {"UNICO_READ_TIMEOUT_SECONDS": READ_TIMEOUT}
-        async with proc_stack(Path(work), async_delay=1.0, env=env) as stack:
+        # The server keeps a SQLite file, so that a restart of it loses nothing.
+        options = {"async_delay_seconds": 1.0, "settings": env, "database": True}
+        async with DevStack.on_free_ports(Path(work), **options) as stack:
             cases = [(n, a, False) for n, a in CASES] + [(n, a, True) for n, a in PREPARED]
             for name, act, prepared in cases:
                 rows.append(await run_case(stack, name, act, prepared=prepared))

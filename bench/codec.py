@@ -20,9 +20,9 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter
 
 from bench.result import BenchResult
-from onboarding.codec import Keyring, new_key
-from onboarding.converter import data_converter
-from onboarding.operator_view import static_details, static_summary
+from onboarding.temporal.codec import Keyring, new_key
+from onboarding.temporal.converter import data_converter
+from onboarding.temporal.operator_view import static_details, static_summary
 from workflows.models import (
     CreateProcessInput,
     OnboardingRequest,

@@ -14,8 +14,8 @@ from typing import Any
 
 import httpx
 
-from activities.auth import GRANT_TYPE, MIN_ASSERTION_SECONDS, ServiceAccount, build_assertion
-from onboarding.settings import Settings
+from activities.unico_auth import GRANT_TYPE, MIN_ASSERTION_SECONDS, ServiceAccount, build_assertion
+from onboarding.runtime.settings import Settings
 
 MAX_POLLS = 600  # a bound, far above what a 1 s delay needs
 

@@ -15,12 +15,11 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from activities.selfies import SelfieStore
+from bench.report import max_in_any_window
 from bench.result import BenchResult
-from onboarding.client import start_onboarding
-from onboarding.demo import SAMPLE_SELFIE
-from tests.e2e.fleet import local_temporal, max_in_any_window, start_worker, target
-from tests.support import make_key_pair, running_sandbox, worker_environment
+from onboarding.dev.demo import SAMPLE_SELFIE
+from onboarding.dev.stack import DevStack
+from onboarding.temporal.client import start_onboarding
 from workflows.models import OnboardingRequest
 
 NAME = "fleet_rate_limit"
@@ -35,33 +34,34 @@ RUNS = [
 ]
 
 
-async def one_run(env: Any, state: Path, label: str, rate: str) -> dict[str, Any]:
-    keys = make_key_pair(state / "keys")
-    selfies = SelfieStore(state / "selfies")
-    with running_sandbox(keys, 1.0, state / "sandbox.log", TENANT) as sandbox:
-        settings = {
-            **worker_environment(keys, sandbox, selfies.root),
-            "TEMPORAL_ADDRESS": target(env),
-            "TASK_QUEUE": f"bench-{uuid.uuid4().hex[:8]}",
-            "UNICO_REQUESTS_PER_SECOND": rate,
-        }
-        workers = [start_worker(settings, state / f"worker-{i}.log") for i in range(2)]
+async def one_run(state: Path, label: str, rate: str, partitions: int) -> dict[str, Any]:
+    options = {
+        "parts": ("temporal", "sandbox"),
+        "async_delay_seconds": 1.0,
+        "webhooks": False,
+        "sandbox_args": tuple(TENANT),
+        "temporal_args": tuple(_partitions(partitions)),
+        "settings": {"UNICO_REQUESTS_PER_SECOND": rate},
+    }
+    async with DevStack.on_free_ports(state, **options) as stack:
+        workers = [stack.spawn_worker(f"worker-{i}") for i in range(2)]
         try:
             for worker in workers:
                 await asyncio.to_thread(worker.wait_ready)
+            queue = stack.settings.task_queue
             started = time.monotonic()
             handles = await asyncio.gather(
                 *(
-                    start_onboarding(env.client, _request(selfies), settings["TASK_QUEUE"])
+                    start_onboarding(stack.client, _request(stack), queue)
                     for _ in range(ONBOARDINGS)
                 )
             )
             results = await asyncio.gather(*(h.result() for h in handles))
             elapsed = time.monotonic() - started
-            seen = sandbox.rate_limit()
+            seen = stack.sandbox.rate_limit()
         finally:
             for worker in workers:
-                worker.stop()
+                await asyncio.to_thread(worker.stop)
     arrivals = seen["arrivals"]
     return {
         "run": label,
@@ -83,12 +83,12 @@ def _partitions(count: int) -> list[str]:
     ]
 
 
-def _request(selfies: SelfieStore) -> OnboardingRequest:
+def _request(stack: DevStack) -> OnboardingRequest:
     return OnboardingRequest.model_validate(
         {
             "request_id": uuid.uuid4().hex,
             "subject": {"code": "12345678909", "name": "Maria Silva"},
-            "selfie_ref": selfies.put(SAMPLE_SELFIE.read_bytes()),
+            "selfie_ref": stack.selfies.put(SAMPLE_SELFIE.read_bytes()),
         }
     )
 
@@ -97,8 +97,7 @@ async def run(work: Path) -> BenchResult:
     """The target: with the server's limit, Unico refuses nothing and every onboarding ends."""
     rows = []
     for number, (label, rate, partitions) in enumerate(RUNS):
-        async with await local_temporal(_partitions(partitions)) as env:
-            row = await one_run(env, work / str(number), label, rate)
+        row = await one_run(work / str(number), label, rate, partitions)
         rows.append({**row, "server_limited": rate != UNLIMITED})
     limited = [row for row in rows if row["server_limited"]]
     met = all(row["refused_429"] == 0 and row["approved"] == ONBOARDINGS for row in limited)

@@ -18,9 +18,10 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle
 
 from bench.bare import TASK_QUEUE as BARE_QUEUE
+from bench.bare import start_bare_worker
 from bench.procfs import peak_rss_mib, rss_mib
-from bench.procstack import proc_stack
 from bench.result import BenchResult
+from onboarding.dev.stack import DevStack
 
 NAME = "memory"
 DEFAULT = False  # about 5 minutes on 2 cores: `make bench-memory`
@@ -31,8 +32,8 @@ SETTLE_SECONDS = 240  # bound on waiting for every sleeper to reach its timer
 
 
 async def run(work: Path) -> BenchResult:
-    async with proc_stack(work, async_delay=1.0, bare=True) as stack:
-        worker, server = stack.pid("bare"), stack.pid("temporal")
+    async with DevStack.on_free_ports(work / "state", async_delay_seconds=1.0) as stack:
+        worker, server = start_bare_worker(stack).pid, stack.pid("temporal")
         before = {"worker": rss_mib(worker), "server": rss_mib(server)}
         began = time.monotonic()
         handles = await _start_all(stack.client)

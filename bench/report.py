@@ -92,3 +92,14 @@ def markdown(rows: Sequence[Mapping[str, Any]]) -> list[str]:
     ]
     lines += ["| " + " | ".join(str(row[key]) for key, _ in COLUMNS) + " |" for row in rows]
     return lines
+
+
+def max_in_any_window(times: Sequence[float], window: float = 1.0) -> int:
+    """The most events inside any half-open window of `window` seconds."""
+    ordered = sorted(times)
+    most, start = 0, 0
+    for end, t in enumerate(ordered):
+        while t - ordered[start] >= window:
+            start += 1
+        most = max(most, end - start + 1)
+    return most

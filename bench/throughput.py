@@ -26,14 +26,15 @@ from typing import Any
 
 from bench import direct
 from bench.bare import TASK_QUEUE as BARE_QUEUE
+from bench.bare import start_bare_worker
 from bench.plot import plot
 from bench.procfs import cpu_seconds, peak_rss_mib, reset_peak_rss
-from bench.procstack import ProcStack, proc_stack
 from bench.report import Round, markdown, ratios
 from bench.result import BenchResult
-from onboarding.client import start_onboarding
-from onboarding.demo import SAMPLE_SELFIE
-from onboarding.scenarios import SCENARIOS
+from onboarding.dev.demo import SAMPLE_SELFIE
+from onboarding.dev.scenarios import SCENARIOS
+from onboarding.dev.stack import DevStack
+from onboarding.temporal.client import start_onboarding
 from workflows.models import OnboardingRequest, OnboardingResult
 
 NAME = "throughput"
@@ -50,12 +51,14 @@ EXPECTED = {s.cpf: s.expected for s in SCENARIOS}
 UNLIMITED = {"UNICO_REQUESTS_PER_SECOND": "1000"}
 
 Timing = tuple[str, float, float]  # cpf, started, finished (monotonic seconds)
-Runner = Callable[[ProcStack, list[str]], Awaitable[list[Timing]]]
+Runner = Callable[[DevStack, list[str]], Awaitable[list[Timing]]]
 
 
 async def run(work: Path) -> BenchResult:
     rows: list[dict[str, Any]] = []
-    async with proc_stack(work, async_delay=DELAY_SECONDS, env=UNLIMITED, bare=True) as stack:
+    options = {"async_delay_seconds": DELAY_SECONDS, "settings": UNLIMITED}
+    async with DevStack.on_free_ports(work / "state", **options) as stack:
+        start_bare_worker(stack)
         variants: dict[str, tuple[Runner, int]] = {
             "engine": (_engine, stack.pid("bare")),
             "ours": (_ours, stack.pid("worker")),
@@ -63,10 +66,10 @@ async def run(work: Path) -> BenchResult:
         }
         warm_up_tokens = 0
         for variant, (runner, _) in variants.items():  # warm-up: connections, imports, caches
-            tokens_before = stack.stats()["token_requests"]
+            tokens_before = stack.sandbox.stats()["token_requests"]
             await runner(stack, _mix(WARM_UP))
             if variant == "ours":  # the worker's first token: part of its whole-run count
-                warm_up_tokens = stack.stats()["token_requests"] - tokens_before
+                warm_up_tokens = stack.sandbox.stats()["token_requests"] - tokens_before
         for n in NS:
             for variant, (runner, pid) in variants.items():
                 rows.append(await _measure(stack, variant, runner, pid, n))
@@ -101,10 +104,10 @@ def _mix(n: int) -> list[str]:
 
 
 async def _measure(
-    stack: ProcStack, variant: str, runner: Runner, pid: int, n: int
+    stack: DevStack, variant: str, runner: Runner, pid: int, n: int
 ) -> dict[str, Any]:
     # Counters as deltas, no reset: a reset would also void the worker's cached token.
-    before = stack.stats()
+    before = stack.sandbox.stats()
     reset_peak_rss(pid)
     cpu_before = cpu_seconds(pid)
     others = {name: stack.pid(name) for name in ("temporal", "sandbox")}
@@ -115,7 +118,7 @@ async def _measure(
     cpu = cpu_seconds(pid) - cpu_before
     # Where else the time goes, to explain the throughput (two cores share everything).
     elsewhere = {name: cpu_seconds(p) - others_before[name] for name, p in others.items()}
-    stats = stack.stats()
+    stats = stack.sandbox.stats()
     extra = [end - start - (0 if cpf in SYNC else DELAY_SECONDS) for cpf, start, end in timings]
     calls = {
         name: stats[f"{name}_requests"] - before[f"{name}_requests"]
@@ -135,7 +138,7 @@ async def _timed(cpf: str, work: Awaitable[Any]) -> Timing:
     return cpf, started, time.monotonic()
 
 
-async def _ours(stack: ProcStack, cpfs: list[str]) -> list[Timing]:
+async def _ours(stack: DevStack, cpfs: list[str]) -> list[Timing]:
     image = SAMPLE_SELFIE.read_bytes()
 
     async def one(cpf: str) -> None:
@@ -156,7 +159,7 @@ async def _ours(stack: ProcStack, cpfs: list[str]) -> list[Timing]:
     return await asyncio.gather(*(_timed(c, one(c)) for c in cpfs))
 
 
-async def _engine(stack: ProcStack, cpfs: list[str]) -> list[Timing]:
+async def _engine(stack: DevStack, cpfs: list[str]) -> list[Timing]:
     async def one(cpf: str) -> Any:
         return await stack.client.execute_workflow(
             "BareOnboarding",
@@ -168,5 +171,5 @@ async def _engine(stack: ProcStack, cpfs: list[str]) -> list[Timing]:
     return await asyncio.gather(*(_timed(c, one(c)) for c in cpfs))
 
 
-async def _direct(stack: ProcStack, cpfs: list[str]) -> list[Timing]:
+async def _direct(stack: DevStack, cpfs: list[str]) -> list[Timing]:
     return await direct.onboard_all(stack.settings, cpfs, SAMPLE_SELFIE.read_bytes(), POLL_SECONDS)

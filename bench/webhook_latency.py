@@ -17,15 +17,14 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import httpx
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle
 
 from bench.result import BenchResult, spread
-from onboarding.client import start_onboarding
-from onboarding.demo import SAMPLE_SELFIE
-from onboarding.scenarios import SCENARIOS
-from tests.stack import LocalStack, local_stack
+from onboarding.dev.demo import SAMPLE_SELFIE
+from onboarding.dev.scenarios import SCENARIOS
+from onboarding.dev.stack import DevStack
+from onboarding.temporal.client import start_onboarding
 from workflows.models import OnboardingRequest, OnboardingResult
 
 NAME = "webhook_latency"
@@ -40,13 +39,12 @@ Handle = WorkflowHandle[Any, OnboardingResult]
 
 
 async def run(work: Path) -> BenchResult:
-    async with local_stack(
+    async with DevStack.on_free_ports(
         work,
-        task_queue="onboarding-bench",
-        sandbox_delay=SANDBOX_DELAY_SECONDS,
+        async_delay_seconds=SANDBOX_DELAY_SECONDS,
         # The concurrent round measures the webhook path, not the fleet's Unico budget
         # (5 calls/s by default would queue its reads): fleet_rate_limit measures that.
-        settings_overrides={"unico_requests_per_second": 1000},
+        settings={"UNICO_REQUESTS_PER_SECOND": "1000"},
     ) as stack:
         sequential = []
         for scenario in MEASURED:
@@ -78,9 +76,8 @@ def _line(name: str, figure: dict[str, float]) -> str:
     return f"  {name:<22} n={int(figure['n']):<3} {values}"
 
 
-async def _round(stack: LocalStack, cpfs: list[str], *, webhooks: bool) -> list[float]:
-    switch = httpx.post(f"{stack.sandbox.url}/_sandbox/webhooks", json={"enabled": webhooks})
-    switch.raise_for_status()
+async def _round(stack: DevStack, cpfs: list[str], *, webhooks: bool) -> list[float]:
+    stack.sandbox.webhooks(enabled=webhooks)
     handles = await asyncio.gather(*(_start(stack, cpf) for cpf in cpfs))
     async with asyncio.timeout(POLL_SECONDS * 3):
         results = await asyncio.gather(*(handle.result() for handle in handles))
@@ -94,7 +91,7 @@ async def _round(stack: LocalStack, cpfs: list[str], *, webhooks: bool) -> list[
     return latencies
 
 
-async def _start(stack: LocalStack, cpf: str) -> Handle:
+async def _start(stack: DevStack, cpf: str) -> Handle:
     request = OnboardingRequest.model_validate(
         {
             "request_id": f"bench-{uuid.uuid4().hex[:12]}",
@@ -106,8 +103,8 @@ async def _start(stack: LocalStack, cpf: str) -> Handle:
     return await start_onboarding(stack.client, request, stack.settings.task_queue)
 
 
-def _final_moments(stack: LocalStack) -> dict[str, float]:
-    report = httpx.get(f"{stack.sandbox.url}/_sandbox/webhooks").json()
+def _final_moments(stack: DevStack) -> dict[str, float]:
+    report = stack.sandbox.webhooks()
     return {d["process_id"]: d["final_at"] for d in report["deliveries"] if d["copy"] == 0}
 
 

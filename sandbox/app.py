@@ -25,13 +25,13 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sandbox.admin_json import settings_object
-from sandbox.auth import TokenEndpoint, TokenError, TokenStore
 from sandbox.config import Runtime, SandboxConfig
 from sandbox.faults import DroppedAnswer, Faults, InjectedError, parse_rules
-from sandbox.processes import Gate, ProcessError, ProcessStore, read_body, validate_create
-from sandbox.ratelimit import RateLimitMiddleware, TenantRateLimit
-from sandbox.scenarios import scenario_for
-from sandbox.webhooks import WebhookSender, parse_header, webhook_routes
+from sandbox.unico.auth import TokenEndpoint, TokenError, TokenStore
+from sandbox.unico.cpf_scenarios import scenario_for
+from sandbox.unico.processes import Gate, ProcessError, ProcessStore, read_body, validate_create
+from sandbox.unico.ratelimit import RateLimitMiddleware, TenantRateLimit
+from sandbox.unico.webhooks import WebhookSender, parse_header, webhook_routes
 
 logger = logging.getLogger("sandbox")
 

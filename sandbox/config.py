@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
-from sandbox.webhooks import parse_header
+from sandbox.unico.webhooks import parse_header
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8089

@@ -32,7 +32,7 @@ from typing import Any
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from sandbox.processes import ERRORS
+from sandbox.unico.processes import ERRORS
 
 ENDPOINTS = ("token", "create", "get")
 _KEYS = {"endpoint", "times", "status", "code", "retry_after", "delay_seconds", "drop_connection"}

@@ -2,7 +2,7 @@
 
 Run from the repository root: `.venv/bin/python scripts/make_sample_selfie.py [OUTPUT]`
 (default `onboarding/assets/sample-selfie.jpg`). The drawing is deterministic; it must pass
-`activities.images.inspect_image` (JPEG, 800x600, well under 800 KB).
+`activities.selfies.inspection.inspect_image` (JPEG, 800x600, well under 800 KB).
 """
 
 from __future__ import annotations

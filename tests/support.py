@@ -1,4 +1,5 @@
-"""Real parts for tests: free loopback ports, dev keys, the sandbox as a child process."""
+"""Real parts for tests: fixed test keys and tokens, the sandbox, the gateway and an S3
+server as child processes with them, and the settings a worker needs beside them."""
 
 from __future__ import annotations
 
@@ -11,15 +12,12 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import httpx
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-
-from onboarding.codec import Keyring
+from onboarding.dev.credentials import ServiceAccountKeys, service_account
+from onboarding.dev.sandbox_client import SandboxClient
+from onboarding.dev.stack import free_port, sandbox_command
+from onboarding.temporal.codec import Keyring
 
 LOOPBACK = "127.0.0.1"
 SERVICE_ACCOUNT = "onboarding-test@test-tenant.iam.acesso.io"
@@ -38,12 +36,6 @@ def fixed_keyring() -> Keyring:
     return Keyring.parse(TEST_KEYS)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((LOOPBACK, 0))
-        return int(sock.getsockname()[1])
-
-
 def wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -57,56 +49,15 @@ def wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 
     raise TimeoutError(f"nothing listens on {port} after {timeout}s")
 
 
-@dataclass(frozen=True)
-class KeyPair:
-    private: Path
-    public: Path
+KeyPair = ServiceAccountKeys
 
 
 def make_key_pair(directory: Path) -> KeyPair:
-    directory.mkdir(parents=True, exist_ok=True)
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = directory / "service-account.pem"
-    public = directory / "service-account.pub.pem"
-    private.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    private.chmod(0o600)
-    public.write_bytes(
-        key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-    )
-    return KeyPair(private, public)
+    """A service account's key pair (and API key) in `directory`, made once."""
+    return service_account(directory)
 
 
-@dataclass(frozen=True)
-class Sandbox:
-    url: str
-
-    def stats(self) -> dict[str, Any]:
-        return dict(httpx.get(f"{self.url}/_sandbox/stats").json())
-
-    def reset(self) -> None:
-        httpx.post(f"{self.url}/_sandbox/reset").raise_for_status()
-
-    def configure(self, **settings: float) -> None:
-        httpx.post(f"{self.url}/_sandbox/config", json=settings).raise_for_status()
-
-    def rate_limit(self) -> dict[str, Any]:
-        """The tenant limit and every process-API arrival the sandbox saw."""
-        return dict(httpx.get(f"{self.url}/_sandbox/rate-limit").json())
-
-    def inject(self, *rules: dict[str, Any]) -> None:
-        """Add fault rules (sandbox/faults.py) for the next calls."""
-        httpx.post(f"{self.url}/_sandbox/faults", json={"rules": list(rules)}).raise_for_status()
-
-    def clear_faults(self) -> None:
-        httpx.delete(f"{self.url}/_sandbox/faults").raise_for_status()
+Sandbox = SandboxClient
 
 
 @contextmanager
@@ -129,9 +80,9 @@ def running_sandbox(
     keys: KeyPair, async_delay: float, log: Path, extra_args: Sequence[str] = ()
 ) -> Iterator[Sandbox]:
     port = free_port()
-    command = [sys.executable, "-m", "sandbox", "--host", LOOPBACK, "--port", str(port)]
-    command += ["--public-key", str(keys.public), "--service-account", SERVICE_ACCOUNT]
-    command += ["--api-key", API_KEY, "--async-delay", str(async_delay), *extra_args]
+    command = [*sandbox_command(port), "--public-key", str(keys.public)]
+    command += ["--service-account", SERVICE_ACCOUNT, "--api-key", API_KEY]
+    command += ["--async-delay", str(async_delay), *extra_args]
     with serving_process(command, port, log) as url:
         yield Sandbox(url)
 
@@ -189,3 +140,16 @@ def worker_environment(keys: KeyPair, sandbox: Sandbox, selfie_dir: Path) -> dic
 
 def environ_with(overrides: dict[str, str]) -> dict[str, str]:
     return {**os.environ, **overrides}
+
+
+WEBHOOK_TOKEN = "test-webhook-token"  # a test secret; it never enters a history
+
+
+def webhook_args(gateway_port: int) -> list[str]:
+    """The sandbox flags that make it announce to the gateway, as Unico's team would."""
+    return [
+        "--webhook-url",
+        f"http://{LOOPBACK}:{gateway_port}/webhooks/unico",
+        "--webhook-header",
+        f"Authorization: Bearer {WEBHOOK_TOKEN}",
+    ]

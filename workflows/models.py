@@ -12,34 +12,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-WORKFLOW_TYPE = "Onboarding"
-TASK_QUEUE = "onboarding"
-STATUS_QUERY = "status"
-WEBHOOK_SIGNAL = "unico_webhook"
-# Ends the wait of onboardings blocked on an operator (configuration, locked) at once.
-RETRY_NOW_SIGNAL = "retry_now"
-# The activities that call Unico's process API. They run on a task queue of their own, so
-# that the server's `max_task_queue_activities_per_second` caps the whole fleet's calls.
-UNICO_API_ACTIVITIES = frozenset({"create_process", "get_process"})
-
-
-def unico_task_queue_for(task_queue: str) -> str:
-    """The Unico activities' queue, derived from the workflow's own queue.
-
-    Derived, not configured: the workflow reads it from its history (deterministic), every
-    worker finds it without a second setting, and two fleets on two workflow queues (or two
-    test runs on one server) never take each other's Unico calls.
-    """
-    return f"{task_queue}-unico"
-
-
-UNICO_TASK_QUEUE = unico_task_queue_for(TASK_QUEUE)
-
-
-def workflow_id_for(request_id: str) -> str:
-    """Deterministic id: a repeated start with the same request joins the running one."""
-    return f"onboarding-{request_id}"
-
 
 class Outcome(StrEnum):
     APPROVED = "approved"
@@ -50,34 +22,6 @@ class Outcome(StrEnum):
     CANCELED = "canceled"
     ERROR = "error"
     EXPIRED = "expired"
-
-
-class ErrorClass(StrEnum):
-    """How an error from Unico is handled; the `type` of the ApplicationError raised."""
-
-    TRANSIENT = "transient"
-    RATE_LIMITED = "rate_limited"
-    TOKEN_EXPIRED = "token_expired"
-    INVALID_REQUEST = "invalid_request"
-    RECAPTURE = "recapture"
-    CONFIGURATION = "configuration"
-    LOCKED = "locked"
-    NOT_FOUND = "not_found"
-    GONE = "gone"
-    # Not in DESIGN.md's table: the call can never succeed as made, the caller's data is not
-    # at fault and no setting fixes it (a clash with the remote's state, a request the worker
-    # built wrong). No retry; outcome `error`.
-    PERMANENT = "permanent"
-
-
-# The classes the activity's own retry policy retries; the workflow reacts to the others.
-ACTIVITY_RETRIED = frozenset({ErrorClass.TRANSIENT, ErrorClass.RATE_LIMITED})
-# Attempts at an error that no catalog rule and no HTTP status explains: retried as
-# transient, but not for ever.
-UNKNOWN_ERROR_ATTEMPTS = 5
-# The type of the error create_process raises when the request went out and no answer came
-# back: Unico may have created a process (POST /processes/v1 is not idempotent).
-AMBIGUOUS_CREATE = "ambiguous_create"
 
 
 class Stage(StrEnum):
@@ -94,7 +38,7 @@ class Stage(StrEnum):
 
 
 class ProcessStatus(IntEnum):
-    """Unico's process status codes (facts page, section 2)."""
+    """Unico's process status codes."""
 
     PROCESSING = 1
     IN_ANALYSIS = 2

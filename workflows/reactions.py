@@ -14,15 +14,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
 
-from workflows.models import (
-    ACTIVITY_RETRIED,
-    AMBIGUOUS_CREATE,
-    UNKNOWN_ERROR_ATTEMPTS,
-    ErrorClass,
-    OnboardingOptions,
-    Outcome,
-    Stage,
-)
+from workflows.error_classes import UNKNOWN_ERROR_ATTEMPTS, ErrorClass
+from workflows.models import OnboardingOptions, Outcome, Stage
 
 # A refused token is replaced this many times per call; then the onboarding ends as error.
 MAX_TOKEN_REFRESHES = 2
@@ -109,7 +102,7 @@ REACTIONS: Mapping[str, Reaction] = MappingProxyType(
             "max_process_attempts allows; then outcome error",
         ),
         ErrorClass.PERMANENT: Reaction(Remedy.FINISH, Outcome.ERROR, "no retry: outcome error"),
-        AMBIGUOUS_CREATE: Reaction(
+        ErrorClass.AMBIGUOUS_CREATE: Reaction(
             Remedy.NEW_PROCESS,
             Outcome.ERROR,
             "the create request went out and no answer came: count it (Unico may hold a "
@@ -125,5 +118,9 @@ def reaction_for(error_type: str | None) -> Reaction:
     return REACTIONS.get(error_type or "", UNKNOWN)
 
 
-# Every error type the activities' retry policy must not retry: the workflow reacts to them.
+# The classes the activity's own retry policy retries, and every other one, which it must
+# not retry: the workflow reacts to those (the retry policy is the one place that says so).
+ACTIVITY_RETRIED = frozenset(
+    c for c, reaction in REACTIONS.items() if reaction.remedy is Remedy.RETRY_IN_ACTIVITY
+)
 WORKFLOW_HANDLED = sorted(str(t) for t in REACTIONS if t not in ACTIVITY_RETRIED)

@@ -24,8 +24,8 @@ from temporalio.exceptions import ActivityError, WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
     from workflows.models import SelfieRelease
+    from workflows.names import DELETE_SELFIE, RELEASE_SELFIE, RETENTION_WORKFLOW_TYPE
 
-RETENTION_WORKFLOW_TYPE = "SelfieRetention"
 MAX_REF_LENGTH = 256
 RELEASE_TIMEOUT = timedelta(minutes=2)
 CALL_TIMEOUT = timedelta(seconds=30)
@@ -45,7 +45,7 @@ async def release_selfie(selfie_ref: str) -> None:
     keep_seconds = 0.0
     try:
         release = await workflow.execute_activity(
-            "release_selfie",
+            RELEASE_SELFIE,
             selfie_ref,
             result_type=SelfieRelease,
             start_to_close_timeout=CALL_TIMEOUT,
@@ -75,7 +75,7 @@ class SelfieRetention:
         if keep_seconds > 0:
             await workflow.sleep(keep_seconds, summary="keep the selfie for its retention period")
         await workflow.execute_activity(
-            "delete_selfie",
+            DELETE_SELFIE,
             selfie_ref,
             start_to_close_timeout=CALL_TIMEOUT,
             retry_policy=STORE_RETRY,

@@ -33,7 +33,7 @@ from cryptography.hazmat.primitives.serialization import (
 from temporalio.envconfig import ClientConfigProfile, DataSource
 from temporalio.service import TLSConfig
 
-from onboarding.settings import SettingsError
+from onboarding.runtime.settings import SettingsError
 
 T = TypeVar("T")
 

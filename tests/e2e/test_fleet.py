@@ -14,15 +14,13 @@ from typing import Any
 
 import pytest
 from temporalio.api.enums.v1 import EventType, PendingActivityState
-from temporalio.client import Client, WorkflowHandle
-from temporalio.testing import WorkflowEnvironment
+from temporalio.client import WorkflowHandle
 
-from activities.selfies import SelfieStore
-from onboarding.client import start_onboarding
-from onboarding.demo import SAMPLE_SELFIE
-from onboarding.settings import Settings
-from tests.e2e.fleet import WorkerProcess, max_in_any_window, start_worker, target
-from tests.support import KeyPair, Sandbox, running_sandbox, worker_environment
+from bench.report import max_in_any_window
+from onboarding.dev.demo import SAMPLE_SELFIE
+from onboarding.dev.stack import Child, DevStack
+from onboarding.runtime.settings import Settings
+from onboarding.temporal.client import start_onboarding
 from workflows.models import OnboardingRequest, Outcome
 
 pytestmark = pytest.mark.e2e
@@ -35,49 +33,45 @@ ONBOARDINGS = 30
 ANSWER_DELAY_SECONDS = 8
 
 
-def request(selfies: SelfieStore, cpf: str = APPROVED_AT_ONCE) -> OnboardingRequest:
+def request(stack: DevStack, cpf: str = APPROVED_AT_ONCE) -> OnboardingRequest:
     return OnboardingRequest.model_validate(
         {
             "request_id": uuid.uuid4().hex,
             "subject": {"code": cpf, "name": "Maria Silva"},
-            "selfie_ref": selfies.put(SAMPLE_SELFIE.read_bytes()),
+            "selfie_ref": stack.selfies.put(SAMPLE_SELFIE.read_bytes()),
             "options": {"poll_initial_seconds": 1, "poll_max_seconds": 2},
         }
     )
 
 
-def fleet_settings(
-    temporal: WorkflowEnvironment, keys: KeyPair, sandbox: Sandbox, selfies: Path
-) -> dict[str, str]:
-    return {
-        **worker_environment(keys, sandbox, selfies),
-        "TEMPORAL_ADDRESS": target(temporal),
-        "TASK_QUEUE": f"fleet-{uuid.uuid4().hex[:8]}",
-        "UNICO_REQUESTS_PER_SECOND": str(FLEET_RATE),
-        "GRACEFUL_SHUTDOWN_SECONDS": "30",
-    }
+def fleet(state: Path, *sandbox_args: str) -> DevStack:
+    """A real-time server and the sandbox; the tests start the workers, as a deployment."""
+    return DevStack.on_free_ports(
+        state,
+        parts=("temporal", "sandbox"),
+        async_delay_seconds=1.0,
+        webhooks=False,
+        sandbox_args=sandbox_args,
+        settings={
+            "UNICO_REQUESTS_PER_SECOND": str(FLEET_RATE),
+            "GRACEFUL_SHUTDOWN_SECONDS": "30",
+        },
+    )
 
 
-async def test_two_workers_keep_the_tenant_under_its_limit(
-    temporal: WorkflowEnvironment, keys: KeyPair, state: Path
-) -> None:
+async def test_two_workers_keep_the_tenant_under_its_limit(state: Path) -> None:
     limit = ["--tenant-rate-limit", str(TENANT_RATE), "--tenant-rate-burst", str(TENANT_BURST)]
-    selfies = SelfieStore(state / "selfies-rate")
-    with running_sandbox(keys, 1.0, state / "sandbox-rate.log", limit) as sandbox:
-        settings = fleet_settings(temporal, keys, sandbox, selfies.root)
-        workers = [start_worker(settings, state / f"rate-worker-{i}.log") for i in range(2)]
+    async with fleet(state / "rate", *limit) as stack:
+        workers = [stack.spawn_worker(f"rate-worker-{i}", probes=True) for i in range(2)]
         try:
             for worker in workers:
                 await asyncio.to_thread(worker.wait_ready)
-            client = temporal.client
+            queue = stack.settings.task_queue
             handles = await asyncio.gather(
-                *(
-                    start_onboarding(client, request(selfies), settings["TASK_QUEUE"])
-                    for _ in range(ONBOARDINGS)
-                )
+                *(start_onboarding(stack.client, request(stack), queue) for _ in range(ONBOARDINGS))
             )
             results = await asyncio.gather(*(handle.result() for handle in handles))
-            seen = sandbox.rate_limit()
+            seen = stack.sandbox.rate_limit()
             scrapes = [worker.scrape() for worker in workers]
         finally:
             exits = [worker.stop() for worker in workers]
@@ -127,23 +121,22 @@ def _counter(scrape: str, name: str, label: str) -> float:
 
 
 async def test_sigterm_lets_the_running_call_finish_and_another_worker_decides(
-    temporal: WorkflowEnvironment, keys: KeyPair, state: Path
+    state: Path,
 ) -> None:
-    selfies = SelfieStore(state / "selfies-drain")
-    with running_sandbox(keys, 1.0, state / "sandbox-drain.log") as sandbox:
+    async with fleet(state / "drain") as stack:
+        sandbox = stack.sandbox
         # A slow answer: the process is created at once, its answer comes this much later;
         # long enough for a second worker to start under load while the first one's call waits.
         sandbox.inject({"endpoint": "create", "delay_seconds": ANSWER_DELAY_SECONDS})
-        settings = fleet_settings(temporal, keys, sandbox, selfies.root)
-        first = start_worker(settings, state / "drain-worker-first.log")
-        second: WorkerProcess | None = None
+        first = stack.spawn_worker("drain-worker-first", probes=True)
+        second: Child | None = None
         try:
             await asyncio.to_thread(first.wait_ready)
-            client: Client = temporal.client
-            handle = await start_onboarding(client, request(selfies), settings["TASK_QUEUE"])
+            queue = stack.settings.task_queue
+            handle = await start_onboarding(stack.client, request(stack), queue)
             while sandbox.stats()["processes_created"] == 0:  # create_process is in flight
                 await asyncio.sleep(0.05)
-            second = start_worker(settings, state / "drain-worker-second.log")
+            second = stack.spawn_worker("drain-worker-second", probes=True)
             await asyncio.to_thread(second.wait_ready)
             assert first.probe("readyz") == 200
             assert await call_in_flight(handle, "create_process"), "SIGTERM must come mid-call"

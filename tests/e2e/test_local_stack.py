@@ -19,8 +19,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from onboarding.scenarios import SCENARIOS
-from tests.support import free_port
+from onboarding.dev.scenarios import SCENARIOS
+from onboarding.dev.stack import free_port
 
 pytestmark = pytest.mark.e2e
 

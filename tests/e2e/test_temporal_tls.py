@@ -11,29 +11,19 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_asyncio
-from temporalio.testing import WorkflowEnvironment
 
-from onboarding.demo import SAMPLE_SELFIE
-from tests.e2e.fleet import start_worker, target
-from tests.support import (
-    GATEWAY_TOKEN,
-    TEST_KEYS,
-    KeyPair,
-    Sandbox,
-    running_gateway,
-    running_sandbox,
-    worker_environment,
-)
+from onboarding.dev.demo import SAMPLE_SELFIE
+from onboarding.dev.stack import Child, DevStack
 from tests.tls import SERVER_NAME, ApiKeyProxy, Pki, api_key_proxy, mtls_proxy
 
 pytestmark = pytest.mark.e2e
@@ -49,33 +39,27 @@ def pki(state: Path) -> Pki:
 
 
 @pytest_asyncio.fixture(scope="module")
-async def mtls(pki: Pki, temporal: WorkflowEnvironment) -> AsyncIterator[str]:
-    async with mtls_proxy(pki, target(temporal)) as address:
+async def stack(state: Path) -> AsyncIterator[DevStack]:
+    """The server in plaintext behind the proxies; the sandbox and the gateway beside it."""
+    parts = ("temporal", "sandbox", "gateway")
+    async with DevStack.on_free_ports(state / "stack", parts=parts, async_delay_seconds=1.0) as s:
+        yield s
+
+
+def upstream(stack: DevStack) -> str:
+    return f"127.0.0.1:{stack.config.ports.temporal}"
+
+
+@pytest_asyncio.fixture(scope="module")
+async def mtls(pki: Pki, stack: DevStack) -> AsyncIterator[str]:
+    async with mtls_proxy(pki, upstream(stack)) as address:
         yield address
 
 
 @pytest_asyncio.fixture(scope="module")
-async def cloud(pki: Pki, temporal: WorkflowEnvironment) -> AsyncIterator[ApiKeyProxy]:
-    async with api_key_proxy(pki, target(temporal), API_KEY) as proxy:
+async def cloud(pki: Pki, stack: DevStack) -> AsyncIterator[ApiKeyProxy]:
+    async with api_key_proxy(pki, upstream(stack), API_KEY) as proxy:
         yield proxy
-
-
-@pytest.fixture(scope="module")
-def sandbox(keys: KeyPair, state: Path) -> Iterator[Sandbox]:
-    with running_sandbox(keys, 1.0, state / "sandbox.log") as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def gateway(state: Path) -> Iterator[str]:
-    with running_gateway(state / "gateway.log", state / "selfies") as url:
-        yield url
-
-
-def clean_environment(**overrides: str) -> dict[str, str]:
-    """This process's environment without any Temporal setting of the developer's."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TEMPORAL_")}
-    return {**env, **overrides}
 
 
 @dataclass
@@ -117,45 +101,28 @@ def start_command(request_id: str) -> list[str]:
     )  # fmt: skip
 
 
-async def onboard_through(
-    connection: dict[str, str], keys: KeyPair, sandbox: Sandbox, state: Path, gateway: str
-) -> dict[str, object]:
+async def onboard_through(stack: DevStack, connection: dict[str, str]) -> tuple[Child, Any]:
     """A worker process and `onboarding start --wait`, both connected as `connection` says."""
-    queue = f"tls-{uuid.uuid4().hex[:8]}"
-    settings = {**worker_environment(keys, sandbox, state / "selfies"), **connection}
-    worker = start_worker({**settings, "TASK_QUEUE": queue}, state / f"worker-{queue}.log")
+    settings = {**connection, "TASK_QUEUE": f"tls-{uuid.uuid4().hex[:8]}"}
+    worker = stack.spawn_worker(f"worker-{settings['TASK_QUEUE']}", settings, probes=True)
     try:
         await asyncio.to_thread(worker.wait_ready)
-        caller = clean_environment(
-            **connection,
-            TASK_QUEUE=queue,
-            GATEWAY_URL=gateway,
-            GATEWAY_API_TOKEN=GATEWAY_TOKEN,
-            ONBOARDING_ENCRYPTION_KEYS=settings["ONBOARDING_ENCRYPTION_KEYS"],
-        )
-        done = await run(start_command(f"tls-{queue}"), caller)
+        done = await run(start_command(settings["TASK_QUEUE"]), {**stack.environment, **settings})
     finally:
         # In a thread: the proxies serve from this loop, and the worker's shutdown uses them.
         assert await asyncio.to_thread(worker.stop) == 0
     assert done.code == 0, done.err
-    log = worker.log.read_text()
-    assert "worker polling" in log
-    answer: dict[str, object] = json.loads(done.out)
-    return answer
+    return worker, json.loads(done.out)
 
 
-async def test_an_onboarding_completes_over_mtls(
-    mtls: str, pki: Pki, keys: KeyPair, sandbox: Sandbox, state: Path, gateway: str
-) -> None:
-    answer = await onboard_through(pki.mtls_environment(mtls), keys, sandbox, state, gateway)
-    result = answer["result"]
-    assert isinstance(result, dict) and result["outcome"] == "approved"
-    log = next(state.glob("worker-tls-*.log")).read_text()
-    assert f"{mtls}, namespace default, mTLS" in log
+async def test_an_onboarding_completes_over_mtls(stack: DevStack, mtls: str, pki: Pki) -> None:
+    worker, answer = await onboard_through(stack, pki.mtls_environment(mtls))
+    assert answer["result"]["outcome"] == "approved"
+    assert f"{mtls}, namespace default, mTLS" in worker.log.read_text()
 
 
 async def test_an_onboarding_completes_with_an_api_key_from_a_profile_file(
-    cloud: ApiKeyProxy, pki: Pki, keys: KeyPair, sandbox: Sandbox, state: Path, gateway: str
+    stack: DevStack, cloud: ApiKeyProxy, pki: Pki, state: Path
 ) -> None:
     profile = state / "cloud.toml"
     profile.write_text(
@@ -170,34 +137,37 @@ async def test_an_onboarding_completes_with_an_api_key_from_a_profile_file(
         "TEMPORAL_TLS_SERVER_NAME": SERVER_NAME,
     }
     cloud.seen.clear()
-    answer = await onboard_through(connection, keys, sandbox, state, gateway)
-    result = answer["result"]
-    assert isinstance(result, dict) and result["outcome"] == "approved"
+    _, answer = await onboard_through(stack, connection)
+    assert answer["result"]["outcome"] == "approved"
     assert cloud.seen and set(cloud.seen) == {f"Bearer {API_KEY}"}, "every call carried it"
 
 
-async def test_an_api_key_alone_turns_tls_on(cloud: ApiKeyProxy, state: Path) -> None:
+async def test_an_api_key_alone_turns_tls_on(
+    stack: DevStack, cloud: ApiKeyProxy, state: Path
+) -> None:
     """No TLS setting at all: the key alone makes the client speak TLS, and verify the
     server against the system's roots, which do not know the test CA."""
     profile = state / "key-only.toml"
     profile.write_text(f'[profile.default]\naddress = "{cloud.address}"\napi_key = "{API_KEY}"\n')
-    done = await run(cli("status", "r-1"), refusal_env(TEMPORAL_CONFIG_FILE=str(profile)))
+    done = await run(
+        cli("status", "r-1"), {**stack.environment, "TEMPORAL_CONFIG_FILE": str(profile)}
+    )
     line = one_line(done, "onboarding status: ")
     assert line.startswith("onboarding status: TEMPORAL_TLS_SERVER_CA_CERT_PATH: ")
     assert "no CA of this system signed" in line
 
 
 async def test_a_refused_api_key_stops_the_worker_in_one_line(
-    cloud: ApiKeyProxy, pki: Pki, keys: KeyPair, sandbox: Sandbox, state: Path
+    stack: DevStack, cloud: ApiKeyProxy, pki: Pki, state: Path
 ) -> None:
     profile = state / "wrong-key.toml"
     profile.write_text(f'[profile.default]\naddress = "{cloud.address}"\napi_key = "not-it"\n')
-    env = refusal_env(
-        **worker_environment(keys, sandbox, state / "selfies"),
-        TEMPORAL_CONFIG_FILE=str(profile),
-        TEMPORAL_TLS_SERVER_CA_CERT_PATH=str(pki.ca),
-        TEMPORAL_TLS_SERVER_NAME=SERVER_NAME,
-    )
+    env = {
+        **stack.environment,
+        "TEMPORAL_CONFIG_FILE": str(profile),
+        "TEMPORAL_TLS_SERVER_CA_CERT_PATH": str(pki.ca),
+        "TEMPORAL_TLS_SERVER_NAME": SERVER_NAME,
+    }
     done = await run([sys.executable, "-m", "worker"], env)
     line = one_line(done, "worker: ")
     assert line == (
@@ -246,10 +216,6 @@ MTLS_REFUSALS: dict[str, tuple[dict[str, str | None], str]] = {
 }  # fmt: skip
 
 
-def refusal_env(**settings: str) -> dict[str, str]:
-    return clean_environment(**{"ONBOARDING_ENCRYPTION_KEYS": TEST_KEYS, **settings})
-
-
 def one_line(done: Ran, prefix: str) -> str:
     assert done.code == 2, (done.code, done.err)
     assert "Traceback" not in done.err
@@ -264,7 +230,7 @@ def mtls_case(pki: Pki, address: str, changes: dict[str, str | None]) -> dict[st
     env = pki.mtls_environment(address)
     for name, value in changes.items():
         if value is None:
-            env.pop(name)
+            env[name] = ""  # unset: an empty variable counts as none
         else:
             env[name] = str(getattr(pki, value)) if hasattr(pki, value) else value
     return env
@@ -273,24 +239,17 @@ def mtls_case(pki: Pki, address: str, changes: dict[str, str | None]) -> dict[st
 @pytest.mark.parametrize("case", list(MTLS_REFUSALS))
 @pytest.mark.parametrize("who", ["worker", "cli", "gateway"])
 async def test_each_misconfiguration_stops_the_process_in_one_line(
-    mtls: str, pki: Pki, keys: KeyPair, sandbox: Sandbox, state: Path, who: str, case: str
+    stack: DevStack, mtls: str, pki: Pki, who: str, case: str
 ) -> None:
     changes, expected = MTLS_REFUSALS[case]
-    connection = mtls_case(pki, mtls, changes)
+    env = {**stack.environment, **mtls_case(pki, mtls, changes)}
     if who == "worker":
-        env = refusal_env(**worker_environment(keys, sandbox, state / "selfies"), **connection)
         command, prefix = [sys.executable, "-m", "worker"], "worker: "
     elif who == "cli":
-        env = refusal_env(**connection)
         command, prefix = cli("status", "r-1"), "onboarding status: "
     else:
-        env = refusal_env(
-            **connection,
-            WEBHOOK_AUTH="bearer",
-            WEBHOOK_BEARER_TOKEN="t",
-            GATEWAY_ROUTES="webhook",
-            GATEWAY_PORT="1",  # never bound: the connection fails first
-        )
+        # The webhook alone, on a port never bound: the connection fails first.
+        env |= {"GATEWAY_ROUTES": "webhook", "GATEWAY_PORT": "1"}
         command, prefix = [sys.executable, "-m", "onboarding.gateway"], "onboarding.gateway: "
     line = one_line(await run(command, env), prefix)
     assert line.startswith(prefix + expected.format(address=mtls)), line

@@ -12,31 +12,20 @@ must catch them: this proves that the corpus guards against such changes.
 
 from __future__ import annotations
 
-from typing import Any, TypeVar, cast
+from typing import Any
 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.models import (
-        STATUS_QUERY,
-        WEBHOOK_SIGNAL,
-        WORKFLOW_TYPE,
-        Carry,
-        OnboardingResult,
-        OnboardingStatus,
-        Stage,
-        TokenInfo,
-    )
-    from workflows.onboarding import STAGE_ATTRIBUTE, Onboarding
-
-T = TypeVar("T")
+    from workflows.models import Carry, OnboardingResult, OnboardingStatus, Stage
+    from workflows.names import STAGE_ATTRIBUTE, STATUS_QUERY, WEBHOOK_SIGNAL, WORKFLOW_TYPE
+    from workflows.onboarding import Onboarding
 
 
 class _WithoutTokenWarmUp(Onboarding):
-    async def _call(self, name: str, arg: Any, result_type: type[T], summary: str) -> T:
-        if name == "acquire_token":  # the change: "create_process gets a token anyway"
-            return cast(T, TokenInfo(expires_in_seconds=3600, refreshed=False))
-        return await super()._call(name, arg, result_type, summary)
+    async def _authenticate(self) -> None:
+        # The change: "create_process gets a token anyway", so no acquire_token.
+        self._progress.enter(Stage.AUTHENTICATING)
 
 
 class _UnguardedPatch(Onboarding):

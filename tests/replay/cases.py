@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from onboarding.scenarios import SCENARIOS
+from onboarding.dev.scenarios import SCENARIOS
 from workflows.models import Outcome
 
 

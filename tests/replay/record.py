@@ -24,17 +24,17 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-import httpx
 from PIL import Image
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHistory
 
-from onboarding.client import start_onboarding
-from onboarding.demo import SAMPLE_SELFIE
+from onboarding.dev.demo import SAMPLE_SELFIE
+from onboarding.dev.sandbox_client import SandboxClient
+from onboarding.dev.stack import DevStack
+from onboarding.temporal.client import start_onboarding
 from tests.replay.cases import CASES, GROUPS, Case, Group
 from tests.replay.corpus import HISTORIES, MANIFEST
-from tests.stack import LocalStack, local_stack
-from tests.support import Sandbox, fixed_keyring
+from tests.support import API_KEY, TEST_KEYS, fixed_keyring
 from workflows.models import OnboardingRequest
 
 TASK_QUEUE = "onboarding-replay"
@@ -82,7 +82,7 @@ def request_id(case: Case) -> str:
     return f"replay-{CASES.index(case):02d}-{case.group.name}-{case.expected.value}"
 
 
-async def run_case(stack: LocalStack, case: Case) -> list[WorkflowHistory]:
+async def run_case(stack: DevStack, case: Case) -> list[WorkflowHistory]:
     client = stack.client
     image = small_selfie() if case.small_selfie else SAMPLE_SELFIE.read_bytes()
     request = OnboardingRequest.model_validate(
@@ -124,17 +124,21 @@ async def _chain(client: Client, workflow_id: str, run_id: str | None) -> list[W
     return histories
 
 
-def configure(sandbox: Sandbox, group: Group) -> None:
+def configure(sandbox: SandboxClient, group: Group) -> None:
     sandbox.configure(async_delay_seconds=group.async_delay_seconds)
-    switch = httpx.post(f"{sandbox.url}/_sandbox/webhooks", json={"enabled": group.webhooks})
-    switch.raise_for_status()
+    sandbox.webhooks(enabled=group.webhooks)
 
 
 async def record_cases(work: Path) -> Recording:
-    args = ["--dynamic-config-value"]
-    args += [f"limit.historyCount.suggestContinueAsNew={SUGGEST_CONTINUE_AS_NEW_AFTER_EVENTS}"]
-    async with local_stack(
-        work, task_queue=TASK_QUEUE, sandbox_delay=1.0, dev_server_args=args
+    limit = f"limit.historyCount.suggestContinueAsNew={SUGGEST_CONTINUE_AS_NEW_AFTER_EVENTS}"
+    args = ("--dynamic-config-value", limit)
+    async with DevStack.on_free_ports(
+        work,
+        async_delay_seconds=1.0,
+        temporal_args=args,
+        payload_keys=TEST_KEYS,
+        # The test API key, which the corpus's secret scan looks for.
+        settings={"TASK_QUEUE": TASK_QUEUE, "UNICO_API_KEY": API_KEY, "SANDBOX_API_KEY": API_KEY},
     ) as stack:
         recorded: Recording = []
         for group in GROUPS:

@@ -16,13 +16,12 @@ from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 from temporalio.workflow import NondeterminismError
 
-from onboarding.codec import ENCODING, EncryptionCodec
-from onboarding.converter import data_converter
-from onboarding.scenarios import SCENARIOS
+from onboarding.dev.scenarios import SCENARIOS
+from onboarding.temporal.codec import ENCODING, EncryptionCodec
+from onboarding.temporal.converter import data_converter
 from tests.replay.altered import OnboardingWithoutTokenWarmUp
 from tests.replay.corpus import Recorded, load_corpus
-from tests.stack import WEBHOOK_TOKEN
-from tests.support import API_KEY, TEST_KEYS, fixed_keyring
+from tests.support import API_KEY, TEST_KEYS, WEBHOOK_TOKEN, fixed_keyring
 from workflows.models import Outcome
 from workflows.onboarding import Onboarding
 from workflows.selfie_release import SelfieRetention

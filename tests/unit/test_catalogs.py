@@ -9,7 +9,7 @@ import pytest
 
 from activities.catalog import CATALOG_FILES, CatalogError, catalogs, load_catalog
 from activities.errors import classification
-from workflows.models import ErrorClass
+from workflows.error_classes import ErrorClass
 
 SEEDS = Path(__file__).parents[2] / "spec" / "seeds"
 

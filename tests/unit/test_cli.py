@@ -16,8 +16,9 @@ from typing import Any
 
 import pytest
 
-from onboarding.cli import main
-from tests.support import LOOPBACK, TEST_KEYS, environ_with, free_port
+from onboarding.cli.main import main
+from onboarding.dev.stack import free_port
+from tests.support import LOOPBACK, TEST_KEYS, environ_with
 
 ONBOARDING = Path(sys.executable).parent / "onboarding"
 VALID_CPF = "12345678909"

@@ -7,7 +7,7 @@ import base64
 import pytest
 from temporalio.api.common.v1 import Payload
 
-from onboarding.codec import (
+from onboarding.temporal.codec import (
     ENCODING,
     KEY_ID_METADATA,
     DecryptionError,
@@ -17,7 +17,7 @@ from onboarding.codec import (
     UnknownKeyError,
     new_key,
 )
-from onboarding.converter import data_converter
+from onboarding.temporal.converter import data_converter
 from tests.support import fixed_key
 from workflows.models import OnboardingRequest
 

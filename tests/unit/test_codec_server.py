@@ -17,10 +17,10 @@ import pytest
 from google.protobuf.json_format import MessageToDict
 from temporalio.api.common.v1 import Payload, Payloads
 
-from activities.selfies import SelfieStore
-from onboarding.codec import EncryptionCodec, Keyring
-from onboarding.gateway import create_gateway
-from onboarding.settings import Settings
+from activities.selfies.local_store import SelfieStore
+from onboarding.gateway.app import create_gateway
+from onboarding.runtime.settings import Settings
+from onboarding.temporal.codec import EncryptionCodec, Keyring
 from tests.support import TEST_KEYS, fixed_key
 
 TOKEN = "codec-test-token"

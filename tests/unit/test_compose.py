@@ -17,13 +17,13 @@ import pytest
 import yaml
 from botocore.credentials import EnvProvider
 
-from onboarding.codec import Keyring
-from onboarding.devkeys import main as make_compose_keys
-from onboarding.devstack import SEARCH_ATTRIBUTES, DevPorts
-from onboarding.settings import Settings
+from onboarding.dev.credentials import main as make_compose_keys
+from onboarding.dev.stack import DevPorts
+from onboarding.runtime.settings import Settings
+from onboarding.temporal.codec import Keyring
 from onboarding.temporal.connection import VARIABLES as TEMPORAL_VARIABLES
 from sandbox.config import _parser as sandbox_parser
-from workflows.models import UNICO_TASK_QUEUE
+from workflows.names import SEARCH_ATTRIBUTES, TASK_QUEUE, unico_task_queue_for
 
 ROOT = Path(__file__).parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
@@ -179,10 +179,12 @@ def test_the_web_ui_decodes_through_the_gateway_as_the_browser_sees_it() -> None
 def test_temporal_is_set_up_for_the_workflow() -> None:
     script = (ROOT / "deploy/temporal/setup-namespace.sh").read_text()
     for attribute in SEARCH_ATTRIBUTES:
-        assert attribute in script
+        assert attribute.name in script
     dynamic = yaml.safe_load((ROOT / "deploy/temporal/dynamicconfig.yaml").read_text())
     for key in ("matching.numTaskqueueReadPartitions", "matching.numTaskqueueWritePartitions"):
-        assert dynamic[key] == [{"value": 1, "constraints": {"taskQueueName": UNICO_TASK_QUEUE}}]
+        assert dynamic[key] == [
+            {"value": 1, "constraints": {"taskQueueName": unico_task_queue_for(TASK_QUEUE)}}
+        ]
     assert environment("temporal")["DYNAMIC_CONFIG_FILE_PATH"] == (
         "config/dynamicconfig/onboarding.yaml"
     )

@@ -5,9 +5,9 @@ from __future__ import annotations
 import base64
 from pathlib import Path
 
-from onboarding.devstack import DevPorts, DevStackConfig, webhook_environment
-from onboarding.settings import Settings
-from onboarding.webhook_auth import webhook_auth
+from onboarding.dev.stack import DevPorts, DevStackConfig, webhook_environment
+from onboarding.gateway.webhook_auth import webhook_auth
+from onboarding.runtime.settings import Settings
 
 
 def test_the_sandbox_sends_what_the_gateway_accepts(tmp_path: Path) -> None:

@@ -14,11 +14,12 @@ import httpx
 import pytest
 from PIL import Image
 
-from activities.selfies import SelfieStore
-from onboarding import gateway
-from onboarding.gateway import create_gateway
-from onboarding.settings import Settings, SettingsError
-from tests.support import GATEWAY_TOKEN, LOOPBACK, TEST_KEYS, free_port, running_gateway
+from activities.selfies.local_store import SelfieStore
+from onboarding.dev.stack import free_port
+from onboarding.gateway import app as gateway
+from onboarding.gateway.app import create_gateway
+from onboarding.runtime.settings import Settings, SettingsError
+from tests.support import GATEWAY_TOKEN, LOOPBACK, TEST_KEYS, running_gateway
 
 AUTHORIZED = {"authorization": f"Bearer {GATEWAY_TOKEN}"}
 

@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 import onboarding
-from activities.images import MAX_BYTES, inspect_image
+from activities.selfies.inspection import MAX_BYTES, inspect_image
 
 SAMPLE_SELFIE = Path(onboarding.__file__).parent / "assets" / "sample-selfie.jpg"
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from onboarding.keys import load_keyring, load_unico_private_key, with_dev_secrets
-from onboarding.settings import Settings, SettingsError
+from onboarding.runtime.secrets import load_keyring, load_unico_private_key, with_dev_secrets
+from onboarding.runtime.settings import Settings, SettingsError
 from tests.support import TEST_KEYS, fixed_key, make_key_pair
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from onboarding.operator_view import duration, static_details, static_summary
+from onboarding.temporal.operator_view import duration, static_details, static_summary
 from workflows.models import OnboardingRequest
 
 

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from onboarding.settings import Settings
+from onboarding.runtime.settings import Settings
 from onboarding.temporal.connection import METADATA_PREFIX, VARIABLES
 
 README = (Path(__file__).parents[2] / "README.md").read_text()

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from onboarding.logs import json_handler
-from onboarding.redaction import redact_text, redact_value
+from onboarding.runtime.logs import json_handler
+from onboarding.runtime.redaction import redact_text, redact_value
 
 CPF = "12345678909"
 JWT = "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJ4In0.c2lnbmF0dXJlLXNpZ25hdHVyZQ"

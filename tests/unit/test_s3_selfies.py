@@ -12,10 +12,16 @@ from pathlib import Path
 import boto3
 import pytest
 
-from activities.s3_selfies import S3SelfieStore
-from activities.selfies import InvalidSelfie, InvalidSelfieRef, SelfieBackend, SelfieNotFound
-from onboarding.selfies import SelfieStore, open_selfie_store
-from onboarding.settings import Settings, SettingsError
+from activities.selfies.backend import (
+    InvalidSelfie,
+    InvalidSelfieRef,
+    SelfieBackend,
+    SelfieNotFound,
+)
+from activities.selfies.local_store import SelfieStore
+from activities.selfies.s3_store import S3SelfieStore
+from onboarding.runtime.selfie_store import open_selfie_store
+from onboarding.runtime.settings import Settings, SettingsError
 from tests.support import S3_CREDENTIALS, running_s3
 
 BUCKET = "onboarding-selfies"

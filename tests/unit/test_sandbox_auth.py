@@ -12,7 +12,7 @@ import httpx
 import jwt
 import pytest
 
-from sandbox.auth import TokenEndpoint
+from sandbox.unico.auth import TokenEndpoint
 from tests.unit.test_sandbox_support import (
     AUD,
     GRANT,

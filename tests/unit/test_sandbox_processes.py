@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from sandbox.processes import ProcessStore
+from sandbox.unico.processes import ProcessStore
 from tests.unit.test_sandbox_support import (
     API_KEY,
     bearer,

@@ -9,7 +9,7 @@ import pytest
 
 from activities.errors import classify, parse_error, retry_after
 from sandbox.config import ConfigError, load_config
-from sandbox.ratelimit import TenantRateLimit, TokenBucket
+from sandbox.unico.ratelimit import TenantRateLimit, TokenBucket
 from tests.unit.test_sandbox_support import (
     ISS,
     bearer,
@@ -19,7 +19,7 @@ from tests.unit.test_sandbox_support import (
     private_key,
     public_pem,
 )
-from workflows.models import ErrorClass
+from workflows.error_classes import ErrorClass
 
 
 class FakeClock:

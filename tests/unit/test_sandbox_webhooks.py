@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from sandbox.config import ConfigError, load_config
-from sandbox.webhooks import parse_header
+from sandbox.unico.webhooks import parse_header
 from tests.serving import serving
 from tests.unit.test_sandbox_support import bearer, client_for, create_body, make_config
 

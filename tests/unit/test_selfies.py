@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-import onboarding.selfies
-from activities.selfies import InvalidSelfie, InvalidSelfieRef, SelfieNotFound, SelfieStore
+from activities.selfies.backend import InvalidSelfie, InvalidSelfieRef, SelfieNotFound
+from activities.selfies.local_store import SelfieStore
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
 
@@ -104,8 +104,3 @@ def test_a_failed_write_leaves_nothing(store: SelfieStore, monkeypatch: pytest.M
     with pytest.raises(OSError, match="disk full"):
         store.put(b"selfie")
     assert list(store.root.iterdir()) == []
-
-
-def test_onboarding_reexports_the_store() -> None:
-    assert onboarding.selfies.SelfieStore is SelfieStore
-    assert onboarding.selfies.SelfieNotFound is SelfieNotFound

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import worker
-from onboarding import cli
+from onboarding.cli import main as cli
 from tests.support import make_key_pair
 
 

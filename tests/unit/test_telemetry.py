@@ -20,8 +20,8 @@ from tests.support import API_KEY, LOOPBACK, SERVICE_ACCOUNT, make_key_pair
 
 EMIT_ONE_SPAN = """
 from opentelemetry import trace
-from onboarding.settings import Settings
-from onboarding.telemetry import flush_traces, tracing_plugins
+from onboarding.runtime.settings import Settings
+from onboarding.runtime.telemetry import flush_traces, tracing_plugins
 
 assert tracing_plugins(Settings()), "the plugin is on, exporter or not"
 with trace.get_tracer("probe").start_as_current_span("probe-span"):

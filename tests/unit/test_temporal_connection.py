@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from onboarding.dev.stack import free_port
 from onboarding.temporal.connection import (
     VARIABLES,
     StackUnavailable,
@@ -18,7 +19,6 @@ from onboarding.temporal.connection import (
     explain_failure,
     speaks_tls,
 )
-from tests.support import free_port
 from tests.tls import SERVER_NAME, Pki
 
 

@@ -10,8 +10,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import StatusCode
 from temporalio.exceptions import ApplicationError
 
+from activities.call_telemetry import UnicoCall
 from activities.errors import raise_for_transport, raise_for_unico
-from activities.telemetry import UnicoCall
 
 REQUEST = httpx.Request("POST", "http://unico.test/processes/v1")
 CPF = "123.456.789-09"

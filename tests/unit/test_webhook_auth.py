@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from onboarding import gateway
-from onboarding.settings import Settings, SettingsError
-from onboarding.webhook_auth import WebhookAuth, webhook_auth
+from onboarding.gateway import app as gateway
+from onboarding.gateway.webhook_auth import WebhookAuth, webhook_auth
+from onboarding.runtime.settings import Settings, SettingsError
 from tests.support import TEST_KEYS
 
 

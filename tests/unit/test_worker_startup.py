@@ -16,14 +16,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from tests.support import (
-    LOOPBACK,
-    SERVICE_ACCOUNT,
-    TEST_KEYS,
-    KeyPair,
-    free_port,
-    make_key_pair,
-)
+from onboarding.dev.stack import free_port
+from tests.support import LOOPBACK, SERVICE_ACCOUNT, TEST_KEYS, KeyPair, make_key_pair
 
 ROOT = Path(__file__).resolve().parents[2]
 CREDENTIALS = ("UNICO_SERVICE_ACCOUNT", "UNICO_PRIVATE_KEY_FILE", "UNICO_API_KEY")

@@ -11,11 +11,11 @@ import pytest_asyncio
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from activities.processes import UnicoActivities
-from activities.selfies import SelfieStore
-from onboarding.converter import data_converter
-from onboarding.devstack import temporal_binary
-from onboarding.settings import Settings
+from activities.selfies.local_store import SelfieStore
+from activities.unico_processes import UnicoActivities
+from onboarding.dev.stack import temporal_binary
+from onboarding.runtime.settings import Settings
+from onboarding.temporal.converter import data_converter
 from tests.support import (
     KeyPair,
     Sandbox,
@@ -25,7 +25,7 @@ from tests.support import (
     worker_environment,
 )
 from worker import build_workers, load_service_account, running, unico_activities
-from workflows.onboarding import OUTCOME_ATTRIBUTE, PROCESS_ATTRIBUTE, STAGE_ATTRIBUTE
+from workflows.names import OUTCOME_ATTRIBUTE, PROCESS_ATTRIBUTE, STAGE_ATTRIBUTE
 
 SANDBOX_DELAY_SECONDS = 1.0
 SUGGEST_CONTINUE_AS_NEW_AFTER_EVENTS = 40

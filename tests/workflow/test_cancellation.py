@@ -12,15 +12,15 @@ import pytest_asyncio
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from activities.selfies import SelfieStore
-from onboarding.client import start_onboarding
-from onboarding.demo import SAMPLE_SELFIE
-from onboarding.settings import Settings
-from tests.support import free_port
+from activities.selfies.local_store import SelfieStore
+from onboarding.dev.demo import SAMPLE_SELFIE
+from onboarding.dev.stack import free_port
+from onboarding.runtime.settings import Settings
+from onboarding.temporal.client import start_onboarding
 from tests.workflow.history import event_counts
 from worker import build_workers, load_service_account, running, unico_activities
 from workflows.models import OnboardingRequest, OnboardingResult, Outcome
-from workflows.onboarding import OUTCOME_ATTRIBUTE, STAGE_ATTRIBUTE
+from workflows.names import OUTCOME_ATTRIBUTE, STAGE_ATTRIBUTE
 
 
 def request(selfies: SelfieStore, cpf: str, **options: Any) -> OnboardingRequest:

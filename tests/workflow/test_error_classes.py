@@ -22,20 +22,14 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from activities.selfies import SelfieStore
-from onboarding.client import OnboardingHandle, start_onboarding
-from onboarding.settings import Settings
+from activities.selfies.local_store import SelfieStore
+from onboarding.runtime.settings import Settings
+from onboarding.temporal.client import OnboardingHandle, start_onboarding
 from tests.support import Sandbox
 from tests.workflow.test_onboarding import delta, request
 from worker import build_workers, load_service_account, running, unico_activities
-from workflows.models import (
-    RETRY_NOW_SIGNAL,
-    STATUS_QUERY,
-    OnboardingResult,
-    OnboardingStatus,
-    Outcome,
-    Stage,
-)
+from workflows.models import OnboardingResult, OnboardingStatus, Outcome, Stage
+from workflows.names import RETRY_NOW_SIGNAL, STATUS_QUERY
 
 APPROVED_CPF = "12345678909"  # create answers status 3 at once
 ASYNC_CPF = "00000000272"  # status 1, then GET answers status 3

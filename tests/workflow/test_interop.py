@@ -18,13 +18,13 @@ import pytest_asyncio
 from pydantic import SecretStr
 from temporalio.client import Client
 
-from activities.selfies import SelfieStore
-from onboarding.codec import ENCODING, EncryptionCodec
-from onboarding.codec_server import CODEC_PATH
-from onboarding.demo import SAMPLE_SELFIE
-from onboarding.devstack import temporal_binary
-from onboarding.gateway import create_gateway
-from onboarding.settings import Settings
+from activities.selfies.local_store import SelfieStore
+from onboarding.dev.demo import SAMPLE_SELFIE
+from onboarding.dev.stack import temporal_binary
+from onboarding.gateway.app import create_gateway
+from onboarding.gateway.codec_server import CODEC_PATH
+from onboarding.runtime.settings import Settings
+from onboarding.temporal.codec import ENCODING, EncryptionCodec
 from tests.serving import serving
 from tests.support import CODEC_TOKEN, fixed_keyring
 

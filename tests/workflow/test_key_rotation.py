@@ -12,13 +12,13 @@ from google.protobuf.json_format import MessageToDict
 from temporalio.client import Client, WorkflowHistory
 from temporalio.worker import Replayer
 
-from activities.processes import UnicoActivities
-from activities.selfies import SelfieStore
-from onboarding.client import start_onboarding
-from onboarding.codec import KEY_ID_METADATA, Keyring
-from onboarding.converter import data_converter
-from onboarding.demo import SAMPLE_SELFIE
-from onboarding.settings import Settings
+from activities.selfies.local_store import SelfieStore
+from activities.unico_processes import UnicoActivities
+from onboarding.dev.demo import SAMPLE_SELFIE
+from onboarding.runtime.settings import Settings
+from onboarding.temporal.client import start_onboarding
+from onboarding.temporal.codec import KEY_ID_METADATA, Keyring
+from onboarding.temporal.converter import data_converter
 from tests.support import TEST_KEYS, fixed_key
 from worker import build_workers, running
 from workflows.models import OnboardingRequest, OnboardingResult, Outcome

@@ -8,22 +8,20 @@ from typing import Any
 import pytest
 from temporalio.client import Client
 
-from activities.selfies import SelfieStore
-from onboarding.client import start_onboarding
-from onboarding.demo import SAMPLE_SELFIE
-from onboarding.scenarios import SCENARIOS, Scenario
-from onboarding.settings import Settings
+from activities.selfies.local_store import SelfieStore
+from onboarding.dev.demo import SAMPLE_SELFIE
+from onboarding.dev.scenarios import SCENARIOS, Scenario
+from onboarding.runtime.settings import Settings
+from onboarding.temporal.client import start_onboarding
 from tests.support import Sandbox
-from workflows.models import (
+from workflows.models import OnboardingRequest, OnboardingResult, OnboardingStatus, Outcome, Stage
+from workflows.names import (
+    OUTCOME_ATTRIBUTE,
+    PROCESS_ATTRIBUTE,
+    STAGE_ATTRIBUTE,
     STATUS_QUERY,
     WORKFLOW_TYPE,
-    OnboardingRequest,
-    OnboardingResult,
-    OnboardingStatus,
-    Outcome,
-    Stage,
 )
-from workflows.onboarding import OUTCOME_ATTRIBUTE, PROCESS_ATTRIBUTE, STAGE_ATTRIBUTE
 
 FAST = {"poll_initial_seconds": 1, "poll_max_seconds": 4, "max_process_attempts": 2}
 SAMPLE = SAMPLE_SELFIE.read_bytes()

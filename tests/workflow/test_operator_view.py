@@ -9,14 +9,14 @@ from temporalio.api.common.v1 import Payload
 from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.client import Client
 
-from activities.selfies import SelfieStore
-from onboarding.client import start_onboarding
-from onboarding.codec import ENCODING, EncryptionCodec
-from onboarding.demo import SAMPLE_SELFIE
-from onboarding.settings import Settings
+from activities.selfies.local_store import SelfieStore
+from onboarding.dev.demo import SAMPLE_SELFIE
+from onboarding.runtime.settings import Settings
+from onboarding.temporal.client import start_onboarding
+from onboarding.temporal.codec import ENCODING, EncryptionCodec
 from tests.support import fixed_keyring
 from workflows.models import OnboardingRequest, Outcome
-from workflows.onboarding import OUTCOME_ATTRIBUTE, PROCESS_ATTRIBUTE, STAGE_ATTRIBUTE
+from workflows.names import OUTCOME_ATTRIBUTE, PROCESS_ATTRIBUTE, STAGE_ATTRIBUTE
 
 CPF = "00000000353"
 PERSONAL = {

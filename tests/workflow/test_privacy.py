@@ -22,16 +22,17 @@ import pytest
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from activities.processes import UnicoActivities
-from activities.selfies import SelfieStore
-from onboarding.client import start_onboarding
-from onboarding.demo import SAMPLE_SELFIE
-from onboarding.devstack import temporal_binary
-from onboarding.logs import json_handler
-from onboarding.settings import Settings
+from activities.selfies.local_store import SelfieStore
+from activities.unico_processes import UnicoActivities
+from onboarding.dev.demo import SAMPLE_SELFIE
+from onboarding.dev.stack import temporal_binary
+from onboarding.runtime.logs import json_handler
+from onboarding.runtime.settings import Settings
+from onboarding.temporal.client import start_onboarding
 from tests.support import API_KEY, CODEC_TOKEN, TEST_KEYS, KeyPair, running_gateway
 from worker import build_workers, running
-from workflows.models import WORKFLOW_TYPE, OnboardingRequest, OnboardingResult, Outcome
+from workflows.models import OnboardingRequest, OnboardingResult, Outcome
+from workflows.names import WORKFLOW_TYPE
 
 SAMPLE = SAMPLE_SELFIE.read_bytes()
 FAST = {"poll_initial_seconds": 1, "poll_max_seconds": 2, "max_process_attempts": 2}

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 
-from onboarding.settings import Settings
+from onboarding.runtime.settings import Settings
 from tests.requests_strategies import (
     DOCUMENTED_INPUT_CODES,
     OPTION_NAMES,
@@ -24,7 +24,8 @@ from tests.requests_strategies import (
     valid_requests,
     valid_requests_with_a_wild_option,
 )
-from workflows.models import WORKFLOW_TYPE, OnboardingResult, Outcome
+from workflows.models import OnboardingResult, Outcome
+from workflows.names import WORKFLOW_TYPE
 
 EXAMPLES = 40
 # Always tried, beside the generated ones: each timing option at the edges of a number.

@@ -1,6 +1,6 @@
 """Tracing: one onboarding is one trace, from the caller's start to the decision, PII-free.
 
-The client and worker here are the production ones (`onboarding.client.connect`, whose
+The client and worker here are the production ones (`onboarding.temporal.client.connect`, whose
 plugin the workers inherit), on the session's dev server but on a task queue of their own;
 an in-memory exporter collects the spans.
 """
@@ -21,11 +21,11 @@ from opentelemetry.trace import StatusCode
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from activities.selfies import SelfieStore
-from onboarding.client import connect, start_onboarding
-from onboarding.demo import SAMPLE_SELFIE
-from onboarding.settings import Settings
-from onboarding.telemetry import tracer_provider
+from activities.selfies.local_store import SelfieStore
+from onboarding.dev.demo import SAMPLE_SELFIE
+from onboarding.runtime.settings import Settings
+from onboarding.runtime.telemetry import tracer_provider
+from onboarding.temporal.client import connect, start_onboarding
 from onboarding.temporal.connection import TemporalTarget
 from tests.support import API_KEY, Sandbox
 from worker import build_workers, load_service_account, running, unico_activities

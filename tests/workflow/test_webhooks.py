@@ -20,24 +20,26 @@ import pytest_asyncio
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from activities.selfies import SelfieStore
-from onboarding.client import start_onboarding
-from onboarding.demo import SAMPLE_SELFIE
-from onboarding.gateway import create_gateway
-from onboarding.settings import Settings
+from activities.selfies.local_store import SelfieStore
+from onboarding.dev.demo import SAMPLE_SELFIE
+from onboarding.dev.stack import free_port
+from onboarding.gateway.app import create_gateway
+from onboarding.runtime.settings import Settings
+from onboarding.temporal.client import start_onboarding
 from tests.serving import serving
-from tests.stack import WEBHOOK_TOKEN, stack_settings, webhook_args
-from tests.support import KeyPair, Sandbox, free_port, running_sandbox
+from tests.support import (
+    GATEWAY_TOKEN,
+    WEBHOOK_TOKEN,
+    KeyPair,
+    Sandbox,
+    running_sandbox,
+    webhook_args,
+    worker_environment,
+)
 from tests.workflow.history import event_counts
 from worker import build_workers, load_service_account, running, unico_activities
-from workflows.models import (
-    STATUS_QUERY,
-    OnboardingRequest,
-    OnboardingResult,
-    OnboardingStatus,
-    Outcome,
-    Stage,
-)
+from workflows.models import OnboardingRequest, OnboardingResult, OnboardingStatus, Outcome, Stage
+from workflows.names import STATUS_QUERY
 
 AUTH = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
 SLOW_POLL = {"poll_initial_seconds": 60, "poll_max_seconds": 60}
@@ -79,6 +81,21 @@ class Stack:
                 json=body,
                 headers=AUTH if headers is None else headers,
             )
+
+
+def stack_settings(keys: KeyPair, sandbox: Sandbox, work: Path, task_queue: str) -> Settings:
+    """Worker and gateway settings: the sandbox is Unico, uploads and the webhook take
+    bearer tokens."""
+    environment = worker_environment(keys, sandbox, work / "selfies")
+    return Settings.model_validate(
+        {
+            **{key.lower(): value for key, value in environment.items()},
+            "task_queue": task_queue,
+            "gateway_api_token": GATEWAY_TOKEN,
+            "webhook_auth": "bearer",
+            "webhook_bearer_token": WEBHOOK_TOKEN,
+        }
+    )
 
 
 @pytest.fixture(scope="module")

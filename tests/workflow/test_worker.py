@@ -12,11 +12,12 @@ from temporalio import activity
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from onboarding.health import WorkerHealth, probe_server
-from onboarding.settings import Settings
-from tests.support import LOOPBACK, free_port
+from onboarding.dev.stack import free_port
+from onboarding.runtime.health import WorkerHealth, probe_server
+from onboarding.runtime.settings import Settings
+from tests.support import LOOPBACK
 from worker import build_workers, load_service_account, running, unico_activities
-from workflows.models import UNICO_API_ACTIVITIES, unico_task_queue_for
+from workflows.names import UNICO_API_ACTIVITIES, unico_task_queue_for
 
 
 def activity_names(worker: Worker) -> set[str]:

@@ -1,0 +1,66 @@
+"""What every selfie store offers (`SelfieBackend`), its errors, and the shape of a ref.
+
+A ref is opaque: `<backend>:<uuid4 hex>`. Two backends implement it: a private local
+directory (`local:`, `local_store`) and S3-compatible object storage (`s3:`, `s3_store`).
+The stores live in `activities/` because activities read selfies and never import
+`onboarding/`; the application shell picks one (`onboarding/runtime/selfie_store.py`).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Protocol
+
+# A hard limit against filling the disk. Unico's 800 KB limit is the inspection's job, so an
+# oversized selfie still gets stored and then refused with its proper code (20506).
+MAX_SELFIE_BYTES = 10 * 1024 * 1024
+
+_REF = re.compile(r"([a-z0-9]+):([0-9a-f]{32})")
+
+
+class SelfieNotFound(LookupError):
+    """No selfie is stored under this ref."""
+
+
+class InvalidSelfieRef(SelfieNotFound, ValueError):
+    """The ref is malformed; it cannot name a stored selfie, so it is also `SelfieNotFound`."""
+
+
+class InvalidSelfie(ValueError):
+    """The bytes cannot be stored: empty, or beyond the store's hard size limit."""
+
+
+class SelfieBackend(Protocol):
+    """What every selfie store offers; callers depend on this, not on a backend."""
+
+    @property
+    def max_bytes(self) -> int: ...
+
+    def put(self, data: bytes) -> str: ...
+
+    def get(self, ref: str) -> bytes: ...
+
+    def delete(self, ref: str) -> None: ...
+
+    def exists(self, ref: str) -> bool: ...
+
+
+def check_selfie(data: bytes, max_bytes: int) -> None:
+    """Refuse what no backend stores: nothing, or more than the hard limit."""
+    if not data:
+        raise InvalidSelfie("the selfie is empty")
+    if len(data) > max_bytes:
+        raise InvalidSelfie(f"the selfie is {len(data)} bytes; the store takes at most {max_bytes}")
+
+
+def new_selfie_id() -> str:
+    return uuid.uuid4().hex
+
+
+def selfie_id(ref: str, backend: str) -> str:
+    """The id inside a ref of `backend`: 32 hex digits, so no path or key tricks get through."""
+    match = _REF.fullmatch(ref)
+    if match is None or match.group(1) != backend:
+        raise InvalidSelfieRef(f"not a {backend} selfie ref: {ref[:80]!r}")
+    return match.group(2)

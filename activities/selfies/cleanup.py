@@ -1,0 +1,46 @@
+"""The selfie's end: deleted when its onboarding ends, or after the retention period.
+
+`release_selfie` runs as an onboarding's last step. With SELFIE_RETENTION_SECONDS at 0 (the
+default) it deletes the selfie at once; otherwise it answers how long to keep it, and the
+workflow leaves a durable timer (`SelfieRetention`) to call `delete_selfie` then.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from temporalio import activity
+
+from activities.selfies.backend import InvalidSelfieRef, SelfieBackend
+from workflows.models import SelfieRelease
+
+logger = logging.getLogger("activities.selfies.cleanup")
+
+
+class SelfieCleanup:
+    def __init__(self, store: SelfieBackend, retention_seconds: float) -> None:
+        self._store = store
+        self._retention = retention_seconds
+
+    def all(self) -> Sequence[Callable[..., Any]]:
+        return [self.release_selfie, self.delete_selfie]
+
+    @activity.defn(name="release_selfie")
+    async def release_selfie(self, selfie_ref: str) -> SelfieRelease:
+        """The onboarding is over: delete the selfie now, or say how long to keep it."""
+        if self._retention > 0:
+            return SelfieRelease(deleted=False, keep_seconds=self._retention)
+        await self.delete_selfie(selfie_ref)
+        return SelfieRelease(deleted=True)
+
+    @activity.defn(name="delete_selfie")
+    async def delete_selfie(self, selfie_ref: str) -> None:
+        """Delete it; a missing selfie is already gone, so a retry passes."""
+        try:
+            await asyncio.to_thread(self._store.delete, selfie_ref)
+        except InvalidSelfieRef:
+            # Not a ref of this store (malformed, or another backend's): nothing to delete.
+            logger.warning("no selfie of this store is named %r; nothing deleted", selfie_ref[:80])

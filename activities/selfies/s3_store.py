@@ -1,0 +1,100 @@
+"""Selfies in S3-compatible object storage (AWS S3, MinIO, Ceph ...): refs `s3:<uuid hex>`.
+
+One object per selfie under `<prefix><id>` in one bucket. Credentials come from boto3's
+usual chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, a profile, an instance role), never
+from our settings. Put the bucket's own encryption at rest and, as a backstop for selfies
+whose onboarding never ran, a lifecycle rule that expires the prefix after some days.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from activities.selfies.backend import (
+    MAX_SELFIE_BYTES,
+    SelfieNotFound,
+    check_selfie,
+    new_selfie_id,
+    selfie_id,
+)
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+BACKEND = "s3"
+_MISSING = {"404", "NoSuchKey", "NotFound"}
+
+
+class S3SelfieStore:
+    def __init__(
+        self,
+        client: S3Client,
+        bucket: str,
+        prefix: str = "selfies/",
+        *,
+        max_bytes: int = MAX_SELFIE_BYTES,
+    ) -> None:
+        self._client = client
+        self.bucket = bucket
+        self.prefix = prefix
+        self.max_bytes = max_bytes
+
+    @classmethod
+    def connect(
+        cls,
+        bucket: str,
+        prefix: str = "selfies/",
+        endpoint_url: str | None = None,
+        region: str | None = None,
+    ) -> S3SelfieStore:
+        config = Config(connect_timeout=5, read_timeout=30, retries={"max_attempts": 3})
+        client = boto3.client("s3", endpoint_url=endpoint_url, region_name=region, config=config)
+        return cls(client, bucket, prefix)
+
+    def put(self, data: bytes) -> str:
+        check_selfie(data, self.max_bytes)
+        key = new_selfie_id()
+        self._client.put_object(
+            Bucket=self.bucket,
+            Key=self.prefix + key,
+            Body=data,
+            ContentType="application/octet-stream",
+        )
+        return f"{BACKEND}:{key}"
+
+    def get(self, ref: str) -> bytes:
+        try:
+            answer = self._client.get_object(Bucket=self.bucket, Key=self._key(ref))
+        except ClientError as exc:
+            if _is_missing(exc):
+                raise SelfieNotFound(f"no selfie is stored under {ref}") from None
+            raise
+        return answer["Body"].read()
+
+    def delete(self, ref: str) -> None:
+        """S3 answers a delete of a missing key with success: a retried clean-up passes."""
+        self._client.delete_object(Bucket=self.bucket, Key=self._key(ref))
+
+    def exists(self, ref: str) -> bool:
+        try:
+            key = self._key(ref)
+        except SelfieNotFound:
+            return False
+        try:
+            self._client.head_object(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            if _is_missing(exc):
+                return False
+            raise
+        return True
+
+    def _key(self, ref: str) -> str:
+        return self.prefix + selfie_id(ref, BACKEND)
+
+
+def _is_missing(exc: ClientError) -> bool:
+    return str(exc.response.get("Error", {}).get("Code")) in _MISSING

@@ -1,0 +1,1 @@
+"""The `onboarding` command (`main`), and what its subcommands explain (`explain`)."""

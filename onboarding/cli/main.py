@@ -1,0 +1,273 @@
+"""The `onboarding` command: the local stack, onboardings, and the policy, from a shell.
+
+Every command takes `--json` for machine-readable output. Failures print one line on
+stderr and exit non-zero: no tracebacks for a stack that is down or a bad argument.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from temporalio.client import WorkflowFailureError
+from temporalio.service import RPCError, RPCStatusCode
+
+from onboarding.cli import explain
+from onboarding.dev import demo
+from onboarding.dev.stack import DevPorts, DevStackConfig, run_dev_stack
+from onboarding.runtime.logs import configure_logging
+from onboarding.runtime.secrets import with_dev_secrets
+from onboarding.runtime.settings import Settings, SettingsError
+from onboarding.runtime.settings import load_settings as load_environment
+from onboarding.runtime.telemetry import flush_traces
+from onboarding.temporal.client import (
+    connect,
+    handle_for,
+    onboarding_status,
+    start_onboarding,
+    store_selfie,
+)
+from onboarding.temporal.connection import StackUnavailable
+from workflows.models import OnboardingRequest, UnicoProcess, dump
+from workflows.policy import decide
+from workflows.requests import parse_request
+
+
+class CommandError(Exception):
+    """A bad argument or an unknown onboarding: one line for the user."""
+
+
+def emit(as_json: bool, payload: dict[str, Any], text: str) -> None:
+    print(json.dumps(payload, indent=2) if as_json else text)
+
+
+def load_settings() -> Settings:
+    return with_dev_secrets(load_environment())
+
+
+# --- commands ---------------------------------------------------------------------------
+
+
+def cmd_dev(args: argparse.Namespace) -> int:
+    ports = DevPorts(args.temporal_port, args.ui_port, args.gateway_port, args.sandbox_port)
+    return run_dev_stack(
+        DevStackConfig(args.state_dir, ports, args.async_delay, webhooks=not args.no_webhooks)
+    )
+
+
+async def cmd_start(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    image = _read_selfie(args.selfie)
+    raw = {
+        "request_id": args.request_id or uuid.uuid4().hex,
+        "subject": {"code": args.cpf, "name": args.name, "email": args.email, "phone": args.phone},
+        "selfie_ref": "pending-upload",
+    }
+    # Refuse here what the workflow would refuse, before uploading anything.
+    checked = parse_request(raw)
+    if not isinstance(checked, OnboardingRequest):
+        raise CommandError(f"invalid request ({checked.code}): {checked.message}")
+    client = await connect(settings)
+    selfie_ref = await store_selfie(settings, image)
+    request = OnboardingRequest.model_validate({**raw, "selfie_ref": selfie_ref})
+    handle = await start_onboarding(client, request, settings.task_queue)
+    payload: dict[str, Any] = {"workflow_id": handle.id}
+    text = f"started {handle.id}"
+    if args.wait:
+        result = await handle.result()
+        payload["result"] = dump(result)
+        text += "\n" + _describe_result(payload["result"])
+    emit(args.json, payload, text)
+    return 0
+
+
+async def cmd_status(args: argparse.Namespace) -> int:
+    client = await connect(load_settings())
+    status = dump(await onboarding_status(client, args.request_id))
+    text = "\n".join(f"{key:>13}: {value}" for key, value in status.items() if value is not None)
+    emit(args.json, status, text)
+    return 0
+
+
+async def cmd_result(args: argparse.Namespace) -> int:
+    client = await connect(load_settings())
+    result = dump(await handle_for(client, args.request_id).result())
+    emit(args.json, result, _describe_result(result))
+    return 0
+
+
+def cmd_decide(args: argparse.Namespace) -> int:
+    source = sys.stdin if args.file == "-" else _open_text(args.file)
+    try:
+        process = UnicoProcess.model_validate_json(source.read())
+    except ValidationError as exc:
+        raise CommandError(f"not a GET /processes/v1 answer: {exc.errors()[0]['msg']}") from None
+    decision = decide(process)
+    payload = {"outcome": decision.outcome, "reasons": [dump(r) for r in decision.reasons]}
+    text = f"outcome: {decision.outcome or 'not final yet'}\n" + "\n".join(
+        f"  {r.code}: {r.message}" for r in decision.reasons
+    )
+    emit(args.json, payload, text)
+    return 0
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    if args.all:
+        answers = explain.explain_all()
+        payload: Any = [answer.as_json() for answer in answers]
+        text = explain.table(answers)
+    elif args.code is None:
+        raise CommandError("give a CODE, or --all")
+    else:
+        answers = explain.explain(args.code, args.system)
+        payload = [answer.as_json() for answer in answers]
+        payload = payload[0] if len(payload) == 1 else payload  # a list when several match
+        text = explain.describe(answers)
+    print(json.dumps(payload, indent=2, ensure_ascii=False) if args.json else text)
+    return 0
+
+
+async def cmd_demo(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    client = await connect(settings)
+    rows = await demo.run_demo(client, settings, progress=None if args.json else print)
+    all_match = all(row.matches for row in rows)
+    payload = {"all_match": all_match, "rows": [row.as_json() for row in rows]}
+    emit(args.json, payload, demo.table(rows))
+    return 0 if all_match else 1
+
+
+# --- helpers ----------------------------------------------------------------------------
+
+
+def _describe_result(result: dict[str, Any]) -> str:
+    lines = [f"outcome: {result['outcome']}"]
+    lines += [f"  {r['code']}: {r['message']}" for r in result["reasons"]]
+    facts = ("process_id", "unico_status", "unico_id", "score", "attempts")
+    lines += [f"  {key}: {result[key]}" for key in facts if result.get(key) is not None]
+    return "\n".join(lines)
+
+
+def _read_selfie(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise CommandError(f"cannot read the selfie {path}: {exc.strerror}") from None
+
+
+def _open_text(path: str) -> Any:
+    try:
+        return open(path, encoding="utf-8")
+    except OSError as exc:
+        raise CommandError(f"cannot read {path}: {exc.strerror}") from None
+
+
+# --- parser -----------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="onboarding", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    json_flag = argparse.ArgumentParser(add_help=False)
+    json_flag.add_argument("--json", action="store_true", help="machine-readable output")
+
+    dev = commands.add_parser("dev", parents=[json_flag], help="run the local stack")
+    dev.add_argument("--state-dir", type=Path, default=Path(".state"))
+    defaults = DevPorts()
+    dev.add_argument("--temporal-port", type=int, default=defaults.temporal)
+    dev.add_argument("--ui-port", type=int, default=defaults.ui)
+    dev.add_argument("--gateway-port", type=int, default=defaults.gateway)
+    dev.add_argument("--sandbox-port", type=int, default=defaults.sandbox)
+    dev.add_argument(
+        "--async-delay", type=float, default=5.0, help="seconds the sandbox takes to score"
+    )
+    dev.add_argument(
+        "--no-webhooks", action="store_true", help="the sandbox sends no webhook: polling only"
+    )
+
+    start = commands.add_parser("start", parents=[json_flag], help="start an onboarding")
+    start.add_argument("--cpf", required=True)
+    start.add_argument("--name", required=True)
+    start.add_argument("--selfie", required=True, type=Path, help="image file")
+    start.add_argument("--email")
+    start.add_argument("--phone")
+    start.add_argument("--request-id", help="idempotency key (default: a new id)")
+    start.add_argument("--wait", action="store_true", help="wait for the result")
+
+    for name, text in (("status", "where an onboarding is"), ("result", "wait for a result")):
+        command = commands.add_parser(name, parents=[json_flag], help=text)
+        command.add_argument("request_id")
+
+    decide_cmd = commands.add_parser(
+        "decide", parents=[json_flag], help="decide on a GET /processes/v1 answer"
+    )
+    decide_cmd.add_argument("file", nargs="?", default="-", help="JSON file, or - for stdin")
+
+    commands.add_parser("demo", parents=[json_flag], help="run every scenario CPF")
+
+    explain_cmd = commands.add_parser(
+        "explain", parents=[json_flag], help="what an error code means and what the worker does"
+    )
+    explain_cmd.add_argument("code", nargs="?", help="e.g. 1.2.18, 20507, 414, invalid_otp")
+    explain_cmd.add_argument("--system", choices=explain.SYSTEMS)
+    explain_cmd.add_argument("--all", action="store_true", help="every catalogued code")
+    return parser
+
+
+HANDLERS: dict[str, Callable[[argparse.Namespace], int | Awaitable[int]]] = {
+    "dev": cmd_dev,
+    "start": cmd_start,
+    "status": cmd_status,
+    "result": cmd_result,
+    "decide": cmd_decide,
+    "demo": cmd_demo,
+    "explain": cmd_explain,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        outcome = HANDLERS[args.command](args)
+        return asyncio.run(outcome) if asyncio.iscoroutine(outcome) else int(outcome)  # type: ignore[arg-type]
+    except (CommandError, SettingsError, StackUnavailable, ValueError) as exc:
+        print(f"onboarding {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except WorkflowFailureError as exc:
+        print(f"onboarding {args.command}: the onboarding failed: {exc.cause}", file=sys.stderr)
+        return 1
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            print(f"onboarding {args.command}: no such onboarding", file=sys.stderr)
+        else:
+            print(f"onboarding {args.command}: Temporal answered: {exc.message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def entry() -> None:
+    """Console entry point: run, flush, and leave without interpreter teardown.
+
+    The Temporal client's Rust runtime keeps threads that can abort a short-lived process
+    while CPython finalizes (temporalio/sdk-python issue #300, "PyGILState_Release"); a
+    command has nothing left to clean up once its output is flushed.
+    """
+    configure_logging("WARNING")  # library warnings as redacted JSON lines on stderr
+    code = main()
+    flush_traces()  # os._exit skips the exporter's own flush at exit
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+if __name__ == "__main__":
+    entry()

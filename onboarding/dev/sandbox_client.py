@@ -1,0 +1,46 @@
+"""The sandbox's admin endpoints (`/_sandbox/...`), over HTTP, for tests, benchmarks and demos."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+
+@dataclass(frozen=True)
+class SandboxClient:
+    url: str
+
+    def request(self, method: str, path: str, body: Any = None) -> Any:
+        response = httpx.request(method, f"{self.url}/_sandbox/{path}", json=body, timeout=10)
+        response.raise_for_status()
+        return response.json()
+
+    def stats(self) -> dict[str, Any]:
+        """How many calls each endpoint received, by HTTP status and by error code."""
+        return dict(self.request("GET", "stats"))
+
+    def reset(self) -> None:
+        self.request("POST", "reset")
+
+    def configure(self, **settings: float) -> None:
+        """Change `async_delay_seconds` or `token_lifetime_seconds` while it runs."""
+        self.request("POST", "config", settings)
+
+    def rate_limit(self) -> dict[str, Any]:
+        """The tenant limit and every process-API arrival the sandbox saw."""
+        return dict(self.request("GET", "rate-limit"))
+
+    def inject(self, *rules: dict[str, Any]) -> None:
+        """Add fault rules (sandbox/faults.py) for the next calls."""
+        self.request("POST", "faults", {"rules": list(rules)})
+
+    def clear_faults(self) -> None:
+        self.request("DELETE", "faults")
+
+    def webhooks(self, **switches: Any) -> dict[str, Any]:
+        """Unico's deliveries so far; `enabled=`, `duplicates=` change how it sends them."""
+        if switches:
+            return dict(self.request("POST", "webhooks", switches))
+        return dict(self.request("GET", "webhooks"))

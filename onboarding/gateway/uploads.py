@@ -1,0 +1,130 @@
+"""`POST /selfies`: the claim check of the flow's first step, for callers with the token.
+
+The selfie is the raw body (image/* or application/octet-stream) or the `selfie` file field of
+a multipart body, refused as soon as it passes the store's limit, so a large upload is never
+buffered. The upload does not inspect the image: the workflow's activity does, so that a bad
+selfie ends as `invalid_request` with its proper Unico code rather than as an HTTP error here.
+A caller without `Authorization: Bearer <GATEWAY_API_TOKEN>` is refused before the body is
+read: nothing is stored, and only the refusal is logged.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncGenerator, Awaitable, Callable
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers, UploadFile
+from starlette.formparsers import MultiPartException, MultiPartParser
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from activities.selfies.backend import InvalidSelfie, SelfieBackend
+from onboarding.gateway.bearer import BearerToken
+from onboarding.runtime.settings import Settings, SettingsError
+
+logger = logging.getLogger("onboarding.gateway.uploads")
+
+UPLOAD_PATH = "/selfies"
+SELFIE_FIELD = "selfie"
+# Room for the boundaries and part headers around the image in a multipart body.
+MULTIPART_OVERHEAD = 64 * 1024
+
+_USAGE = (
+    "send the selfie as the raw body (Content-Type image/* or application/octet-stream) "
+    f"or as the file field {SELFIE_FIELD!r} of a multipart/form-data body"
+)
+
+
+class _UploadRefused(Exception):
+    """A client error with its status; its message goes back as `{"error": ...}`."""
+
+    def __init__(self, message: str, status_code: int = 400) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+
+
+def upload_token(settings: Settings) -> BearerToken:
+    """The token selfie uploads must carry; without one the gateway must not take uploads."""
+    token = settings.gateway_api_token
+    if token is None or not token.get_secret_value().strip():
+        raise SettingsError(
+            "GATEWAY_API_TOKEN is not set: POST /selfies would take uploads from anyone; set "
+            "it, or leave selfies out of GATEWAY_ROUTES"
+        )
+    return BearerToken("selfies", token.get_secret_value().strip().encode())
+
+
+def upload_route(store: SelfieBackend, token: BearerToken) -> Route:
+    return Route(UPLOAD_PATH, _upload_endpoint(store, token), methods=["POST"])
+
+
+def _upload_endpoint(
+    store: SelfieBackend, token: BearerToken
+) -> Callable[[Request], Awaitable[JSONResponse]]:
+    async def upload_selfie(request: Request) -> JSONResponse:
+        if not token.accepts(request.headers):
+            # Refused before the body is read: nothing is stored, and only this is logged.
+            logger.info("selfie upload refused: no valid credentials")
+            return JSONResponse(
+                {"error": "unauthorized: send Authorization: Bearer <GATEWAY_API_TOKEN>"},
+                status_code=401,
+                headers=token.challenge,
+            )
+        try:
+            data = await _selfie_bytes(request, store.max_bytes)
+            ref = await run_in_threadpool(store.put, data)  # file I/O off the event loop
+        except _UploadRefused as exc:
+            return JSONResponse({"error": str(exc)}, status_code=exc.status_code)
+        except InvalidSelfie as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        return JSONResponse({"selfie_ref": ref}, status_code=201)
+
+    return upload_selfie
+
+
+async def _selfie_bytes(request: Request, max_bytes: int) -> bytes:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type == "multipart/form-data":
+        body = await _read_body(request, max_bytes + MULTIPART_OVERHEAD)
+        return await _multipart_selfie(request.headers, body)
+    if content_type.startswith("image/") or content_type == "application/octet-stream":
+        return await _read_body(request, max_bytes)
+    raise _UploadRefused(_USAGE, status_code=415)
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    """The body, refused as soon as it passes `limit`: a large upload is never buffered."""
+    too_large = _UploadRefused(f"the upload is larger than the {limit} byte limit")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise too_large
+    chunks: list[bytes] = []
+    total = 0
+    async for chunk in request.stream():
+        total += len(chunk)
+        if total > limit:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _multipart_selfie(headers: Headers, body: bytes) -> bytes:
+    # Parse the already bounded body, so the parser never reads past the limit.
+    async def replay() -> AsyncGenerator[bytes, None]:
+        yield body
+
+    parser = MultiPartParser(headers, replay(), max_files=1, max_fields=16)
+    try:
+        form = await parser.parse()
+    except MultiPartException as exc:
+        raise _UploadRefused(f"malformed multipart body: {exc.message}") from None
+    try:
+        part = form.get(SELFIE_FIELD)
+        if not isinstance(part, UploadFile):
+            # A plain text field would have been decoded as text, mangling the image.
+            raise _UploadRefused(f"no file field {SELFIE_FIELD!r}: {_USAGE}")
+        return await part.read()
+    finally:
+        await form.close()

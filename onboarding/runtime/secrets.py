@@ -1,0 +1,124 @@
+"""Secrets from the settings: the payload keyring and the Unico private key.
+
+Each comes from a secret variable or from a file. A file that group or others may read gets
+a warning once its key has loaded (it is still used: refusing would take a running fleet
+down over a chmod). Errors name the setting and the problem, never a byte of the secret.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
+from pydantic import SecretStr
+
+from onboarding.runtime.settings import Settings, SettingsError
+from onboarding.temporal.codec import Keyring, KeyringError
+
+logger = logging.getLogger("onboarding.runtime.secrets")
+
+KEYS_SETTING = "ONBOARDING_ENCRYPTION_KEYS"
+KEYS_FILE_SETTING = "ONBOARDING_ENCRYPTION_KEYS_FILE"
+# Under STATE_DIR, made by `onboarding dev`.
+DEV_KEYRING = Path("keys") / "payload-keys"
+DEV_GATEWAY_TOKEN = Path("keys") / "gateway-token"
+
+
+def read_secret_file(path: Path, setting: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise SettingsError(f"{setting}: cannot read {path}: {exc.strerror}") from None
+
+
+def warn_if_exposed(path: Path | None, setting: str) -> None:
+    """A warning when the file's mode lets anyone but its owner read it."""
+    if path is None:
+        return
+    mode = path.stat().st_mode
+    if mode & 0o077:
+        logger.warning(
+            "%s: %s is open to group or others (mode %o): run chmod 600 on it",
+            setting,
+            path,
+            mode & 0o777,
+        )
+
+
+def _secret_from(
+    value: SecretStr | None, path: Path | None, setting: str, file_setting: str
+) -> tuple[bytes, str] | None:
+    if value is not None and path is not None:
+        raise SettingsError(f"set {setting} or {file_setting}, not both")
+    if path is not None:
+        return read_secret_file(path, file_setting), file_setting
+    if value is not None:
+        return value.get_secret_value().encode(), setting
+    return None
+
+
+def load_keyring(settings: Settings) -> Keyring:
+    """The payload keys; without them nothing may start, since payloads would be in clear."""
+    found = _secret_from(
+        settings.onboarding_encryption_keys,
+        settings.onboarding_encryption_keys_file,
+        KEYS_SETTING,
+        KEYS_FILE_SETTING,
+    )
+    if found is None:
+        raise SettingsError(
+            f"{KEYS_SETTING} (or {KEYS_FILE_SETTING}) is not set: without a key, personal "
+            "data would reach Temporal unencrypted"
+        )
+    text, source = found
+    try:
+        keyring = Keyring.parse(text.decode("utf-8"), settings.onboarding_encryption_key_id)
+    except (KeyringError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"{source}: {exc}") from None
+    warn_if_exposed(settings.onboarding_encryption_keys_file, KEYS_FILE_SETTING)
+    return keyring
+
+
+def with_dev_secrets(settings: Settings) -> Settings:
+    """For the CLI beside `make run`: what is not configured, from the local stack's secrets
+    (the dev keyring, the gateway's token), where `onboarding dev` made them.
+
+    Only a command-line client falls back so; the worker and the gateway always need their
+    secrets set explicitly (and `onboarding dev` sets them).
+    """
+    update: dict[str, object] = {}
+    dev_keyring = settings.state_dir / DEV_KEYRING
+    configured = settings.onboarding_encryption_keys or settings.onboarding_encryption_keys_file
+    if not configured and dev_keyring.is_file():
+        update["onboarding_encryption_keys_file"] = dev_keyring
+    dev_token = settings.state_dir / DEV_GATEWAY_TOKEN
+    if not _is_set(settings.gateway_api_token) and dev_token.is_file():
+        token = read_secret_file(dev_token, "GATEWAY_API_TOKEN").decode().strip()
+        update["gateway_api_token"] = SecretStr(token)
+    return settings.model_copy(update=update) if update else settings
+
+
+def _is_set(secret: SecretStr | None) -> bool:
+    return secret is not None and bool(secret.get_secret_value().strip())
+
+
+def load_unico_private_key(settings: Settings) -> bytes:
+    """The service account's RSA key (PEM), from UNICO_PRIVATE_KEY or UNICO_PRIVATE_KEY_FILE."""
+    path = settings.unico_private_key_file
+    found = _secret_from(
+        settings.unico_private_key, path, "UNICO_PRIVATE_KEY", "UNICO_PRIVATE_KEY_FILE"
+    )
+    if found is None:
+        raise SettingsError("missing setting(s): UNICO_PRIVATE_KEY_FILE (or UNICO_PRIVATE_KEY)")
+    pem, source = found
+    try:
+        key = load_pem_private_key(pem, password=None)
+    except (ValueError, TypeError):
+        key = None
+    if not isinstance(key, rsa.RSAPrivateKey):  # RS256 signs with RSA only
+        where = f"{source}: {path}" if source.endswith("_FILE") else source
+        raise SettingsError(f"{where} is not an unencrypted PEM RSA private key")
+    warn_if_exposed(path, source)
+    return pem

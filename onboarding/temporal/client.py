@@ -1,0 +1,122 @@
+"""What other services call: start an onboarding, read its status and its result."""
+
+from __future__ import annotations
+
+import httpx
+from temporalio.client import Client, WorkflowHandle
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.runtime import Runtime
+
+from onboarding.runtime.settings import Settings
+from onboarding.runtime.telemetry import tracing_plugins
+from onboarding.temporal.connection import (
+    StackUnavailable,
+    TemporalTarget,
+    explain_failure,
+    within_connect_timeout,
+)
+from onboarding.temporal.converter import data_converter_for
+from onboarding.temporal.operator_view import static_details, static_summary
+from workflows.models import OnboardingRequest, OnboardingResult, OnboardingStatus
+from workflows.names import STATUS_QUERY, WORKFLOW_TYPE, workflow_id_for
+from workflows.requests import request_id_exposes_cpf
+
+OnboardingHandle = WorkflowHandle[object, OnboardingResult]
+
+
+async def connect(
+    settings: Settings,
+    runtime: Runtime | None = None,
+    *,
+    target: TemporalTarget | None = None,
+    lazy: bool = False,
+) -> Client:
+    """The one way our processes reach Temporal: a traced client whose payloads are
+    encrypted (workers made from it do the same); `runtime` serves metrics.
+
+    `target` defaults to the profile and variables of this process's environment. A wrong
+    setting (TLS, API key, profile) raises `TemporalSettingError` at once; a server that
+    cannot be reached raises `StackUnavailable`, unless `lazy`: then the client connects on
+    first use, for a service that must start while Temporal is down. `SettingsError` when no
+    payload key is configured.
+    """
+    target = target or TemporalTarget.from_environment()
+    options = {
+        **target.connect_options(),
+        "data_converter": data_converter_for(settings),
+        "plugins": tracing_plugins(settings),
+        "runtime": runtime,
+    }
+    try:
+        return await within_connect_timeout(target, Client.connect(**options))
+    except RuntimeError as exc:
+        problem = explain_failure(target, exc)
+    except StackUnavailable as exc:
+        problem = exc
+    if lazy and isinstance(problem, StackUnavailable):
+        return await Client.connect(**options, lazy=True)
+    raise problem
+
+
+async def start_onboarding(
+    client: Client, request: OnboardingRequest, task_queue: str
+) -> OnboardingHandle:
+    """Start, or join, the onboarding for `request.request_id`.
+
+    One request id is one onboarding: a start while it runs joins it, and a start after it
+    closed returns the closed one, so a retried call never creates a second Unico process.
+    """
+    if request_id_exposes_cpf(request.request_id, request.subject.code):
+        # Refused here, before the id reaches Temporal's visibility store in clear.
+        raise ValueError("request_id must not contain the CPF: the workflow id is stored in clear")
+    workflow_id = workflow_id_for(request.request_id)
+    try:
+        return await client.start_workflow(
+            WORKFLOW_TYPE,
+            request,
+            id=workflow_id,
+            task_queue=task_queue,
+            result_type=OnboardingResult,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            static_summary=static_summary(request),
+            static_details=static_details(request),
+        )
+    except WorkflowAlreadyStartedError:
+        return handle_for(client, request.request_id)
+
+
+def handle_for(client: Client, request_id: str) -> OnboardingHandle:
+    return client.get_workflow_handle(workflow_id_for(request_id), result_type=OnboardingResult)
+
+
+async def onboarding_status(client: Client, request_id: str) -> OnboardingStatus:
+    status: OnboardingStatus = await handle_for(client, request_id).query(
+        STATUS_QUERY, result_type=OnboardingStatus
+    )
+    return status
+
+
+async def store_selfie(settings: Settings, image: bytes) -> str:
+    """Upload the selfie to the gateway's claim-check store (GATEWAY_URL, with its bearer
+    token GATEWAY_API_TOKEN); only the ref it answers enters Temporal."""
+    gateway_url = settings.gateway_url
+    headers = {"Content-Type": "application/octet-stream"}
+    if settings.gateway_api_token is not None:
+        headers["Authorization"] = f"Bearer {settings.gateway_api_token.get_secret_value()}"
+    try:
+        async with httpx.AsyncClient(timeout=30) as http:
+            response = await http.post(
+                gateway_url.rstrip("/") + "/selfies", content=image, headers=headers
+            )
+    except httpx.TransportError as exc:
+        raise StackUnavailable(f"cannot reach the gateway at {gateway_url} ({exc})") from None
+    if response.status_code == 401:
+        raise ValueError(
+            f"the gateway at {gateway_url} refused the upload: GATEWAY_API_TOKEN is missing or "
+            "not the gateway's"
+        )
+    if response.status_code != 201:
+        raise ValueError(f"the gateway refused the selfie: {response.text.strip()}")
+    return str(response.json()["selfie_ref"])

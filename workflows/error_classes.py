@@ -1,0 +1,36 @@
+"""The error vocabulary: the type of every ApplicationError an activity raises.
+
+The activities classify each error they meet into one class (activities/errors.py, from the
+catalogs); the workflow reacts to the class (workflows/reactions.py), never to a raw code.
+Pure constants, shared by both sides.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ErrorClass(StrEnum):
+    TRANSIENT = "transient"
+    RATE_LIMITED = "rate_limited"
+    TOKEN_EXPIRED = "token_expired"
+    INVALID_REQUEST = "invalid_request"
+    RECAPTURE = "recapture"
+    CONFIGURATION = "configuration"
+    LOCKED = "locked"
+    NOT_FOUND = "not_found"
+    GONE = "gone"
+    # The call can never succeed as made, the caller's data is not at fault and no setting
+    # fixes it (a clash with the remote's state, a request the worker built wrong). No
+    # retry; outcome `error`.
+    PERMANENT = "permanent"
+    # No catalog's: a create request went out and no answer came back, so the remote may
+    # hold what it created (POST /processes/v1 is not idempotent).
+    AMBIGUOUS_CREATE = "ambiguous_create"
+
+
+# What a catalog may give a code: every class but the transport layer's own.
+CATALOG_CLASSES = frozenset(ErrorClass) - {ErrorClass.AMBIGUOUS_CREATE}
+# Attempts at an error that no catalog rule and no HTTP status explains: retried as
+# transient, but not for ever.
+UNKNOWN_ERROR_ATTEMPTS = 5

@@ -1,0 +1,55 @@
+"""The names that callers, operators, the workflow and its activities share: one place each.
+
+Workflow types, task queues and ids; signals, queries and updates; activity names; search
+attributes. Pure constants, safe in the workflow sandbox.
+"""
+
+from __future__ import annotations
+
+from temporalio.common import SearchAttributeKey
+
+WORKFLOW_TYPE = "Onboarding"
+RETENTION_WORKFLOW_TYPE = "SelfieRetention"
+TASK_QUEUE = "onboarding"
+
+STATUS_QUERY = "status"
+WEBHOOK_SIGNAL = "unico_webhook"
+# Ends the wait of onboardings blocked on an operator (configuration, locked) at once.
+RETRY_NOW_SIGNAL = "retry_now"
+
+# Activities, by the name each is registered under.
+INSPECT_SELFIE = "inspect_selfie"
+ACQUIRE_TOKEN = "acquire_token"
+CREATE_PROCESS = "create_process"
+GET_PROCESS = "get_process"
+RELEASE_SELFIE = "release_selfie"
+DELETE_SELFIE = "delete_selfie"
+# The activities that call Unico's process API. They run on a task queue of their own, so
+# that the server's `max_task_queue_activities_per_second` caps the whole fleet's calls.
+UNICO_API_ACTIVITIES = frozenset({CREATE_PROCESS, GET_PROCESS})
+
+# Search attributes (keywords; no personal data ever goes in one).
+STAGE_ATTRIBUTE = SearchAttributeKey.for_keyword("OnboardingStage")
+OUTCOME_ATTRIBUTE = SearchAttributeKey.for_keyword("OnboardingOutcome")
+PROCESS_ATTRIBUTE = SearchAttributeKey.for_keyword("UnicoProcessId")
+SEARCH_ATTRIBUTES = (STAGE_ATTRIBUTE, OUTCOME_ATTRIBUTE, PROCESS_ATTRIBUTE)
+
+
+def workflow_id_for(request_id: str) -> str:
+    """Deterministic id: a repeated start with the same request joins the running one."""
+    return f"onboarding-{request_id}"
+
+
+def unico_task_queue_for(task_queue: str) -> str:
+    """The Unico activities' queue, derived from the workflow's own queue.
+
+    Derived, not configured: the workflow reads it from its history (deterministic), every
+    worker finds it without a second setting, and two fleets on two workflow queues (or two
+    test runs on one server) never take each other's Unico calls.
+    """
+    return f"{task_queue}-unico"
+
+
+def activity_task_queue(activity: str, workflow_queue: str) -> str | None:
+    """The queue an activity runs on; None: the workflow's own."""
+    return unico_task_queue_for(workflow_queue) if activity in UNICO_API_ACTIVITIES else None
