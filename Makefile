@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test demo lint typecheck unit clean histories bench bench-memory chaos compose-keys
+.PHONY: run test quick demo lint typecheck clean histories bench bench-memory chaos compose-keys
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,8 +25,14 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy .
 
+# Everything: every tier, real processes included (what .ci/run calls).
 test: lint typecheck
 	$(BIN)/pytest
+
+# The fast loop (under a minute): lint, types, the unit and sandbox tests, and the workflow's
+# own logic with its activities stubbed by name.
+quick: lint typecheck
+	$(BIN)/pytest -q tests/unit tests/sandbox tests/workflow
 
 # Timed figures (never pass/fail tests): see bench/. Results land in bench-results/.
 bench: $(STAMP)
@@ -46,7 +52,7 @@ histories: $(STAMP)
 	$(BIN)/python -m tests.replay.record
 
 # Docker Compose's dev secrets (once): the sandbox's service-account keys, the payload
-# keyring and the codec token, in .state/compose/keys (README, "Docker Compose").
+# keyring and the codec token, in .state/compose/keys (docs/operations.md, "Docker Compose").
 compose-keys: $(STAMP)
 	$(BIN)/python -m onboarding.dev.credentials .state/compose
 

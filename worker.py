@@ -1,4 +1,4 @@
-"""Entry point: settings -> Temporal client -> worker. `--dev` starts the whole local stack.
+"""Entry point: settings -> Temporal client -> workers. It wires; it decides nothing.
 
 With a Temporal profile or the TEMPORAL_* variables (onboarding/temporal/connection.py) and
 the Unico credentials set, this runs one worker against that namespace and Unico, and starts
@@ -10,9 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
 import signal
-import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -25,15 +23,15 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.selfies.cleanup import SelfieCleanup
 from activities.unico_auth import ServiceAccount, TokenCache
 from activities.unico_processes import UnicoActivities
+from onboarding.runtime.entry import leave, run_service
 from onboarding.runtime.health import WorkerHealth, probe_server
-from onboarding.runtime.logs import configure_logging
 from onboarding.runtime.secrets import load_unico_private_key
 from onboarding.runtime.selfie_store import open_selfie_store
-from onboarding.runtime.settings import Settings, SettingsError, load_settings
-from onboarding.runtime.telemetry import flush_traces, metrics_runtime
+from onboarding.runtime.settings import Settings
+from onboarding.runtime.telemetry import metrics_runtime
 from onboarding.temporal.client import connect
-from onboarding.temporal.connection import StackUnavailable, TemporalTarget
-from workflows.names import UNICO_API_ACTIVITIES, unico_task_queue_for
+from onboarding.temporal.connection import TemporalTarget
+from workflows.names import unico_task_queue_for
 from workflows.onboarding import Onboarding
 from workflows.selfie_release import SelfieRetention
 
@@ -82,7 +80,6 @@ def build_workers(client: Client, settings: Settings, activities: UnicoActivitie
     version before this queue existed scheduled them there, and such a call, still waiting
     at a deploy, must find a worker (new code never schedules them there).
     """
-    unico_api = [fn for fn in activities.all() if fn.__name__ in UNICO_API_ACTIVITIES]
     cleanup = SelfieCleanup(activities.selfies, settings.selfie_retention_seconds)
     drain = timedelta(seconds=settings.graceful_shutdown_seconds)
     return [
@@ -94,8 +91,7 @@ def build_workers(client: Client, settings: Settings, activities: UnicoActivitie
             graceful_shutdown_timeout=drain,
             # The sandbox re-imports the modules not passed through for every workflow
             # run; our `workflows` package is deterministic and has no module-level state,
-            # and passing it through cut the worker's CPU per onboarding by about 12%
-            # (README, "Throughput against the engine's limit").
+            # so it is passed through once (docs/benchmarks.md has what that saves).
             workflow_runner=SandboxedWorkflowRunner(
                 restrictions=SandboxRestrictions.default.with_passthrough_modules("workflows")
             ),
@@ -103,7 +99,7 @@ def build_workers(client: Client, settings: Settings, activities: UnicoActivitie
         Worker(
             client,
             task_queue=unico_task_queue_for(settings.task_queue),
-            activities=unico_api,
+            activities=activities.process_api(),
             max_task_queue_activities_per_second=settings.unico_requests_per_second,
             graceful_shutdown_timeout=drain,
         ),
@@ -154,29 +150,11 @@ async def serve(settings: Settings) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Run the onboarding worker.")
-    parser.add_argument("--dev", action="store_true", help="start the whole local stack")
-    args = parser.parse_args(argv)
-    if args.dev:
-        from onboarding.dev.stack import run_dev_stack
-
-        return run_dev_stack()
-    try:
-        settings = load_settings()
-        configure_logging(settings.log_level)
-        asyncio.run(serve(settings))
-    except (SettingsError, StackUnavailable) as exc:
-        print(f"worker: {exc}", file=sys.stderr)
-        return 2
-    finally:
-        flush_traces()
-    return 0
+    argparse.ArgumentParser(
+        description="Run the onboarding worker (`onboarding dev` runs the whole local stack)."
+    ).parse_args(argv)
+    return run_service("worker", serve)
 
 
 if __name__ == "__main__":
-    code = main()
-    # Skip interpreter teardown, which the Temporal runtime's threads can abort
-    # (temporalio/sdk-python issue #300): the worker has shut down cleanly by now.
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
+    leave(main())

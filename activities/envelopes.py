@@ -1,6 +1,6 @@
 """Each error system's envelope -> the code, message and request token inside it.
 
-The shapes come from the seeds and the facts page (sections 1, 2 and 5):
+The shapes come from the seeds and the systems' published error bodies:
 
 - unico-auth: `{"error": "server_error", "error_description": "Falha na autenticação 1.2.4"}`,
   the code being the x.x.x that ends `error_description`;

@@ -101,14 +101,6 @@ def parse_error(system: str, response: httpx.Response) -> ErrorDetails:
     )
 
 
-def failed_call(system: str, response: httpx.Response) -> ErrorDetails | None:
-    """The error in `response`, if the call failed: by HTTP status, or by the body alone
-    (Identity Cloud answers some failures with HTTP 200 and `"stat": "error"`)."""
-    if response.status_code >= 400 or read_envelope(system, _json(response)).failed:
-        return parse_error(system, response)
-    return None
-
-
 MAX_RETRY_AFTER = timedelta(hours=1)
 _SECONDS = re.compile(r"[0-9]+(\.[0-9]+)?")  # delay-seconds; ASCII digits only
 

@@ -29,6 +29,7 @@ from activities.selfies.inspection import inspect_image
 from activities.unico_auth import TokenCache
 from workflows.error_classes import ErrorClass
 from workflows.models import CreateProcessInput, SelfieCheck, TokenInfo, UnicoProcess
+from workflows.names import ACQUIRE_TOKEN, CREATE_PROCESS, GET_PROCESS, INSPECT_SELFIE
 
 PROCESS_PATH = "/processes/v1"
 PROCESS_ROUTE = PROCESS_PATH + "/{processId}"  # the template: a metric label holds no id
@@ -51,7 +52,11 @@ class UnicoActivities:
         self._api_key = api_key
 
     def all(self) -> Sequence[Callable[..., Any]]:
-        return [self.inspect_selfie, self.acquire_token, self.create_process, self.get_process]
+        return [self.inspect_selfie, self.acquire_token, *self.process_api()]
+
+    def process_api(self) -> Sequence[Callable[..., Any]]:
+        """The activities that spend Unico's request budget (`UNICO_API_ACTIVITIES`)."""
+        return [self.create_process, self.get_process]
 
     @property
     def tokens(self) -> TokenCache:
@@ -61,7 +66,7 @@ class UnicoActivities:
     def selfies(self) -> SelfieBackend:
         return self._selfies
 
-    @activity.defn(name="inspect_selfie")
+    @activity.defn(name=INSPECT_SELFIE)
     async def inspect_selfie(self, selfie_ref: str) -> SelfieCheck:
         """Check the image as Unico would (format, size, resolution) before any call."""
         try:
@@ -71,11 +76,11 @@ class UnicoActivities:
             return SelfieCheck(ok=False, code=20009, message="no selfie stored under selfie_ref")
         return inspect_image(data)
 
-    @activity.defn(name="acquire_token")
+    @activity.defn(name=ACQUIRE_TOKEN)
     async def acquire_token(self, force_refresh: bool = False) -> TokenInfo:
         return await self._tokens.info(force_refresh=force_refresh)
 
-    @activity.defn(name="create_process")
+    @activity.defn(name=CREATE_PROCESS)
     async def create_process(self, request: CreateProcessInput) -> UnicoProcess:
         try:
             image = await asyncio.to_thread(self._selfies.get, request.selfie_ref)
@@ -95,7 +100,7 @@ class UnicoActivities:
         with unico_call(SYSTEM, "POST", PROCESS_PATH) as call:
             return call.returned(await self._call("POST", PROCESS_PATH, json=body))
 
-    @activity.defn(name="get_process")
+    @activity.defn(name=GET_PROCESS)
     async def get_process(self, process_id: str) -> UnicoProcess:
         with unico_call(SYSTEM, "GET", PROCESS_ROUTE) as call:
             return call.returned(await self._call("GET", f"{PROCESS_PATH}/{process_id}"))

@@ -11,16 +11,15 @@ import argparse
 import asyncio
 import importlib
 import json
-import os
 import pkgutil
 import shutil
-import sys
 import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import bench
 from bench.result import BenchResult
+from onboarding.runtime.entry import leave
 
 Benchmark = Callable[[Path], Awaitable[BenchResult]]
 TIMEOUT_SECONDS = 600
@@ -76,7 +75,4 @@ async def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    code = asyncio.run(main())
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)  # skip teardown that the Temporal runtime's threads can abort
+    leave(asyncio.run(main()))

@@ -13,7 +13,6 @@ environment `onboarding dev` gives every child.
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sys
 from datetime import timedelta
@@ -21,6 +20,8 @@ from typing import TYPE_CHECKING
 
 from temporalio import activity, workflow
 from temporalio.worker import Worker
+
+from onboarding.runtime.entry import leave
 
 with workflow.unsafe.imports_passed_through():  # the worker's, never the workflow's
     from onboarding.runtime.settings import load_settings
@@ -97,5 +98,4 @@ def start_bare_worker(stack: DevStack) -> Child:
 
 if __name__ == "__main__":
     asyncio.run(serve())
-    sys.stdout.flush()
-    os._exit(0)  # skip teardown that the Temporal runtime's threads can abort
+    leave(0)

@@ -13,8 +13,6 @@ Not a `make test` test: it takes minutes, as kill -9 leaves activities to time o
 from __future__ import annotations
 
 import asyncio
-import os
-import sys
 import tempfile
 import time
 import uuid
@@ -28,6 +26,7 @@ from temporalio.service import RPCError
 from onboarding.dev.demo import SAMPLE_SELFIE
 from onboarding.dev.scenarios import SCENARIOS
 from onboarding.dev.stack import DevStack, wait_for_port
+from onboarding.runtime.entry import leave
 from onboarding.temporal.client import OnboardingHandle, start_onboarding
 from workflows.models import OnboardingRequest
 
@@ -213,6 +212,4 @@ async def main() -> int:
 
 
 if __name__ == "__main__":
-    code = asyncio.run(main())
-    sys.stdout.flush()
-    os._exit(code)  # skip teardown that the Temporal runtime's threads can abort
+    leave(asyncio.run(main()))

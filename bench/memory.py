@@ -14,13 +14,13 @@ import time
 import uuid
 from pathlib import Path
 
-from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle
 
 from bench.bare import TASK_QUEUE as BARE_QUEUE
 from bench.bare import start_bare_worker
 from bench.procfs import peak_rss_mib, rss_mib
 from bench.result import BenchResult
+from onboarding.dev.history import events_of, of_kind
 from onboarding.dev.stack import DevStack
 
 NAME = "memory"
@@ -93,7 +93,4 @@ async def _until_waiting(handles: list[WorkflowHandle[object, object]]) -> None:
 
 
 async def _timer_started(handle: WorkflowHandle[object, object]) -> bool:
-    async for event in handle.fetch_history_events():
-        if event.event_type == EventType.EVENT_TYPE_TIMER_STARTED:
-            return True
-    return False
+    return bool(of_kind(await events_of(handle), "TIMER_STARTED"))

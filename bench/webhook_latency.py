@@ -17,15 +17,16 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle
 
 from bench.result import BenchResult, spread
 from onboarding.dev.demo import SAMPLE_SELFIE
+from onboarding.dev.history import activity_names, events_of, of_kind
 from onboarding.dev.scenarios import SCENARIOS
 from onboarding.dev.stack import DevStack
 from onboarding.temporal.client import start_onboarding
 from workflows.models import OnboardingRequest, OnboardingResult
+from workflows.names import CREATE_PROCESS
 
 NAME = "webhook_latency"
 SANDBOX_DELAY_SECONDS = 2.0
@@ -109,13 +110,10 @@ def _final_moments(stack: DevStack) -> dict[str, float]:
 
 
 async def _final_from_history(handle: Handle) -> float:
-    names: dict[int, str] = {}  # scheduled event id -> activity name
-    async for event in handle.fetch_history_events():
-        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
-            activity = event.activity_task_scheduled_event_attributes.activity_type.name
-            names[event.event_id] = activity
-        elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
-            scheduled = event.activity_task_completed_event_attributes.scheduled_event_id
-            if names.get(scheduled) == "create_process":
-                return event.event_time.ToNanoseconds() / 1e9 + SANDBOX_DELAY_SECONDS
+    events = await events_of(handle)
+    names = activity_names(events)
+    for event in of_kind(events, "ACTIVITY_TASK_COMPLETED"):
+        scheduled = event.activity_task_completed_event_attributes.scheduled_event_id
+        if names.get(scheduled) == CREATE_PROCESS:
+            return event.event_time.ToNanoseconds() / 1e9 + SANDBOX_DELAY_SECONDS
     raise LookupError(f"{handle.id}: no create_process completion")

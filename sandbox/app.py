@@ -43,7 +43,7 @@ Handler = Callable[[Request], Awaitable[Answer]]
 
 
 class UnicoJSON(JSONResponse):
-    media_type = "application/json; charset=utf-8"  # what Unico answers (facts page)
+    media_type = "application/json; charset=utf-8"  # what Unico answers
 
 
 class Stats:

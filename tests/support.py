@@ -6,17 +6,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 from onboarding.dev.credentials import ServiceAccountKeys, service_account
 from onboarding.dev.sandbox_client import SandboxClient
-from onboarding.dev.stack import free_port, sandbox_command
+from onboarding.dev.stack import free_port, sandbox_command, start_child, wait_for_port
 from onboarding.temporal.codec import Keyring
 
 LOOPBACK = "127.0.0.1"
@@ -36,19 +33,6 @@ def fixed_keyring() -> Keyring:
     return Keyring.parse(TEST_KEYS)
 
 
-def wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"process exited with {process.returncode} before port {port}")
-        try:
-            with socket.create_connection((LOOPBACK, port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise TimeoutError(f"nothing listens on {port} after {timeout}s")
-
-
 KeyPair = ServiceAccountKeys
 
 
@@ -65,14 +49,12 @@ def serving_process(
     command: list[str], port: int, log: Path, env: dict[str, str] | None = None
 ) -> Iterator[str]:
     """Run a server process (output to `log`) until the block ends; yields its URL."""
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
+    child = start_child(log.stem, command, env or dict(os.environ), log)
     try:
-        wait_for_port(port, process)
+        wait_for_port(port, 30, child)
         yield f"http://{LOOPBACK}:{port}"
     finally:
-        process.terminate()
-        process.wait(10)
+        child.stop(10)
 
 
 @contextmanager

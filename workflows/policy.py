@@ -1,6 +1,6 @@
 """decide(process, bands) -> Decision: the onboarding's verdict on one Unico answer. Pure.
 
-The rules follow seed 004 and the facts page (section 3, "Cenários de response"):
+The rules follow seed 004 ("Cenários de response") and Unico's published score bands:
 `unicoId` yes/no is final by itself; `inconclusive` is settled by liveness, the
 identity-fraudster flag and the risk score bands. A decision may ask for a new process
 (status 5, or a score that never came): the workflow does that while attempts remain.

@@ -3,23 +3,8 @@
 The workflow takes its input as raw JSON so that a malformed request never fails a
 workflow task (which Temporal would retry forever): it ends the onboarding with outcome
 `invalid_request` and the code Unico itself would have answered. Every check here runs
-before any call to Unico; the image's own checks run in the `inspect_selfie` activity.
-
-| refusal | code |
-| --- | --- |
-| not a JSON object; a field of the wrong type; a malformed `request_id` | 20003 |
-| `subject` missing | 20004 |
-| `subject.code` missing or blank | 20005 |
-| `subject.name` missing or blank | 20006 |
-| `selfie_ref` missing | 20009 |
-| `subject.code` not a CPF (11 digits, check digits), of any type | 20507 |
-| `subject.name` over 200 characters, with control characters, or without letters | 20003 |
-| `subject.email` not an address (or over 254 characters) | 20003 |
-| `subject.phone` not 10-13 digits once `+ ( ) - .` and spaces are dropped | 20003 |
-| `request_id` containing the subject's CPF (it becomes the workflow id, stored in clear) | 20003 |
-| `use_case` over 64 characters; `subsidiary_id` not 1-64 of A-Z a-z 0-9 - | 20003 |
-| `selfie_ref` over 256 characters | 20003 |
-| an option outside `OPTION_RANGES`; a score band outside -100..100 | 20003 |
+before any call to Unico (`REFUSALS` lists them, and the docs show that table); the image's
+own checks run in the `inspect_selfie` activity.
 
 20003 is Unico's "the request body is missing or invalid": the closest documented code for a
 field that Unico names no code for. Messages name the field and the rule, never the value.
@@ -72,6 +57,34 @@ SCORE_RANGE = (-100, 100)
 USE_CASE_MAX_LENGTH = 64
 SELFIE_REF_MAX_LENGTH = 256
 _SUBSIDIARY_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
+
+
+# Every refusal, with the Unico code it answers: the table the docs show (a test keeps both
+# the same, and another that each rule answers its code).
+REFUSALS: tuple[tuple[str, int], ...] = (
+    ("not a JSON object; a field of the wrong type; a malformed `request_id`", INVALID_BODY),
+    ("`subject` missing", 20004),
+    ("`subject.code` missing or blank", MISSING_CPF),
+    ("`subject.name` missing or blank", MISSING_NAME),
+    ("`selfie_ref` missing", 20009),
+    (
+        "`subject.code` not 11 digits with valid check digits (`123.456.789-09` is accepted)",
+        INVALID_CPF,
+    ),
+    (
+        "`subject.name` over 200 characters, with control characters, or without letters",
+        INVALID_BODY,
+    ),
+    ("`subject.email` not an address, or over 254 characters", INVALID_BODY),
+    ("`subject.phone` not 10-13 digits once `+ ( ) - .` and spaces are dropped", INVALID_BODY),
+    (
+        "`request_id` containing the subject's CPF (it becomes the workflow id, stored in clear)",
+        INVALID_BODY,
+    ),
+    ("`use_case` over 64 characters; `subsidiary_id` not 1-64 of `A-Z a-z 0-9 -`", INVALID_BODY),
+    ("`selfie_ref` over 256 characters", INVALID_BODY),
+    ("an option out of range (`OPTION_RANGES`); a score band outside -100..100", INVALID_BODY),
+)
 
 
 def refusal(code: int, message: str) -> Reason:

@@ -16,6 +16,7 @@ from temporalio import activity
 
 from activities.selfies.backend import InvalidSelfieRef, SelfieBackend
 from workflows.models import SelfieRelease
+from workflows.names import DELETE_SELFIE, RELEASE_SELFIE
 
 logger = logging.getLogger("activities.selfies.cleanup")
 
@@ -28,7 +29,7 @@ class SelfieCleanup:
     def all(self) -> Sequence[Callable[..., Any]]:
         return [self.release_selfie, self.delete_selfie]
 
-    @activity.defn(name="release_selfie")
+    @activity.defn(name=RELEASE_SELFIE)
     async def release_selfie(self, selfie_ref: str) -> SelfieRelease:
         """The onboarding is over: delete the selfie now, or say how long to keep it."""
         if self._retention > 0:
@@ -36,7 +37,7 @@ class SelfieCleanup:
         await self.delete_selfie(selfie_ref)
         return SelfieRelease(deleted=True)
 
-    @activity.defn(name="delete_selfie")
+    @activity.defn(name=DELETE_SELFIE)
     async def delete_selfie(self, selfie_ref: str) -> None:
         """Delete it; a missing selfie is already gone, so a retry passes."""
         try:

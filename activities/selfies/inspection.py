@@ -47,6 +47,16 @@ MAX_PIXELS = 50_000_000
 ACCEPTED_FORMATS = frozenset({"PNG", "JPEG", "MPO", "WEBP"})
 
 
+# Every refusal, with its code: the table the docs show beside the request's own.
+REFUSALS: tuple[tuple[str, int], ...] = (
+    ("no selfie under `selfie_ref`, or an empty image", CODE_MISSING),
+    ("not an image (by content, never by name), or damaged", CODE_NOT_AN_IMAGE),
+    ("an image, but not PNG, JPEG or WebP", CODE_UNSUPPORTED_FORMAT),
+    ("over 800 KB, or over 50 million pixels (a decompression bomb)", CODE_TOO_LARGE),
+    ("under 640x480 (either orientation)", CODE_LOW_RESOLUTION),
+)
+
+
 def inspect_image(data: bytes) -> SelfieCheck:
     """Whether Unico would accept `data` as a selfie; if not, the code and why, in words."""
     if not data:

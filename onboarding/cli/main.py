@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sys
 import uuid
 from collections.abc import Awaitable, Callable
@@ -23,11 +22,11 @@ from temporalio.service import RPCError, RPCStatusCode
 from onboarding.cli import explain
 from onboarding.dev import demo
 from onboarding.dev.stack import DevPorts, DevStackConfig, run_dev_stack
+from onboarding.runtime.entry import leave
 from onboarding.runtime.logs import configure_logging
 from onboarding.runtime.secrets import with_dev_secrets
 from onboarding.runtime.settings import Settings, SettingsError
 from onboarding.runtime.settings import load_settings as load_environment
-from onboarding.runtime.telemetry import flush_traces
 from onboarding.temporal.client import (
     connect,
     handle_for,
@@ -255,18 +254,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def entry() -> None:
-    """Console entry point: run, flush, and leave without interpreter teardown.
-
-    The Temporal client's Rust runtime keeps threads that can abort a short-lived process
-    while CPython finalizes (temporalio/sdk-python issue #300, "PyGILState_Release"); a
-    command has nothing left to clean up once its output is flushed.
-    """
+    """Console entry point: run, then leave without interpreter teardown (runtime.entry)."""
     configure_logging("WARNING")  # library warnings as redacted JSON lines on stderr
-    code = main()
-    flush_traces()  # os._exit skips the exporter's own flush at exit
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
+    leave(main())
 
 
 if __name__ == "__main__":

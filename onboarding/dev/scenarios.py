@@ -1,4 +1,4 @@
-"""The sandbox's scenario CPFs and the outcome each must reach (DESIGN.md's table)."""
+"""The sandbox's scenario CPFs and the outcome each must reach (sandbox/README.md shows them)."""
 
 from __future__ import annotations
 

@@ -388,8 +388,7 @@ class DevStack:
     def spawn(self, name: str, command: list[str], settings: Mapping[str, str] = {}) -> Child:
         """Start a child with the stack's settings (and `settings` over them)."""
         env = {**self.environment, **settings}
-        log = self.config.logs_dir / f"{name}.log"
-        child = Child(name, _popen(command, env, log), log, command, env)
+        child = start_child(name, command, env, self.config.logs_dir / f"{name}.log")
         self.children.append(child)
         return child
 
@@ -450,6 +449,11 @@ class DevStack:
 def sandbox_command(port: int) -> list[str]:
     """The sandbox on loopback; its keys, account and API key come as flags or settings."""
     return [sys.executable, "-m", "sandbox", "--host", LOOPBACK, "--port", str(port)]
+
+
+def start_child(name: str, command: list[str], env: dict[str, str], log: Path) -> Child:
+    """A process in a session of its own, its output appended to `log`."""
+    return Child(name, _popen(command, env, log), log, command, env)
 
 
 def _popen(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:

@@ -9,8 +9,6 @@ serves, so that the webhook, the one route that must face the internet, can be s
 
 from __future__ import annotations
 
-import asyncio
-import sys
 from dataclasses import dataclass
 
 import uvicorn
@@ -27,13 +25,12 @@ from onboarding.gateway.codec_server import codec_mount
 from onboarding.gateway.uploads import upload_route, upload_token
 from onboarding.gateway.webhook import WebhookReceiver, webhook_route
 from onboarding.gateway.webhook_auth import WebhookAuth, webhook_auth
-from onboarding.runtime.logs import configure_logging
+from onboarding.runtime.entry import run_service
 from onboarding.runtime.secrets import load_keyring
 from onboarding.runtime.selfie_store import open_selfie_store
-from onboarding.runtime.settings import Settings, SettingsError, load_settings
+from onboarding.runtime.settings import Settings
 from onboarding.temporal.client import connect
 from onboarding.temporal.codec import EncryptionCodec
-from onboarding.temporal.connection import StackUnavailable
 
 
 @dataclass(frozen=True)
@@ -104,11 +101,4 @@ async def serve_gateway(settings: Settings) -> None:
 
 
 def main() -> int:
-    try:
-        settings = load_settings()
-        configure_logging(settings.log_level)
-        asyncio.run(serve_gateway(settings))
-    except (SettingsError, StackUnavailable) as exc:
-        print(f"onboarding.gateway: {exc}", file=sys.stderr)
-        return 2
-    return 0
+    return run_service("onboarding.gateway", serve_gateway)

@@ -1,10 +1,9 @@
 """`POST /webhooks/unico`: Unico says a process finished; wake the onboarding waiting on it.
 
-The notification is only a hint (facts page, section 4: the by Client payload is
-unverified and unsigned): the receiver finds the onboarding by its `UnicoProcessId` search
-attribute and signals `unico_webhook`; the workflow then reads the result with
-`get_process`. So a duplicate costs at most one extra read, and a stale or early one
-changes nothing.
+The notification is only a hint (the by Client payload is undocumented and unsigned):
+the receiver finds the onboarding by its `UnicoProcessId` search attribute and signals
+`unico_webhook`; the workflow then reads the result with `get_process`. So a duplicate
+costs at most one extra read, and a stale or early one changes nothing.
 
 Answers, chosen so that Unico's retries (any non-2xx, with backoff) do the right thing:
 

@@ -1,6 +1,6 @@
 """Who may call the gateway's Unico webhook: the schemes Unico's team can configure.
 
-Unico signs nothing (facts page, section 4): the only proof a call is Unico's is the
+Unico signs nothing: the only proof a call is Unico's is the
 credential it sends, in the `Authorization` header (Basic or Bearer) or in an API-key
 header of the client's choosing. Secrets are compared in constant time. `none` accepts
 any caller and suits only a private network; `off` (the default) serves no webhook at all,

@@ -1,6 +1,6 @@
 """The token endpoint: verify a service account's RS256 assertion and issue a bearer token.
 
-The rules and codes follow seeds 000/001 and the facts page, section 1. Checks run in the
+The rules and codes follow seeds 000/001 and Unico's published token rules. Checks run in the
 order a real server can make them: decode, find the account by `iss` (and its lock-out),
 verify the signature, then the claims. Only failures for the configured account count
 towards the lock-out, so an unknown `iss` cannot lock it.

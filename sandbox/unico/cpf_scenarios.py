@@ -1,6 +1,6 @@
 """What Unico answers, chosen by the subject's CPF, like a payment provider's test cards.
 
-One row per CPF (DESIGN.md, "The sandbox"). `created` is the body of `POST /processes/v1`
+One row per CPF (sandbox/README.md shows the table). `created` is the body of `POST /processes/v1`
 (without `id`); `later`, when set, is what `GET /processes/v1/{id}` shows once the async
 delay has passed. A view with status 5 is answered by GET as HTTP 410.
 """

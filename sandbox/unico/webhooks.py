@@ -1,6 +1,6 @@
 """Unico's webhook: when an async process turns final, tell the client's endpoint.
 
-As the facts page (section 4) describes Unico's: one POST per final process, with the
+As Unico documents its webhook: one POST per final process, with the
 authentication header the client agreed with Unico's team, at-least-once delivery (any
 answer that is not 2xx is retried with exponential backoff), no signature. The payload
 shape of the by Client flow is unverified, so it carries only `processId`, `state` and

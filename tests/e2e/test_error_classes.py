@@ -3,7 +3,7 @@
 The sandbox's fault rules stand in for Unico's bad days; the `onboarding` command starts the
 onboardings and reads their results; the sandbox counts the calls it received. A blocked
 onboarding is healed the way an operator would: fix the account, then signal every blocked
-onboarding at once with the `temporal` CLI's batch signal (README, "Error classes").
+onboarding at once with the `temporal` CLI's batch signal (docs/error-classes.md).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from onboarding.dev.stack import temporal_binary
-from tests.e2e.test_local_stack import SELFIE, Stack, start_stack, stop_stack
+from tests.e2e.local_stack import SELFIE, Stack, start_stack, stop_stack
 from tests.support import Sandbox
 
 pytestmark = pytest.mark.e2e

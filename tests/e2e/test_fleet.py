@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from temporalio.api.enums.v1 import EventType, PendingActivityState
+from temporalio.api.enums.v1 import PendingActivityState
 from temporalio.client import WorkflowHandle
 
 from bench.report import max_in_any_window
 from onboarding.dev.demo import SAMPLE_SELFIE
+from onboarding.dev.history import activity_names, of_kind
 from onboarding.dev.stack import Child, DevStack
 from onboarding.runtime.settings import Settings
 from onboarding.temporal.client import start_onboarding
@@ -156,25 +157,16 @@ async def test_sigterm_lets_the_running_call_finish_and_another_worker_decides(
     assert first_exit == 0
     assert result.outcome == Outcome.APPROVED
     assert (result.attempts, created) == (1, 1), "one process: the call was never repeated"
-    scheduled = {
-        event.event_id: event.activity_task_scheduled_event_attributes.activity_type.name
-        for event in history.events
-        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
-    }
+    scheduled = activity_names(history.events)
     started = [
         event.activity_task_started_event_attributes
-        for event in history.events
-        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED
+        for event in of_kind(history.events, "ACTIVITY_TASK_STARTED")
     ]
     (create,) = [s for s in started if scheduled[s.scheduled_event_id] == "create_process"]
     assert create.identity.startswith(first.identity_prefix) and create.attempt == 1, (
         "the call in flight at SIGTERM finished, first time, on the first worker"
     )
-    last_task = [
-        event
-        for event in history.events
-        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED
-    ][-1]
+    last_task = of_kind(history.events, "WORKFLOW_TASK_COMPLETED")[-1]
     assert second is not None
     assert last_task.workflow_task_completed_event_attributes.identity.startswith(
         second.identity_prefix

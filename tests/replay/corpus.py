@@ -18,11 +18,20 @@ replays with that keyring and never holds a real secret:
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from temporalio.api.common.v1 import Payload
+from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import WorkflowHistory
+from temporalio.worker import Replayer
+
+from onboarding.temporal.codec import EncryptionCodec
+from onboarding.temporal.converter import data_converter
+from tests.support import fixed_keyring
+from workflows.selfie_release import SelfieRetention
 
 HISTORIES = Path(__file__).parent / "histories"
 MANIFEST = "manifest.json"
@@ -44,6 +53,10 @@ class Recorded:
 
     def history(self) -> WorkflowHistory:
         return WorkflowHistory.from_json(self.workflow_id, self.path.read_text())
+
+    @property
+    def events(self) -> list[HistoryEvent]:
+        return list(self.history().events)
 
 
 def manifest_of(batch_dir: Path) -> dict[str, Any]:
@@ -68,3 +81,39 @@ def load_corpus(root: Path = HISTORIES) -> list[Recorded]:
                 )
             )
     return recorded
+
+
+# Plaintext batches pass through the codec; encrypted ones open with the fixed test keys.
+CODEC = EncryptionCodec(fixed_keyring())
+
+
+async def replay(workflow: type, recorded: Iterable[Recorded]) -> dict[str, Exception]:
+    """Replay each history; the failures, by file name."""
+    by_run: dict[str, Recorded] = {}
+
+    async def histories() -> AsyncIterator[WorkflowHistory]:
+        for item in recorded:
+            history = item.history()
+            by_run[history.run_id] = item
+            yield history
+
+    replayer = Replayer(
+        workflows=[workflow, SelfieRetention], data_converter=data_converter(fixed_keyring())
+    )
+    results = await replayer.replay_workflows(histories(), raise_on_replay_failure=False)
+    return {by_run[run_id].name: failure for run_id, failure in results.replay_failures.items()}
+
+
+def payload_json(payload: Payload) -> Any:
+    opened = CODEC.decrypt(payload)
+    return json.loads(opened.data) if opened.data else None
+
+
+def workflow_input(history: WorkflowHistory) -> dict[str, Any]:
+    started = history.events[0].workflow_execution_started_event_attributes
+    return dict(payload_json(started.input.payloads[0]))
+
+
+def workflow_result(history: WorkflowHistory) -> dict[str, Any] | None:
+    completed = history.events[-1].workflow_execution_completed_event_attributes
+    return payload_json(completed.result.payloads[0]) if completed.result.payloads else None

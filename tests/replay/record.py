@@ -15,7 +15,6 @@ import argparse
 import asyncio
 import io
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -25,12 +24,13 @@ from pathlib import Path
 from typing import Any
 
 from PIL import Image
-from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHistory
 
 from onboarding.dev.demo import SAMPLE_SELFIE
+from onboarding.dev.history import events_of, of_kind
 from onboarding.dev.sandbox_client import SandboxClient
 from onboarding.dev.stack import DevStack
+from onboarding.runtime.entry import leave
 from onboarding.temporal.client import start_onboarding
 from tests.replay.cases import CASES, GROUPS, Case, Group
 from tests.replay.corpus import HISTORIES, MANIFEST
@@ -105,10 +105,7 @@ async def run_case(stack: DevStack, case: Case) -> list[WorkflowHistory]:
 
 async def _until_timer_started(client: Client, workflow_id: str) -> None:
     handle = client.get_workflow_handle(workflow_id)
-    while True:
-        async for event in handle.fetch_history_events():
-            if event.event_type == EventType.EVENT_TYPE_TIMER_STARTED:
-                return
+    while not of_kind(await events_of(handle), "TIMER_STARTED"):
         await asyncio.sleep(0.1)
 
 
@@ -201,7 +198,4 @@ async def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    code = asyncio.run(main())
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)  # skip teardown that the Temporal runtime's threads can abort
+    leave(asyncio.run(main()))

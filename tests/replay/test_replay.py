@@ -1,34 +1,37 @@
 """Every committed history replays against today's workflow code, and a change that would
-break onboardings in flight is caught. See README, "Changing the workflow"."""
+break onboardings in flight is caught. See docs/changing-the-workflow.md."""
 
 from __future__ import annotations
 
 import base64
 import json
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 import pytest
 from google.protobuf.json_format import ParseDict
 from temporalio.api.common.v1 import Payload
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import WorkflowHistory
-from temporalio.worker import Replayer
 from temporalio.workflow import NondeterminismError
 
+from onboarding.dev.history import scheduled_activities
 from onboarding.dev.scenarios import SCENARIOS
-from onboarding.temporal.codec import ENCODING, EncryptionCodec
-from onboarding.temporal.converter import data_converter
+from onboarding.temporal.codec import ENCODING
 from tests.replay.altered import OnboardingWithoutTokenWarmUp
-from tests.replay.corpus import Recorded, load_corpus
-from tests.support import API_KEY, TEST_KEYS, WEBHOOK_TOKEN, fixed_keyring
+from tests.replay.corpus import (
+    CODEC,
+    Recorded,
+    load_corpus,
+    replay,
+    workflow_input,
+    workflow_result,
+)
+from tests.support import API_KEY, TEST_KEYS, WEBHOOK_TOKEN
 from workflows.models import Outcome
 from workflows.onboarding import Onboarding
-from workflows.selfie_release import SelfieRetention
 
 CORPUS = load_corpus()
 # Plaintext batches pass through the codec; encrypted ones open with the fixed test keys.
-CODEC = EncryptionCodec(fixed_keyring())
 
 
 def test_the_corpus_is_there() -> None:
@@ -47,60 +50,22 @@ def test_encrypted_batches_name_test_keys_only() -> None:
         assert started.input.payloads[0].metadata["encoding"] == ENCODING, recorded.name
 
 
-async def replay(workflow: type, recorded: Iterable[Recorded]) -> dict[str, Exception]:
-    """Replay each history; the failures, by file name."""
-    by_run: dict[str, Recorded] = {}
-
-    async def histories() -> AsyncIterator[WorkflowHistory]:
-        for item in recorded:
-            history = item.history()
-            by_run[history.run_id] = item
-            yield history
-
-    replayer = Replayer(
-        workflows=[workflow, SelfieRetention], data_converter=data_converter(fixed_keyring())
-    )
-    results = await replayer.replay_workflows(histories(), raise_on_replay_failure=False)
-    return {by_run[run_id].name: failure for run_id, failure in results.replay_failures.items()}
-
-
 async def test_every_recorded_history_replays_against_todays_code() -> None:
     failures = await replay(Onboarding, CORPUS)
-    assert failures == {}, "a workflow change breaks onboardings in flight: see README"
-
-
-def scheduled_activities(history: WorkflowHistory) -> list[str]:
-    return [
-        event.activity_task_scheduled_event_attributes.activity_type.name
-        for event in history.events
-        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
-    ]
+    assert failures == {}, (
+        "a workflow change breaks onboardings in flight: see docs/changing-the-workflow.md"
+    )
 
 
 async def test_a_changed_copy_of_the_workflow_fails_replay() -> None:
     failures = await replay(OnboardingWithoutTokenWarmUp, CORPUS)
-    touched = {r.name for r in CORPUS if "acquire_token" in scheduled_activities(r.history())}
+    touched = {r.name for r in CORPUS if "acquire_token" in scheduled_activities(r.events)}
     assert len(touched) >= len(SCENARIOS)
     assert set(failures) == touched, "exactly the histories that took the changed path fail"
     assert all(isinstance(f, NondeterminismError) for f in failures.values()), failures
 
 
 # --- what the corpus holds ----------------------------------------------------------------
-
-
-def payload_json(payload: Payload) -> Any:
-    opened = CODEC.decrypt(payload)
-    return json.loads(opened.data) if opened.data else None
-
-
-def workflow_input(history: WorkflowHistory) -> dict[str, Any]:
-    started = history.events[0].workflow_execution_started_event_attributes
-    return dict(payload_json(started.input.payloads[0]))
-
-
-def workflow_result(history: WorkflowHistory) -> dict[str, Any] | None:
-    completed = history.events[-1].workflow_execution_completed_event_attributes
-    return payload_json(completed.result.payloads[0]) if completed.result.payloads else None
 
 
 def test_the_corpus_covers_every_scenario_and_outcome() -> None:
@@ -126,7 +91,7 @@ PATHS = [
 
 @pytest.mark.parametrize(("event", "why"), PATHS, ids=[why for _, why in PATHS])
 def test_the_corpus_covers_each_path(event: int, why: str) -> None:
-    assert any(e.event_type == event for r in CORPUS for e in r.history().events), why
+    assert any(e.event_type == event for r in CORPUS for e in r.events), why
 
 
 def decoded_text(recorded: Recorded) -> str:

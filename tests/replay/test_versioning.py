@@ -6,11 +6,9 @@ before them keep their old path, those recorded since take the new one."""
 
 from __future__ import annotations
 
-from temporalio.api.enums.v1 import EventType
-
+from onboarding.dev.history import has_patch, scheduled_activities, stage_upserts
 from tests.replay.altered import OnboardingUnguardedPatch
-from tests.replay.corpus import Recorded, load_corpus
-from tests.replay.test_replay import replay, workflow_input, workflow_result
+from tests.replay.corpus import load_corpus, replay, workflow_input, workflow_result
 from workflows.onboarding import (
     PATCH_INPUT_HARDENING,
     PATCH_RELEASE_SELFIE,
@@ -22,17 +20,7 @@ from workflows.requests import request_id_exposes_cpf
 CORPUS = load_corpus()
 
 
-def has_patch(recorded: Recorded, patch_id: str) -> bool:
-    for event in recorded.history().events:
-        if event.event_type != EventType.EVENT_TYPE_MARKER_RECORDED:
-            continue
-        for payloads in event.marker_recorded_event_attributes.details.values():
-            if any(patch_id.encode() in payload.data for payload in payloads.payloads):
-                return True
-    return False
-
-
-PRE_PATCH = [r for r in CORPUS if not has_patch(r, PATCH_STAGE_AT_START)]
+PRE_PATCH = [r for r in CORPUS if not has_patch(r.events, PATCH_STAGE_AT_START)]
 # A run that continued as new resumes past the patched code, so only first runs take it.
 PRE_PATCH_FIRST_RUNS = {r.name for r in PRE_PATCH if r.run == 1}
 
@@ -50,43 +38,27 @@ async def test_the_same_change_without_the_guard_breaks_them() -> None:
     assert set(failures) == PRE_PATCH_FIRST_RUNS
 
 
-def stage_upserts(recorded: Recorded) -> list[bytes]:
-    """The OnboardingStage values the history upserts, in order."""
-    values = []
-    for event in recorded.history().events:
-        attributes = event.upsert_workflow_search_attributes_event_attributes.search_attributes
-        if "OnboardingStage" in attributes.indexed_fields:
-            values.append(attributes.indexed_fields["OnboardingStage"].data)
-    return values
-
-
 def test_histories_recorded_since_take_the_new_path() -> None:
-    post_patch = [r for r in CORPUS if r.run == 1 and has_patch(r, PATCH_STAGE_AT_START)]
+    post_patch = [r for r in CORPUS if r.run == 1 and has_patch(r.events, PATCH_STAGE_AT_START)]
     assert len(post_patch) >= 12, "record a batch with the patched code (make histories)"
-    assert all(stage_upserts(r)[0] == b'"validating"' for r in post_patch)
-    assert all(stage_upserts(r)[0] != b'"validating"' for r in PRE_PATCH if r.run == 1)
-
-
-def scheduled(recorded: Recorded) -> list[str]:
-    return [
-        event.activity_task_scheduled_event_attributes.activity_type.name
-        for event in recorded.history().events
-        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
-    ]
+    assert all(stage_upserts(r.events)[0] == "validating" for r in post_patch)
+    assert all(stage_upserts(r.events)[0] != "validating" for r in PRE_PATCH if r.run == 1)
 
 
 def test_the_selfie_is_released_last_only_since_its_patch() -> None:
     finals = [r for r in CORPUS if r.outcome is not None]
-    released = [r for r in finals if has_patch(r, PATCH_RELEASE_SELFIE)]
+    released = [r for r in finals if has_patch(r.events, PATCH_RELEASE_SELFIE)]
     assert len(released) >= 12, "record a batch with the patched code (make histories)"
-    assert all(scheduled(r)[-1] == "release_selfie" for r in released)
-    assert all("release_selfie" not in scheduled(r) for r in finals if r not in released)
+    assert all(scheduled_activities(r.events)[-1] == "release_selfie" for r in released)
+    assert all(
+        "release_selfie" not in scheduled_activities(r.events) for r in finals if r not in released
+    )
 
 
 def test_a_request_id_refused_today_kept_its_first_decision() -> None:
     # The first release accepted a request id that carries the CPF; its histories still
     # replay (test_replay) with that decision, because the hardened rules are patched in.
-    old = [r for r in CORPUS if r.run == 1 and not has_patch(r, PATCH_INPUT_HARDENING)]
+    old = [r for r in CORPUS if r.run == 1 and not has_patch(r.events, PATCH_INPUT_HARDENING)]
     exposed = []
     for recorded in old:
         request = workflow_input(recorded.history())

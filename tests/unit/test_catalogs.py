@@ -26,7 +26,7 @@ T, R, K, IR, C, CFG, L, NF, P = (
 )
 
 # The expected class of every code in the seeds, written out here independently of the
-# catalog files: DESIGN.md's table where it names the code, the catalogs' reasoning else.
+# catalog files: docs/error-classes.md where it names the code, the catalogs' reasoning else.
 EXPECTED: dict[str, dict[str, ErrorClass]] = {
     "unico-auth": {
         "1.0.1": CFG, "1.0.14": CFG, "1.1.1": CFG, "1.2.4": K, "1.2.5": CFG, "1.2.6": CFG,

@@ -36,7 +36,7 @@ def scored(score: int | None, **fields: Any) -> dict[str, Any]:
     return process(3, "inconclusive", liveness=1, **extra, **fields)
 
 
-# GET /processes/v1/{id} bodies: the Postman captures and the scenario rows of the facts page.
+# GET /processes/v1/{id} bodies: the Postman captures and the scenario rows of seed 004.
 FRAUDSTER = {"identityFraudsters": {"result": "yes"}}
 BODIES = [
     # (case, body, outcome, first reason code)

@@ -18,7 +18,6 @@ from activities.errors import (
     application_error,
     classification,
     classify,
-    failed_call,
     parse_error,
     raise_for_transport,
     raise_for_unico,
@@ -321,15 +320,6 @@ def test_an_unknown_system_is_refused() -> None:
         read_envelope("acme", {})
     with pytest.raises(ValueError, match="unknown error system"):
         classification("acme", "1", 500)
-
-
-def test_identity_cloud_failures_are_told_by_the_body_not_the_status() -> None:
-    failed = {"stat": "error", "code": 213, "error": "password_incorrect", "request_token": "t"}
-    details = failed_call("identity-cloud", response(200, failed))
-    assert details is not None and (details.code, details.request_token) == ("213", "t")
-    assert failed_call("identity-cloud", response(200, {"stat": "ok"})) is None
-    assert failed_call("unico-process", response(200, {"id": "p", "status": 3})) is None
-    assert failed_call("mfa", response(429, {"errorCode": "too_many_pn"})) is not None
 
 
 FALLBACKS = [

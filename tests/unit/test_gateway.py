@@ -18,6 +18,7 @@ from activities.selfies.local_store import SelfieStore
 from onboarding.dev.stack import free_port
 from onboarding.gateway import app as gateway
 from onboarding.gateway.app import create_gateway
+from onboarding.runtime import entry
 from onboarding.runtime.settings import Settings, SettingsError
 from tests.support import GATEWAY_TOKEN, LOOPBACK, TEST_KEYS, running_gateway
 
@@ -204,7 +205,7 @@ def test_main_refuses_to_start_without_an_encryption_key(
     monkeypatch.delenv("ONBOARDING_ENCRYPTION_KEYS", raising=False)
     monkeypatch.delenv("ONBOARDING_ENCRYPTION_KEYS_FILE", raising=False)
     monkeypatch.setattr("uvicorn.Server.serve", lambda *args, **kwargs: pytest.fail("it started"))
-    monkeypatch.setattr(gateway, "configure_logging", lambda level: None)  # keep pytest's
+    monkeypatch.setattr(entry, "configure_logging", lambda level: None)  # keep pytest's
     assert gateway.main() == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1

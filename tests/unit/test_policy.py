@@ -1,4 +1,4 @@
-"""policy.decide over the scenarios table, the facts page's real bodies and the band edges."""
+"""policy.decide over real UAT bodies and the band edges (the scenario CPFs: tests/sandbox)."""
 
 from __future__ import annotations
 
@@ -14,42 +14,8 @@ def process(**fields):
 
 INCONCLUSIVE = {"unicoId": {"result": "inconclusive"}, "liveness": 1}
 
-# The final answer each scenario CPF of DESIGN.md leads to, and the outcome it must give.
-SCENARIO_ROWS = [
-    ("12345678909", {"status": 3, "unicoId": {"result": "yes"}}, Outcome.APPROVED, False),
-    ("00000000191", {"status": 3, "unicoId": {"result": "no"}}, Outcome.REJECTED, False),
-    ("00000000272", {"status": 3, **INCONCLUSIVE, "score": 90}, Outcome.APPROVED, False),
-    ("00000000353", {"status": 3, **INCONCLUSIVE, "score": 28}, Outcome.REVIEW, False),
-    ("00000000434", {"status": 3, **INCONCLUSIVE, "score": -50}, Outcome.REJECTED, False),
-    ("00000000515", {"status": 3, **INCONCLUSIVE, "score": 0}, Outcome.RECAPTURE, False),
-    ("00000000604", {"status": 3, **INCONCLUSIVE}, Outcome.REVIEW, True),
-    ("00000000787", {"status": 5}, Outcome.ERROR, True),
-    ("00000000868", {"status": 5}, Outcome.ERROR, True),
-    (
-        "00000000949",
-        {"status": 3, "unicoId": {"result": "inconclusive"}, "liveness": 2},
-        Outcome.REJECTED,
-        False,
-    ),
-    (
-        "00000001082",
-        {"status": 3, **INCONCLUSIVE, "identityFraudsters": {"result": "yes"}, "score": -20},
-        Outcome.REJECTED,
-        False,
-    ),
-    ("00000001163", {"status": 4}, Outcome.CANCELED, False),
-]
 
-
-@pytest.mark.parametrize(("cpf", "body", "outcome", "retry"), SCENARIO_ROWS)
-def test_scenario_rows(cpf, body, outcome, retry):
-    decision = decide(process(**body))
-    assert decision.outcome == outcome, cpf
-    assert decision.retry_new_process is retry
-    assert decision.reasons, "every decision says why"
-
-
-# Real UAT bodies quoted in spec/unico-api-facts.md, section 2.
+# Real UAT bodies, as Unico's Postman collection shows them.
 FACTS_BODIES = [
     ({"status": 3, "unicoId": {"result": "yes"}}, Outcome.APPROVED),
     ({"status": 3, "unicoId": {"result": "inconclusive"}, "liveness": 1, "score": 28}, "review"),
@@ -85,7 +51,7 @@ def test_real_bodies(body, outcome):
     assert decide(process(**body)).outcome == outcome
 
 
-# Facts page section 3, "Cenários de response".
+# Seed 004, "Cenários de response".
 RESPONSE_SCENARIOS = [
     ({"status": 5}, Outcome.ERROR),
     (

@@ -8,6 +8,7 @@ import pytest
 
 import worker
 from onboarding.cli import main as cli
+from onboarding.runtime import entry
 from tests.support import make_key_pair
 
 
@@ -18,7 +19,7 @@ def no_keys(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     monkeypatch.setenv("STATE_DIR", str(tmp_path))  # no dev stack's keyring to fall back to
     monkeypatch.setenv("TEMPORAL_ADDRESS", "127.0.0.1:1")  # never reached
     # Keep pytest's log capture: the worker's main installs the JSON handler.
-    monkeypatch.setattr(worker, "configure_logging", lambda level: None)
+    monkeypatch.setattr(entry, "configure_logging", lambda level: None)
     return tmp_path
 
 

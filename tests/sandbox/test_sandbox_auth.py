@@ -6,14 +6,13 @@ import asyncio
 import base64
 import json
 import time
-from collections.abc import AsyncIterator
 
 import httpx
 import jwt
 import pytest
 
 from sandbox.unico.auth import TokenEndpoint
-from tests.unit.test_sandbox_support import (
+from tests.sandbox.client import (
     AUD,
     GRANT,
     assertion,
@@ -23,12 +22,6 @@ from tests.unit.test_sandbox_support import (
     private_key,
     request_token,
 )
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with client_for(make_config()) as c:
-        yield c
 
 
 def _b64(data: bytes) -> str:

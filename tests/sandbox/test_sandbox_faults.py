@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.unit.test_sandbox_support import (
+from tests.sandbox.client import (
     assertion,
     bearer,
-    client_for,
     create_body,
-    make_config,
     request_token,
 )
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with client_for(make_config()) as c:
-        yield c
 
 
 async def inject(client: httpx.AsyncClient, *rules: dict[str, Any]) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from temporalio.client import Client
 
 from activities.selfies.local_store import SelfieStore
 from onboarding.dev.demo import SAMPLE_SELFIE
+from onboarding.dev.history import events_of, stage_upserts
 from onboarding.runtime.settings import Settings
 from onboarding.temporal.client import start_onboarding
 from onboarding.temporal.codec import ENCODING, EncryptionCodec
@@ -67,15 +68,19 @@ async def test_the_ui_tells_the_story_without_personal_data(
     assert current.startswith("**Decided**: `review`")
     assert "score.review" in current
 
-    stages, story = [], []
-    async for event in handle.fetch_history_events():
+    events = await events_of(handle)
+    story = []
+    for event in events:
         if event.user_metadata.HasField("summary"):
             assert event.user_metadata.summary.metadata["encoding"] == ENCODING
             story.append(text_of(event.user_metadata.summary))
-        upsert = event.upsert_workflow_search_attributes_event_attributes
-        if "OnboardingStage" in upsert.search_attributes.indexed_fields:
-            stages.append(text_of(upsert.search_attributes.indexed_fields["OnboardingStage"]))
-    assert stages == ["validating", "authenticating", "creating", "waiting", "decided"]
+    assert stage_upserts(events) == [
+        "validating",
+        "authenticating",
+        "creating",
+        "waiting",
+        "decided",
+    ]
     assert story[:4] == [
         summary,  # the start event carries the static summary
         "check the selfie: format, size, resolution",

@@ -8,7 +8,6 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -18,23 +17,16 @@ import uvicorn
 from sandbox.__main__ import main
 from sandbox.app import create_app
 from sandbox.config import ConfigError, load_config
-from tests.unit.test_sandbox_support import (
+from tests.sandbox.client import (
     ISS,
     assertion,
     bearer,
-    client_for,
     create_body,
     make_config,
     private_key,
     public_pem,
     request_token,
 )
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with client_for(make_config()) as c:
-        yield c
 
 
 async def test_health(client: httpx.AsyncClient) -> None:

@@ -1,7 +1,4 @@
-"""Helpers shared by the sandbox tests: keys, assertions, selfies, an in-process client.
-
-It holds no tests; the name only keeps it among the sandbox's test files.
-"""
+"""Helpers shared by the sandbox tests: keys, assertions, selfies, an in-process client."""
 
 from __future__ import annotations
 

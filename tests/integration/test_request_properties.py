@@ -13,9 +13,9 @@ from typing import Any
 
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 
+from onboarding.dev.history import of_kind
 from onboarding.runtime.settings import Settings
 from tests.requests_strategies import (
     DOCUMENTED_INPUT_CODES,
@@ -80,9 +80,7 @@ async def test_no_generated_request_fails_a_workflow_task(
     await asyncio.wait(waiting, timeout=60)
     for (raw, handle), result in zip(handles, waiting, strict=True):
         history = await handle.fetch_history()
-        failed = [
-            e for e in history.events if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED
-        ]
+        failed = of_kind(history.events, "WORKFLOW_TASK_FAILED")
         assert not failed, f"a workflow task failed on {raw!r}"
         assert result.done(), f"no result for {raw!r}"
         outcome = result.result()

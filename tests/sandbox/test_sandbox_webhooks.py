@@ -16,8 +16,8 @@ from starlette.routing import Route
 
 from sandbox.config import ConfigError, load_config
 from sandbox.unico.webhooks import parse_header
+from tests.sandbox.client import bearer, client_for, create_body, make_config
 from tests.serving import serving
-from tests.unit.test_sandbox_support import bearer, client_for, create_body, make_config
 
 HEADER = "Authorization: Bearer webhook-secret"
 

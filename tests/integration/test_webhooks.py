@@ -22,6 +22,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.selfies.local_store import SelfieStore
 from onboarding.dev.demo import SAMPLE_SELFIE
+from onboarding.dev.history import counts, events_of
 from onboarding.dev.stack import free_port
 from onboarding.gateway.app import create_gateway
 from onboarding.runtime.settings import Settings
@@ -36,7 +37,6 @@ from tests.support import (
     webhook_args,
     worker_environment,
 )
-from tests.workflow.history import event_counts
 from worker import build_workers, load_service_account, running, unico_activities
 from workflows.models import OnboardingRequest, OnboardingResult, OnboardingStatus, Outcome, Stage
 from workflows.names import STATUS_QUERY
@@ -156,7 +156,7 @@ async def test_the_webhook_ends_a_60s_wait(stack: Stack, real_time: None) -> Non
     result = await result_within(handle)
 
     assert result.outcome == Outcome.REVIEW
-    events = await event_counts(handle)
+    events = counts(await events_of(handle))
     assert events["WORKFLOW_EXECUTION_SIGNALED"] >= 1
     assert events["TIMER_CANCELED"] == 1, "the webhook cut the poll timer short"
     assert events["TIMER_FIRED"] == 0
@@ -189,7 +189,7 @@ async def test_with_webhooks_off_polling_alone_finishes(stack: Stack) -> None:
     finally:
         stack.webhooks(enabled=True)
     assert result.outcome == Outcome.REJECTED
-    events = await event_counts(handle)
+    events = counts(await events_of(handle))
     assert events["WORKFLOW_EXECUTION_SIGNALED"] == 0
     assert events["TIMER_FIRED"] >= 1
     assert not [d for d in stack.webhooks()["deliveries"] if d["process_id"] == result.process_id]
@@ -216,7 +216,7 @@ async def test_bad_credentials_get_401_and_signal_nothing(
         assert answer.status_code == 401
         assert answer.headers["www-authenticate"].startswith("Bearer")
     try:
-        assert (await event_counts(handle))["WORKFLOW_EXECUTION_SIGNALED"] == 0
+        assert (counts(await events_of(handle)))["WORKFLOW_EXECUTION_SIGNALED"] == 0
     finally:
         await handle.cancel()
 

@@ -10,7 +10,7 @@ import pytest
 from activities.errors import classify, parse_error, retry_after
 from sandbox.config import ConfigError, load_config
 from sandbox.unico.ratelimit import TenantRateLimit, TokenBucket
-from tests.unit.test_sandbox_support import (
+from tests.sandbox.client import (
     ISS,
     bearer,
     client_for,

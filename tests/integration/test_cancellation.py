@@ -14,10 +14,10 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.selfies.local_store import SelfieStore
 from onboarding.dev.demo import SAMPLE_SELFIE
+from onboarding.dev.history import counts, events_of
 from onboarding.dev.stack import free_port
 from onboarding.runtime.settings import Settings
 from onboarding.temporal.client import start_onboarding
-from tests.workflow.history import event_counts
 from worker import build_workers, load_service_account, running, unico_activities
 from workflows.models import OnboardingRequest, OnboardingResult, Outcome
 from workflows.names import OUTCOME_ATTRIBUTE, STAGE_ATTRIBUTE
@@ -63,12 +63,12 @@ async def test_canceling_a_waiting_onboarding_cancels_its_timer(
         handle = await start_onboarding(client, req, settings.task_queue)
 
     async def timer_started() -> bool:
-        return (await event_counts(handle))["TIMER_STARTED"] == 1
+        return (counts(await events_of(handle)))["TIMER_STARTED"] == 1
 
     await until(timer_started)
     await assert_canceled_cleanly(handle)
     assert_selfie_released(selfies, req)
-    events = await event_counts(handle)
+    events = counts(await events_of(handle))
     assert (events["TIMER_CANCELED"], events["TIMER_FIRED"]) == (1, 0)
 
 
@@ -101,6 +101,6 @@ async def test_canceling_an_onboarding_mid_call_cancels_its_activity(
     await until(create_is_retrying)
     await assert_canceled_cleanly(handle)
     assert_selfie_released(selfies, req)
-    events = await event_counts(handle)
+    events = counts(await events_of(handle))
     assert events["ACTIVITY_TASK_CANCEL_REQUESTED"] == 1
     assert events["ACTIVITY_TASK_COMPLETED"] == 3, "inspect_selfie, acquire_token, release_selfie"

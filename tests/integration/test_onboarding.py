@@ -9,10 +9,10 @@ import pytest
 from temporalio.client import Client
 
 from activities.selfies.local_store import SelfieStore
-from onboarding.dev.demo import SAMPLE_SELFIE
 from onboarding.dev.scenarios import SCENARIOS, Scenario
 from onboarding.runtime.settings import Settings
 from onboarding.temporal.client import start_onboarding
+from tests.integration.onboard import FAST, delta, request
 from tests.support import Sandbox
 from workflows.models import OnboardingRequest, OnboardingResult, OnboardingStatus, Outcome, Stage
 from workflows.names import (
@@ -22,25 +22,6 @@ from workflows.names import (
     STATUS_QUERY,
     WORKFLOW_TYPE,
 )
-
-FAST = {"poll_initial_seconds": 1, "poll_max_seconds": 4, "max_process_attempts": 2}
-SAMPLE = SAMPLE_SELFIE.read_bytes()
-
-
-def request(selfies: SelfieStore, cpf: str, image: bytes = SAMPLE, **options: Any):
-    return OnboardingRequest.model_validate(
-        {
-            "request_id": uuid.uuid4().hex,
-            "subject": {"code": cpf, "name": "Maria Silva", "email": "maria@example.com"},
-            "selfie_ref": selfies.put(image),
-            "options": {**FAST, **options},
-        }
-    )
-
-
-def delta(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
-    keys = ("token_requests", "create_requests", "processes_created", "get_requests")
-    return {key: after[key] - before[key] for key in keys}
 
 
 async def run(client: Client, settings: Settings, req: OnboardingRequest) -> OnboardingResult:

@@ -1,4 +1,5 @@
-"""A time-skipping dev server, the sandbox over HTTP and an in-process worker, per session."""
+"""The real worker and activities in process, against the sandbox over HTTP, on the session's
+time-skipping dev server (tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -13,22 +14,17 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.selfies.local_store import SelfieStore
 from activities.unico_processes import UnicoActivities
-from onboarding.dev.stack import temporal_binary
 from onboarding.runtime.settings import Settings
-from onboarding.temporal.converter import data_converter
 from tests.support import (
     KeyPair,
     Sandbox,
-    fixed_keyring,
     make_key_pair,
     running_sandbox,
     worker_environment,
 )
 from worker import build_workers, load_service_account, running, unico_activities
-from workflows.names import OUTCOME_ATTRIBUTE, PROCESS_ATTRIBUTE, STAGE_ATTRIBUTE
 
 SANDBOX_DELAY_SECONDS = 1.0
-SUGGEST_CONTINUE_AS_NEW_AFTER_EVENTS = 40
 
 
 @pytest.fixture(scope="session")
@@ -61,25 +57,6 @@ def settings(keys: KeyPair, sandbox: Sandbox, state: Path) -> Settings:
 @pytest.fixture(scope="session")
 def selfies(settings: Settings) -> SelfieStore:
     return SelfieStore(settings.selfie_dir)
-
-
-@pytest_asyncio.fixture(scope="session")
-async def env() -> AsyncIterator[WorkflowEnvironment]:
-    environment = await WorkflowEnvironment.start_time_skipping_v2(
-        dev_server_existing_path=str(temporal_binary()),
-        dev_server_extra_args=[
-            "--dynamic-config-value",
-            "frontend.WorkflowTimeSkippingEnabled=true",
-            # Suggest continue-as-new after a few poll rounds instead of thousands of events,
-            # so that every long wait in these tests crosses a run boundary.
-            "--dynamic-config-value",
-            f"limit.historyCount.suggestContinueAsNew={SUGGEST_CONTINUE_AS_NEW_AFTER_EVENTS}",
-        ],
-        search_attributes=[STAGE_ATTRIBUTE, OUTCOME_ATTRIBUTE, PROCESS_ATTRIBUTE],
-        data_converter=data_converter(fixed_keyring()),
-    )
-    async with environment:
-        yield environment
 
 
 @pytest_asyncio.fixture(scope="session")

@@ -1,9 +1,9 @@
 """A client that is not our Python code: the real `temporal` CLI starts an onboarding with
-the README's JSON and reads its result, against the test dev server and worker.
+the JSON of docs/operations.md and reads its result, against the test dev server and worker.
 
 Payloads are encrypted, so the CLI goes through the gateway's codec server, exactly as the
-README's commands do: `--codec-endpoint` and `--codec-auth` on every command that carries
-a payload. Without them the CLI sees only ciphertext.
+commands of docs/operations.md do: `--codec-endpoint` and `--codec-auth` on every command
+that carries a payload. Without them the CLI sees only ciphertext.
 """
 
 from __future__ import annotations

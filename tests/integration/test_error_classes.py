@@ -18,15 +18,15 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from activities.selfies.local_store import SelfieStore
+from onboarding.dev.history import activity_names, events_of, of_kind, stage_upserts
 from onboarding.runtime.settings import Settings
 from onboarding.temporal.client import OnboardingHandle, start_onboarding
+from tests.integration.onboard import delta, request
 from tests.support import Sandbox
-from tests.workflow.test_onboarding import delta, request
 from worker import build_workers, load_service_account, running, unico_activities
 from workflows.models import OnboardingResult, OnboardingStatus, Outcome, Stage
 from workflows.names import RETRY_NOW_SIGNAL, STATUS_QUERY
@@ -93,22 +93,21 @@ class Call:
 
 
 async def activity_calls(handle: WorkflowHandle[Any, Any], name: str | None = None) -> list[Call]:
-    scheduled: dict[int, tuple[str, datetime]] = {}
-    started: dict[int, tuple[datetime, int]] = {}
-    failed: set[int] = set()
-    async for event in handle.fetch_history_events():
-        when = event.event_time.ToDatetime(tzinfo=UTC)
-        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
-            attrs = event.activity_task_scheduled_event_attributes
-            scheduled[event.event_id] = (attrs.activity_type.name, when)
-        elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
-            attrs_started = event.activity_task_started_event_attributes
-            started[attrs_started.scheduled_event_id] = (when, attrs_started.attempt)
-        elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED:
-            failed.add(event.activity_task_failed_event_attributes.scheduled_event_id)
+    events = await events_of(handle)
+    names = activity_names(events)
+    when = {event.event_id: event.event_time.ToDatetime(tzinfo=UTC) for event in events}
+    started = {
+        attrs.scheduled_event_id: (when[event.event_id], attrs.attempt)
+        for event in of_kind(events, "ACTIVITY_TASK_STARTED")
+        if (attrs := event.activity_task_started_event_attributes)
+    }
+    failed = {
+        event.activity_task_failed_event_attributes.scheduled_event_id
+        for event in of_kind(events, "ACTIVITY_TASK_FAILED")
+    }
     calls = [
-        Call(kind, at, *started[event_id], failed=event_id in failed)
-        for event_id, (kind, at) in sorted(scheduled.items())
+        Call(kind, when[event_id], *started[event_id], failed=event_id in failed)
+        for event_id, kind in sorted(names.items())
     ]
     return [call for call in calls if name in (None, call.name)]
 
@@ -131,14 +130,7 @@ def retried_for(call: Call) -> float:
 
 async def stage_history(handle: WorkflowHandle[Any, Any]) -> list[str]:
     """Every OnboardingStage value the workflow set, in order."""
-    stages = []
-    async for event in handle.fetch_history_events():
-        if event.event_type == EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
-            fields = event.upsert_workflow_search_attributes_event_attributes
-            payload = fields.search_attributes.indexed_fields.get("OnboardingStage")
-            if payload is not None:
-                stages.append(payload.data.decode().strip('"'))
-    return stages
+    return stage_upserts(await events_of(handle))
 
 
 # --- retried by the activity: transient, rate_limited, and what nothing explains ------

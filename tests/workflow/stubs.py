@@ -1,0 +1,117 @@
+"""Activities stubbed by name, for testing the workflow's own logic on a time-skipping server.
+
+Each stub answers what its script says, call after call (a value, or an error of a class),
+then its default; every call is recorded. The workflow under test is the real one, on a
+task queue of the test's own, with a worker that has these stubs instead of the activities.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from temporalio import activity
+from temporalio.client import Client
+from temporalio.exceptions import ApplicationError
+from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from workflows.models import SelfieCheck, SelfieRelease, TokenInfo, UnicoProcess
+from workflows.names import (
+    ACQUIRE_TOKEN,
+    CREATE_PROCESS,
+    DELETE_SELFIE,
+    GET_PROCESS,
+    INSPECT_SELFIE,
+    RELEASE_SELFIE,
+    UNICO_API_ACTIVITIES,
+    unico_task_queue_for,
+)
+from workflows.onboarding import Onboarding
+from workflows.selfie_release import SelfieRetention
+
+# As the worker runs it (worker.py): the workflows package passed through the sandbox.
+WORKFLOW_RUNNER = SandboxedWorkflowRunner(
+    restrictions=SandboxRestrictions.default.with_passthrough_modules("workflows")
+)
+APPROVED = UnicoProcess.model_validate({"id": "p-1", "status": 3, "unicoId": {"result": "yes"}})
+PENDING = UnicoProcess.model_validate({"id": "p-1", "status": 1})
+
+
+@dataclass(frozen=True)
+class Fail:
+    """An error as the real activities raise it: its class is the type, its code in details."""
+
+    error_class: str
+    code: str | None = None
+    message: str = "stubbed failure"
+    non_retryable: bool = False  # as an activity says of an error it gave up on
+
+    def error(self) -> ApplicationError:
+        details = {"system": "stub", "code": self.code, "message": self.message}
+        # Retried at once when the class is one the retry policy retries: no backoff to wait.
+        return ApplicationError(
+            self.message,
+            details,
+            type=self.error_class,
+            non_retryable=self.non_retryable,
+            next_retry_delay=timedelta(0),
+        )
+
+
+DEFAULTS: dict[str, Any] = {
+    INSPECT_SELFIE: SelfieCheck(ok=True),
+    ACQUIRE_TOKEN: TokenInfo(expires_in_seconds=3600, refreshed=False),
+    CREATE_PROCESS: APPROVED,
+    GET_PROCESS: APPROVED,
+    RELEASE_SELFIE: SelfieRelease(deleted=True),
+    DELETE_SELFIE: None,
+}
+
+
+@dataclass
+class Script:
+    """What each activity answers next (by name), and every call it got: (name, argument)."""
+
+    answers: dict[str, list[Any]] = field(default_factory=dict)
+    calls: list[tuple[str, Any]] = field(default_factory=list)
+
+    def called(self, name: str) -> list[Any]:
+        return [arg for called, arg in self.calls if called == name]
+
+    def stub(self, name: str) -> Callable[..., Any]:
+        @activity.defn(name=name)
+        async def answer(*args: Any) -> Any:
+            self.calls.append((name, args[0] if args else None))
+            queue = self.answers.get(name, [])
+            reply = queue.pop(0) if queue else DEFAULTS[name]
+            if isinstance(reply, Fail):
+                raise reply.error()
+            return reply
+
+        return answer
+
+
+@asynccontextmanager
+async def stubbed_worker(client: Client, script: Script) -> AsyncIterator[str]:
+    """The Onboarding workflow with the script's stubs, on queues of its own: yields the queue."""
+    queue = f"stubbed-{uuid.uuid4().hex[:8]}"
+    stubs = {name: script.stub(name) for name in DEFAULTS}
+    workflows = Worker(
+        client,
+        task_queue=queue,
+        workflows=[Onboarding, SelfieRetention],
+        workflow_runner=WORKFLOW_RUNNER,
+        activities=[stub for name, stub in stubs.items() if name not in UNICO_API_ACTIVITIES],
+    )
+    unico = Worker(
+        client,
+        task_queue=unico_task_queue_for(queue),
+        activities=[stubs[name] for name in sorted(UNICO_API_ACTIVITIES)],
+    )
+    async with workflows, unico:
+        yield queue
