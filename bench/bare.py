@@ -21,9 +21,8 @@ from typing import TYPE_CHECKING
 from temporalio import activity, workflow
 from temporalio.worker import Worker
 
-from onboarding.runtime.entry import leave
-
 with workflow.unsafe.imports_passed_through():  # the worker's, never the workflow's
+    from onboarding.runtime.entry import leave
     from onboarding.runtime.settings import load_settings
     from onboarding.temporal.client import connect
 

@@ -32,7 +32,9 @@ SETTLE_SECONDS = 240  # bound on waiting for every sleeper to reach its timer
 
 
 async def run(work: Path) -> BenchResult:
-    async with DevStack.on_free_ports(work / "state", async_delay_seconds=1.0) as stack:
+    # As `make run` serves it: the server on a SQLite file, with its Web UI.
+    options = {"async_delay_seconds": 1.0, "database": True, "ui": True}
+    async with DevStack.on_free_ports(work / "state", **options) as stack:
         worker, server = start_bare_worker(stack).pid, stack.pid("temporal")
         before = {"worker": rss_mib(worker), "server": rss_mib(server)}
         began = time.monotonic()

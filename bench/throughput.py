@@ -56,7 +56,9 @@ Runner = Callable[[DevStack, list[str]], Awaitable[list[Timing]]]
 
 async def run(work: Path) -> BenchResult:
     rows: list[dict[str, Any]] = []
+    # As `make run` serves it: the server on a SQLite file, with its Web UI.
     options = {"async_delay_seconds": DELAY_SECONDS, "settings": UNLIMITED}
+    options |= {"database": True, "ui": True}
     async with DevStack.on_free_ports(work / "state", **options) as stack:
         start_bare_worker(stack)
         variants: dict[str, tuple[Runner, int]] = {
