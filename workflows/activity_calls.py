@@ -17,7 +17,6 @@ from datetime import timedelta
 from typing import Any, NoReturn, TypeVar
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
 from temporalio.exceptions import TimeoutError as ActivityTimeout
 
@@ -27,7 +26,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.progress import Progress
     from workflows.reactions import (
         MAX_TOKEN_REFRESHES,
-        WORKFLOW_HANDLED,
+        RETRY_POLICY,
         Reaction,
         Remedy,
         reaction_for,
@@ -35,14 +34,6 @@ with workflow.unsafe.imports_passed_through():
 
 T = TypeVar("T")
 
-# The one place that says what an activity retries by itself: transient and rate-limited
-# errors, with backoff or after Retry-After; every other class comes back to the workflow.
-RETRY_POLICY = RetryPolicy(
-    initial_interval=timedelta(seconds=1),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(seconds=60),
-    non_retryable_error_types=WORKFLOW_HANDLED,
-)
 CALL_TIMEOUT = timedelta(seconds=60)
 
 

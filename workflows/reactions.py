@@ -11,14 +11,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from enum import StrEnum
 from types import MappingProxyType
+
+from temporalio.common import RetryPolicy
 
 from workflows.error_classes import UNKNOWN_ERROR_ATTEMPTS, ErrorClass
 from workflows.models import OnboardingOptions, Outcome, Stage
 
 # A refused token is replaced this many times per call; then the onboarding ends as error.
 MAX_TOKEN_REFRESHES = 2
+# The activities' own retries (transient, rate-limited): the first wait, growing to the last.
+RETRY_FIRST = timedelta(seconds=1)
+RETRY_BACKOFF = 2.0
+RETRY_LAST = timedelta(seconds=60)
 
 
 class Remedy(StrEnum):
@@ -45,12 +52,18 @@ def _minutes(seconds: float) -> str:
     return f"{seconds / 60:g} min"
 
 
+_BACKOFF = (
+    f"{RETRY_FIRST.total_seconds():g} s growing x{RETRY_BACKOFF:g} to "
+    f"{RETRY_LAST.total_seconds():g} s"
+)
+
+
 REACTIONS: Mapping[str, Reaction] = MappingProxyType(
     {
         ErrorClass.TRANSIENT: Reaction(
             Remedy.RETRY_IN_ACTIVITY,
             Outcome.ERROR,
-            "retry with exponential backoff (1 s doubling to 60 s) until the onboarding's "
+            f"retry with exponential backoff ({_BACKOFF}) until the onboarding's "
             f"deadline; an error nothing explains, {UNKNOWN_ERROR_ATTEMPTS} attempts at most; "
             "then outcome error",
         ),
@@ -119,8 +132,15 @@ def reaction_for(error_type: str | None) -> Reaction:
 
 
 # The classes the activity's own retry policy retries, and every other one, which it must
-# not retry: the workflow reacts to those (the retry policy is the one place that says so).
+# not retry: the workflow reacts to those.
 ACTIVITY_RETRIED = frozenset(
     c for c, reaction in REACTIONS.items() if reaction.remedy is Remedy.RETRY_IN_ACTIVITY
 )
 WORKFLOW_HANDLED = sorted(str(t) for t in REACTIONS if t not in ACTIVITY_RETRIED)
+# The one place that says what an activity retries by itself, and how.
+RETRY_POLICY = RetryPolicy(
+    initial_interval=RETRY_FIRST,
+    backoff_coefficient=RETRY_BACKOFF,
+    maximum_interval=RETRY_LAST,
+    non_retryable_error_types=WORKFLOW_HANDLED,
+)

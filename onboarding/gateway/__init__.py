@@ -1,6 +1,6 @@
 """The gateway, our HTTP service: selfie uploads, Unico's webhook, the codec server, health.
 
-`app` builds and serves it (`python -m onboarding.gateway`); `uploads` takes selfies, `webhook`
+`service` builds and serves it (`python -m onboarding.gateway`); `uploads` takes selfies, `webhook`
 and `webhook_auth` take Unico's notifications, `codec_server` decrypts for operators'
 tools, and `bearer` checks the tokens of callers who send one.
 """

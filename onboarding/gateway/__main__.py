@@ -1,6 +1,6 @@
-"""`python -m onboarding.gateway`: serve the gateway (see `app`)."""
+"""`python -m onboarding.gateway`: serve the gateway (see `service`)."""
 
-from onboarding.gateway.app import main
+from onboarding.gateway.service import main
 from onboarding.runtime.entry import leave
 
 leave(main())

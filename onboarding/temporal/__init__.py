@@ -1,5 +1,8 @@
 """Temporal plumbing shared by every process of ours that talks to Temporal.
 
-How to reach it (`connection`: the profile file and the variables Temporal's own tools read),
-the one client factory and the calls other services make (`client`).
+`connection` reads where Temporal is and how to prove who we are (a profile and the
+TEMPORAL_* variables, as Temporal's own tools read them); `client` is the one way to connect
+and the client library other services import (start an onboarding, read it, store a
+selfie); `converter` and `codec` encrypt every payload; `operator_view` is what an
+onboarding shows in the Web UI from its start.
 """

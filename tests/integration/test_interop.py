@@ -21,8 +21,8 @@ from temporalio.client import Client
 from activities.selfies.local_store import SelfieStore
 from onboarding.dev.demo import SAMPLE_SELFIE
 from onboarding.dev.stack import temporal_binary
-from onboarding.gateway.app import create_gateway
 from onboarding.gateway.codec_server import CODEC_PATH
+from onboarding.gateway.service import create_gateway
 from onboarding.runtime.settings import Settings
 from onboarding.temporal.codec import ENCODING, EncryptionCodec
 from tests.serving import serving

@@ -24,7 +24,7 @@ from activities.selfies.local_store import SelfieStore
 from onboarding.dev.demo import SAMPLE_SELFIE
 from onboarding.dev.history import counts, events_of
 from onboarding.dev.stack import free_port
-from onboarding.gateway.app import create_gateway
+from onboarding.gateway.service import create_gateway
 from onboarding.runtime.settings import Settings
 from onboarding.temporal.client import start_onboarding
 from tests.serving import serving

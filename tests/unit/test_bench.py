@@ -15,11 +15,11 @@ def test_spread_of_one() -> None:
 
 
 def test_the_runner_finds_every_benchmark_module() -> None:
-    from bench import codec, fleet_rate_limit, memory, throughput, webhook_latency
+    from bench import codec_cost, fleet_rate_limit, memory, throughput, webhook_latency
     from bench.__main__ import discover
 
     assert discover() == {
-        "codec": codec.run,
+        "codec": codec_cost.run,
         "fleet_rate_limit": fleet_rate_limit.run,
         "memory": memory.run,
         "throughput": throughput.run,

@@ -18,7 +18,7 @@ from google.protobuf.json_format import MessageToDict
 from temporalio.api.common.v1 import Payload, Payloads
 
 from activities.selfies.local_store import SelfieStore
-from onboarding.gateway.app import create_gateway
+from onboarding.gateway.service import create_gateway
 from onboarding.runtime.settings import Settings
 from onboarding.temporal.codec import EncryptionCodec, Keyring
 from tests.support import TEST_KEYS, fixed_key

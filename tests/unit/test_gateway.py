@@ -16,8 +16,8 @@ from PIL import Image
 
 from activities.selfies.local_store import SelfieStore
 from onboarding.dev.stack import free_port
-from onboarding.gateway import app as gateway
-from onboarding.gateway.app import create_gateway
+from onboarding.gateway import service as gateway
+from onboarding.gateway.service import create_gateway
 from onboarding.runtime import entry
 from onboarding.runtime.settings import Settings, SettingsError
 from tests.support import GATEWAY_TOKEN, LOOPBACK, TEST_KEYS, running_gateway

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from onboarding.gateway import app as gateway
+from onboarding.gateway import service as gateway
 from onboarding.gateway.webhook_auth import WebhookAuth, webhook_auth
 from onboarding.runtime.settings import Settings, SettingsError
 from tests.support import TEST_KEYS
