@@ -30,9 +30,9 @@ test: lint typecheck
 	$(BIN)/pytest
 
 # The fast loop (under a minute): lint, types, the unit and sandbox tests, and the workflow's
-# own logic with its activities stubbed by name.
+# own logic with its activities stubbed by name, on both cores.
 quick: lint typecheck
-	$(BIN)/pytest -q tests/unit tests/sandbox tests/workflow
+	$(BIN)/pytest -q -n 2 tests/unit tests/sandbox tests/workflow
 
 # Timed figures (never pass/fail tests): see bench/. Results land in bench-results/.
 bench: $(STAMP)

@@ -83,24 +83,37 @@ class Script:
     def called(self, name: str) -> list[Any]:
         return [arg for called, arg in self.calls if called == name]
 
+    def answer(self, name: str, args: tuple[Any, ...]) -> Any:
+        self.calls.append((name, args[0] if args else None))
+        queue = self.answers.get(name, [])
+        reply = queue.pop(0) if queue else DEFAULTS[name]
+        if isinstance(reply, Fail):
+            raise reply.error()
+        return reply
+
+
+@dataclass
+class StubbedWorker:
+    """A worker of the real workflow whose activities answer from `script`: set a new script
+    before each onboarding (one at a time)."""
+
+    queue: str
+    script: Script = field(default_factory=Script)
+
     def stub(self, name: str) -> Callable[..., Any]:
         @activity.defn(name=name)
         async def answer(*args: Any) -> Any:
-            self.calls.append((name, args[0] if args else None))
-            queue = self.answers.get(name, [])
-            reply = queue.pop(0) if queue else DEFAULTS[name]
-            if isinstance(reply, Fail):
-                raise reply.error()
-            return reply
+            return self.script.answer(name, args)
 
         return answer
 
 
 @asynccontextmanager
-async def stubbed_worker(client: Client, script: Script) -> AsyncIterator[str]:
-    """The Onboarding workflow with the script's stubs, on queues of its own: yields the queue."""
-    queue = f"stubbed-{uuid.uuid4().hex[:8]}"
-    stubs = {name: script.stub(name) for name in DEFAULTS}
+async def stubbed_worker(client: Client) -> AsyncIterator[StubbedWorker]:
+    """The Onboarding workflow with stubbed activities, on queues of its own."""
+    stubbed = StubbedWorker(f"stubbed-{uuid.uuid4().hex[:8]}")
+    queue = stubbed.queue
+    stubs = {name: stubbed.stub(name) for name in DEFAULTS}
     workflows = Worker(
         client,
         task_queue=queue,
@@ -114,4 +127,4 @@ async def stubbed_worker(client: Client, script: Script) -> AsyncIterator[str]:
         activities=[stubs[name] for name in sorted(UNICO_API_ACTIVITIES)],
     )
     async with workflows, unico:
-        yield queue
+        yield stubbed

@@ -10,15 +10,16 @@ where the remedy is about reading the process.
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
-from temporalio.client import Client
+import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
 from onboarding.dev.history import events_of, of_kind, scheduled_activities, stage_upserts
 from onboarding.temporal.client import start_onboarding
-from tests.workflow.stubs import PENDING, Fail, Script, stubbed_worker
+from tests.workflow.stubs import PENDING, Fail, Script, StubbedWorker, stubbed_worker
 from workflows.models import OnboardingRequest, OnboardingResult, Outcome
 from workflows.names import ACQUIRE_TOKEN, CREATE_PROCESS, GET_PROCESS
 from workflows.reactions import REACTIONS, UNKNOWN, Remedy
@@ -37,25 +38,33 @@ def request(**options: Any) -> OnboardingRequest:
     )
 
 
-async def onboard(
-    client: Client, script: Script, **options: Any
-) -> tuple[OnboardingResult, list[Any]]:
-    async with stubbed_worker(client, script) as queue:
-        handle = await start_onboarding(client, request(**options), queue)
-        result = await handle.result()
-        return result, await events_of(handle)
+@pytest_asyncio.fixture(scope="module")
+async def worker(env: WorkflowEnvironment) -> AsyncIterator[StubbedWorker]:
+    async with stubbed_worker(env.client) as stubbed:
+        yield stubbed
 
 
 @pytest.fixture
-def client(env: WorkflowEnvironment) -> Client:
-    return env.client
+def onboard(
+    env: WorkflowEnvironment, worker: StubbedWorker
+) -> Callable[..., Awaitable[tuple[OnboardingResult, list[Any]]]]:
+    async def run(script: Script, **options: Any) -> tuple[OnboardingResult, list[Any]]:
+        worker.script = script
+        handle = await start_onboarding(env.client, request(**options), worker.queue)
+        result = await handle.result()
+        return result, await events_of(handle)
+
+    return run
+
+
+Onboard = Callable[..., Awaitable[tuple[OnboardingResult, list[Any]]]]
 
 
 @pytest.mark.parametrize("error_class", list(REACTIONS))
-async def test_a_failed_create_gets_its_class_s_remedy(client: Client, error_class: str) -> None:
+async def test_a_failed_create_gets_its_class_s_remedy(onboard: Onboard, error_class: str) -> None:
     reaction = REACTIONS[error_class]
     script = Script({CREATE_PROCESS: [Fail(error_class, CODE)]})
-    result, events = await onboard(client, script)
+    result, events = await onboard(script)
 
     creates = script.called(CREATE_PROCESS)
     tokens = script.called(ACQUIRE_TOKEN)
@@ -89,21 +98,21 @@ async def test_a_failed_create_gets_its_class_s_remedy(client: Client, error_cla
     "error_class", [c for c, r in REACTIONS.items() if r.remedy is not Remedy.RETRY_IN_ACTIVITY]
 )
 async def test_a_remedy_that_never_heals_ends_with_the_table_s_outcome(
-    client: Client, error_class: str
+    onboard: Onboard, error_class: str
 ) -> None:
     """The create fails every time: the remedy runs out (token refreshes, process attempts,
     the deadline of the waits for an operator) and the table's outcome stands."""
     reaction = REACTIONS[error_class]
     script = Script({CREATE_PROCESS: [Fail(error_class, CODE)] * 12})
     options = {"max_process_attempts": 2, "deadline_seconds": 300}
-    result, _ = await onboard(client, script, **options)
+    result, _ = await onboard(script, **options)
     assert result.outcome == reaction.outcome
     assert result.reasons[0].code == f"unico.{CODE}"
 
 
-async def test_an_error_no_table_knows_ends_the_onboarding(client: Client) -> None:
+async def test_an_error_no_table_knows_ends_the_onboarding(onboard: Onboard) -> None:
     script = Script({CREATE_PROCESS: [Fail("no-such-class", CODE, non_retryable=True)]})
-    result, _ = await onboard(client, script)
+    result, _ = await onboard(script)
     assert result.outcome == UNKNOWN.outcome == Outcome.ERROR
     assert len(script.called(CREATE_PROCESS)) == 1
 
@@ -112,9 +121,9 @@ async def test_an_error_no_table_knows_ends_the_onboarding(client: Client) -> No
     "error_class", [c for c, r in REACTIONS.items() if r.remedy is Remedy.NEW_PROCESS]
 )
 async def test_a_process_lost_while_waiting_is_created_again(
-    client: Client, error_class: str
+    onboard: Onboard, error_class: str
 ) -> None:
     script = Script({CREATE_PROCESS: [PENDING], GET_PROCESS: [Fail(error_class, CODE)]})
-    result, events = await onboard(client, script)
+    result, events = await onboard(script)
     assert (result.outcome, result.attempts) == (Outcome.APPROVED, 2)
     assert scheduled_activities(events).count(CREATE_PROCESS) == 2
