@@ -20,6 +20,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities.deployment import DeploymentDefaults
 from activities.selfies.cleanup import SelfieCleanup
 from activities.unico_auth import ServiceAccount, TokenCache
 from activities.unico_processes import UnicoActivities
@@ -27,9 +28,9 @@ from onboarding.runtime.entry import leave, run_service
 from onboarding.runtime.health import WorkerHealth, probe_server
 from onboarding.runtime.secrets import load_unico_private_key
 from onboarding.runtime.selfie_store import open_selfie_store
-from onboarding.runtime.settings import Settings
+from onboarding.runtime.settings import Settings, SettingsError
 from onboarding.runtime.telemetry import metrics_runtime
-from onboarding.temporal.client import connect
+from onboarding.temporal.client import connect, missing_search_attributes
 from onboarding.temporal.connection import TemporalTarget
 from workflows.names import unico_task_queue_for
 from workflows.onboarding import Onboarding
@@ -81,13 +82,14 @@ def build_workers(client: Client, settings: Settings, activities: UnicoActivitie
     at a deploy, must find a worker (new code never schedules them there).
     """
     cleanup = SelfieCleanup(activities.selfies, settings.selfie_retention_seconds)
+    defaults = DeploymentDefaults(settings.review_by_default)
     drain = timedelta(seconds=settings.graceful_shutdown_seconds)
     return [
         Worker(
             client,
             task_queue=settings.task_queue,
             workflows=[Onboarding, SelfieRetention],
-            activities=[*activities.all(), *cleanup.all()],
+            activities=[*activities.all(), *cleanup.all(), *defaults.all()],
             graceful_shutdown_timeout=drain,
             # The sandbox re-imports the modules not passed through for every workflow
             # run; our `workflows` package is deterministic and has no module-level state,
@@ -126,6 +128,13 @@ async def serve(settings: Settings) -> None:
     account = load_service_account(settings)
     target = TemporalTarget.from_environment()
     client = await connect(settings, runtime=metrics_runtime(settings), target=target)
+    if missing := await missing_search_attributes(client):
+        # Every task that upserts one would fail, over and over: refuse to start instead.
+        raise SettingsError(
+            f"namespace {target.namespace} lacks search attribute(s) {', '.join(missing)}: "
+            "register each with `temporal operator search-attribute create --name NAME "
+            "--type TYPE`"
+        )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -19,6 +19,7 @@ STAGE_WORDS = {
     Stage.DECIDED: "Decided",
     Stage.BLOCKED_CONFIGURATION: "Blocked: Unico refuses our configuration (an operator must act)",
     Stage.BLOCKED_LOCKED: "Blocked: the service account is locked (retrying after a pause)",
+    Stage.AWAITING_REVIEW: "Waiting for a reviewer",
 }
 UNICO_STATUS_WORDS = {
     1: "processing",
@@ -57,6 +58,11 @@ def current_details(
     if next_read_at is not None:
         lines.append(
             f"Next read at {next_read_at:%H:%M:%S} UTC, or at once when Unico's webhook arrives."
+        )
+    if status.stage is Stage.AWAITING_REVIEW and status.review_deadline is not None:
+        lines.append(
+            f"Due by {status.review_deadline:%Y-%m-%d %H:%M} UTC: answer with update `review` "
+            '(`{"decision": "approved" | "rejected" | "recapture", "reviewer": "<id>"}`).'
         )
     lines += [f"- `{reason.code}`: {reason.message}" for reason in reasons]
     return "\n\n".join(lines)

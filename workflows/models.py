@@ -7,6 +7,7 @@ only in `UnicoProcess`, which parses `POST/GET /processes/v1` answers.
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import IntEnum, StrEnum
 from typing import Any, Literal
 
@@ -35,6 +36,8 @@ class Stage(StrEnum):
     # An operator must act; the onboarding retries slowly and heals once they have.
     BLOCKED_CONFIGURATION = "blocked_configuration"
     BLOCKED_LOCKED = "blocked_locked"
+    # Unico left the decision to the client: a reviewer settles it (update `review`).
+    AWAITING_REVIEW = "awaiting_review"
 
 
 class ProcessStatus(IntEnum):
@@ -82,6 +85,15 @@ class RetrySchedule(BaseModel):
         return float(min(self.initial_seconds * self.backoff**retry, self.max_seconds))
 
 
+class ReviewOptions(BaseModel):
+    """Whether a `review` decision waits for a person, and how long."""
+
+    enabled: bool | None = None  # None: the deployment's default (REVIEW_BY_DEFAULT)
+    deadline_seconds: float = Field(default=48 * 3600, gt=0)
+    # What the onboarding ends as when nobody answered by the deadline.
+    on_deadline: Literal["review", "rejected"] = "review"
+
+
 class OnboardingOptions(BaseModel):
     """Per-onboarding tuning; the defaults suit production, tests shorten the timers."""
 
@@ -95,6 +107,7 @@ class OnboardingOptions(BaseModel):
     # Waits while an operator fixes the account (configuration) or a lock-out runs out.
     configuration_retry: RetrySchedule = RetrySchedule(initial_seconds=60, max_seconds=1800)
     locked_retry: RetrySchedule = RetrySchedule(initial_seconds=300, max_seconds=1800)
+    review: ReviewOptions = ReviewOptions()
 
 
 class OnboardingRequest(BaseModel):
@@ -177,7 +190,39 @@ class TokenInfo(BaseModel):
     refreshed: bool
 
 
-class OnboardingResult(BaseModel):
+class ReviewDecision(StrEnum):
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    RECAPTURE = "recapture"
+
+
+class ReviewAnswer(BaseModel):
+    """What a reviewer sends (update `review`): checked by the workflow's validator."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    decision: ReviewDecision
+    reviewer: str
+    note: str | None = None
+
+
+class ReviewRecord(ReviewAnswer):
+    """The review as the result keeps it: who decided what, when, and why."""
+
+    reviewed_at: datetime
+
+
+class ReviewAnswered(BaseModel):
+    """The `review` update's answer: the outcome the reviewer's answer sets, and the record."""
+
+    outcome: Outcome
+    review: ReviewRecord
+
+
+class IdentityDecision(BaseModel):
+    """The identity decision (update `decision`): the outcome, its reasons and Unico's facts,
+    without the steps that may follow."""
+
     outcome: Outcome
     reasons: list[Reason] = []
     process_id: str | None = None
@@ -185,6 +230,26 @@ class OnboardingResult(BaseModel):
     unico_id: str | None = None
     score: int | None = None
     attempts: int = 0
+
+
+class OnboardingResult(IdentityDecision):
+    review: ReviewRecord | None = None  # where a reviewer settled the decision
+
+    def identity(self) -> IdentityDecision:
+        """The identity decision alone, without what the steps after it add."""
+        return IdentityDecision.model_validate(
+            self.model_dump(include=set(IdentityDecision.model_fields))
+        )
+
+
+class ReviewBrief(BaseModel):
+    """What a reviewer needs to decide, kept in the memo while the onboarding waits."""
+
+    reasons: list[Reason]
+    score: int | None
+    process_id: str | None
+    waiting_since: datetime
+    deadline: datetime
 
 
 class OnboardingStatus(BaseModel):
@@ -198,6 +263,7 @@ class OnboardingStatus(BaseModel):
     outcome: Outcome | None = None
     blocked_by: Reason | None = None  # the error an operator must fix, while blocked
     ambiguous_creates: int = 0  # creates that got no answer: Unico may hold a process
+    review_deadline: datetime | None = None  # while a review waits: when it is due
 
 
 class Carry(BaseModel):

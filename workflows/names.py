@@ -6,6 +6,8 @@ attributes. Pure constants, safe in the workflow sandbox.
 
 from __future__ import annotations
 
+from typing import Any
+
 from temporalio.common import SearchAttributeKey
 
 WORKFLOW_TYPE = "Onboarding"
@@ -16,6 +18,10 @@ STATUS_QUERY = "status"
 WEBHOOK_SIGNAL = "unico_webhook"
 # Ends the wait of onboardings blocked on an operator (configuration, locked) at once.
 RETRY_NOW_SIGNAL = "retry_now"
+# Updates: the identity decision as soon as it exists (meant for update-with-start), and a
+# reviewer's answer.
+DECISION_UPDATE = "decision"
+REVIEW_UPDATE = "review"
 
 # Activities, by the name each is registered under.
 INSPECT_SELFIE = "inspect_selfie"
@@ -24,6 +30,8 @@ CREATE_PROCESS = "create_process"
 GET_PROCESS = "get_process"
 RELEASE_SELFIE = "release_selfie"
 DELETE_SELFIE = "delete_selfie"
+# A local activity: the deployment's answer where a request leaves an option open.
+REVIEW_BY_DEFAULT = "review_by_default"
 # The activities that call Unico's process API. They run on a task queue of their own, so
 # that the server's `max_task_queue_activities_per_second` caps the whole fleet's calls.
 UNICO_API_ACTIVITIES = frozenset({CREATE_PROCESS, GET_PROCESS})
@@ -32,7 +40,19 @@ UNICO_API_ACTIVITIES = frozenset({CREATE_PROCESS, GET_PROCESS})
 STAGE_ATTRIBUTE = SearchAttributeKey.for_keyword("OnboardingStage")
 OUTCOME_ATTRIBUTE = SearchAttributeKey.for_keyword("OnboardingOutcome")
 PROCESS_ATTRIBUTE = SearchAttributeKey.for_keyword("UnicoProcessId")
-SEARCH_ATTRIBUTES = (STAGE_ATTRIBUTE, OUTCOME_ATTRIBUTE, PROCESS_ATTRIBUTE)
+# When a waiting review is due: what operators search for a reminder of the reviews due soon.
+REVIEW_DEADLINE_ATTRIBUTE = SearchAttributeKey.for_datetime("ReviewDeadline")
+SEARCH_ATTRIBUTES = (
+    STAGE_ATTRIBUTE,
+    OUTCOME_ATTRIBUTE,
+    PROCESS_ATTRIBUTE,
+    REVIEW_DEADLINE_ATTRIBUTE,
+)
+
+
+def search_attribute_type(attribute: SearchAttributeKey[Any]) -> str:
+    """The type as the `temporal` CLI names it: `Keyword`, `Datetime`, ..."""
+    return attribute.indexed_value_type.name.removeprefix("INDEXED_VALUE_TYPE_").title()
 
 
 def workflow_id_for(request_id: str) -> str:

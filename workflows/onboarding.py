@@ -4,8 +4,10 @@
 2. authenticate (warm the worker's token cache);
 3. create the Unico process;
 4. wait for it (a durable timer that Unico's webhook signal can cut short), read it;
-5. decide (`policy.decide`), creating a new process when a decision asks for one;
-6. release the selfie, whatever the outcome.
+5. decide (`policy.decide`), creating a new process when a decision asks for one; the
+   decision is then the `decision` update's answer;
+6. review, when the decision is `review` and the request asks for it (`review`);
+7. release the selfie, whatever the outcome.
 
 Orchestration only: every side effect is an activity (`activity_calls` runs them and reacts
 to their failures), every verdict comes from the pure `policy.decide`, and the clock is
@@ -15,9 +17,11 @@ Temporal's. What operators see of it is `progress`'s.
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from typing import Any, NoReturn, TypeVar
 
 from temporalio import workflow
+from temporalio.workflow import HandlerUnfinishedPolicy
 
 with workflow.unsafe.imports_passed_through():
     from workflows.activity_calls import (
@@ -31,12 +35,15 @@ with workflow.unsafe.imports_passed_through():
     from workflows.models import (
         Carry,
         CreateProcessInput,
+        IdentityDecision,
         OnboardingRequest,
         OnboardingResult,
         OnboardingStatus,
         Outcome,
         ProcessStatus,
         Reason,
+        ReviewAnswered,
+        ReviewBrief,
         SelfieCheck,
         Stage,
         TokenInfo,
@@ -45,11 +52,15 @@ with workflow.unsafe.imports_passed_through():
     from workflows.names import (
         ACQUIRE_TOKEN,
         CREATE_PROCESS,
+        DECISION_UPDATE,
         GET_PROCESS,
         INSPECT_SELFIE,
         OUTCOME_ATTRIBUTE,
         PROCESS_ATTRIBUTE,
         RETRY_NOW_SIGNAL,
+        REVIEW_BY_DEFAULT,
+        REVIEW_DEADLINE_ATTRIBUTE,
+        REVIEW_UPDATE,
         STAGE_ATTRIBUTE,
         STATUS_QUERY,
         WEBHOOK_SIGNAL,
@@ -59,6 +70,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.progress import Progress
     from workflows.reactions import Remedy
     from workflows.requests import parse_request
+    from workflows.review import ReviewDesk, settled
     from workflows.selfie_release import release_selfie, selfie_ref_in
 
 T = TypeVar("T")
@@ -69,6 +81,11 @@ T = TypeVar("T")
 PATCH_STAGE_AT_START = "stage-at-start"  # OnboardingStage is `validating` from the first task
 PATCH_RELEASE_SELFIE = "release-selfie"  # the selfie is deleted (or retained) at the end
 PATCH_INPUT_HARDENING = "input-hardening"  # the input rules that came after the first release
+PATCH_REVIEW = "review-step"  # a `review` decision may wait for a reviewer
+# A waiting `decision` update postpones a suggested continue-as-new (it would fail the
+# update), but not past this many events: then it goes, and the client asks the new run.
+DEFER_CONTINUE_AS_NEW_UNTIL_EVENTS = 20_000
+REVIEW_DEFAULT_TIMEOUT = timedelta(seconds=10)
 
 
 class Finished(Exception):
@@ -89,6 +106,8 @@ class Onboarding:
         self._delay = 0.0  # the next wait between reads
         self._raw: Any = None
         self._request: OnboardingRequest | None = None
+        self._decision: IdentityDecision | None = None  # the `decision` update's answer
+        self._desk = ReviewDesk()
 
     @workflow.run
     async def run(self, raw: Any, carry: Carry | None = None) -> OnboardingResult:
@@ -105,6 +124,8 @@ class Onboarding:
         selfie_ref = self._request.selfie_ref if self._request else selfie_ref_in(raw)
         if selfie_ref and workflow.patched(PATCH_RELEASE_SELFIE):
             await release_selfie(selfie_ref)
+        # Every update gets its answer before the run ends (it issues no command).
+        await workflow.wait_condition(workflow.all_handlers_finished)
         return result
 
     @workflow.query(name=STATUS_QUERY)
@@ -123,6 +144,25 @@ class Onboarding:
         """An operator fixed what blocked this onboarding: retry now, not at the next timer."""
         self._calls.retry_now = True
 
+    # Abandoned only by a continue-as-new past the deferral limit: the client then asks the
+    # new run (onboarding.temporal.decisions); the run's end waits for it as for any update.
+    @workflow.update(name=DECISION_UPDATE, unfinished_policy=HandlerUnfinishedPolicy.ABANDON)
+    async def decision(self) -> IdentityDecision:
+        """The identity decision, as soon as there is one (a waiting review: `review`)."""
+        await workflow.wait_condition(lambda: self._decision is not None)
+        assert self._decision is not None
+        return self._decision
+
+    @workflow.update(name=REVIEW_UPDATE)
+    async def review(self, answer: Any) -> ReviewAnswered:
+        """A reviewer's answer: `{"decision", "reviewer", "note"?}`; answers the outcome it
+        sets and the record kept."""
+        return self._desk.answer(answer)
+
+    @review.validator
+    def _review_is_welcome(self, answer: Any) -> None:
+        self._desk.check(answer)
+
     # --- the stages ---------------------------------------------------------------------
 
     async def _onboard(self, raw: Any, carry: Carry | None) -> OnboardingResult:
@@ -134,7 +174,12 @@ class Onboarding:
             await self._check_selfie(request.selfie_ref)
             await self._authenticate()
             process = await self._create(request)
-        return await self._decide(request, process)
+        result = await self._decide(request, process)
+        # Only a `review` decision asks whether to wait: the patch's marker goes on that path.
+        reviewable = result.outcome is Outcome.REVIEW and workflow.patched(PATCH_REVIEW)
+        if reviewable and await self._review_wanted(request):
+            return await self._review(request, result)
+        return result
 
     def _validate(self, raw: Any, *, first_run: bool) -> OnboardingRequest:
         if first_run:
@@ -211,7 +256,7 @@ class Onboarding:
                 process = await self._create(request)
                 continue
             assert decision.outcome is not None  # decide() is final on a final status
-            return OnboardingResult(
+            result = OnboardingResult(
                 outcome=decision.outcome,
                 reasons=decision.reasons,
                 process_id=final.id,
@@ -220,6 +265,45 @@ class Onboarding:
                 score=final.score,
                 attempts=self._status.attempts,
             )
+            self._announce(result)
+            return result
+
+    async def _review_wanted(self, request: OnboardingRequest) -> bool:
+        """The request's choice, or, where it leaves it open, the deployment's."""
+        if request.options.review.enabled is not None:
+            return request.options.review.enabled
+        wanted: bool = await workflow.execute_local_activity(
+            REVIEW_BY_DEFAULT,
+            result_type=bool,
+            start_to_close_timeout=REVIEW_DEFAULT_TIMEOUT,
+            summary="does this deployment review by default?",
+        )
+        return wanted
+
+    async def _review(
+        self, request: OnboardingRequest, decided: OnboardingResult
+    ) -> OnboardingResult:
+        """Wait for a reviewer until the review deadline; the `decision` update answers
+        `review` meanwhile."""
+        options = request.options.review
+        since = workflow.now()
+        deadline = since + timedelta(seconds=options.deadline_seconds)
+        self._status.review_deadline = deadline
+        brief = ReviewBrief(
+            reasons=decided.reasons,
+            score=decided.score,
+            process_id=decided.process_id,
+            waiting_since=since,
+            deadline=deadline,
+        )
+        workflow.upsert_memo({"review": brief.model_dump(mode="json")})
+        self._progress.enter(Stage.AWAITING_REVIEW, REVIEW_DEADLINE_ATTRIBUTE.value_set(deadline))
+        self._progress.show(reasons=decided.reasons)
+        record = await self._desk.wait(options, deadline)
+        self._status.review_deadline = None
+        result = settled(decided, record, options)
+        self._decision = result.identity()  # from now on, the reviewer's (or the deadline's)
+        return result
 
     async def _wait_until_final(self, process: UnicoProcess) -> UnicoProcess:
         assert self._request is not None
@@ -238,7 +322,7 @@ class Onboarding:
             self._delay = min(self._delay * options.poll_backoff, options.poll_max_seconds)
             if not process.is_final and self._calls.remaining() <= 0:
                 self._expire()
-            if not process.is_final and workflow.info().is_continue_as_new_suggested():
+            if not process.is_final and self._may_continue_as_new():
                 self._continue_as_new(process.id)
         return process
 
@@ -286,6 +370,14 @@ class Onboarding:
         self._progress.enter(Stage.WAITING)
         return UnicoProcess(id=carry.process_id, status=ProcessStatus.PROCESSING)
 
+    def _may_continue_as_new(self) -> bool:
+        """Suggested, and no `decision` update waiting (or the history is too long to wait)."""
+        info = workflow.info()
+        if not info.is_continue_as_new_suggested():
+            return False
+        too_long = info.get_current_history_length() > DEFER_CONTINUE_AS_NEW_UNTIL_EVENTS
+        return workflow.all_handlers_finished() or too_long
+
     def _continue_as_new(self, process_id: str) -> NoReturn:
         status = self._status
         carry = Carry(
@@ -312,7 +404,13 @@ class Onboarding:
             Outcome.CANCELED, "workflow.canceled", "canceled through Temporal"
         )
 
+    def _announce(self, result: OnboardingResult) -> None:
+        """The identity decision exists: the `decision` update answers it from now on."""
+        if self._decision is None:
+            self._decision = result.identity()
+
     def _finish(self, result: OnboardingResult) -> OnboardingResult:
+        self._announce(result)
         self._status.outcome = result.outcome
         self._progress.enter(Stage.DECIDED)
         workflow.upsert_search_attributes([OUTCOME_ATTRIBUTE.value_set(result.outcome.value)])

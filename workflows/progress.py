@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
+from temporalio.common import SearchAttributeUpdate
 
 with workflow.unsafe.imports_passed_through():
     from workflows.details import current_details
@@ -24,11 +25,11 @@ class Progress:
         """The current details, in words (they cost no history)."""
         workflow.set_current_details(current_details(self.status, **extra))
 
-    def enter(self, stage: Stage) -> None:
-        """A new stage: searchable at once (one upsert), and in the current details."""
+    def enter(self, stage: Stage, *also: SearchAttributeUpdate[Any]) -> None:
+        """A new stage: searchable at once (one upsert, with `also` in it), and in the details."""
         if self.status.stage != stage:
             self.status.stage = stage
-            workflow.upsert_search_attributes([STAGE_ATTRIBUTE.value_set(stage.value)])
+            workflow.upsert_search_attributes([STAGE_ATTRIBUTE.value_set(stage.value), *also])
         self.show()
 
     def show_next_read(self, seconds: float) -> None:

@@ -54,6 +54,7 @@ OPTION_RANGES: dict[str, tuple[float, float]] = {
     "max_process_attempts": (1, 10),
 }
 SCORE_RANGE = (-100, 100)
+REVIEW_DEADLINE_RANGE = (60, 30 * 24 * 3600)  # a minute to 30 days
 USE_CASE_MAX_LENGTH = 64
 SELFIE_REF_MAX_LENGTH = 256
 _SUBSIDIARY_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
@@ -83,7 +84,11 @@ REFUSALS: tuple[tuple[str, int], ...] = (
     ),
     ("`use_case` over 64 characters; `subsidiary_id` not 1-64 of `A-Z a-z 0-9 -`", INVALID_BODY),
     ("`selfie_ref` over 256 characters", INVALID_BODY),
-    ("an option out of range (`OPTION_RANGES`); a score band outside -100..100", INVALID_BODY),
+    (
+        "an option out of range (`OPTION_RANGES`); a score band outside -100..100; a review "
+        "deadline outside 1 min..30 days",
+        INVALID_BODY,
+    ),
 )
 
 
@@ -163,6 +168,11 @@ def _request_problem(request: OnboardingRequest, cpf: str) -> Reason | None:
     for band, value in request.options.bands:
         if not low <= value <= high:
             return refusal(INVALID_BODY, f"options.bands.{band} must be from {low} to {high}")
+    low, high = REVIEW_DEADLINE_RANGE
+    if not low <= request.options.review.deadline_seconds <= high:
+        return refusal(
+            INVALID_BODY, f"options.review.deadline_seconds must be from {low} to {high}"
+        )
     return None
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 import uuid
 from collections.abc import Awaitable, Callable
@@ -19,14 +18,13 @@ from pydantic import ValidationError
 from temporalio.client import WorkflowFailureError
 from temporalio.service import RPCError, RPCStatusCode
 
-from onboarding.cli import explain
+from onboarding.cli import explain, review
+from onboarding.cli.common import CommandError, describe_result, emit, load_settings
 from onboarding.dev import demo
 from onboarding.dev.stack import DevPorts, DevStackConfig, run_dev_stack
 from onboarding.runtime.entry import leave
 from onboarding.runtime.logs import configure_logging
-from onboarding.runtime.secrets import with_dev_secrets
-from onboarding.runtime.settings import Settings, SettingsError
-from onboarding.runtime.settings import load_settings as load_environment
+from onboarding.runtime.settings import SettingsError
 from onboarding.temporal.client import (
     connect,
     handle_for,
@@ -35,22 +33,11 @@ from onboarding.temporal.client import (
     store_selfie,
 )
 from onboarding.temporal.connection import StackUnavailable
+from onboarding.temporal.decisions import start_for_decision
+from onboarding.temporal.reviews import ReviewRefused
 from workflows.models import OnboardingRequest, UnicoProcess, dump
 from workflows.policy import decide
 from workflows.requests import parse_request
-
-
-class CommandError(Exception):
-    """A bad argument or an unknown onboarding: one line for the user."""
-
-
-def emit(as_json: bool, payload: dict[str, Any], text: str) -> None:
-    print(json.dumps(payload, indent=2) if as_json else text)
-
-
-def load_settings() -> Settings:
-    return with_dev_secrets(load_environment())
-
 
 # --- commands ---------------------------------------------------------------------------
 
@@ -65,11 +52,13 @@ def cmd_dev(args: argparse.Namespace) -> int:
 async def cmd_start(args: argparse.Namespace) -> int:
     settings = load_settings()
     image = _read_selfie(args.selfie)
-    raw = {
+    raw: dict[str, Any] = {
         "request_id": args.request_id or uuid.uuid4().hex,
         "subject": {"code": args.cpf, "name": args.name, "email": args.email, "phone": args.phone},
         "selfie_ref": "pending-upload",
     }
+    if args.review:
+        raw["options"] = {"review": {"enabled": True}}
     # Refuse here what the workflow would refuse, before uploading anything.
     checked = parse_request(raw)
     if not isinstance(checked, OnboardingRequest):
@@ -77,13 +66,18 @@ async def cmd_start(args: argparse.Namespace) -> int:
     client = await connect(settings)
     selfie_ref = await store_selfie(settings, image)
     request = OnboardingRequest.model_validate({**raw, "selfie_ref": selfie_ref})
+    if args.wait_decision:
+        handle, decision = await start_for_decision(client, request, settings.task_queue)
+        payload: dict[str, Any] = {"workflow_id": handle.id, "decision": dump(decision)}
+        emit(args.json, payload, f"started {handle.id}\n{describe_result(payload['decision'])}")
+        return 0
     handle = await start_onboarding(client, request, settings.task_queue)
-    payload: dict[str, Any] = {"workflow_id": handle.id}
+    payload = {"workflow_id": handle.id}
     text = f"started {handle.id}"
     if args.wait:
         result = await handle.result()
         payload["result"] = dump(result)
-        text += "\n" + _describe_result(payload["result"])
+        text += "\n" + describe_result(payload["result"])
     emit(args.json, payload, text)
     return 0
 
@@ -99,7 +93,7 @@ async def cmd_status(args: argparse.Namespace) -> int:
 async def cmd_result(args: argparse.Namespace) -> int:
     client = await connect(load_settings())
     result = dump(await handle_for(client, args.request_id).result())
-    emit(args.json, result, _describe_result(result))
+    emit(args.json, result, describe_result(result))
     return 0
 
 
@@ -130,7 +124,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
         payload = [answer.as_json() for answer in answers]
         payload = payload[0] if len(payload) == 1 else payload  # a list when several match
         text = explain.describe(answers)
-    print(json.dumps(payload, indent=2, ensure_ascii=False) if args.json else text)
+    emit(args.json, payload, text)
     return 0
 
 
@@ -145,14 +139,6 @@ async def cmd_demo(args: argparse.Namespace) -> int:
 
 
 # --- helpers ----------------------------------------------------------------------------
-
-
-def _describe_result(result: dict[str, Any]) -> str:
-    lines = [f"outcome: {result['outcome']}"]
-    lines += [f"  {r['code']}: {r['message']}" for r in result["reasons"]]
-    facts = ("process_id", "unico_status", "unico_id", "score", "attempts")
-    lines += [f"  {key}: {result[key]}" for key in facts if result.get(key) is not None]
-    return "\n".join(lines)
 
 
 def _read_selfie(path: Path) -> bytes:
@@ -199,7 +185,16 @@ def build_parser() -> argparse.ArgumentParser:
     start.add_argument("--email")
     start.add_argument("--phone")
     start.add_argument("--request-id", help="idempotency key (default: a new id)")
-    start.add_argument("--wait", action="store_true", help="wait for the result")
+    start.add_argument(
+        "--review", action="store_true", help="a `review` decision waits for a reviewer"
+    )
+    waiting = start.add_mutually_exclusive_group()
+    waiting.add_argument("--wait", action="store_true", help="wait for the whole journey")
+    waiting.add_argument(
+        "--wait-decision",
+        action="store_true",
+        help="wait only for the identity decision (update-with-start)",
+    )
 
     for name, text in (("status", "where an onboarding is"), ("result", "wait for a result")):
         command = commands.add_parser(name, parents=[json_flag], help=text)
@@ -218,6 +213,8 @@ def build_parser() -> argparse.ArgumentParser:
     explain_cmd.add_argument("code", nargs="?", help="e.g. 1.2.18, 20507, 414, invalid_otp")
     explain_cmd.add_argument("--system", choices=explain.SYSTEMS)
     explain_cmd.add_argument("--all", action="store_true", help="every catalogued code")
+
+    review.add_parser(commands, json_flag)
     return parser
 
 
@@ -229,6 +226,7 @@ HANDLERS: dict[str, Callable[[argparse.Namespace], int | Awaitable[int]]] = {
     "decide": cmd_decide,
     "demo": cmd_demo,
     "explain": cmd_explain,
+    "review": review.cmd_review,
 }
 
 
@@ -237,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         outcome = HANDLERS[args.command](args)
         return asyncio.run(outcome) if asyncio.iscoroutine(outcome) else int(outcome)  # type: ignore[arg-type]
-    except (CommandError, SettingsError, StackUnavailable, ValueError) as exc:
+    except (CommandError, SettingsError, StackUnavailable, ReviewRefused, ValueError) as exc:
         print(f"onboarding {args.command}: {exc}", file=sys.stderr)
         return 2
     except WorkflowFailureError as exc:

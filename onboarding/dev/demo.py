@@ -1,4 +1,6 @@
-"""`onboarding demo`: one onboarding per scenario CPF, concurrently, with live progress."""
+"""`onboarding demo`: one onboarding per scenario CPF, concurrently, with live progress, and
+one review settled: a score-28 onboarding with review on, which the demo approves as reviewer
+`demo` once it waits."""
 
 from __future__ import annotations
 
@@ -14,11 +16,29 @@ from temporalio.client import Client
 from onboarding.dev.scenarios import SCENARIOS, Scenario
 from onboarding.runtime.settings import Settings
 from onboarding.temporal.client import OnboardingHandle, start_onboarding, store_selfie
-from workflows.models import OnboardingRequest, OnboardingResult, OnboardingStatus, Subject
+from onboarding.temporal.reviews import review_onboarding
+from workflows.models import (
+    OnboardingOptions,
+    OnboardingRequest,
+    OnboardingResult,
+    OnboardingStatus,
+    Outcome,
+    ReviewAnswer,
+    ReviewDecision,
+    ReviewOptions,
+    Stage,
+    Subject,
+    dump,
+)
 from workflows.names import STATUS_QUERY
 
 SAMPLE_SELFIE = files("onboarding") / "assets" / "sample-selfie.jpg"
 DEMO_NAME = "Pessoa Demonstracao"
+# Unico answers score 28 (`review`); with review on, the demo settles it as a reviewer would.
+REVIEWED = Scenario("00000000353", "score 28, review on: the demo approves", Outcome.APPROVED)
+DEMO_REVIEW = ReviewAnswer(
+    decision=ReviewDecision.APPROVED, reviewer="demo", note="settled by onboarding demo"
+)
 
 
 @dataclass(frozen=True)
@@ -42,6 +62,7 @@ class DemoRow:
             "process_id": self.result.process_id,
             "attempts": self.result.attempts,
             "seconds": round(self.seconds, 2),
+            "review": dump(self.result.review) if self.result.review else None,
         }
 
 
@@ -56,18 +77,23 @@ async def run_demo(
         if progress:
             progress(f"[{time.monotonic() - started:6.1f}s] {text}")
 
-    async def one(number: int, scenario: Scenario) -> DemoRow:
+    async def one(number: int, scenario: Scenario, reviewed: bool = False) -> DemoRow:
         selfie_ref = await store_selfie(settings, image)
         request = OnboardingRequest(
             # Never the CPF: the workflow id is stored in clear.
             request_id=f"demo-{run_id}-{number:02d}",
             subject=Subject(code=scenario.cpf, name=DEMO_NAME),
             selfie_ref=selfie_ref,
+            # Said either way: a deployment that reviews by default would keep the other
+            # `review` rows waiting for days.
+            options=OnboardingOptions(review=ReviewOptions(enabled=reviewed)),
         )
         handle = await start_onboarding(client, request, settings.task_queue)
         say(f"{scenario.cpf} started {handle.id}")
         watcher = asyncio.create_task(_watch(handle, scenario.cpf, say))
         try:
+            if reviewed:
+                await _settle_review(client, handle, request.request_id, say)
             result = await handle.result()
         finally:
             watcher.cancel()
@@ -75,7 +101,24 @@ async def run_demo(
         say(f"{scenario.cpf} -> {result.outcome.value} ({mark})")
         return DemoRow(scenario, handle.id, result, time.monotonic() - started)
 
-    return list(await asyncio.gather(*(one(n, s) for n, s in enumerate(SCENARIOS, 1))))
+    runs = [one(n, s) for n, s in enumerate(SCENARIOS, 1)]
+    runs.append(one(len(SCENARIOS) + 1, REVIEWED, reviewed=True))
+    return list(await asyncio.gather(*runs))
+
+
+async def _settle_review(
+    client: Client, handle: OnboardingHandle, request_id: str, say: Callable[[str], None]
+) -> None:
+    """Once the onboarding waits for a reviewer, answer as one: `onboarding review approve`."""
+    while True:
+        status = await handle.query(STATUS_QUERY, result_type=OnboardingStatus)
+        if status.stage is Stage.AWAITING_REVIEW:
+            break
+        if status.stage is Stage.DECIDED:
+            return  # decided without a review: the row shows the mismatch
+        await asyncio.sleep(0.25)
+    answered = await review_onboarding(client, request_id, DEMO_REVIEW)
+    say(f"{handle.id} review settled: {answered.outcome.value} by {answered.review.reviewer}")
 
 
 async def _watch(handle: OnboardingHandle, cpf: str, say: Callable[[str], None]) -> None:
@@ -103,6 +146,7 @@ def table(rows: list[DemoRow]) -> str:
             f"{row.scenario.cpf:<12} {row.scenario.expected.value:<16} "
             f"{row.result.outcome.value:<16} {'yes' if row.matches else 'NO':<6} "
             f"{row.result.attempts:>8} {row.seconds:>6.1f}"
+            + (f"  reviewed by {row.result.review.reviewer}" if row.result.review else "")
         )
     matched = sum(row.matches for row in rows)
     lines.append(f"{matched}/{len(rows)} scenarios reached their expected outcome")

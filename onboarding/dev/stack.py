@@ -35,7 +35,7 @@ from onboarding.gateway.codec_server import CODEC_PATH
 from onboarding.runtime.settings import Settings
 from onboarding.temporal.client import connect
 from onboarding.temporal.connection import TemporalTarget
-from workflows.names import SEARCH_ATTRIBUTES
+from workflows.names import SEARCH_ATTRIBUTES, search_attribute_type
 
 DEV_SERVICE_ACCOUNT = "onboarding-dev@dev-tenant.iam.acesso.io"
 DEV_WEBHOOK_USER = "unico"
@@ -382,7 +382,10 @@ class DevStack:
             command += ["--db-filename", str(config.state_dir / "temporal.db")]
         command += ["--log-level", "warn", *config.temporal_args]
         for attribute in SEARCH_ATTRIBUTES:
-            command += ["--search-attribute", f"{attribute.name}=Keyword"]
+            command += [
+                "--search-attribute",
+                f"{attribute.name}={search_attribute_type(attribute)}",
+            ]
         return command
 
     def spawn(self, name: str, command: list[str], settings: Mapping[str, str] = {}) -> Child:

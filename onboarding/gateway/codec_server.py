@@ -8,9 +8,11 @@ origins, allowing the `Authorization` and `X-Namespace` headers the UI and CLI s
 Authentication: `Authorization: Bearer <CODEC_AUTH_TOKEN>`, compared in constant time;
 anything else is 401. Temporal's UI can attach only its own OIDC login token, and only over
 HTTPS, so the local stack's UI (plain HTTP, no login) cannot send ours. For it alone,
-`CODEC_DEV_TRUSTED_ORIGINS` lets `/decode` calls whose `Origin` is the UI's go without a
-token. A browser sets `Origin` itself and no page can forge it, but any local program can:
-it is a development convenience and must stay empty in production.
+`CODEC_DEV_TRUSTED_ORIGINS` lets calls whose `Origin` is the UI's go without a token: to
+`/decode`, to show payloads, and to `/encode`, which the UI calls to seal what an operator
+types in "send update" (a reviewer's note). Encoding reveals nothing: it only seals. A
+browser sets `Origin` itself and no page can forge it, but any local program can: it is a
+development convenience and must stay empty in production.
 """
 
 from __future__ import annotations
@@ -46,25 +48,25 @@ def split_origins(value: str) -> list[str]:
 
 
 class CodecAuth:
-    """Who may use the codec: the bearer token, or (decode only) a trusted dev origin."""
+    """Who may use the codec: the bearer token, or a trusted dev origin."""
 
     def __init__(self, token: str | None, dev_trusted_origins: Sequence[str] = ()) -> None:
         self._expected = f"Bearer {token}".encode() if token else None
         self._trusted = frozenset(dev_trusted_origins)
 
-    def allows(self, request: Request, decoding: bool) -> bool:
+    def allows(self, request: Request) -> bool:
         given = request.headers.get("authorization", "").encode()
         if self._expected is not None and hmac.compare_digest(given, self._expected):
             return True
-        return decoding and request.headers.get("origin", "") in self._trusted
+        return request.headers.get("origin", "") in self._trusted
 
 
 def codec_app(codec: PayloadCodec, auth: CodecAuth, cors_origins: Sequence[str]) -> ASGIApp:
     """The `/encode` and `/decode` routes, to mount where the UI's codec endpoint points."""
 
-    def endpoint(convert: Convert, decoding: bool) -> Callable[[Request], Awaitable[Response]]:
+    def endpoint(convert: Convert) -> Callable[[Request], Awaitable[Response]]:
         async def handle(request: Request) -> Response:
-            if not auth.allows(request, decoding):
+            if not auth.allows(request):
                 return JSONResponse(
                     {"error": "send Authorization: Bearer <the gateway's CODEC_AUTH_TOKEN>"},
                     status_code=401,
@@ -76,8 +78,8 @@ def codec_app(codec: PayloadCodec, auth: CodecAuth, cors_origins: Sequence[str])
 
     app = Starlette(
         routes=[
-            Route("/encode", endpoint(codec.encode, decoding=False), methods=["POST"]),
-            Route("/decode", endpoint(codec.decode, decoding=True), methods=["POST"]),
+            Route("/encode", endpoint(codec.encode), methods=["POST"]),
+            Route("/decode", endpoint(codec.decode), methods=["POST"]),
         ]
     )
     return CORSMiddleware(
@@ -99,7 +101,7 @@ def codec_mount(settings: Settings, codec: PayloadCodec) -> Mount:
         logger.warning("CODEC_AUTH_TOKEN is not set: the codec server refuses every caller")
     if trusted:
         logger.warning(
-            "CODEC_DEV_TRUSTED_ORIGINS is set: decoding from %s needs no token (dev only)",
+            "CODEC_DEV_TRUSTED_ORIGINS is set: calls from %s need no token (dev only)",
             ", ".join(trusted),
         )
     cors = split_origins(settings.codec_cors_origins)

@@ -33,6 +33,11 @@ class Settings(BaseSettings):
     task_queue: str = TASK_QUEUE
     graceful_shutdown_seconds: float = 30.0
 
+    # The journey: what a request that does not say gets
+    review_by_default: bool = Field(
+        default=False, description="a `review` decision waits for a reviewer (options.review)"
+    )
+
     # Unico: service account and API key (from Unico's onboarding team)
     unico_auth_url: str = UAT_AUTH_URL
     unico_api_url: str = UAT_API_URL

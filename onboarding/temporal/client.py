@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
+from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.runtime import Runtime
+from temporalio.service import RPCError, RPCStatusCode
 
 from onboarding.runtime.settings import Settings
 from onboarding.runtime.telemetry import tracing_plugins
@@ -19,7 +23,13 @@ from onboarding.temporal.connection import (
 from onboarding.temporal.converter import data_converter_for
 from onboarding.temporal.operator_view import static_details, static_summary
 from workflows.models import OnboardingRequest, OnboardingResult, OnboardingStatus
-from workflows.names import STATUS_QUERY, WORKFLOW_TYPE, workflow_id_for
+from workflows.names import (
+    SEARCH_ATTRIBUTES,
+    STATUS_QUERY,
+    WORKFLOW_TYPE,
+    search_attribute_type,
+    workflow_id_for,
+)
 from workflows.requests import request_id_exposes_cpf
 
 OnboardingHandle = WorkflowHandle[object, OnboardingResult]
@@ -59,32 +69,37 @@ async def connect(
     raise problem
 
 
-async def start_onboarding(
-    client: Client, request: OnboardingRequest, task_queue: str
-) -> OnboardingHandle:
-    """Start, or join, the onboarding for `request.request_id`.
+def start_options(request: OnboardingRequest, task_queue: str) -> dict[str, Any]:
+    """How an onboarding is started, by a plain start or by update-with-start.
 
-    One request id is one onboarding: a start while it runs joins it, and a start after it
-    closed returns the closed one, so a retried call never creates a second Unico process.
+    One request id is one onboarding: a start while it runs joins it (USE_EXISTING), and a
+    start after it closed is refused (REJECT_DUPLICATE) and finds the closed one, so a retried
+    call never creates a second Unico process.
     """
     if request_id_exposes_cpf(request.request_id, request.subject.code):
         # Refused here, before the id reaches Temporal's visibility store in clear.
         raise ValueError("request_id must not contain the CPF: the workflow id is stored in clear")
-    workflow_id = workflow_id_for(request.request_id)
+    return {
+        "id": workflow_id_for(request.request_id),
+        "task_queue": task_queue,
+        "result_type": OnboardingResult,
+        "id_reuse_policy": WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        "id_conflict_policy": WorkflowIDConflictPolicy.USE_EXISTING,
+        "static_summary": static_summary(request),
+        "static_details": static_details(request),
+    }
+
+
+async def start_onboarding(
+    client: Client, request: OnboardingRequest, task_queue: str
+) -> OnboardingHandle:
+    """Start, or join, the onboarding for `request.request_id` (see `start_options`)."""
+    options = start_options(request, task_queue)
     try:
-        return await client.start_workflow(
-            WORKFLOW_TYPE,
-            request,
-            id=workflow_id,
-            task_queue=task_queue,
-            result_type=OnboardingResult,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            static_summary=static_summary(request),
-            static_details=static_details(request),
-        )
+        handle: OnboardingHandle = await client.start_workflow(WORKFLOW_TYPE, request, **options)
     except WorkflowAlreadyStartedError:
         return handle_for(client, request.request_id)
+    return handle
 
 
 def handle_for(client: Client, request_id: str) -> OnboardingHandle:
@@ -120,3 +135,21 @@ async def store_selfie(settings: Settings, image: bytes) -> str:
     if response.status_code != 201:
         raise ValueError(f"the gateway refused the selfie: {response.text.strip()}")
     return str(response.json()["selfie_ref"])
+
+
+async def missing_search_attributes(client: Client) -> list[str]:
+    """Our search attributes the namespace lacks (`Name=Type`), for a worker to refuse to
+    start rather than fail every task that would upsert one. Empty when the server does not
+    let this client list them (an API key without that permission): nothing to say then."""
+    request = ListSearchAttributesRequest(namespace=client.namespace)
+    try:
+        known = await client.operator_service.list_search_attributes(request)
+    except RPCError as exc:
+        if exc.status in (RPCStatusCode.PERMISSION_DENIED, RPCStatusCode.UNIMPLEMENTED):
+            return []
+        raise
+    return [
+        f"{key.name}={search_attribute_type(key)}"
+        for key in SEARCH_ATTRIBUTES
+        if known.custom_attributes.get(key.name) != int(key.indexed_value_type)
+    ]

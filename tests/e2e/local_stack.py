@@ -8,6 +8,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,5 +64,21 @@ def start_stack(state_dir: Path) -> Stack:
 
 
 def stop_stack(stack: Stack) -> int:
+    """Ctrl-C, as a user stops it: its exit status (what it said last goes to stderr when
+    that is not 0, for the failing test's report)."""
     stack.process.send_signal(signal.SIGINT)
-    return stack.process.wait(60)
+    status = stack.process.wait(60)
+    if status != 0 and stack.process.stdout is not None:
+        print(stack.process.stdout.read()[-4000:], file=sys.stderr)
+    return status
+
+
+@contextmanager
+def running_stack(state_dir: Path) -> Iterator[Stack]:
+    """A stack for a test module; stopped at its end unless a test stopped it."""
+    running = start_stack(state_dir)
+    try:
+        yield running
+    finally:
+        if running.process.poll() is None:
+            stop_stack(running)

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from onboarding.dev.scenarios import SCENARIOS
-from tests.e2e.local_stack import SELFIE, Stack, start_stack, stop_stack
+from tests.e2e.local_stack import SELFIE, Stack, running_stack, start_stack, stop_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -26,12 +26,8 @@ def state_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def stack(state_dir: Path) -> Iterator[Stack]:
-    running = start_stack(state_dir)
-    try:
+    with running_stack(state_dir) as running:
         yield running
-    finally:
-        if running.process.poll() is None:
-            stop_stack(running)
 
 
 def test_start_waits_for_a_decision(stack: Stack) -> None:
@@ -55,6 +51,13 @@ def test_demo_reaches_every_expected_outcome(stack: Stack) -> None:
     rows = json.loads(demo.stdout)["rows"]
     assert {row["cpf"] for row in rows} == {s.cpf for s in SCENARIOS}
     assert [row["cpf"] for row in rows if row["actual"] != row["expected"]] == []
+    # One more row: a review the demo settled as reviewer `demo`.
+    reviewed = [row for row in rows if row["review"]]
+    assert [(row["cpf"], row["actual"], row["review"]["reviewer"]) for row in reviewed] == [
+        ("00000000353", "approved", "demo")
+    ]
+    waiting = stack.onboarding("review", "list", "--json")
+    assert json.loads(waiting.stdout) == [], "the demo leaves no review waiting"
 
 
 def test_every_selfie_is_deleted_once_its_onboarding_ends(stack: Stack) -> None:

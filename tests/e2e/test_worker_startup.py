@@ -16,7 +16,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from onboarding.dev.stack import free_port
+from onboarding.dev.stack import free_port, start_child, temporal_binary, wait_for_port
 from tests.support import LOOPBACK, SERVICE_ACCOUNT, TEST_KEYS, KeyPair, make_key_pair
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -184,3 +184,26 @@ def test_a_key_that_cannot_sign_rs256_is_refused_at_start(
     settings = {**good_credentials(keys), "UNICO_PRIVATE_KEY_FILE": str(key_file)}
     line = the_one_line(run_worker(dead_temporal, tmp_path, **settings))
     assert "UNICO_PRIVATE_KEY_FILE" in line
+
+
+def test_a_namespace_without_our_search_attributes_is_refused_at_start(
+    keys: KeyPair, tmp_path: Path
+) -> None:
+    """A namespace set up before `ReviewDeadline` existed: every review would fail its
+    workflow task on the upsert, so the worker says what to register instead of starting."""
+    port = free_port()
+    older = ["OnboardingStage=Keyword", "OnboardingOutcome=Keyword", "UnicoProcessId=Keyword"]
+    command = [str(temporal_binary()), "server", "start-dev", "--ip", LOOPBACK, "--headless"]
+    command += ["--port", str(port), "--log-level", "error"]
+    for attribute in older:
+        command += ["--search-attribute", attribute]
+    server = start_child("temporal", command, dict(os.environ), tmp_path / "temporal.log")
+    try:
+        wait_for_port(port, 30, server)
+        done = run_worker(f"{LOOPBACK}:{port}", tmp_path, **good_credentials(keys))
+    finally:
+        server.stop()
+    line = the_one_line(done)
+    assert "ReviewDeadline=Datetime" in line
+    assert "temporal operator search-attribute create" in line
+    assert "OnboardingStage" not in line, "only what is missing is named"

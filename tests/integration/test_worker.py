@@ -39,12 +39,14 @@ async def test_the_unico_queue_runs_the_process_api_at_the_fleet_rate(
     assert not config["workflows"]
     assert workflows.task_queue == settings.task_queue
     # Every activity stays on the workflow queue too, for calls scheduled there before;
-    # the selfie's release spends nothing of Unico's budget.
+    # the selfie's release spends nothing of Unico's budget; the review default is a
+    # local activity, run by the workflow's worker.
     assert activity_names(workflows) == {
         "inspect_selfie",
         "acquire_token",
         "release_selfie",
         "delete_selfie",
+        "review_by_default",
         *UNICO_API_ACTIVITIES,
     }
     assert workflows.config().get("max_task_queue_activities_per_second") is None

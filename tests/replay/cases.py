@@ -36,7 +36,18 @@ POLLING = Group(
 )
 # Unico takes long: deadlines, cancellations and continue-as-new happen while it works.
 SLOW = Group("slow", 6.0, False, {"poll_initial_seconds": 0.5, "poll_max_seconds": 0.5})
-GROUPS = (WEBHOOK, POLLING, SLOW)
+# A `review` decision waits for a reviewer (the shortest deadline the input rules allow).
+REVIEW = Group(
+    "review",
+    1.0,
+    True,
+    {
+        "poll_initial_seconds": 30,
+        "poll_max_seconds": 30,
+        "review": {"enabled": True, "deadline_seconds": 60},
+    },
+)
+GROUPS = (WEBHOOK, POLLING, SLOW, REVIEW)
 
 
 @dataclass(frozen=True)
@@ -48,6 +59,15 @@ class Case:
     options: dict[str, Any] = field(default_factory=dict)
     small_selfie: bool = False  # under 640x480: refused with 20807 before any call to Unico
     cancel_while_waiting: bool = False
+    # Sent in order once the review waits; all but the last are refused by the validator,
+    # and leave no event. Empty: nobody answers (the deadline) unless canceled.
+    review_answers: tuple[dict[str, Any], ...] = ()
+    cancel_while_reviewing: bool = False
+    early_decision: bool = False  # started by update-with-start, asking for the decision
+
+
+def _answer(decision: str, reviewer: str = "ana.reviewer", **more: Any) -> dict[str, Any]:
+    return {"decision": decision, "reviewer": reviewer, **more}
 
 
 def _scenario_cases(group: Group, cpfs: set[str] | None = None) -> list[Case]:
@@ -66,4 +86,34 @@ CASES: tuple[Case, ...] = (
     Case("deadline", SLOW, "00000000353", Outcome.EXPIRED, {"deadline_seconds": 2}),
     Case("canceled", SLOW, "00000000353", Outcome.CANCELED, cancel_while_waiting=True),
     Case("continue-as-new", SLOW, "00000000272", Outcome.APPROVED),
-)
+    Case(
+        "review-approved", REVIEW, "00000000353", Outcome.APPROVED,
+        review_answers=(_answer("approved", note="documento conferido"),),
+    ),
+    Case(
+        "review-rejected", REVIEW, "00000000353", Outcome.REJECTED,
+        review_answers=(_answer("rejected"),),
+    ),
+    Case(
+        "review-recapture", REVIEW, "00000000604", Outcome.RECAPTURE,
+        review_answers=(_answer("recapture", note="selfie escura"),),
+    ),
+    Case("review-deadline", REVIEW, "00000000353", Outcome.REVIEW),
+    Case(
+        "review-deadline-rejects", REVIEW, "00000000353", Outcome.REJECTED,
+        {"review": {"enabled": True, "deadline_seconds": 60, "on_deadline": "rejected"}},
+    ),
+    Case("review-canceled", REVIEW, "00000000353", Outcome.CANCELED, cancel_while_reviewing=True),
+    Case(
+        "review-refused-then-approved", REVIEW, "00000000353", Outcome.APPROVED,
+        review_answers=(
+            _answer("maybe"), _answer("approved", reviewer="ana b"), _answer("approved"),
+        ),
+    ),
+    Case("early-decision-sync", REVIEW, "12345678909", Outcome.APPROVED, early_decision=True),
+    Case("early-decision-async", REVIEW, "00000000272", Outcome.APPROVED, early_decision=True),
+    Case(
+        "early-decision-review", REVIEW, "00000000353", Outcome.APPROVED,
+        review_answers=(_answer("approved"),), early_decision=True,
+    ),
+)  # fmt: skip

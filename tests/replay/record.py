@@ -24,18 +24,26 @@ from pathlib import Path
 from typing import Any
 
 from PIL import Image
-from temporalio.client import Client, WorkflowHistory
+from temporalio.client import Client, WorkflowHistory, WorkflowUpdateFailedError
 
 from onboarding.dev.demo import SAMPLE_SELFIE
 from onboarding.dev.history import events_of, of_kind
 from onboarding.dev.sandbox_client import SandboxClient
 from onboarding.dev.stack import DevStack
 from onboarding.runtime.entry import leave
-from onboarding.temporal.client import start_onboarding
+from onboarding.temporal.client import OnboardingHandle, start_onboarding
+from onboarding.temporal.decisions import start_for_decision
 from tests.replay.cases import CASES, GROUPS, Case, Group
 from tests.replay.corpus import HISTORIES, MANIFEST
 from tests.support import API_KEY, TEST_KEYS, fixed_keyring
-from workflows.models import OnboardingRequest
+from workflows.models import (
+    IdentityDecision,
+    OnboardingRequest,
+    OnboardingStatus,
+    Outcome,
+    Stage,
+)
+from workflows.names import REVIEW_UPDATE, STATUS_QUERY
 
 TASK_QUEUE = "onboarding-replay"
 SUBJECT_NAME = "Pessoa Teste"
@@ -93,14 +101,41 @@ async def run_case(stack: DevStack, case: Case) -> list[WorkflowHistory]:
             "options": {**case.group.options, **case.options},
         }
     )
-    handle = await start_onboarding(client, request, TASK_QUEUE)
+    decision: IdentityDecision | None = None
+    if case.early_decision:
+        handle, decision = await start_for_decision(client, request, TASK_QUEUE)
+    else:
+        handle = await start_onboarding(client, request, TASK_QUEUE)
     if case.cancel_while_waiting:
         await _until_timer_started(client, handle.id)
         await handle.cancel()
+    if case.review_answers or case.cancel_while_reviewing:
+        await _review(handle, case)
     result = await handle.result()
     if result.outcome != case.expected:
         raise CaseMismatch(f"{case.name}: expected {case.expected}, got {result.outcome}")
+    if decision is not None and decision.outcome not in (result.outcome, Outcome.REVIEW):
+        raise CaseMismatch(f"{case.name}: decided {decision.outcome}, ended {result.outcome}")
     return await _chain(client, handle.id, handle.first_execution_run_id or handle.result_run_id)
+
+
+async def _review(handle: OnboardingHandle, case: Case) -> None:
+    """Once the review waits: the case's answers (all refused but the last), or a cancel."""
+    while (await handle.query(STATUS_QUERY, result_type=OnboardingStatus)).stage is not (
+        Stage.AWAITING_REVIEW
+    ):
+        await asyncio.sleep(0.1)
+    if case.cancel_while_reviewing:
+        await handle.cancel()
+        return
+    *refused, accepted = case.review_answers
+    for answer in refused:
+        try:
+            await handle.execute_update(REVIEW_UPDATE, answer)
+        except WorkflowUpdateFailedError:
+            continue
+        raise CaseMismatch(f"{case.name}: the workflow took {answer}")
+    await handle.execute_update(REVIEW_UPDATE, accepted)
 
 
 async def _until_timer_started(client: Client, workflow_id: str) -> None:

@@ -15,11 +15,19 @@ def test_spread_of_one() -> None:
 
 
 def test_the_runner_finds_every_benchmark_module() -> None:
-    from bench import codec_cost, fleet_rate_limit, memory, throughput, webhook_latency
+    from bench import (
+        codec_cost,
+        decision_time,
+        fleet_rate_limit,
+        memory,
+        throughput,
+        webhook_latency,
+    )
     from bench.__main__ import discover
 
     assert discover() == {
         "codec": codec_cost.run,
+        "decision_time": decision_time.run,
         "fleet_rate_limit": fleet_rate_limit.run,
         "memory": memory.run,
         "throughput": throughput.run,
@@ -30,4 +38,10 @@ def test_the_runner_finds_every_benchmark_module() -> None:
 def test_a_long_benchmark_runs_only_when_named() -> None:
     from bench.__main__ import defaults, discover
 
-    assert defaults(discover()) == ["codec", "fleet_rate_limit", "throughput", "webhook_latency"]
+    assert defaults(discover()) == [
+        "codec",
+        "decision_time",
+        "fleet_rate_limit",
+        "throughput",
+        "webhook_latency",
+    ]

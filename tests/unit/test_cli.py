@@ -292,6 +292,48 @@ def test_a_bad_setting_is_one_line(
     assert_one_line_error(capsys.readouterr().err, "GATEWAY_PORT")
 
 
+# --- review -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "code"),
+    [
+        (["review", "approve", "r-1", "--reviewer", "ana b"], "review.invalid_reviewer"),
+        (["review", "reject", "r-1", "--reviewer", ""], "review.invalid_reviewer"),
+        (["review", "approve", "r-1", "--reviewer", "ana", "--note", "a\tb"], "invalid_note"),
+        (["review", "recapture", "r-1", "--reviewer", "ana", "--note", "x" * 501], "invalid_note"),
+    ],
+    ids=["reviewer with a space", "empty reviewer", "control character", "note too long"],
+)
+def test_a_malformed_review_is_refused_before_any_network(
+    argv: list[str],
+    code: str,
+    listener: socket.socket,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    host, port = listener.getsockname()
+    monkeypatch.setenv("TEMPORAL_ADDRESS", f"{host}:{port}")
+    monkeypatch.setenv("ONBOARDING_ENCRYPTION_KEYS", TEST_KEYS)
+    assert main(argv) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert_one_line_error(err, "onboarding review:", code)
+    assert not was_contacted(listener)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["review", "list"], ["review", "approve", "r-1", "--reviewer", "ana"]],
+    ids=["list", "approve"],
+)
+def test_review_with_temporal_down(
+    argv: list[str], dead_stack: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == 2
+    assert_one_line_error(capsys.readouterr().err, "onboarding review:", "cannot reach Temporal")
+
+
 # --- argparse -----------------------------------------------------------------------------
 
 
@@ -302,8 +344,34 @@ def test_a_bad_setting_is_one_line(
         ([], "required"),
         (["start", "--cpf", VALID_CPF], "--name"),
         (["status"], "request_id"),
+        (["review", "approve", "r-1"], "--reviewer"),
+        (["review", "approve"], "request_id"),
+        (["review", "maybe", "r-1"], "invalid choice"),
+        (
+            [
+                "start",
+                "--cpf",
+                VALID_CPF,
+                "--name",
+                "M",
+                "--selfie",
+                "s",
+                "--wait",
+                "--wait-decision",
+            ],
+            "not allowed with",
+        ),
     ],
-    ids=["unknown command", "no command", "start without --name", "status without id"],
+    ids=[
+        "unknown command",
+        "no command",
+        "start without --name",
+        "status without id",
+        "review without --reviewer",
+        "review without id",
+        "unknown review answer",
+        "both waits",
+    ],
 )
 def test_usage_errors_exit_2(
     argv: list[str], fragment: str, capsys: pytest.CaptureFixture[str]

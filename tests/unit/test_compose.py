@@ -24,7 +24,12 @@ from onboarding.dev.stack import DevPorts
 from onboarding.runtime.settings import Settings
 from onboarding.temporal.codec import Keyring
 from onboarding.temporal.connection import VARIABLES as TEMPORAL_VARIABLES
-from workflows.names import SEARCH_ATTRIBUTES, TASK_QUEUE, unico_task_queue_for
+from workflows.names import (
+    SEARCH_ATTRIBUTES,
+    TASK_QUEUE,
+    search_attribute_type,
+    unico_task_queue_for,
+)
 
 ROOT = Path(__file__).parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
@@ -183,7 +188,7 @@ def test_the_web_ui_decodes_through_the_gateway_as_the_browser_sees_it() -> None
 def test_temporal_is_set_up_for_the_workflow() -> None:
     script = (ROOT / "deploy/temporal/setup-namespace.sh").read_text()
     for attribute in SEARCH_ATTRIBUTES:
-        assert attribute.name in script
+        assert f"{attribute.name}={search_attribute_type(attribute)}" in script
     dynamic = yaml.safe_load((ROOT / "deploy/temporal/dynamicconfig.yaml").read_text())
     for key in ("matching.numTaskqueueReadPartitions", "matching.numTaskqueueWritePartitions"):
         assert dynamic[key] == [

@@ -7,6 +7,7 @@ task queue of the test's own, with a worker that has these stubs instead of the 
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -28,6 +29,7 @@ from workflows.names import (
     GET_PROCESS,
     INSPECT_SELFIE,
     RELEASE_SELFIE,
+    REVIEW_BY_DEFAULT,
     UNICO_API_ACTIVITIES,
     unico_task_queue_for,
 )
@@ -40,6 +42,22 @@ WORKFLOW_RUNNER = SandboxedWorkflowRunner(
 )
 APPROVED = UnicoProcess.model_validate({"id": "p-1", "status": 3, "unicoId": {"result": "yes"}})
 PENDING = UnicoProcess.model_validate({"id": "p-1", "status": 1})
+# Score 28: in a band where the client evaluates, so the decision is `review`.
+TO_REVIEW = UnicoProcess.model_validate(
+    {"id": "p-1", "status": 3, "unicoId": {"result": "inconclusive"}, "liveness": 1, "score": 28}
+)
+
+
+@dataclass
+class Hold:
+    """An answer the test lets go: the call stays in flight until `release()`."""
+
+    answer: Any
+    started: asyncio.Event = field(default_factory=asyncio.Event)
+    released: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def release(self) -> None:
+        self.released.set()
 
 
 @dataclass(frozen=True)
@@ -70,6 +88,7 @@ DEFAULTS: dict[str, Any] = {
     GET_PROCESS: APPROVED,
     RELEASE_SELFIE: SelfieRelease(deleted=True),
     DELETE_SELFIE: None,
+    REVIEW_BY_DEFAULT: False,
 }
 
 
@@ -83,10 +102,14 @@ class Script:
     def called(self, name: str) -> list[Any]:
         return [arg for called, arg in self.calls if called == name]
 
-    def answer(self, name: str, args: tuple[Any, ...]) -> Any:
+    async def answer(self, name: str, args: tuple[Any, ...]) -> Any:
         self.calls.append((name, args[0] if args else None))
         queue = self.answers.get(name, [])
         reply = queue.pop(0) if queue else DEFAULTS[name]
+        if isinstance(reply, Hold):
+            reply.started.set()
+            await reply.released.wait()
+            reply = reply.answer
         if isinstance(reply, Fail):
             raise reply.error()
         return reply
@@ -103,15 +126,16 @@ class StubbedWorker:
     def stub(self, name: str) -> Callable[..., Any]:
         @activity.defn(name=name)
         async def answer(*args: Any) -> Any:
-            return self.script.answer(name, args)
+            return await self.script.answer(name, args)
 
         return answer
 
 
 @asynccontextmanager
-async def stubbed_worker(client: Client) -> AsyncIterator[StubbedWorker]:
-    """The Onboarding workflow with stubbed activities, on queues of its own."""
-    stubbed = StubbedWorker(f"stubbed-{uuid.uuid4().hex[:8]}")
+async def stubbed_worker(client: Client, queue: str | None = None) -> AsyncIterator[StubbedWorker]:
+    """The Onboarding workflow with stubbed activities, on queues of its own (or `queue`,
+    to take over another worker's onboardings, as a restarted one does)."""
+    stubbed = StubbedWorker(queue or f"stubbed-{uuid.uuid4().hex[:8]}")
     queue = stubbed.queue
     stubs = {name: stubbed.stub(name) for name in DEFAULTS}
     workflows = Worker(

@@ -9,55 +9,16 @@ where the remedy is about reading the process.
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
-
 import pytest
-import pytest_asyncio
-from temporalio.testing import WorkflowEnvironment
 
-from onboarding.dev.history import events_of, of_kind, scheduled_activities, stage_upserts
-from onboarding.temporal.client import start_onboarding
-from tests.workflow.stubs import PENDING, Fail, Script, StubbedWorker, stubbed_worker
-from workflows.models import OnboardingRequest, OnboardingResult, Outcome
+from onboarding.dev.history import of_kind, scheduled_activities, stage_upserts
+from tests.workflow.conftest import Onboard
+from tests.workflow.stubs import PENDING, Fail, Script
+from workflows.models import Outcome
 from workflows.names import ACQUIRE_TOKEN, CREATE_PROCESS, GET_PROCESS
 from workflows.reactions import REACTIONS, UNKNOWN, Remedy
 
 CODE = "99000"  # the code the stubbed error carries, to find in the reasons
-
-
-def request(**options: Any) -> OnboardingRequest:
-    return OnboardingRequest.model_validate(
-        {
-            "request_id": uuid.uuid4().hex,
-            "subject": {"code": "12345678909", "name": "Maria Silva"},
-            "selfie_ref": "local:" + "0" * 32,
-            "options": {"poll_initial_seconds": 1, "poll_max_seconds": 1, **options},
-        }
-    )
-
-
-@pytest_asyncio.fixture(scope="module")
-async def worker(env: WorkflowEnvironment) -> AsyncIterator[StubbedWorker]:
-    async with stubbed_worker(env.client) as stubbed:
-        yield stubbed
-
-
-@pytest.fixture
-def onboard(
-    env: WorkflowEnvironment, worker: StubbedWorker
-) -> Callable[..., Awaitable[tuple[OnboardingResult, list[Any]]]]:
-    async def run(script: Script, **options: Any) -> tuple[OnboardingResult, list[Any]]:
-        worker.script = script
-        handle = await start_onboarding(env.client, request(**options), worker.queue)
-        result = await handle.result()
-        return result, await events_of(handle)
-
-    return run
-
-
-Onboard = Callable[..., Awaitable[tuple[OnboardingResult, list[Any]]]]
 
 
 @pytest.mark.parametrize("error_class", list(REACTIONS))

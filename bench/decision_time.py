@@ -1,0 +1,111 @@
+"""How soon does a caller have the identity decision, against the whole workflow's result?
+
+One onboarding at a time: the clock starts just before update-with-start (`start_for_decision`)
+and reads twice, when update `decision` answers and when the workflow's result comes (the
+selfie released, the run closed). 12345678909 (Unico answers at once) and 00000000272 (Unico
+scores a second later and says so by webhook).
+
+    python -m bench decision_time          # on a stack of its own, as `make run` stands up
+    python -m bench.decision_time --running [N]   # against the `make run` already up
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from temporalio.client import Client
+
+from bench.result import BenchResult, spread
+from onboarding.cli.common import load_settings
+from onboarding.dev.demo import SAMPLE_SELFIE
+from onboarding.dev.stack import DevStack
+from onboarding.runtime.entry import leave
+from onboarding.temporal.client import connect, store_selfie
+from onboarding.temporal.decisions import start_for_decision
+from workflows.models import OnboardingRequest
+
+NAME = "decision_time"
+ROUNDS = 20
+SYNC_CPF, ASYNC_CPF = "12345678909", "00000000272"
+
+Store = Callable[[bytes], Awaitable[str]]
+
+
+async def measure(
+    client: Client, task_queue: str, store: Store, cpf: str, rounds: int
+) -> dict[str, list[float]]:
+    """Seconds from the start to the decision, and to the result, of each onboarding."""
+    to_decision, to_result = [], []
+    image = SAMPLE_SELFIE.read_bytes()
+    for _ in range(rounds):
+        request = OnboardingRequest.model_validate(
+            {
+                "request_id": f"bench-decision-{uuid.uuid4().hex[:12]}",
+                "subject": {"code": cpf, "name": "Pessoa Bench"},
+                "selfie_ref": await store(image),
+            }
+        )
+        started = time.perf_counter()
+        handle, _decision = await start_for_decision(client, request, task_queue)
+        to_decision.append(time.perf_counter() - started)
+        await handle.result()
+        to_result.append(time.perf_counter() - started)
+    return {"to_decision": to_decision, "to_result": to_result}
+
+
+def report(cpf: str, times: dict[str, list[float]]) -> tuple[dict[str, object], list[str]]:
+    decision, result = spread(times["to_decision"]), spread(times["to_result"])
+    figures: dict[str, object] = {"n": len(times["to_decision"]), "decision": decision}
+    figures["result"] = result
+    lines = [
+        f"{cpf}: n={figures['n']}  median decision {decision['median']:.3f} s, "
+        f"result {result['median']:.3f} s (p95 {decision['p95']:.3f} / {result['p95']:.3f})"
+    ]
+    return figures, lines
+
+
+async def run(work: Path) -> BenchResult:
+    async with DevStack.on_free_ports(work, async_delay_seconds=1.0) as stack:
+
+        async def store(image: bytes) -> str:
+            return stack.selfies.put(image)
+
+        figures: dict[str, object] = {}
+        lines = ["seconds from update-with-start to the decision, and to the result"]
+        met = True
+        for cpf in (SYNC_CPF, ASYNC_CPF):
+            times = await measure(stack.client, stack.settings.task_queue, store, cpf, ROUNDS)
+            figures[cpf], more = report(cpf, times)
+            lines += more
+            met &= statistics.median(times["to_decision"]) < statistics.median(times["to_result"])
+    lines.append("target: the decision comes before the result")
+    return BenchResult(NAME, figures, lines, target_met=met)
+
+
+async def against_running(rounds: int) -> int:
+    settings = load_settings()
+    client = await connect(settings)
+
+    async def store(image: bytes) -> str:
+        return await store_selfie(settings, image)
+
+    times = await measure(client, settings.task_queue, store, SYNC_CPF, rounds)
+    _, lines = report(SYNC_CPF, times)
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(prog="python -m bench.decision_time")
+    parser.add_argument("--running", action="store_true", help="against the `make run` stack")
+    parser.add_argument("rounds", nargs="?", type=int, default=ROUNDS)
+    args = parser.parse_args()
+    if not args.running:
+        parser.error("without --running, run it as `python -m bench decision_time`")
+    leave(asyncio.run(against_running(args.rounds)))

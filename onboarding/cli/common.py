@@ -1,0 +1,37 @@
+"""What every `onboarding` command shares: its settings, its one-line errors, its output."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from onboarding.runtime.secrets import with_dev_secrets
+from onboarding.runtime.settings import Settings
+from onboarding.runtime.settings import load_settings as load_environment
+
+
+class CommandError(Exception):
+    """A bad argument or an unknown onboarding: one line for the user."""
+
+
+def load_settings() -> Settings:
+    """The environment's settings; beside `make run`, the local stack's secrets fill the gaps."""
+    return with_dev_secrets(load_environment())
+
+
+def emit(as_json: bool, payload: Any, text: str) -> None:
+    print(json.dumps(payload, indent=2, ensure_ascii=False) if as_json else text)
+
+
+def describe_result(result: dict[str, Any]) -> str:
+    lines = [f"outcome: {result['outcome']}"]
+    lines += [f"  {r['code']}: {r['message']}" for r in result["reasons"]]
+    facts = ("process_id", "unico_status", "unico_id", "score", "attempts")
+    lines += [f"  {key}: {result[key]}" for key in facts if result.get(key) is not None]
+    if review := result.get("review"):
+        note = f" ({review['note']})" if review.get("note") else ""
+        lines.append(
+            f"  review: {review['decision']} by {review['reviewer']} at "
+            f"{review['reviewed_at']}{note}"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,99 @@
+"""Reviews from the reviewer's side: the onboardings waiting for one, and an answer to one.
+
+The list comes from the visibility store (stage `awaiting_review`) and each onboarding's
+memo (what a reviewer needs: reasons, score, Unico's process id, since when, until when),
+so listing reviews costs no query of any workflow. An answer is update `review`, whose
+validator in the workflow refuses what it cannot take, with a `review.*` code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from onboarding.temporal.client import handle_for
+from workflows.models import ReviewAnswer, ReviewAnswered, ReviewBrief, Stage
+from workflows.names import REVIEW_UPDATE, STAGE_ATTRIBUTE, WORKFLOW_TYPE, workflow_id_for
+
+WAITING_QUERY = (
+    f"WorkflowType = '{WORKFLOW_TYPE}' AND ExecutionStatus = 'Running' AND "
+    f"{STAGE_ATTRIBUTE.name} = '{Stage.AWAITING_REVIEW.value}'"
+)
+DUE_SOON = 0.25  # the last quarter of a review's time: the reminder shows
+LIST_LIMIT = 500
+
+
+class ReviewRefused(Exception):
+    """The workflow would not take the answer: `code` says why (`review.*`)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{message} ({code})")
+        self.code = code
+
+
+@dataclass(frozen=True)
+class WaitingReview:
+    request_id: str
+    brief: ReviewBrief
+
+    def waited(self, now: datetime) -> timedelta:
+        return now - self.brief.waiting_since
+
+    def due_in(self, now: datetime) -> timedelta:
+        return self.brief.deadline - now
+
+    def due_soon(self, now: datetime) -> bool:
+        """In the last quarter of its time: what the reminder flags."""
+        window = self.brief.deadline - self.brief.waiting_since
+        return self.due_in(now) <= window * DUE_SOON
+
+
+async def waiting_reviews(client: Client) -> list[WaitingReview]:
+    """The onboardings waiting for a reviewer, oldest first."""
+    prefix = workflow_id_for("")
+    found = []
+    async for execution in client.list_workflows(WAITING_QUERY, limit=LIST_LIMIT):
+        memo = await execution.memo()
+        if "review" not in memo:  # indexed before its memo was written: next time
+            continue
+        brief = ReviewBrief.model_validate(memo["review"])
+        found.append(WaitingReview(execution.id.removeprefix(prefix), brief))
+    return sorted(found, key=lambda review: review.brief.waiting_since)
+
+
+async def review_onboarding(
+    client: Client, request_id: str, answer: ReviewAnswer
+) -> ReviewAnswered:
+    """Settle a waiting review: the outcome and the record the onboarding keeps, or
+    `ReviewRefused`."""
+    body = answer.model_dump(mode="json", exclude_none=True)
+    try:
+        answered: ReviewAnswered = await handle_for(client, request_id).execute_update(
+            REVIEW_UPDATE, body, result_type=ReviewAnswered
+        )
+    except WorkflowUpdateFailedError as exc:
+        cause = exc.cause
+        if isinstance(cause, ApplicationError):
+            raise ReviewRefused(cause.type or "review.refused", cause.message) from None
+        raise
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            why = await _why_not_running(client, request_id)
+            raise ReviewRefused("review.not_awaiting", why) from None
+        raise
+    return answered
+
+
+async def _why_not_running(client: Client, request_id: str) -> str:
+    try:
+        described = await handle_for(client, request_id).describe()
+    except RPCError as exc:
+        if exc.status != RPCStatusCode.NOT_FOUND:
+            raise
+        return f"no onboarding has request id {request_id}"
+    status = described.status.name.lower() if described.status else "closed"
+    return f"onboarding {request_id} has ended ({status}): no review waits"

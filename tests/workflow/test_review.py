@@ -1,0 +1,307 @@
+"""A reviewer settles the `review` decisions: every path of the review step.
+
+Unico (stubbed) answers score 28, a band where the client evaluates. The onboardings here
+start with time skipping off, so that a review really waits for the test to answer (or to
+fast-forward to its deadline).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import WorkflowEnvironment
+
+from onboarding.dev.history import counts, events_of, of_kind, stage_upserts
+from onboarding.temporal.client import start_onboarding
+from tests.workflow.conftest import request
+from tests.workflow.stubs import PENDING, TO_REVIEW, Hold, Script, StubbedWorker, stubbed_worker
+from workflows.models import (
+    IdentityDecision,
+    OnboardingResult,
+    OnboardingStatus,
+    Outcome,
+    ReviewAnswered,
+    ReviewRecord,
+    Stage,
+)
+from workflows.names import (
+    CREATE_PROCESS,
+    DECISION_UPDATE,
+    GET_PROCESS,
+    REVIEW_BY_DEFAULT,
+    REVIEW_DEADLINE_ATTRIBUTE,
+    REVIEW_UPDATE,
+    STATUS_QUERY,
+    WEBHOOK_SIGNAL,
+)
+
+Handle = WorkflowHandle[Any, OnboardingResult]
+REVIEWED = {"review": {"enabled": True, "deadline_seconds": 3600}}
+
+
+@pytest_asyncio.fixture
+async def started(env: WorkflowEnvironment, worker: StubbedWorker) -> AsyncIterator[list[Handle]]:
+    """The onboardings a test started; any still running at its end is terminated."""
+    handles: list[Handle] = []
+    yield handles
+    for handle in handles:
+        if (await handle.describe()).close_time is None:
+            await handle.terminate("the test is over")
+
+
+async def start_waiting(
+    env: WorkflowEnvironment,
+    worker: StubbedWorker,
+    started: list[Handle],
+    script: Script | None = None,
+    **options: Any,
+) -> Handle:
+    """An onboarding whose decision is `review`, once it waits for a reviewer."""
+    worker.script = script or Script({CREATE_PROCESS: [TO_REVIEW]})
+    with env.with_time_skipping_disabled():
+        handle = await start_onboarding(
+            env.client, request(**{**REVIEWED, **options}), worker.queue
+        )
+    started.append(handle)
+    await until_stage(handle, Stage.AWAITING_REVIEW)
+    return handle
+
+
+async def until_stage(handle: Handle, stage: Stage, seconds: float = 20) -> OnboardingStatus:
+    async with asyncio.timeout(seconds):
+        while True:
+            status: OnboardingStatus = await handle.query(
+                STATUS_QUERY, result_type=OnboardingStatus
+            )
+            if status.stage is stage:
+                return status
+            await asyncio.sleep(0.05)
+
+
+async def answer(handle: Handle, **body: Any) -> ReviewRecord:
+    answered: ReviewAnswered = await handle.execute_update(
+        REVIEW_UPDATE, body, result_type=ReviewAnswered
+    )
+    return answered.review
+
+
+@pytest.mark.parametrize(
+    ("decision", "outcome"),
+    [
+        ("approved", Outcome.APPROVED),
+        ("rejected", Outcome.REJECTED),
+        ("recapture", Outcome.RECAPTURE),
+    ],
+)
+async def test_the_reviewer_s_answer_sets_the_outcome_and_is_kept(
+    env: WorkflowEnvironment,
+    worker: StubbedWorker,
+    started: list[Handle],
+    decision: str,
+    outcome: Outcome,
+) -> None:
+    handle = await start_waiting(env, worker, started)
+    status = await handle.query(STATUS_QUERY, result_type=OnboardingStatus)
+    assert status.review_deadline is not None
+    attributes = (await handle.describe()).typed_search_attributes
+    assert attributes.get(REVIEW_DEADLINE_ATTRIBUTE) == status.review_deadline
+
+    answered: ReviewAnswered = await handle.execute_update(
+        REVIEW_UPDATE,
+        {"decision": decision, "reviewer": "ana.reviewer", "note": "checked docs"},
+        result_type=ReviewAnswered,
+    )
+    record = answered.review
+    result = await handle.result()
+    assert answered.outcome == outcome, "the update answers the outcome it sets"
+
+    assert (record.decision.value, record.reviewer, record.note) == (
+        decision,
+        "ana.reviewer",
+        "checked docs",
+    )
+    assert result.outcome == outcome
+    assert result.review == record
+    assert [r.code for r in result.reasons] == ["score.review", f"review.{decision}"]
+    assert result.score == 28 and result.process_id == "p-1"
+    events = await events_of(handle)
+    assert stage_upserts(events)[-2:] == ["awaiting_review", "decided"]
+    assert counts(events)["WORKFLOW_EXECUTION_UPDATE_ACCEPTED"] == 1
+
+
+GOOD = {"decision": "approved", "reviewer": "ana"}
+BAD_ANSWERS = [
+    ("not an object", ["approved"], "review.malformed"),
+    ("an unknown decision", {**GOOD, "decision": "maybe"}, "review.invalid_decision"),
+    ("no decision", {"reviewer": "ana"}, "review.invalid_decision"),
+    ("no reviewer", {"decision": "approved"}, "review.malformed"),
+    ("an empty reviewer", {**GOOD, "reviewer": ""}, "review.invalid_reviewer"),
+    ("a reviewer with spaces", {**GOOD, "reviewer": "ana b"}, "review.invalid_reviewer"),
+    ("a reviewer too long", {**GOOD, "reviewer": "a" * 65}, "review.invalid_reviewer"),
+    ("a note too long", {**GOOD, "note": "x" * 501}, "review.invalid_note"),
+    ("a control character", {**GOOD, "note": "ok\x07"}, "review.invalid_note"),
+    ("a new line", {**GOOD, "note": "a\nb"}, "review.invalid_note"),
+    ("an unknown field", {**GOOD, "notes": "x"}, "review.malformed"),
+]
+
+
+async def refused(handle: Handle, body: Any) -> ApplicationError:
+    with pytest.raises(WorkflowUpdateFailedError) as failed:
+        await handle.execute_update(REVIEW_UPDATE, body, result_type=ReviewAnswered)
+    assert isinstance(failed.value.cause, ApplicationError)
+    return failed.value.cause
+
+
+async def test_a_malformed_answer_is_refused_and_leaves_no_event(
+    env: WorkflowEnvironment, worker: StubbedWorker, started: list[Handle]
+) -> None:
+    handle = await start_waiting(env, worker, started)
+    before = len(await events_of(handle))
+    for why, body, code in BAD_ANSWERS:
+        error = await refused(handle, body)
+        assert error.type == code, why
+    after = await events_of(handle)
+    assert len(after) == before, "a refused update writes nothing to history"
+    assert not of_kind(after, "WORKFLOW_EXECUTION_UPDATE_ACCEPTED")
+    # It still waits, and a good answer still settles it.
+    await answer(handle, decision="approved", reviewer="ana")
+    assert (await handle.result()).outcome == Outcome.APPROVED
+
+
+async def test_an_answer_while_no_review_waits_is_refused(
+    env: WorkflowEnvironment, worker: StubbedWorker, started: list[Handle]
+) -> None:
+    worker.script = Script({CREATE_PROCESS: [PENDING], GET_PROCESS: [PENDING] * 50})
+    with env.with_time_skipping_disabled():
+        handle = await start_onboarding(env.client, request(**REVIEWED), worker.queue)
+    started.append(handle)
+    await until_stage(handle, Stage.WAITING)
+    before = len(await events_of(handle))
+    error = await refused(handle, {"decision": "approved", "reviewer": "ana"})
+    assert error.type == "review.not_awaiting"
+    assert len(await events_of(handle)) == before
+
+
+async def test_two_reviewers_at_once_one_wins_the_other_is_refused(
+    env: WorkflowEnvironment, worker: StubbedWorker, started: list[Handle]
+) -> None:
+    handle = await start_waiting(env, worker, started)
+    first, second = await asyncio.gather(
+        answer(handle, decision="approved", reviewer="ana"),
+        answer(handle, decision="rejected", reviewer="bob"),
+        return_exceptions=True,
+    )
+    outcomes = [r for r in (first, second) if isinstance(r, ReviewRecord)]
+    errors = [r for r in (first, second) if isinstance(r, WorkflowUpdateFailedError)]
+    assert len(outcomes) == 1 and len(errors) == 1
+    assert isinstance(errors[0].cause, ApplicationError)
+    assert errors[0].cause.type == "review.already_answered"
+    result = await handle.result()
+    assert result.review == outcomes[0]
+    accepted = of_kind(await events_of(handle), "WORKFLOW_EXECUTION_UPDATE_ACCEPTED")
+    assert len(accepted) == 1, "the loser never reached history"
+
+
+@pytest.mark.parametrize(
+    ("on_deadline", "outcome"), [("review", Outcome.REVIEW), ("rejected", Outcome.REJECTED)]
+)
+async def test_nobody_answers_by_the_deadline(
+    env: WorkflowEnvironment,
+    worker: StubbedWorker,
+    started: list[Handle],
+    on_deadline: str,
+    outcome: Outcome,
+) -> None:
+    review = {"enabled": True, "deadline_seconds": 48 * 3600, "on_deadline": on_deadline}
+    handle = await start_waiting(env, worker, started, review=review)
+    await env.fast_forward(handle, timedelta(hours=48, minutes=1))
+    result = await handle.result()
+    assert result.outcome == outcome
+    assert [r.code for r in result.reasons] == ["score.review", "review.deadline"]
+    assert result.review is None
+    timers = of_kind(await events_of(handle), "TIMER_FIRED")
+    assert len(timers) == 1, "one durable timer: the review's deadline"
+
+
+async def test_a_cancellation_while_a_review_waits_ends_as_canceled(
+    env: WorkflowEnvironment, worker: StubbedWorker, started: list[Handle]
+) -> None:
+    handle = await start_waiting(env, worker, started)
+    await handle.cancel()
+    result = await handle.result()
+    assert result.outcome == Outcome.CANCELED
+    assert result.reasons[0].code == "workflow.canceled"
+
+
+async def test_a_review_waits_across_a_worker_restart(
+    env: WorkflowEnvironment, started: list[Handle]
+) -> None:
+    async with stubbed_worker(env.client) as first:
+        handle = await start_waiting(env, first, started)
+    # No worker at all for a moment; then another one takes the queue over.
+    await asyncio.sleep(0.5)
+    async with stubbed_worker(env.client, first.queue) as second:
+        second.script = first.script
+        await answer(handle, decision="approved", reviewer="ana")
+        assert (await handle.result()).outcome == Outcome.APPROVED
+
+
+async def test_an_update_sent_while_a_webhook_read_is_in_flight(
+    env: WorkflowEnvironment, worker: StubbedWorker, started: list[Handle]
+) -> None:
+    """The read the webhook asked for is in flight: a review answer is refused (none
+    waits yet), and the `decision` asked then is answered once the read comes back."""
+    read = Hold(TO_REVIEW)
+    worker.script = Script({CREATE_PROCESS: [PENDING], GET_PROCESS: [read]})
+    with env.with_time_skipping_disabled():
+        handle = await start_onboarding(
+            env.client, request(**REVIEWED, poll_initial_seconds=600), worker.queue
+        )
+    started.append(handle)
+    await until_stage(handle, Stage.WAITING)
+    await handle.signal(WEBHOOK_SIGNAL, {"processId": "p-1"})
+    await asyncio.wait_for(read.started.wait(), 20)
+    decided = asyncio.create_task(
+        handle.execute_update(DECISION_UPDATE, result_type=IdentityDecision)
+    )
+    error = await refused(handle, {"decision": "approved", "reviewer": "ana"})
+    assert error.type == "review.not_awaiting"
+    read.release()
+    decision = await asyncio.wait_for(decided, 20)
+    assert (decision.outcome, decision.score) == (Outcome.REVIEW, 28)
+    await until_stage(handle, Stage.AWAITING_REVIEW)
+    await answer(handle, decision="rejected", reviewer="ana")
+    assert (await handle.result()).outcome == Outcome.REJECTED
+
+
+@pytest.mark.parametrize(("default", "waits"), [(True, True), (False, False)])
+async def test_the_deployment_decides_when_the_request_does_not(
+    env: WorkflowEnvironment, worker: StubbedWorker, default: bool, waits: bool
+) -> None:
+    worker.script = Script({CREATE_PROCESS: [TO_REVIEW], REVIEW_BY_DEFAULT: [default]})
+    review = {"deadline_seconds": 3600}  # `enabled` left open
+    handle = await start_onboarding(env.client, request(review=review), worker.queue)
+    result = await handle.result()  # time skips: a waiting review reaches its deadline
+    assert worker.script.called(REVIEW_BY_DEFAULT) == [None]
+    codes = [r.code for r in result.reasons]
+    assert codes == (["score.review", "review.deadline"] if waits else ["score.review"])
+    assert (Stage.AWAITING_REVIEW.value in stage_upserts(await events_of(handle))) is waits
+
+
+async def test_the_request_s_choice_asks_the_deployment_nothing(
+    env: WorkflowEnvironment, worker: StubbedWorker
+) -> None:
+    worker.script = Script({CREATE_PROCESS: [TO_REVIEW], REVIEW_BY_DEFAULT: [True]})
+    review = {"enabled": False}
+    result = await (
+        await start_onboarding(env.client, request(review=review), worker.queue)
+    ).result()
+    assert result.outcome == Outcome.REVIEW
+    assert worker.script.called(REVIEW_BY_DEFAULT) == []
