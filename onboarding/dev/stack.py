@@ -358,6 +358,8 @@ class DevStack:
         if "temporal" in parts:
             self.spawn("temporal", self._temporal_command())
             wait_for_port(ports.temporal, 60, self.children[-1])
+            if config.database:
+                register_search_attributes(ports.temporal, config.logs_dir / "temporal.log")
             if config.ui:
                 wait_for_port(ports.ui, 30, self.children[-1])
         if "sandbox" in parts:
@@ -447,6 +449,25 @@ class DevStack:
                 unclean.append(f"{child.name} (exit {child.process.returncode}, see {child.log})")
         self.children.clear()
         return unclean
+
+
+def register_search_attributes(port: int, log: Path, timeout: float = 30) -> None:
+    """Our search attributes in the namespace of a server that keeps its database: the
+    server's `--search-attribute` flags apply only to a new database, so one made before
+    an attribute existed would lack it (and the worker would refuse to start)."""
+    command = [str(temporal_binary()), "operator", "search-attribute", "create"]
+    command += ["--address", f"{LOOPBACK}:{port}"]
+    for attribute in SEARCH_ATTRIBUTES:
+        command += ["--name", attribute.name, "--type", search_attribute_type(attribute)]
+    deadline = time.monotonic() + timeout
+    while True:  # the port opens a moment before the frontend serves
+        with log.open("ab") as sink:
+            done = subprocess.run(command, stdout=sink, stderr=sink, timeout=timeout)
+        if done.returncode == 0:
+            return
+        if time.monotonic() > deadline:
+            raise DevStackError(f"could not register the search attributes; see {log}")
+        time.sleep(0.5)
 
 
 def sandbox_command(port: int) -> list[str]:

@@ -7,6 +7,8 @@ talking over loopback on ports of their own, so this passes beside a developer's
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +16,7 @@ import httpx
 import pytest
 
 from onboarding.dev.scenarios import SCENARIOS
+from onboarding.dev.stack import LOOPBACK, free_port, start_child, temporal_binary, wait_for_port
 from tests.e2e.local_stack import SELFIE, Stack, running_stack, start_stack, stop_stack
 
 pytestmark = pytest.mark.e2e
@@ -137,3 +140,30 @@ def assert_port_free(port: int) -> None:
     with socket.socket() as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", port))
+
+
+def test_a_database_made_before_a_search_attribute_existed_gets_it(tmp_path: Path) -> None:
+    """A developer's `.state/temporal.db` from an older release lacks `ReviewDeadline`
+    (the server's flags apply to a new database only): `make run` registers it, so the
+    worker starts instead of refusing the namespace."""
+    state = tmp_path / "state"
+    state.mkdir()
+    port = free_port()
+    command = [str(temporal_binary()), "server", "start-dev", "--ip", LOOPBACK, "--headless"]
+    command += ["--port", str(port), "--db-filename", str(state / "temporal.db")]
+    command += ["--search-attribute", "OnboardingStage=Keyword", "--log-level", "error"]
+    older = start_child("temporal", command, dict(os.environ), tmp_path / "older.log")
+    wait_for_port(port, 30, older)
+    older.stop()
+    with running_stack(state) as stack:
+        listed = subprocess.run(
+            [str(temporal_binary()), "operator", "search-attribute", "list"],
+            env=stack.env, capture_output=True, text=True, timeout=30,
+        )  # fmt: skip
+        assert "ReviewDeadline" in listed.stdout
+        done = stack.onboarding(
+            "start", "--cpf", "12345678909", "--name", "Maria Silva", "--selfie", str(SELFIE),
+            "--wait", "--json",
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout)["result"]["outcome"] == "approved"

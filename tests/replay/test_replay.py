@@ -14,7 +14,7 @@ from temporalio.api.common.v1 import Payload
 from temporalio.api.enums.v1 import EventType
 from temporalio.workflow import NondeterminismError
 
-from onboarding.dev.history import scheduled_activities
+from onboarding.dev.history import of_kind, scheduled_activities, stage_upserts
 from onboarding.dev.scenarios import SCENARIOS
 from onboarding.temporal.codec import ENCODING
 from tests.replay.altered import OnboardingWithoutTokenWarmUp
@@ -48,6 +48,10 @@ def test_encrypted_batches_name_test_keys_only() -> None:
         assert codec["key_ids"] and all(f"{k}:" in TEST_KEYS for k in codec["key_ids"])
         started = recorded.history().events[0].workflow_execution_started_event_attributes
         assert started.input.payloads[0].metadata["encoding"] == ENCODING, recorded.name
+        for event in of_kind(recorded.events, "WORKFLOW_EXECUTION_UPDATE_ACCEPTED"):
+            accepted = event.workflow_execution_update_accepted_event_attributes
+            answer = accepted.accepted_request.input.args.payloads  # a reviewer's note
+            assert all(p.metadata["encoding"] == ENCODING for p in answer), recorded.name
 
 
 async def test_every_recorded_history_replays_against_todays_code() -> None:
@@ -86,12 +90,54 @@ PATHS = [
     (EventType.EVENT_TYPE_TIMER_FIRED, "polling read Unico"),
     (EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW, "a long wait continued as new"),
     (EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED, "an operator canceled"),
+    (EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED, "an update was answered"),
 ]
 
 
 @pytest.mark.parametrize(("event", "why"), PATHS, ids=[why for _, why in PATHS])
 def test_the_corpus_covers_each_path(event: int, why: str) -> None:
     assert any(e.event_type == event for r in CORPUS for e in r.events), why
+
+
+def _finished() -> list[tuple[Recorded, dict[str, Any]]]:
+    results = ((r, workflow_result(r.history())) for r in CORPUS if r.outcome is not None)
+    return [(r, result) for r, result in results if result is not None]
+
+
+def test_the_corpus_covers_every_review_path() -> None:
+    """Each way a review ends: each reviewer answer, the deadline either way, a cancel."""
+    ends = set()
+    for recorded, result in _finished():
+        reasons = [reason["code"] for reason in result["reasons"]]
+        if "awaiting_review" in stage_upserts(recorded.events):
+            ends.add((result["outcome"], reasons[-1]))
+    assert ends == {
+        ("approved", "review.approved"),
+        ("rejected", "review.rejected"),
+        ("recapture", "review.recapture"),
+        ("review", "review.deadline"),
+        ("rejected", "review.deadline"),
+        ("canceled", "workflow.canceled"),
+    }
+
+
+def test_the_corpus_holds_early_decisions() -> None:
+    """Update-with-start: update `decision` accepted in the first workflow task, before
+    anything else the workflow did; once on a decision at once, once across a webhook
+    wait, once answered `review` while a reviewer was awaited."""
+    early = []
+    for recorded in (r for r in CORPUS if r.run == 1):
+        events = recorded.events
+        scheduled = of_kind(events, "ACTIVITY_TASK_SCHEDULED")
+        first_activity = scheduled[0].event_id if scheduled else len(events) + 1
+        for event in of_kind(events, "WORKFLOW_EXECUTION_UPDATE_ACCEPTED"):
+            if event.event_id < first_activity:
+                accepted = event.workflow_execution_update_accepted_event_attributes
+                early.append((recorded, accepted.accepted_request.input.name))
+    assert {name for _, name in early} == {"decision"}
+    assert len(early) >= 3
+    reviewed = [r for r, _ in early if "awaiting_review" in stage_upserts(r.events)]
+    assert reviewed, "an early decision answered while a review waited"
 
 
 def decoded_text(recorded: Recorded) -> str:

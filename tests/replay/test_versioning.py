@@ -1,17 +1,18 @@
 """The versioning rule, proven on real changes: `stage-at-start` (OnboardingStage is
 `validating` from the first workflow task) went in behind `workflow.patched` after the
 first batch of histories was recorded. Those histories still replay; without the guard
-they would not. `release-selfie` and `input-hardening` went in the same way: histories from
-before them keep their old path, those recorded since take the new one."""
+they would not. `release-selfie`, `input-hardening` and `review-step` went in the same way:
+histories from before them keep their old path, those recorded since take the new one."""
 
 from __future__ import annotations
 
 from onboarding.dev.history import has_patch, scheduled_activities, stage_upserts
-from tests.replay.altered import OnboardingUnguardedPatch
+from tests.replay.altered import OnboardingUnguardedPatch, OnboardingUnguardedReview
 from tests.replay.corpus import load_corpus, replay, workflow_input, workflow_result
 from workflows.onboarding import (
     PATCH_INPUT_HARDENING,
     PATCH_RELEASE_SELFIE,
+    PATCH_REVIEW,
     PATCH_STAGE_AT_START,
     Onboarding,
 )
@@ -65,3 +66,33 @@ def test_a_request_id_refused_today_kept_its_first_decision() -> None:
         if request_id_exposes_cpf(request["request_id"], request["subject"]["code"]):
             exposed.append(workflow_result(recorded.history()))
     assert exposed and all(r and r["outcome"] != "invalid_request" for r in exposed)
+
+
+# The runs that decided `review` before the review step: none asked whether to wait.
+PRE_REVIEW = [r for r in CORPUS if r.outcome == "review" and not has_patch(r.events, PATCH_REVIEW)]
+
+
+async def test_review_decisions_recorded_before_the_review_step_replay_unchanged() -> None:
+    assert len(PRE_REVIEW) >= 6, "every older batch decided `review` for 00000000353 and 604"
+    assert await replay(Onboarding, PRE_REVIEW) == {}
+
+
+async def test_the_review_step_without_its_guard_breaks_them() -> None:
+    failures = await replay(OnboardingUnguardedReview, PRE_REVIEW)
+    assert set(failures) == {r.name for r in PRE_REVIEW}
+
+
+def test_only_review_decisions_carry_the_review_marker() -> None:
+    """The marker is written where a `review` decision is made, and nowhere else: every
+    other history of the batches recorded since issues the commands it issued before."""
+    finals = [r for r in CORPUS if r.outcome is not None]
+    marked = {r.name for r in finals if has_patch(r.events, PATCH_REVIEW)}
+    assert len(marked) >= 8, "record a batch with the review step (make histories)"
+    batches = {r.batch for r in finals if r.name in marked}
+    decided_review = {
+        r.name
+        for r in finals
+        if r.batch in batches
+        and ("awaiting_review" in stage_upserts(r.events) or r.outcome == "review")
+    }
+    assert marked == decided_review
