@@ -175,11 +175,13 @@ class Onboarding:
             await self._authenticate()
             process = await self._create(request)
         result = await self._decide(request, process)
-        # Only a `review` decision asks whether to wait: the patch's marker goes on that path.
-        reviewable = result.outcome is Outcome.REVIEW and workflow.patched(PATCH_REVIEW)
-        if reviewable and await self._review_wanted(request):
+        if self._reviewable(result) and await self._review_wanted(request):
             return await self._review(request, result)
         return result
+
+    def _reviewable(self, decided: OnboardingResult) -> bool:
+        # Only a `review` decision asks whether to wait: the patch's marker goes on that path.
+        return decided.outcome is Outcome.REVIEW and workflow.patched(PATCH_REVIEW)
 
     def _validate(self, raw: Any, *, first_run: bool) -> OnboardingRequest:
         if first_run:

@@ -18,8 +18,8 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.models import Carry, OnboardingResult, OnboardingStatus, Outcome, Stage
-    from workflows.names import STAGE_ATTRIBUTE, STATUS_QUERY, WEBHOOK_SIGNAL, WORKFLOW_TYPE
+    from workflows.models import Carry, OnboardingResult, Outcome, Stage
+    from workflows.names import STAGE_ATTRIBUTE, WORKFLOW_TYPE
     from workflows.onboarding import Onboarding
 
 
@@ -35,23 +35,13 @@ class _UnguardedPatch(Onboarding):
 
 
 class _UnguardedReview(Onboarding):
-    async def _onboard(self, raw: Any, carry: Carry | None) -> OnboardingResult:
-        request = self._validate(raw, first_run=carry is None)
-        if carry:
-            process = self._resume(carry)
-        else:
-            self._calls.deadline = workflow.now().timestamp() + request.options.deadline_seconds
-            await self._check_selfie(request.selfie_ref)
-            await self._authenticate()
-            process = await self._create(request)
-        result = await self._decide(request, process)
+    def _reviewable(self, decided: OnboardingResult) -> bool:
         # The change, without `workflow.patched`: every `review` asks whether to wait.
-        if result.outcome is Outcome.REVIEW and await self._review_wanted(request):
-            return await self._review(request, result)
-        return result
+        return decided.outcome is Outcome.REVIEW
 
 
-# Temporal wants the run method, query and signal declared on the registered class itself.
+# Temporal wants the run method declared on the registered class itself; the handlers
+# (query, signals, updates) come with the base class.
 
 
 @workflow.defn(name=WORKFLOW_TYPE)
@@ -60,14 +50,6 @@ class OnboardingWithoutTokenWarmUp(_WithoutTokenWarmUp):
     async def run(self, raw: Any, carry: Carry | None = None) -> OnboardingResult:
         return await super().run(raw, carry)
 
-    @workflow.query(name=STATUS_QUERY)
-    def status(self) -> OnboardingStatus:
-        return super().status()
-
-    @workflow.signal(name=WEBHOOK_SIGNAL)
-    def unico_webhook(self, notification: Any = None) -> None:
-        super().unico_webhook(notification)
-
 
 @workflow.defn(name=WORKFLOW_TYPE)
 class OnboardingUnguardedPatch(_UnguardedPatch):
@@ -75,25 +57,9 @@ class OnboardingUnguardedPatch(_UnguardedPatch):
     async def run(self, raw: Any, carry: Carry | None = None) -> OnboardingResult:
         return await super().run(raw, carry)
 
-    @workflow.query(name=STATUS_QUERY)
-    def status(self) -> OnboardingStatus:
-        return super().status()
-
-    @workflow.signal(name=WEBHOOK_SIGNAL)
-    def unico_webhook(self, notification: Any = None) -> None:
-        super().unico_webhook(notification)
-
 
 @workflow.defn(name=WORKFLOW_TYPE)
 class OnboardingUnguardedReview(_UnguardedReview):
     @workflow.run
     async def run(self, raw: Any, carry: Carry | None = None) -> OnboardingResult:
         return await super().run(raw, carry)
-
-    @workflow.query(name=STATUS_QUERY)
-    def status(self) -> OnboardingStatus:
-        return super().status()
-
-    @workflow.signal(name=WEBHOOK_SIGNAL)
-    def unico_webhook(self, notification: Any = None) -> None:
-        super().unico_webhook(notification)
