@@ -25,9 +25,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy .
 
-# Everything: every tier, real processes included (what .ci/run calls).
+# Everything: every tier, real processes included (what .ci/run calls). The fast tiers run
+# on both cores; the tiers with real servers one test at a time, so timings stay honest.
 test: lint typecheck
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 tests/unit tests/sandbox tests/workflow
+	$(BIN)/pytest tests/integration tests/replay tests/e2e
 
 # The fast loop (under a minute): lint, types, the unit and sandbox tests, and the workflow's
 # own logic with its activities stubbed by name, on both cores.

@@ -21,6 +21,10 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.deployment import DeploymentDefaults
+from activities.identity_cloud.accounts import AccountActivities
+from activities.identity_cloud.credentials import ClientCredentials
+from activities.identity_cloud.entity_api import EntityApi
+from activities.identity_cloud.mapping import DEFAULT_MAPPING, AttributeMapping
 from activities.selfies.cleanup import SelfieCleanup
 from activities.unico_auth import ServiceAccount, TokenCache
 from activities.unico_processes import UnicoActivities
@@ -28,15 +32,21 @@ from onboarding.runtime.entry import leave, run_service
 from onboarding.runtime.health import WorkerHealth, probe_server
 from onboarding.runtime.secrets import load_unico_private_key
 from onboarding.runtime.selfie_store import open_selfie_store
-from onboarding.runtime.settings import Settings, SettingsError
+from onboarding.runtime.settings import (
+    Settings,
+    SettingsError,
+    identity_cloud_configured,
+    identity_cloud_mapping,
+)
 from onboarding.runtime.telemetry import metrics_runtime
 from onboarding.temporal.client import connect, missing_search_attributes
 from onboarding.temporal.connection import TemporalTarget
-from workflows.names import unico_task_queue_for
+from workflows.names import identity_cloud_task_queue_for, unico_task_queue_for
 from workflows.onboarding import Onboarding
 from workflows.selfie_release import SelfieRetention
 
 logger = logging.getLogger("worker")
+DEFAULT_ACCOUNTS_MAPPING = AttributeMapping(dict(DEFAULT_MAPPING))
 
 
 def load_service_account(settings: Settings) -> ServiceAccount:
@@ -68,14 +78,44 @@ async def unico_activities(
         )
 
 
-def build_workers(client: Client, settings: Settings, activities: UnicoActivities) -> list[Worker]:
-    """Two workers on one connection, each with its own task queue.
+@asynccontextmanager
+async def account_activities(settings: Settings) -> AsyncIterator[AccountActivities]:
+    """The account step's activity, with its own HTTP client; without Identity Cloud
+    settings it answers `configuration`, so an onboarding that asks for an account waits
+    for an operator instead of failing."""
+    mapping = identity_cloud_mapping(settings)
+    if not identity_cloud_configured(settings):
+        yield AccountActivities(None, mapping)
+        return
+    assert settings.identity_cloud_url and settings.identity_cloud_client_id
+    secret = settings.identity_cloud_client_secret
+    credentials = ClientCredentials(
+        settings.identity_cloud_client_id,
+        secret.get_secret_value() if secret else None,
+        settings.identity_cloud_client_secret_file,
+    )
+    timeout = httpx.Timeout(settings.identity_cloud_timeout_seconds)
+    async with httpx.AsyncClient(timeout=timeout) as http:
+        api = EntityApi(
+            http, settings.identity_cloud_url, credentials, settings.identity_cloud_entity_type
+        )
+        yield AccountActivities(api, mapping)
 
-    The workflow queue runs the workflow and the activities that spend nothing of Unico's
-    request budget. The Unico queue runs the process-API calls, and tells the server to
-    dispatch at most `unico_requests_per_second` of them: the server enforces it for the
-    whole fleet, however many replicas poll (the last poller's value wins, so every replica
-    must be given the same).
+
+def build_workers(
+    client: Client,
+    settings: Settings,
+    activities: UnicoActivities,
+    accounts: AccountActivities | None = None,
+) -> list[Worker]:
+    """Three workers on one connection, each with its own task queue.
+
+    The workflow queue runs the workflow and the activities that spend nothing of a remote
+    system's request budget. The Unico queue runs the process-API calls, and tells the
+    server to dispatch at most `unico_requests_per_second` of them: the server enforces it
+    for the whole fleet, however many replicas poll (the last poller's value wins, so every
+    replica must be given the same). The Identity Cloud queue does the same for the entity
+    API, at `identity_cloud_requests_per_second` (`accounts` None: not configured).
 
     The workflow queue keeps the process-API activities registered too: a worker of the
     version before this queue existed scheduled them there, and such a call, still waiting
@@ -105,6 +145,13 @@ def build_workers(client: Client, settings: Settings, activities: UnicoActivitie
             max_task_queue_activities_per_second=settings.unico_requests_per_second,
             graceful_shutdown_timeout=drain,
         ),
+        Worker(
+            client,
+            task_queue=identity_cloud_task_queue_for(settings.task_queue),
+            activities=(accounts or AccountActivities(None, DEFAULT_ACCOUNTS_MAPPING)).all(),
+            max_task_queue_activities_per_second=settings.identity_cloud_requests_per_second,
+            graceful_shutdown_timeout=drain,
+        ),
     ]
 
 
@@ -126,6 +173,7 @@ async def running(workers: Sequence[Worker]) -> AsyncIterator[list[asyncio.Task[
 
 async def serve(settings: Settings) -> None:
     account = load_service_account(settings)
+    accounts_configured = identity_cloud_configured(settings)  # half of it, or a bad mapping
     target = TemporalTarget.from_environment()
     client = await connect(settings, runtime=metrics_runtime(settings), target=target)
     if missing := await missing_search_attributes(client):
@@ -139,17 +187,24 @@ async def serve(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with unico_activities(settings, account) as activities:
-        workers = build_workers(client, settings, activities)
+    async with (
+        unico_activities(settings, account) as activities,
+        account_activities(settings) as accounts,
+    ):
+        workers = build_workers(client, settings, activities, accounts)
         health = WorkerHealth(workers)
         async with (
             probe_server(health, client, settings.health_bind_address),
             running(workers) as tasks,
         ):
             logger.info(
-                "worker polling task queues %s at %s",
+                "worker polling task queues %s at %s%s",
                 [worker.task_queue for worker in workers],
                 target.describe(),
+                ""
+                if accounts_configured
+                else " (Identity Cloud not configured: an onboarding "
+                "that asks for an account waits in blocked_configuration)",
             )
             stopped = asyncio.create_task(stop.wait())
             await asyncio.wait([stopped, *tasks], return_when=asyncio.FIRST_COMPLETED)

@@ -6,7 +6,7 @@ The shapes come from the seeds and the systems' published error bodies:
   the code being the x.x.x that ends `error_description`;
 - unico-process: `{"error": {"code": 20507 | "20507", "description" | "message": "..."}}`;
 - identity-cloud: `{"stat": "error", "code": 414, "error": "access_token_expired",
-  "error_description": "...", "request_token": "..."}`, also with HTTP 200;
+  "error_description": "...", "request_token" | "request_id": "..."}`, with HTTP 200;
 - mfa: `{"errorCode": "invalid_otp", "message": "...", "statusCode": 400}` or
   `{"error": "invalid_otp", "error_description": "..."}`.
 
@@ -63,7 +63,8 @@ def _unico_process(body: Mapping[str, Any]) -> Envelope:
 def _identity_cloud(body: Mapping[str, Any]) -> Envelope:
     code = _code(body.get("code"))
     message = _text(body.get("error_description")) or _text(body.get("error"))
-    token = _text(body.get("request_token")) or None
+    # The seed calls the support token `request_token`; the API's examples `request_id`.
+    token = _text(body.get("request_token")) or _text(body.get("request_id")) or None
     return Envelope(code, message, token, failed=body.get("stat") == "error")
 
 

@@ -29,7 +29,9 @@ from activities.envelopes import read_envelope
 from workflows.error_classes import UNKNOWN_ERROR_ATTEMPTS, ErrorClass
 
 # Answers about the person or the process, not faults of ours: logged at DEBUG, no traceback.
-BENIGN = frozenset({ErrorClass.INVALID_REQUEST, ErrorClass.RECAPTURE, ErrorClass.GONE})
+BENIGN = frozenset(
+    {ErrorClass.INVALID_REQUEST, ErrorClass.RECAPTURE, ErrorClass.GONE, ErrorClass.ALREADY_EXISTS}
+)
 # Transport failures that happen before a request is on the wire: nothing reached the server.
 NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 MAX_MESSAGE = 300

@@ -7,12 +7,18 @@ One stack of real processes (onboarding/dev/stack.py). Each case starts a batch 
 waits for every one to end. It then checks that each reached the outcome its CPF implies,
 and counts the processes the sandbox created against the onboardings: a duplicate can only
 come from a create whose answer was lost (the ambiguous-create window), and is counted.
+
+The account cases do the same for the account step: a batch of approved people, each new
+to Identity Cloud, who ask for an account while its entity API is broken. Each must end
+approved with an account, and Identity Cloud must hold exactly one record per person:
+`entity.create` has no idempotency key, so a duplicate would be a real one.
 Not a `make test` test: it takes minutes, as kill -9 leaves activities to time out.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import tempfile
 import time
 import uuid
@@ -23,12 +29,15 @@ from typing import Any
 
 from temporalio.service import RPCError
 
+from onboarding.dev import credentials
 from onboarding.dev.demo import SAMPLE_SELFIE
 from onboarding.dev.scenarios import SCENARIOS
 from onboarding.dev.stack import DevStack, wait_for_port
 from onboarding.runtime.entry import leave
 from onboarding.temporal.client import OnboardingHandle, start_onboarding
-from workflows.models import OnboardingRequest
+from workflows.cpf import cpf_with_check_digits
+from workflows.models import AccountStatus, OnboardingRequest, OnboardingResult
+from workflows.names import RETRY_NOW_SIGNAL
 
 BATCH = ("12345678909", "00000000272", "00000000191", "00000000353") * 2
 EXPECTED = {s.cpf: s.expected for s in SCENARIOS}
@@ -69,14 +78,17 @@ async def _until(predicate: Callable[[], bool], seconds: float = 60) -> None:
             await asyncio.sleep(0.05)
 
 
-def _kill_worker_during(endpoint: str) -> Break:
+def _kill_worker_during(endpoint: str, counter: str | None = None) -> Break:
+    """`counter`: the sandbox's count of the endpoint's calls (`<endpoint>_requests`)."""
+    counted = counter or f"{endpoint}_requests"
+
     async def act(stack: DevStack) -> None:
-        seen = stack.sandbox.stats()[f"{endpoint}_requests"]
+        seen = stack.sandbox.stats()[counted]
         # Hold the answers, so that the kill lands while calls are in flight.
         stack.sandbox.request(
             "POST", "faults", {"endpoint": endpoint, "times": 4, "delay_seconds": 3}
         )
-        await _until(lambda: stack.sandbox.stats()[f"{endpoint}_requests"] > seen)
+        await _until(lambda: stack.sandbox.stats()[counted] > seen)
         stack.restart_child("worker", hard=True)
         stack.child("worker").wait_ready()
 
@@ -133,6 +145,130 @@ CASES: tuple[tuple[str, Break], ...] = (
 PREPARED: tuple[tuple[str, Break], ...] = (("tokens expiring mid-flow (2 s)", _short_tokens),)
 
 
+# --- the account step ---------------------------------------------------------------------
+
+ACCOUNT_BATCH = 8
+_people = iter(range(700_000_000, 800_000_000, 7919))  # distinct for the whole run
+
+
+@dataclass(frozen=True)
+class AccountRow:
+    case: str
+    onboardings: int
+    right: int  # approved, with an account registered
+    lost: int
+    records: int  # records Identity Cloud holds for these people
+    adopted: int  # a record an earlier attempt made, found by the CPF and adopted
+    create_calls: int
+    seconds: float
+
+    @property
+    def duplicates(self) -> int:
+        return self.records - self.onboardings
+
+    @property
+    def ok(self) -> bool:
+        return self.lost == 0 and self.right == self.onboardings and self.duplicates == 0
+
+
+AccountBreak = Callable[[DevStack, list[OnboardingHandle]], Awaitable[None]]
+
+
+def _kill_worker_during_create() -> AccountBreak:
+    async def act(stack: DevStack, handles: list[OnboardingHandle]) -> None:
+        await _kill_worker_during("entity.create", "entity_create_requests")(stack)
+
+    return act
+
+
+def _account_faults(*rules: dict[str, Any]) -> AccountBreak:
+    async def act(stack: DevStack, handles: list[OnboardingHandle]) -> None:
+        stack.sandbox.inject(*rules)
+
+    return act
+
+
+async def _rotate_secret(stack: DevStack, handles: list[OnboardingHandle]) -> None:
+    """Identity Cloud takes a new client secret; the workers still send the old one and
+    block (402). The operator writes the new one to the secret's file and sends retry_now."""
+    rotated = f"rotated-{uuid.uuid4().hex}"
+    refused = stack.sandbox.stats()["by_code"].get("402", 0)
+    stack.sandbox.configure(identity_cloud_client_secret=rotated)
+    await _until(lambda: stack.sandbox.stats()["by_code"].get("402", 0) > refused, 60)
+    credentials.identity_cloud_secret(stack.config.keys_dir).write_text(rotated)
+    await asyncio.sleep(1)
+    for handle in handles:
+        with contextlib.suppress(RPCError):  # one that ended already
+            await handle.signal(RETRY_NOW_SIGNAL)
+
+
+ACCOUNT_CASES: tuple[tuple[str, AccountBreak], ...] = (
+    ("kill -9 worker during entity.create", _kill_worker_during_create()),
+    (
+        "dropped connections after the record was made",
+        _account_faults({"endpoint": "entity.create", "times": 4, "drop_connection": True}),
+    ),
+    (
+        "510 storm",
+        _account_faults({"endpoint": "entity.create", "times": 16, "code": 510}),
+    ),
+    ("client secret rotated mid-run", _rotate_secret),
+)
+
+
+async def run_account_case(stack: DevStack, name: str, act: AccountBreak) -> AccountRow:
+    before = stack.sandbox.stats()
+    began = time.monotonic()
+    people = [cpf_with_check_digits(f"{next(_people):09d}") for _ in range(ACCOUNT_BATCH)]
+    handles = [await _start(stack, cpf, register=True) for cpf in people]
+    await act(stack, handles)
+    results = await asyncio.gather(*(_result(h) for h in handles))
+    stack.sandbox.clear_faults()
+    after = stack.sandbox.stats()
+    held = [r for r in stack.sandbox.records() if r.get("cpf") in set(people)]
+    right = sum(
+        r is not None
+        and r.outcome == "approved"
+        and r.account is not None
+        and r.account.status is AccountStatus.REGISTERED
+        for r in results
+    )
+    adopted = sum(
+        r is not None and r.account is not None and r.account.reason is not None for r in results
+    )
+    creates = after["entity_create_requests"] - before["entity_create_requests"]
+    lost = sum(r is None for r in results)
+    seconds = time.monotonic() - began
+    return AccountRow(name, len(people), right, lost, len(held), adopted, creates, seconds)
+
+
+async def _result(handle: OnboardingHandle) -> OnboardingResult | None:
+    """The result, or None when the onboarding did not end within the case's bound."""
+    deadline = time.monotonic() + CASE_TIMEOUT
+    while time.monotonic() < deadline:
+        try:
+            async with asyncio.timeout(deadline - time.monotonic()):
+                return await handle.result()
+        except RPCError:  # the server is restarting: ask again
+            await asyncio.sleep(1)
+        except TimeoutError:
+            break
+    return None
+
+
+def account_table(rows: list[AccountRow]) -> list[str]:
+    head = "| case | onboardings | right outcome | lost | records | duplicates | adopted | "
+    head += "entity.create calls | s | ok |"
+    lines = [head, "|" + "---|" * 10]
+    for r in rows:
+        lines.append(
+            f"| {r.case} | {r.onboardings} | {r.right} | {r.lost} | {r.records} | "
+            f"{r.duplicates} | {r.adopted} | {r.create_calls} | {r.seconds:.0f} | "
+            f"{'yes' if r.ok else 'NO'} |"
+        )
+    return lines
+
+
 async def run_case(stack: DevStack, name: str, act: Break, *, prepared: bool = False) -> Row:
     """`act` breaks something after the batch starts, or before it when `prepared`."""
     if prepared:
@@ -156,14 +292,19 @@ async def run_case(stack: DevStack, name: str, act: Break, *, prepared: bool = F
     return Row(name, len(BATCH), right, lost, created, retried, tokens, seconds)
 
 
-async def _start(stack: DevStack, cpf: str) -> OnboardingHandle:
+async def _start(stack: DevStack, cpf: str, register: bool = False) -> OnboardingHandle:
     selfie_ref = stack.selfies.put(SAMPLE_SELFIE.read_bytes())  # released when it ends
+    options: dict[str, Any] = {"poll_initial_seconds": 1, "poll_max_seconds": 2}
+    subject = {"code": cpf, "name": "Pessoa Caos"}
+    if register:
+        options["account"] = {"register": True}
+        subject["email"] = f"caos.{cpf}@example.com"
     request = OnboardingRequest.model_validate(
         {
             "request_id": f"chaos-{uuid.uuid4().hex[:12]}",
-            "subject": {"code": cpf, "name": "Pessoa Caos"},
+            "subject": subject,
             "selfie_ref": selfie_ref,
-            "options": {"poll_initial_seconds": 1, "poll_max_seconds": 2},
+            "options": options,
         }
     )
     return await start_onboarding(stack.client, request, stack.settings.task_queue)
@@ -171,16 +312,8 @@ async def _start(stack: DevStack, cpf: str) -> OnboardingHandle:
 
 async def _outcome(handle: OnboardingHandle) -> str | None:
     """The outcome, or None when the onboarding did not end within the case's bound."""
-    deadline = time.monotonic() + CASE_TIMEOUT
-    while time.monotonic() < deadline:
-        try:
-            async with asyncio.timeout(deadline - time.monotonic()):
-                return str((await handle.result()).outcome)
-        except RPCError:  # the server is restarting: ask again
-            await asyncio.sleep(1)
-        except TimeoutError:
-            break
-    return None
+    result = await _result(handle)
+    return None if result is None else str(result.outcome)
 
 
 def table(rows: list[Row]) -> list[str]:
@@ -198,6 +331,7 @@ def table(rows: list[Row]) -> list[str]:
 
 async def main() -> int:
     rows: list[Row] = []
+    account_rows: list[AccountRow] = []
     with tempfile.TemporaryDirectory(prefix="chaos-") as work:
         env = {"UNICO_READ_TIMEOUT_SECONDS": READ_TIMEOUT}
         # The server keeps a SQLite file, so that a restart of it loses nothing.
@@ -207,8 +341,13 @@ async def main() -> int:
             for name, act, prepared in cases:
                 rows.append(await run_case(stack, name, act, prepared=prepared))
                 print(f"  {name}: {'ok' if rows[-1].ok else 'FAILED'}", flush=True)
+            for name, account_act in ACCOUNT_CASES:
+                account_rows.append(await run_account_case(stack, name, account_act))
+                print(f"  {name}: {'ok' if account_rows[-1].ok else 'FAILED'}", flush=True)
     print("\n".join(table(rows)), flush=True)
-    return 0 if all(r.ok for r in rows) else 1
+    print("\nThe account step (Identity Cloud):", flush=True)
+    print("\n".join(account_table(account_rows)), flush=True)
+    return 0 if all(r.ok for r in rows) and all(r.ok for r in account_rows) else 1
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""`python -m sandbox`: serve the Unico stand-in (see `sandbox.config` for the flags)."""
+"""`python -m sandbox`: serve the Unico and Identity Cloud stand-ins (see `sandbox.config` for
+the flags)."""
 
 from __future__ import annotations
 

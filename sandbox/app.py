@@ -1,9 +1,10 @@
-"""The sandbox's HTTP surface: Unico's endpoints, the `/_sandbox/` admin endpoints, and one
-log line per request.
+"""The sandbox's HTTP surface: Unico's endpoints, Identity Cloud's entity API under
+`/identity-cloud/`, the `/_sandbox/` admin endpoints, and one log line per request.
 
-Unico's endpoints raise `TokenError` or `ProcessError`; `_unico` turns them into responses
-and keeps the counters that `GET /_sandbox/stats` shows. The log line carries method, route
-template, HTTP status and error code only: never a CPF, a name, an image or a token.
+Unico's endpoints raise `TokenError` or `ProcessError`, Identity Cloud's `EntityError`;
+`_endpoint` turns them into responses in the system's envelope and keeps the counters that
+`GET /_sandbox/stats` shows. The log line carries method, route template, HTTP status and
+error code only: never a CPF, a name, an e-mail address, an image or a token.
 """
 
 from __future__ import annotations
@@ -15,18 +16,24 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sandbox.admin_json import settings_object
 from sandbox.config import Runtime, SandboxConfig
-from sandbox.faults import DroppedAnswer, Faults, InjectedError, parse_rules
+from sandbox.faults import DroppedAnswer, FaultRule, Faults, InjectedError, parse_rules
+from sandbox.identity_cloud.auth import ClientCredentials
+from sandbox.identity_cloud.entity_api import EntityAPI, form_fields
+from sandbox.identity_cloud.errors import EntityError
+from sandbox.identity_cloud.ratelimit import check_rate
+from sandbox.identity_cloud.store import EntityStore
 from sandbox.unico.auth import TokenEndpoint, TokenError, TokenStore
 from sandbox.unico.cpf_scenarios import scenario_for
 from sandbox.unico.processes import Gate, ProcessError, ProcessStore, read_body, validate_create
@@ -42,12 +49,19 @@ Answer = tuple[int, Mapping[str, Any]]
 Handler = Callable[[Request], Awaitable[Answer]]
 
 
+IDENTITY_CLOUD = "/identity-cloud"  # the prefix of the entity API's routes
+
+
 class UnicoJSON(JSONResponse):
     media_type = "application/json; charset=utf-8"  # what Unico answers
 
 
+class EntityJSON(JSONResponse):
+    media_type = "application/json;charset=UTF-8"  # what the entity API answers
+
+
 class Stats:
-    """Counts every request to each Unico endpoint, successful or not."""
+    """Counts every request to each Unico and Identity Cloud endpoint, successful or not."""
 
     COUNTERS = (
         "token_requests",
@@ -55,6 +69,10 @@ class Stats:
         "create_requests",
         "processes_created",
         "get_requests",
+        "entity_create_requests",
+        "records_created",
+        "entity_requests",
+        "entity_find_requests",
     )
 
     def __init__(self) -> None:
@@ -81,6 +99,16 @@ class Sandbox:
         self.faults = Faults()
         self.webhooks = WebhookSender(config.webhook_url, parse_header(config.webhook_header))
         self.rate_limit = TenantRateLimit(config.tenant_rate_limit, config.rate_burst)
+        self.entities = EntityStore()
+        self.entity_api = EntityAPI(
+            self.entities, lambda: self.runtime.identity_cloud_find_lag_seconds
+        )
+        self.entity_credentials = ClientCredentials(
+            config.identity_cloud_client_id, lambda: self.runtime.identity_cloud_client_secret
+        )
+        self.entity_rate_limit = TenantRateLimit(
+            config.identity_cloud_rate_limit, config.identity_cloud_rate_burst
+        )
 
     def reset(self) -> None:
         self.faults.clear()
@@ -90,34 +118,63 @@ class Sandbox:
         self.stats = Stats()
         self.webhooks.reset()
         self.rate_limit.reset()
+        self.entities.reset()
+        self.entity_rate_limit.reset()
 
 
-def _unico(
+@dataclass(frozen=True)
+class Envelope:
+    """What differs between the systems' endpoints: the answer to a bug of ours, and the
+    type of their JSON answers."""
+
+    internal: Callable[[], TokenError | ProcessError | EntityError]
+    json: type[JSONResponse]
+
+
+def _token_internal() -> TokenError:
+    body = {"error": "server_error", "error_description": "Internal failure"}
+    return TokenError(500, body, "server_error")
+
+
+def _process_internal() -> ProcessError:
+    return ProcessError(99999)
+
+
+# A bug of ours answers as the system's internal failure does: the token endpoint's
+# server_error, the process API's 99999, Identity Cloud's 500 unexpected_error.
+TOKEN = Envelope(_token_internal, UnicoJSON)
+PROCESS = Envelope(_process_internal, UnicoJSON)
+ENTITY = Envelope(EntityError.internal, EntityJSON)
+
+
+def _endpoint(
     sandbox: Sandbox,
+    envelope: Envelope,
+    fault_name: str,  # the endpoint a fault rule names
     counter: str,
     success_counter: str | None,
     handler: Handler,
+    admit: Callable[[], None] | None = None,  # a rate limit that raises beyond it
 ) -> Callable[[Request], Awaitable[Response]]:
-    # A bug of ours answers as Unico's internal failure does: 99999, or the token endpoint's
-    # server_error.
-    internal = _token_internal if counter == "token_requests" else _process_internal
-    name = counter.removesuffix("_requests")  # the endpoint a fault rule names
-
     async def endpoint(request: Request) -> Response:
         stats = sandbox.stats
         stats.counts[counter] += 1
-        fault = sandbox.faults.take(name)
+        fault: FaultRule | None = None
         headers: dict[str, str] | None = None  # Retry-After of an injected answer
+        body: Mapping[str, Any] | str
         try:
+            if admit is not None:
+                admit()  # first: a call over the limit meets no fault rule
+            fault = sandbox.faults.take(fault_name)
             if fault is not None:
                 await fault.before_handling()
             status_code, body = await handler(request)
-        except (TokenError, ProcessError, InjectedError) as exc:
+        except (TokenError, ProcessError, EntityError, InjectedError) as exc:
             status_code, body, code = exc.status_code, exc.body, str(exc.code)
             headers = exc.headers if isinstance(exc, InjectedError) else None
         except Exception:
             logger.exception("unexpected error (%s)", counter)
-            error = internal()
+            error = envelope.internal()
             status_code, body, code = error.status_code, error.body, str(error.code)
         else:
             code = ""
@@ -133,18 +190,11 @@ def _unico(
                 request.scope[CODE_KEY] = "dropped"  # for the log line
                 return DroppedAnswer()
         stats.by_status[str(status_code)] += 1
-        return UnicoJSON(body, status_code, headers=headers)
+        if isinstance(body, str):  # a proxy's page in front of the service: not JSON
+            return HTMLResponse(body, status_code, headers=headers)
+        return envelope.json(body, status_code, headers=headers)
 
     return endpoint
-
-
-def _token_internal() -> TokenError:
-    body = {"error": "server_error", "error_description": "Internal failure"}
-    return TokenError(500, body, "server_error")
-
-
-def _process_internal() -> ProcessError:
-    return ProcessError(99999)
 
 
 def _text(value: object) -> str | None:
@@ -177,7 +227,10 @@ def _unico_routes(sandbox: Sandbox) -> list[Route]:
         raise ProcessError(20023)
 
     def route(path: str, method: str, counter: str, done: str | None, handler: Handler) -> Route:
-        return Route(path, _unico(sandbox, counter, done, handler), methods=[method])
+        envelope = TOKEN if counter == "token_requests" else PROCESS
+        name = counter.removesuffix("_requests")  # the endpoint a fault rule names
+        endpoint = _endpoint(sandbox, envelope, name, counter, done, handler)
+        return Route(path, endpoint, methods=[method])
 
     return [
         route("/oauth2/token", "POST", "token_requests", "tokens_issued", token),
@@ -187,12 +240,46 @@ def _unico_routes(sandbox: Sandbox) -> list[Route]:
     ]
 
 
+def _identity_cloud_routes(sandbox: Sandbox) -> list[Route]:
+    api = sandbox.entity_api
+
+    def operation(call: Callable[[Mapping[str, str]], dict[str, Any]]) -> Handler:
+        # The order a real server can check in: the client, then the fields.
+        async def handler(request: Request) -> Answer:
+            fields = await form_fields(request)
+            sandbox.entity_credentials.check(request.headers, fields)
+            return 200, call(fields)
+
+        return handler
+
+    def route(name: str, methods: list[str], counter: str, done: str | None) -> Route:
+        call = {"entity.create": api.create, "entity": api.read, "entity.find": api.find}[name]
+
+        def admit() -> None:
+            check_rate(sandbox.entity_rate_limit)
+
+        endpoint = _endpoint(sandbox, ENTITY, name, counter, done, operation(call), admit)
+        return Route(f"{IDENTITY_CLOUD}/{name}", endpoint, methods=methods)
+
+    return [
+        route("entity.create", ["POST"], "entity_create_requests", "records_created"),
+        route("entity", ["GET", "POST"], "entity_requests", None),
+        route("entity.find", ["GET", "POST"], "entity_find_requests", None),
+    ]
+
+
 def _admin_routes(sandbox: Sandbox) -> list[Route]:
     def settings() -> dict[str, Any]:
         runtime = sandbox.runtime
+        rotated = (
+            runtime.identity_cloud_client_secret != sandbox.config.identity_cloud_client_secret
+        )
         return {
             "async_delay_seconds": runtime.async_delay_seconds,
             "token_lifetime_seconds": runtime.token_lifetime_seconds,
+            "identity_cloud_find_lag_seconds": runtime.identity_cloud_find_lag_seconds,
+            # Whether the secret was rotated, never the secret itself.
+            "identity_cloud_client_secret_changed": rotated,
         }
 
     async def health(request: Request) -> Response:
@@ -202,7 +289,14 @@ def _admin_routes(sandbox: Sandbox) -> list[Route]:
         return UnicoJSON(sandbox.stats.as_json())
 
     async def rate_limit(request: Request) -> Response:
-        return UnicoJSON(sandbox.rate_limit.as_json())
+        limits = {
+            **sandbox.rate_limit.as_json(),
+            "identity_cloud": sandbox.entity_rate_limit.as_json(),
+        }
+        return UnicoJSON(limits)
+
+    async def records(request: Request) -> Response:
+        return UnicoJSON({"records": sandbox.entities.records()})
 
     async def reset(request: Request) -> Response:
         sandbox.reset()
@@ -235,21 +329,42 @@ def _admin_routes(sandbox: Sandbox) -> list[Route]:
         Route("/_sandbox/rate-limit", rate_limit, methods=["GET"]),
         Route("/_sandbox/reset", reset, methods=["POST"]),
         Route("/_sandbox/config", config, methods=["GET", "POST"]),
+        Route("/_sandbox/identity-cloud/records", records, methods=["GET"]),
     ]
 
 
-def _config_changes(body: bytes) -> dict[str, float | int]:
-    """Validate `{"async_delay_seconds"?: float, "token_lifetime_seconds"?: int}`."""
-    payload = settings_object(body, {"async_delay_seconds", "token_lifetime_seconds"})
+CONFIG_KEYS = (
+    "async_delay_seconds",
+    "token_lifetime_seconds",
+    "identity_cloud_client_secret",
+    "identity_cloud_find_lag_seconds",
+)
+_FLOATS = {"async_delay_seconds", "identity_cloud_find_lag_seconds"}
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _config_changes(body: bytes) -> dict[str, float | int | str]:
+    """Validate `{"async_delay_seconds"?: float, "token_lifetime_seconds"?: int,
+    "identity_cloud_client_secret"?: str, "identity_cloud_find_lag_seconds"?: float}`."""
+    payload = settings_object(body, CONFIG_KEYS)
     delay = payload.get("async_delay_seconds", 0.0)
     lifetime = payload.get("token_lifetime_seconds", 0)
-    if isinstance(delay, bool) or not isinstance(delay, int | float) or not math.isfinite(delay):
+    lag = payload.get("identity_cloud_find_lag_seconds", 0.0)
+    secret = payload.get("identity_cloud_client_secret", "unchanged")
+    if not _is_number(delay):
         raise ValueError("async_delay_seconds must be a number")
     if isinstance(lifetime, bool) or not isinstance(lifetime, int):
         raise ValueError("token_lifetime_seconds must be an integer")
-    if delay < 0 or lifetime < 0:
+    if not _is_number(lag):
+        raise ValueError("identity_cloud_find_lag_seconds must be a number")
+    if not isinstance(secret, str) or not secret:
+        raise ValueError("identity_cloud_client_secret must be a non-empty string")
+    if delay < 0 or lifetime < 0 or lag < 0:
         raise ValueError("settings must not be negative")
-    return {k: float(v) if k == "async_delay_seconds" else v for k, v in payload.items()}
+    return {k: float(v) if k in _FLOATS else v for k, v in payload.items()}
 
 
 class RequestLog:
@@ -289,7 +404,12 @@ def create_app(config: SandboxConfig) -> Starlette:
         yield
         await sandbox.webhooks.close()  # no delivery outlives the server
 
-    routes = [*_unico_routes(sandbox), *_admin_routes(sandbox), *webhook_routes(sandbox.webhooks)]
+    routes = [
+        *_unico_routes(sandbox),
+        *_identity_cloud_routes(sandbox),
+        *_admin_routes(sandbox),
+        *webhook_routes(sandbox.webhooks),
+    ]
     app = Starlette(
         routes=routes,
         middleware=[

@@ -11,6 +11,7 @@ import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
@@ -42,6 +43,10 @@ class SandboxConfig:
     max_body_bytes: int = 8 * 1024 * 1024  # a larger body cannot hold an 800 KB image
     tenant_rate_limit: float = 0.0  # process-API requests a second per tenant; 0: no limit
     tenant_rate_burst: float | None = None  # requests banked beyond the rate; None: one second's
+    identity_cloud_client_id: str = "onboarding-sandbox"
+    identity_cloud_client_secret: str = "sandbox-secret"
+    identity_cloud_find_lag_seconds: float = 30.0  # before entity.find sees a new record
+    identity_cloud_rate_limit: float = 0.0  # entity API requests a second; 0: no limit
 
     @property
     def rate_burst(self) -> float:
@@ -50,6 +55,11 @@ class SandboxConfig:
             return max(1.0, self.tenant_rate_burst)
         return max(1.0, math.ceil(self.tenant_rate_limit))
 
+    @property
+    def identity_cloud_rate_burst(self) -> float:
+        """One second's worth of entity API requests (at least one)."""
+        return max(1.0, math.ceil(self.identity_cloud_rate_limit))
+
 
 @dataclass
 class Runtime:
@@ -57,10 +67,17 @@ class Runtime:
 
     async_delay_seconds: float
     token_lifetime_seconds: int
+    identity_cloud_client_secret: str  # rotated at run time: the old one then gets 402
+    identity_cloud_find_lag_seconds: float
 
     @classmethod
     def from_config(cls, config: SandboxConfig) -> Runtime:
-        return cls(config.async_delay_seconds, config.token_lifetime_seconds)
+        return cls(
+            async_delay_seconds=config.async_delay_seconds,
+            token_lifetime_seconds=config.token_lifetime_seconds,
+            identity_cloud_client_secret=config.identity_cloud_client_secret,
+            identity_cloud_find_lag_seconds=config.identity_cloud_find_lag_seconds,
+        )
 
 
 def load_public_key(pem: bytes) -> RSAPublicKey:
@@ -76,7 +93,9 @@ def load_public_key(pem: bytes) -> RSAPublicKey:
 
 def _parser() -> argparse.ArgumentParser:
     # No argparse defaults: a missing flag falls back to the environment in load_config.
-    p = argparse.ArgumentParser(prog="python -m sandbox", description="Local Unico stand-in")
+    p = argparse.ArgumentParser(
+        prog="python -m sandbox", description="Local Unico and Identity Cloud stand-ins"
+    )
     p.add_argument("--host", help="bind address (SANDBOX_HOST, default 127.0.0.1)")
     p.add_argument("--port", help="bind port (SANDBOX_PORT, default 8089)")
     p.add_argument("--public-key", help="PEM public key file (SANDBOX_PUBLIC_KEY_FILE)")
@@ -96,6 +115,23 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--tenant-rate-burst",
         help="requests banked beyond the rate (SANDBOX_TENANT_RATE_BURST, default: one second's)",
+    )
+    p.add_argument(
+        "--identity-cloud-client-id",
+        help="entity API client id (SANDBOX_IDENTITY_CLOUD_CLIENT_ID, default onboarding-sandbox)",
+    )
+    p.add_argument(
+        "--identity-cloud-client-secret",
+        help="its secret (SANDBOX_IDENTITY_CLOUD_CLIENT_SECRET, default sandbox-secret)",
+    )
+    p.add_argument(
+        "--identity-cloud-find-lag",
+        help="seconds before entity.find sees a new record"
+        " (SANDBOX_IDENTITY_CLOUD_FIND_LAG_SECONDS, default 30)",
+    )
+    p.add_argument(
+        "--identity-cloud-rate-limit",
+        help="entity API requests/s, 510 beyond (SANDBOX_IDENTITY_CLOUD_RATE_LIMIT, 0: off)",
     )
     return p
 
@@ -160,6 +196,7 @@ def load_config(argv: Sequence[str] | None, env: Mapping[str, str] | None = None
         webhook_header=_webhook_header(_pick(args.webhook_header, env, "SANDBOX_WEBHOOK_HEADER")),
         tenant_rate_limit=rate,
         tenant_rate_burst=burst,
+        **_identity_cloud(args, env),
     )
 
 
@@ -171,6 +208,20 @@ def _rate_limit(args: argparse.Namespace, env: Mapping[str, str]) -> tuple[float
         _number(rate, "tenant rate limit", 0.0, float),
         None if burst is None else _number(burst, "tenant rate burst", 1.0, float),
     )
+
+
+def _identity_cloud(args: argparse.Namespace, env: Mapping[str, str]) -> dict[str, Any]:
+    """The entity API's client credentials, its find lag and its rate limit."""
+    lag = _pick(args.identity_cloud_find_lag, env, "SANDBOX_IDENTITY_CLOUD_FIND_LAG_SECONDS")
+    rate = _pick(args.identity_cloud_rate_limit, env, "SANDBOX_IDENTITY_CLOUD_RATE_LIMIT")
+    client_id = _pick(args.identity_cloud_client_id, env, "SANDBOX_IDENTITY_CLOUD_CLIENT_ID")
+    secret = _pick(args.identity_cloud_client_secret, env, "SANDBOX_IDENTITY_CLOUD_CLIENT_SECRET")
+    return {
+        "identity_cloud_client_id": client_id or "onboarding-sandbox",
+        "identity_cloud_client_secret": secret or "sandbox-secret",
+        "identity_cloud_find_lag_seconds": _number(lag, "identity cloud find lag", 30.0, float),
+        "identity_cloud_rate_limit": _number(rate, "identity cloud rate limit", 0.0, float),
+    }
 
 
 def _webhook_header(text: str | None) -> str | None:

@@ -1,20 +1,26 @@
-"""Fault injection: rules that make the next calls to one of Unico's endpoints fail, answer
-slowly or lose their answer, so that every error class can be exercised over real HTTP.
+"""Fault injection: rules that make the next calls to one of Unico's or Identity Cloud's
+endpoints fail, answer slowly or lose their answer, so that every error class can be
+exercised over real HTTP.
 
 `POST /_sandbox/faults` adds one rule, or `{"rules": [...]}`; `GET` shows the rules left and
 how many fired; `DELETE` (and `POST /_sandbox/reset`) removes them all. A rule:
 
-    {"endpoint": "token" | "create" | "get",   which endpoint (required)
+    {"endpoint": "token" | "create" | "get"                 Unico's
+                | "entity.create" | "entity" | "entity.find",   Identity Cloud's (required)
      "times": 2,              how many calls it hits (default 1; null: until removed)
      "status": 503,           answer this HTTP status instead of handling the call
      "code": 99999,           ... with this code in the endpoint's envelope ("1.2.18" on
-                              token; a number on create/get); the status then defaults to
-                              the code's own (500 for a code the sandbox does not know)
+                              token; a number elsewhere); the status then defaults to the
+                              code's own (500 for a code the sandbox does not know; 200 on
+                              Identity Cloud, which answers every error with 200)
      "retry_after": 2,        send `Retry-After: 2` with that answer
      "delay_seconds": 3,      wait first: before the error answer, or, for a rule without
                               status and code, after handling the call and before answering
-     "drop_connection": true} handle the call (a create creates its process), then close the
-                              connection without a complete answer
+     "drop_connection": true} handle the call (a create creates its process or record), then
+                              close the connection without a complete answer
+
+On Identity Cloud's endpoints a `status` without a `code` answers what a proxy in front of
+the service would: that status with an HTML page, a body that is not JSON.
 
 Rules match in the order they were added; each call consumes at most one.
 """
@@ -32,9 +38,11 @@ from typing import Any
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from sandbox.identity_cloud.errors import EntityError
 from sandbox.unico.processes import ERRORS
 
-ENDPOINTS = ("token", "create", "get")
+IDENTITY_CLOUD_ENDPOINTS = ("entity.create", "entity", "entity.find")
+ENDPOINTS = ("token", "create", "get", *IDENTITY_CLOUD_ENDPOINTS)
 _KEYS = {"endpoint", "times", "status", "code", "retry_after", "delay_seconds", "drop_connection"}
 
 
@@ -42,7 +50,11 @@ class InjectedError(Exception):
     """The answer a rule gives instead of the endpoint's own."""
 
     def __init__(
-        self, status_code: int, body: Mapping[str, Any], code: str, retry_after: float | None
+        self,
+        status_code: int,
+        body: Mapping[str, Any] | str,  # text: a proxy's HTML page
+        code: str,
+        retry_after: float | None,
     ) -> None:
         super().__init__(code)
         self.status_code, self.body, self.code = status_code, body, code
@@ -73,8 +85,11 @@ class FaultRule:
         await asyncio.sleep(self.delay_seconds)
 
     def error(self) -> InjectedError:
+        body: Mapping[str, Any] | str
         if self.endpoint == "token":
             status, body = _token_answer(self.status, self.code)
+        elif self.endpoint in IDENTITY_CLOUD_ENDPOINTS:
+            status, body = _entity_answer(self.status, self.code)
         else:
             status, body = _process_answer(self.status, self.code)
         code = "" if self.code is None else str(self.code)
@@ -105,6 +120,17 @@ def _process_answer(status: int | None, code: str | int | None) -> tuple[int, di
     known = ERRORS.get(int(code)) if str(code).isdigit() else None
     default_status, description = known or (500, "Injected fault")
     return status or default_status, {"error": {"code": code, "description": description}}
+
+
+def _entity_answer(
+    status: int | None, code: str | int | None
+) -> tuple[int, Mapping[str, Any] | str]:
+    """Identity Cloud's envelope with HTTP 200; without a code, a proxy's page, not JSON."""
+    if code is None:
+        status = status or 500
+        return status, f"<html><body><h1>{status} {_phrase(status)}</h1></body></html>"
+    error = EntityError(int(code), status_code=status or 200)
+    return error.status_code, error.body
 
 
 class Faults:
@@ -167,7 +193,8 @@ def parse_rule(payload: Any) -> FaultRule:
     if code is not None and not isinstance(code, str | int):
         raise ValueError("code must be a string or an integer")
     if endpoint != "token" and code is not None and not str(code).isdigit():
-        raise ValueError("a process API code is a number")
+        system = "an Identity Cloud" if endpoint in IDENTITY_CLOUD_ENDPOINTS else "a process API"
+        raise ValueError(f"{system} code is a number")
     drop = payload.get("drop_connection", False)
     if not isinstance(drop, bool):
         raise ValueError("drop_connection must be true or false")

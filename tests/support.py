@@ -3,6 +3,7 @@ server as child processes with them, and the settings a worker needs beside them
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import os
@@ -10,15 +11,22 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
+
+from temporalio.client import WorkflowHandle
 
 from onboarding.dev.credentials import ServiceAccountKeys, service_account
 from onboarding.dev.sandbox_client import SandboxClient
 from onboarding.dev.stack import free_port, sandbox_command, start_child, wait_for_port
 from onboarding.temporal.codec import Keyring
+from workflows.models import OnboardingStatus, Stage
+from workflows.names import STATUS_QUERY
 
 LOOPBACK = "127.0.0.1"
 SERVICE_ACCOUNT = "onboarding-test@test-tenant.iam.acesso.io"
 API_KEY = "test-api-key"
+IDENTITY_CLOUD_SECRET = "test-identity-cloud-secret"  # a test secret; never in a history
+IDENTITY_CLOUD_CLIENT = "onboarding-test"
 
 
 def fixed_key(label: str) -> str:
@@ -64,6 +72,8 @@ def running_sandbox(
     port = free_port()
     command = [*sandbox_command(port), "--public-key", str(keys.public)]
     command += ["--service-account", SERVICE_ACCOUNT, "--api-key", API_KEY]
+    command += ["--identity-cloud-client-id", IDENTITY_CLOUD_CLIENT]
+    command += ["--identity-cloud-client-secret", IDENTITY_CLOUD_SECRET]
     command += ["--async-delay", str(async_delay), *extra_args]
     with serving_process(command, port, log) as url:
         yield Sandbox(url)
@@ -108,13 +118,16 @@ def running_gateway(log: Path, selfie_dir: Path, **settings: str) -> Iterator[st
 
 
 def worker_environment(keys: KeyPair, sandbox: Sandbox, selfie_dir: Path) -> dict[str, str]:
-    """The settings a worker needs to use the sandbox as its Unico."""
+    """The settings a worker needs to use the sandbox as its Unico and its Identity Cloud."""
     return {
         "UNICO_AUTH_URL": sandbox.url,
         "UNICO_API_URL": sandbox.url,
         "UNICO_SERVICE_ACCOUNT": SERVICE_ACCOUNT,
         "UNICO_PRIVATE_KEY_FILE": str(keys.private),
         "UNICO_API_KEY": API_KEY,
+        "IDENTITY_CLOUD_URL": f"{sandbox.url}/identity-cloud",
+        "IDENTITY_CLOUD_CLIENT_ID": IDENTITY_CLOUD_CLIENT,
+        "IDENTITY_CLOUD_CLIENT_SECRET": IDENTITY_CLOUD_SECRET,
         "SELFIE_DIR": str(selfie_dir),
         "ONBOARDING_ENCRYPTION_KEYS": TEST_KEYS,
     }
@@ -135,3 +148,17 @@ def webhook_args(gateway_port: int) -> list[str]:
         "--webhook-header",
         f"Authorization: Bearer {WEBHOOK_TOKEN}",
     ]
+
+
+async def until_stage(
+    handle: WorkflowHandle[Any, Any], stage: Stage, seconds: float = 20
+) -> OnboardingStatus:
+    """The `status` query's answer once the onboarding is in `stage`."""
+    async with asyncio.timeout(seconds):
+        while True:
+            status: OnboardingStatus = await handle.query(
+                STATUS_QUERY, result_type=OnboardingStatus
+            )
+            if status.stage is stage:
+                return status
+            await asyncio.sleep(0.05)

@@ -165,12 +165,19 @@ def error_type_of(err: ActivityError) -> str | None:
     return cause.type if isinstance(cause, ApplicationError) else None
 
 
+# A remote's code in a reason is prefixed by the system that answered it: `unico.20507`,
+# `identity_cloud.361`. Unico's two error systems share one prefix.
+REASON_PREFIXES = {"identity-cloud": "identity_cloud", "mfa": "mfa"}
+
+
 def reason_for(activity_name: str, err: ActivityError) -> Reason:
     """The code and words that explain a failed activity: the remote's code where there is one."""
     cause = err.cause
     if isinstance(cause, ApplicationError):
         details = cause.details[0] if cause.details else {}
         code = details.get("code") if isinstance(details, dict) else None
-        reason_code = f"unico.{code}" if code else f"{activity_name}.{cause.type}"
+        system = details.get("system") if isinstance(details, dict) else None
+        prefix = REASON_PREFIXES.get(system, "unico") if isinstance(system, str) else "unico"
+        reason_code = f"{prefix}.{code}" if code else f"{activity_name}.{cause.type}"
         return Reason(code=reason_code, message=cause.message)
     return Reason(code=f"{activity_name}.failed", message=str(cause))

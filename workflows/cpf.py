@@ -26,3 +26,9 @@ def is_valid_cpf(value: str) -> bool:
     first = _check_digit(value[:9])
     second = _check_digit(value[:9] + str(first))
     return value[9:] == f"{first}{second}"
+
+
+def cpf_with_check_digits(first_nine: str) -> str:
+    """The valid CPF that starts with these nine digits (for test people, never a real one)."""
+    first = _check_digit(first_nine)
+    return f"{first_nine}{first}{_check_digit(first_nine + str(first))}"

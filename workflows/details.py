@@ -17,9 +17,11 @@ STAGE_WORDS = {
     Stage.CREATING: "Creating the Unico process",
     Stage.WAITING: "Waiting for Unico",
     Stage.DECIDED: "Decided",
-    Stage.BLOCKED_CONFIGURATION: "Blocked: Unico refuses our configuration (an operator must act)",
+    Stage.BLOCKED_CONFIGURATION: "Blocked: a remote system refuses our configuration (an operator "
+    "must act)",
     Stage.BLOCKED_LOCKED: "Blocked: the service account is locked (retrying after a pause)",
     Stage.AWAITING_REVIEW: "Waiting for a reviewer",
+    Stage.REGISTERING: "Registering the account in Identity Cloud",
 }
 UNICO_STATUS_WORDS = {
     1: "processing",

@@ -24,6 +24,9 @@ class ErrorClass(StrEnum):
     # fixes it (a clash with the remote's state, a request the worker built wrong). No
     # retry; outcome `error`.
     PERMANENT = "permanent"
+    # What the call would create exists already (Identity Cloud 361 on the person's unique
+    # key): the step looks it up and adopts it instead of creating a second one.
+    ALREADY_EXISTS = "already_exists"
     # No catalog's: a create request went out and no answer came back, so the remote may
     # hold what it created (POST /processes/v1 is not idempotent).
     AMBIGUOUS_CREATE = "ambiguous_create"

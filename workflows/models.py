@@ -38,6 +38,8 @@ class Stage(StrEnum):
     BLOCKED_LOCKED = "blocked_locked"
     # Unico left the decision to the client: a reviewer settles it (update `review`).
     AWAITING_REVIEW = "awaiting_review"
+    # The approved person's account is being created in Identity Cloud.
+    REGISTERING = "registering"
 
 
 class ProcessStatus(IntEnum):
@@ -94,6 +96,16 @@ class ReviewOptions(BaseModel):
     on_deadline: Literal["review", "rejected"] = "review"
 
 
+class AccountOptions(BaseModel):
+    """Whether an approved person gets an account in Identity Cloud, and how long the step
+    may take (its own budget: a review may have outlasted the onboarding's deadline)."""
+
+    # `register` in JSON; named otherwise here, since BaseModel has a `register` already.
+    model_config = ConfigDict(validate_by_name=True, serialize_by_alias=True)
+    wanted: bool = Field(default=False, alias="register")
+    deadline_seconds: float = Field(default=3600, gt=0)
+
+
 class OnboardingOptions(BaseModel):
     """Per-onboarding tuning; the defaults suit production, tests shorten the timers."""
 
@@ -108,6 +120,7 @@ class OnboardingOptions(BaseModel):
     configuration_retry: RetrySchedule = RetrySchedule(initial_seconds=60, max_seconds=1800)
     locked_retry: RetrySchedule = RetrySchedule(initial_seconds=300, max_seconds=1800)
     review: ReviewOptions = ReviewOptions()
+    account: AccountOptions = AccountOptions()
 
 
 class OnboardingRequest(BaseModel):
@@ -232,8 +245,30 @@ class IdentityDecision(BaseModel):
     attempts: int = 0
 
 
+class AccountStatus(StrEnum):
+    REGISTERED = "registered"  # created by this onboarding (perhaps by an earlier attempt)
+    EXISTING = "existing"  # the person already had a record: adopted, not duplicated
+    FAILED = "failed"  # `reason` says why; the identity outcome stays `approved`
+
+
+class AccountResult(BaseModel):
+    """The account step's result: `uuid` is the Identity Cloud record's."""
+
+    status: AccountStatus
+    uuid: str | None = None
+    reason: Reason | None = None
+
+
+class RegisterAccountInput(BaseModel):
+    """What the account step sends: the person, and the onboarding as provenance."""
+
+    request_id: str
+    subject: Subject
+
+
 class OnboardingResult(IdentityDecision):
     review: ReviewRecord | None = None  # where a reviewer settled the decision
+    account: AccountResult | None = None  # where the account step ran
 
     def identity(self) -> IdentityDecision:
         """The identity decision alone, without what the steps after it add."""

@@ -32,9 +32,13 @@ RELEASE_SELFIE = "release_selfie"
 DELETE_SELFIE = "delete_selfie"
 # A local activity: the deployment's answer where a request leaves an option open.
 REVIEW_BY_DEFAULT = "review_by_default"
+# The account step: create (or adopt) the approved person's record in Identity Cloud.
+REGISTER_ACCOUNT = "register_account"
 # The activities that call Unico's process API. They run on a task queue of their own, so
 # that the server's `max_task_queue_activities_per_second` caps the whole fleet's calls.
 UNICO_API_ACTIVITIES = frozenset({CREATE_PROCESS, GET_PROCESS})
+# Likewise Identity Cloud's, under its own budget.
+IDENTITY_CLOUD_ACTIVITIES = frozenset({REGISTER_ACCOUNT})
 
 # Search attributes (keywords; no personal data ever goes in one).
 STAGE_ATTRIBUTE = SearchAttributeKey.for_keyword("OnboardingStage")
@@ -70,6 +74,15 @@ def unico_task_queue_for(task_queue: str) -> str:
     return f"{task_queue}-unico"
 
 
+def identity_cloud_task_queue_for(task_queue: str) -> str:
+    """The Identity Cloud activities' queue, derived as the Unico one is."""
+    return f"{task_queue}-identity-cloud"
+
+
 def activity_task_queue(activity: str, workflow_queue: str) -> str | None:
     """The queue an activity runs on; None: the workflow's own."""
-    return unico_task_queue_for(workflow_queue) if activity in UNICO_API_ACTIVITIES else None
+    if activity in UNICO_API_ACTIVITIES:
+        return unico_task_queue_for(workflow_queue)
+    if activity in IDENTITY_CLOUD_ACTIVITIES:
+        return identity_cloud_task_queue_for(workflow_queue)
+    return None

@@ -7,7 +7,8 @@
 5. decide (`policy.decide`), creating a new process when a decision asks for one; the
    decision is then the `decision` update's answer;
 6. review, when the decision is `review` and the request asks for it (`review`);
-7. release the selfie, whatever the outcome.
+7. register the approved person's account in Identity Cloud, when asked (`_register`);
+8. release the selfie, whatever the outcome.
 
 Orchestration only: every side effect is an activity (`activity_calls` runs them and reacts
 to their failures), every verdict comes from the pure `policy.decide`, and the clock is
@@ -33,6 +34,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows.decision_telemetry import record_decision
     from workflows.error_classes import ErrorClass
     from workflows.models import (
+        AccountResult,
+        AccountStatus,
         Carry,
         CreateProcessInput,
         IdentityDecision,
@@ -42,6 +45,7 @@ with workflow.unsafe.imports_passed_through():
         Outcome,
         ProcessStatus,
         Reason,
+        RegisterAccountInput,
         ReviewAnswered,
         ReviewBrief,
         SelfieCheck,
@@ -57,6 +61,7 @@ with workflow.unsafe.imports_passed_through():
         INSPECT_SELFIE,
         OUTCOME_ATTRIBUTE,
         PROCESS_ATTRIBUTE,
+        REGISTER_ACCOUNT,
         RETRY_NOW_SIGNAL,
         REVIEW_BY_DEFAULT,
         REVIEW_DEADLINE_ATTRIBUTE,
@@ -82,6 +87,7 @@ PATCH_STAGE_AT_START = "stage-at-start"  # OnboardingStage is `validating` from 
 PATCH_RELEASE_SELFIE = "release-selfie"  # the selfie is deleted (or retained) at the end
 PATCH_INPUT_HARDENING = "input-hardening"  # the input rules that came after the first release
 PATCH_REVIEW = "review-step"  # a `review` decision may wait for a reviewer
+PATCH_ACCOUNT = "account-step"  # an approved person may get an Identity Cloud account
 # A waiting `decision` update postpones a suggested continue-as-new (it would fail the
 # update), but not past this many events: then it goes, and the client asks the new run.
 DEFER_CONTINUE_AS_NEW_UNTIL_EVENTS = 20_000
@@ -108,6 +114,7 @@ class Onboarding:
         self._request: OnboardingRequest | None = None
         self._decision: IdentityDecision | None = None  # the `decision` update's answer
         self._desk = ReviewDesk()
+        self._identity_deadline = 0.0  # the onboarding's; a step after it has its own
 
     @workflow.run
     async def run(self, raw: Any, carry: Carry | None = None) -> OnboardingResult:
@@ -171,12 +178,17 @@ class Onboarding:
             process = self._resume(carry)
         else:
             self._calls.deadline = workflow.now().timestamp() + request.options.deadline_seconds
+            self._identity_deadline = self._calls.deadline
             await self._check_selfie(request.selfie_ref)
             await self._authenticate()
             process = await self._create(request)
         result = await self._decide(request, process)
         if self._reviewable(result) and await self._review_wanted(request):
-            return await self._review(request, result)
+            result = await self._review(request, result)
+        # Only a request that asks for an account reaches the patch: its marker goes there.
+        wants_account = result.outcome is Outcome.APPROVED and request.options.account.wanted
+        if wants_account and workflow.patched(PATCH_ACCOUNT):
+            result = await self._register(request, result)
         return result
 
     def _reviewable(self, decided: OnboardingResult) -> bool:
@@ -307,6 +319,29 @@ class Onboarding:
         self._decision = result.identity()  # from now on, the reviewer's (or the deadline's)
         return result
 
+    async def _register(
+        self, request: OnboardingRequest, approved: OnboardingResult
+    ) -> OnboardingResult:
+        """The approved person's record in Identity Cloud, created or adopted; a failure
+        ends the step `failed`, never the approval. The step has its own time budget."""
+        self._progress.pass_through(Stage.REGISTERING)
+        self._calls.deadline = workflow.now().timestamp() + request.options.account.deadline_seconds
+        person = RegisterAccountInput(request_id=request.request_id, subject=request.subject)
+        try:
+            account = await self._calls.call(
+                REGISTER_ACCOUNT,
+                person,
+                AccountResult,
+                "register the approved person's account in Identity Cloud",
+                refresh_with=None,
+            )
+        except CallFailed as failed:
+            account = AccountResult(status=AccountStatus.FAILED, reason=failed.reason)
+        except DeadlinePassed:
+            why = Reason(code="account.deadline", message="no account before the step's deadline")
+            account = AccountResult(status=AccountStatus.FAILED, reason=why)
+        return approved.model_copy(update={"account": account})
+
     async def _wait_until_final(self, process: UnicoProcess) -> UnicoProcess:
         assert self._request is not None
         options, status = self._request.options, self._status
@@ -361,7 +396,7 @@ class Onboarding:
 
     def _resume(self, carry: Carry) -> UnicoProcess:
         status = self._status
-        self._calls.deadline = carry.deadline_epoch
+        self._calls.deadline = self._identity_deadline = carry.deadline_epoch
         self._delay = carry.next_delay_seconds
         status.attempts = carry.attempts
         status.polls = carry.polls
@@ -426,6 +461,6 @@ class Onboarding:
 
     def _started_at(self) -> float:
         """When the onboarding (not this run) started: its deadline, less its length."""
-        if self._request is None or not self._calls.deadline:
+        if self._request is None or not self._identity_deadline:
             return workflow.info().workflow_start_time.timestamp()
-        return self._calls.deadline - self._request.options.deadline_seconds
+        return self._identity_deadline - self._request.options.deadline_seconds

@@ -32,6 +32,12 @@ class Progress:
             workflow.upsert_search_attributes([STAGE_ATTRIBUTE.value_set(stage.value), *also])
         self.show()
 
+    def pass_through(self, stage: Stage) -> None:
+        """A stage that lasts a moment: in the status query and the details, not searchable
+        (an upsert costs an action; a block makes its own)."""
+        self.status.stage = stage
+        self.show()
+
     def show_next_read(self, seconds: float) -> None:
         next_read_at = workflow.now() + timedelta(seconds=seconds)
         self.show(next_read_at=next_read_at)

@@ -115,6 +115,12 @@ REACTIONS: Mapping[str, Reaction] = MappingProxyType(
             "max_process_attempts allows; then outcome error",
         ),
         ErrorClass.PERMANENT: Reaction(Remedy.FINISH, Outcome.ERROR, "no retry: outcome error"),
+        ErrorClass.ALREADY_EXISTS: Reaction(
+            Remedy.FINISH,
+            Outcome.ERROR,
+            "the record exists already: the account step looks it up by the person's unique "
+            "key and adopts it, never creating a second one",
+        ),
         ErrorClass.AMBIGUOUS_CREATE: Reaction(
             Remedy.NEW_PROCESS,
             Outcome.ERROR,
@@ -129,6 +135,30 @@ UNKNOWN = Reaction(Remedy.FINISH, Outcome.ERROR, "no retry: outcome error")
 
 def reaction_for(error_type: str | None) -> Reaction:
     return REACTIONS.get(error_type or "", UNKNOWN)
+
+
+# The steps after approval (the account) run on the same reactions, but a failure that no
+# reaction cures ends the step `failed`, never the onboarding: the outcome stays approved.
+STEP_FAILED = "the step ends failed with the code; the outcome stays approved"
+_STEP_DOES: Mapping[str, str] = MappingProxyType(
+    {
+        ErrorClass.TRANSIENT: f"retry with exponential backoff ({_BACKOFF}) until the step's "
+        f"deadline; an error nothing explains, {UNKNOWN_ERROR_ATTEMPTS} attempts at most; "
+        f"then {STEP_FAILED}",
+        ErrorClass.RATE_LIMITED: "retry after the Retry-After delay, or with exponential "
+        f"backoff when there is none, until the step's deadline; then {STEP_FAILED}",
+        ErrorClass.CONFIGURATION: "an operator must act: stage blocked_configuration, retry "
+        f"after {_minutes(_CONFIG.initial_seconds)} growing to "
+        f"{_minutes(_CONFIG.max_seconds)} (or at once on the retry_now signal); {STEP_FAILED} "
+        "if still failing at the step's deadline",
+        ErrorClass.ALREADY_EXISTS: REACTIONS[ErrorClass.ALREADY_EXISTS].does,
+    }
+)
+
+
+def step_does(error_type: str | None) -> str:
+    """What a step after approval does about an error of this class, in words."""
+    return _STEP_DOES.get(error_type or "", f"no retry: {STEP_FAILED}")
 
 
 # The classes the activity's own retry policy retries, and every other one, which it must

@@ -55,6 +55,7 @@ OPTION_RANGES: dict[str, tuple[float, float]] = {
 }
 SCORE_RANGE = (-100, 100)
 REVIEW_DEADLINE_RANGE = (60, 30 * 24 * 3600)  # a minute to 30 days
+ACCOUNT_DEADLINE_RANGE = (60, 7 * 24 * 3600)  # a minute to a week
 USE_CASE_MAX_LENGTH = 64
 SELFIE_REF_MAX_LENGTH = 256
 _SUBSIDIARY_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
@@ -86,7 +87,7 @@ REFUSALS: tuple[tuple[str, int], ...] = (
     ("`selfie_ref` over 256 characters", INVALID_BODY),
     (
         "an option out of range (`OPTION_RANGES`); a score band outside -100..100; a review "
-        "deadline outside 1 min..30 days",
+        "deadline outside 1 min..30 days; an account step deadline outside 1 min..7 days",
         INVALID_BODY,
     ),
 )
@@ -168,11 +169,14 @@ def _request_problem(request: OnboardingRequest, cpf: str) -> Reason | None:
     for band, value in request.options.bands:
         if not low <= value <= high:
             return refusal(INVALID_BODY, f"options.bands.{band} must be from {low} to {high}")
-    low, high = REVIEW_DEADLINE_RANGE
-    if not low <= request.options.review.deadline_seconds <= high:
-        return refusal(
-            INVALID_BODY, f"options.review.deadline_seconds must be from {low} to {high}"
-        )
+    for step, (low, high) in (
+        ("review", REVIEW_DEADLINE_RANGE),
+        ("account", ACCOUNT_DEADLINE_RANGE),
+    ):
+        if not low <= getattr(request.options, step).deadline_seconds <= high:
+            return refusal(
+                INVALID_BODY, f"options.{step}.deadline_seconds must be from {low} to {high}"
+            )
     return None
 
 

@@ -28,6 +28,13 @@ def describe_result(result: dict[str, Any]) -> str:
     lines += [f"  {r['code']}: {r['message']}" for r in result["reasons"]]
     facts = ("process_id", "unico_status", "unico_id", "score", "attempts")
     lines += [f"  {key}: {result[key]}" for key in facts if result.get(key) is not None]
+    if account := result.get("account"):
+        line = f"  account: {account['status']}"
+        if account.get("uuid"):
+            line += f", uuid {account['uuid']}"
+        if reason := account.get("reason"):
+            line += f" ({reason['code']}: {reason['message']})"
+        lines.append(line)
     if review := result.get("review"):
         note = f" ({review['note']})" if review.get("note") else ""
         lines.append(

@@ -14,9 +14,12 @@ from typing import Any
 
 from activities.catalog import Catalog, catalogs
 from workflows.error_classes import UNKNOWN_ERROR_ATTEMPTS, ErrorClass
-from workflows.reactions import reaction_for
+from workflows.models import Outcome
+from workflows.reactions import reaction_for, step_does
 
 SYSTEMS = ("unico-auth", "unico-process", "identity-cloud", "mfa")  # the catalogs' systems
+# The systems of the steps after approval: a failure there ends the step, not the onboarding.
+STEP_SYSTEMS = frozenset({"identity-cloud", "mfa"})
 
 
 class UnknownCode(ValueError):
@@ -36,7 +39,13 @@ class Explanation:
     why: str | None = None
 
     @property
+    def after_approval(self) -> bool:
+        return self.system in STEP_SYSTEMS
+
+    @property
     def worker_does(self) -> str:
+        if self.after_approval:
+            return step_does(self.error_class)
         return reaction_for(self.error_class).does
 
     def as_json(self) -> dict[str, Any]:
@@ -47,7 +56,12 @@ class Explanation:
             "description": self.description,
             "class": self.error_class.value,
             "worker_does": self.worker_does,
-            "outcome_when_exhausted": reaction_for(self.error_class).outcome.value,
+            # After approval the outcome stays approved; the step reports `failed`.
+            "outcome_when_exhausted": (
+                Outcome.APPROVED.value
+                if self.after_approval
+                else reaction_for(self.error_class).outcome.value
+            ),
             "matched_by": self.matched_by,
         }
         optional = {
@@ -146,5 +160,7 @@ def table(answers: list[Explanation]) -> str:
     ]
     classes = sorted({a.error_class for a in answers}, key=list(ErrorClass).index)
     lines += ["", "class: what the worker does"]
-    lines += [f"  {c.value}: {reaction_for(c).does}" for c in classes]
+    steps_only = all(a.after_approval for a in answers)
+    does = step_does if steps_only else (lambda c: reaction_for(c).does)
+    lines += [f"  {c.value}: {does(c)}" for c in classes]
     return "\n".join(lines)

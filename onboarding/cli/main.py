@@ -57,8 +57,13 @@ async def cmd_start(args: argparse.Namespace) -> int:
         "subject": {"code": args.cpf, "name": args.name, "email": args.email, "phone": args.phone},
         "selfie_ref": "pending-upload",
     }
+    options: dict[str, Any] = {}
     if args.review:
-        raw["options"] = {"review": {"enabled": True}}
+        options["review"] = {"enabled": True}
+    if args.register:
+        options["account"] = {"register": True}
+    if options:
+        raw["options"] = options
     # Refuse here what the workflow would refuse, before uploading anything.
     checked = parse_request(raw)
     if not isinstance(checked, OnboardingRequest):
@@ -187,6 +192,9 @@ def build_parser() -> argparse.ArgumentParser:
     start.add_argument("--request-id", help="idempotency key (default: a new id)")
     start.add_argument(
         "--review", action="store_true", help="a `review` decision waits for a reviewer"
+    )
+    start.add_argument(
+        "--register", action="store_true", help="an approved person gets an Identity Cloud account"
     )
     waiting = start.add_mutually_exclusive_group()
     waiting.add_argument("--wait", action="store_true", help="wait for the whole journey")

@@ -2,8 +2,9 @@
 
 `make run` keeps them in `.state/keys/`: the sandbox's service-account key pair (the worker
 signs with the private key, the sandbox verifies with the public one) and API key, the
-payload keyring, the codec server's token, the gateway's token for selfie uploaders, and the
-Basic-auth password the sandbox (as Unico) sends to the webhook.
+payload keyring, the codec server's token, the gateway's token for selfie uploaders, the
+Basic-auth password the sandbox (as Unico) sends to the webhook, and the Identity Cloud API
+client's secret (the worker reads the file, so rewriting it rotates the secret).
 
 `python -m onboarding.dev.credentials [DIR]` makes them for Docker Compose (default
 `.state/compose/keys`). Compose mounts the private key and the keyring into containers that
@@ -74,6 +75,11 @@ def webhook_password(keys_dir: Path) -> str:
     return _token(keys_dir, "webhook-password")
 
 
+def identity_cloud_secret(keys_dir: Path) -> Path:
+    """The file of the Identity Cloud API client's secret, which the sandbox checks."""
+    return kept_secret(keys_dir, "identity-cloud-secret", lambda: secrets.token_urlsafe(32))
+
+
 def _token(keys_dir: Path, name: str) -> str:
     return kept_secret(keys_dir, name, lambda: secrets.token_urlsafe(32)).read_text().strip()
 
@@ -101,11 +107,13 @@ def main(argv: list[str] | None = None) -> int:
     keyring = payload_keyring(keys_dir)
     codec_token(keys_dir)
     gateway_token(keys_dir)
+    identity_cloud_secret(keys_dir).chmod(0o644)
     account.private.chmod(0o644)
     keyring.chmod(0o644)
     print(f"dev service account keys: {account.private} and {account.public}")
     print(f"dev payload keyring: {keyring}; codec token: {keys_dir / 'codec-token'}")
     print(f"gateway token (GATEWAY_API_TOKEN): {keys_dir / 'gateway-token'}")
+    print(f"Identity Cloud client secret: {keys_dir / 'identity-cloud-secret'}")
     return 0
 
 

@@ -24,9 +24,14 @@ class SandboxClient:
     def reset(self) -> None:
         self.request("POST", "reset")
 
-    def configure(self, **settings: float) -> None:
-        """Change `async_delay_seconds` or `token_lifetime_seconds` while it runs."""
+    def configure(self, **settings: float | str) -> None:
+        """Change `async_delay_seconds`, `token_lifetime_seconds`,
+        `identity_cloud_client_secret` or `identity_cloud_find_lag_seconds` while it runs."""
         self.request("POST", "config", settings)
+
+    def records(self) -> list[dict[str, Any]]:
+        """Identity Cloud's records, in id order (the seeded one first)."""
+        return list(self.request("GET", "identity-cloud/records")["records"])
 
     def rate_limit(self) -> dict[str, Any]:
         """The tenant limit and every process-API arrival the sandbox saw."""

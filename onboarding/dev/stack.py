@@ -39,6 +39,7 @@ from workflows.names import SEARCH_ATTRIBUTES, search_attribute_type
 
 DEV_SERVICE_ACCOUNT = "onboarding-dev@dev-tenant.iam.acesso.io"
 DEV_WEBHOOK_USER = "unico"
+DEV_IDENTITY_CLOUD_CLIENT = "onboarding-dev"
 LOOPBACK = "127.0.0.1"
 PARTS = ("temporal", "sandbox", "gateway", "worker")
 READY_LINE = "worker polling"  # what a worker logs once it polls
@@ -132,6 +133,19 @@ def webhook_environment(config: DevStackConfig) -> dict[str, str]:
     }
 
 
+def identity_cloud_environment(config: DevStackConfig) -> dict[str, str]:
+    """The account step against the sandbox's entity API, as one API client: the worker
+    reads the secret's file, the sandbox is given its value."""
+    secret = credentials.identity_cloud_secret(config.keys_dir)
+    return {
+        "IDENTITY_CLOUD_URL": f"http://{LOOPBACK}:{config.ports.sandbox}/identity-cloud",
+        "IDENTITY_CLOUD_CLIENT_ID": DEV_IDENTITY_CLOUD_CLIENT,
+        "IDENTITY_CLOUD_CLIENT_SECRET_FILE": str(secret),
+        "SANDBOX_IDENTITY_CLOUD_CLIENT_ID": DEV_IDENTITY_CLOUD_CLIENT,
+        "SANDBOX_IDENTITY_CLOUD_CLIENT_SECRET": secret.read_text().strip(),
+    }
+
+
 def stack_environment(config: DevStackConfig) -> dict[str, str]:
     """The settings every child reads: Temporal is the stack's, the worker's Unico is the
     sandbox, and no TEMPORAL_* variable of the developer's gets through."""
@@ -175,6 +189,7 @@ def stack_environment(config: DevStackConfig) -> dict[str, str]:
         "SANDBOX_ASYNC_DELAY_SECONDS": str(config.async_delay_seconds),
         "PYTHONUNBUFFERED": "1",
         **webhook_environment(config),
+        **identity_cloud_environment(config),
         **config.settings,
     }
 
@@ -528,6 +543,7 @@ def banner(config: DevStackConfig) -> str:
             f"  Temporal server   {LOOPBACK}:{ports.temporal}",
             f"  gateway           http://{LOOPBACK}:{ports.gateway}",
             f"  Unico sandbox     http://{LOOPBACK}:{ports.sandbox}",
+            f"  Identity Cloud    http://{LOOPBACK}:{ports.sandbox}/identity-cloud (sandbox)",
             f"  codec server      {codec_endpoint(config)} (the Web UI decrypts through it)",
             f"  logs              {config.logs_dir}",
             "Try, in another terminal:",

@@ -7,6 +7,7 @@ worker refuses to start, in one line, when one it needs is missing.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -14,6 +15,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from activities.identity_cloud.mapping import DEFAULT_MAPPING, AttributeMapping, MappingError
 from workflows.names import TASK_QUEUE
 
 UAT_AUTH_URL = "https://identityhomolog.acesso.io"
@@ -53,6 +55,27 @@ class Settings(BaseSettings):
     )
     unico_api_key: str | None = None
 
+    # Identity Cloud: the account step (options.account.register)
+    identity_cloud_url: str | None = Field(
+        default=None, description="the entity API's base: https://<domain>.janraincapture.com"
+    )
+    identity_cloud_client_id: str | None = Field(
+        default=None, description="an API client with the `owner` (or `direct_access`) feature"
+    )
+    identity_cloud_client_secret: SecretStr | None = None
+    identity_cloud_client_secret_file: Path | None = Field(
+        default=None, description="the secret, read again whenever the file changes (rotation)"
+    )
+    identity_cloud_entity_type: str = "user"
+    identity_cloud_attributes: str = Field(
+        default=json.dumps(DEFAULT_MAPPING, separators=(",", ":")),
+        description="JSON: our facts (cpf, name, email, phone, request_id) -> attribute paths",
+    )
+    identity_cloud_timeout_seconds: float = Field(default=10.0, gt=0)
+    identity_cloud_requests_per_second: float = Field(
+        default=5.0, gt=0, description="the whole fleet's ceiling on entity API calls"
+    )
+
     # HTTP behaviour towards Unico
     unico_connect_timeout_seconds: float = 5.0
     unico_read_timeout_seconds: float = 30.0
@@ -79,7 +102,7 @@ class Settings(BaseSettings):
     codec_auth_token: SecretStr | None = None
     codec_cors_origins: str = Field(default="", description="comma-separated, e.g. the UI's")
     codec_dev_trusted_origins: str = Field(
-        default="", description="dev only: /codec/decode from these origins needs no token"
+        default="", description="dev only: the codec from these origins needs no token"
     )
 
     log_level: str = "INFO"
@@ -150,6 +173,28 @@ class Settings(BaseSettings):
         key_file = self.unico_private_key_file
         if self.unico_private_key is None and key_file is not None and not key_file.is_file():
             raise SettingsError(f"UNICO_PRIVATE_KEY_FILE: no such file: {key_file}")
+
+
+def identity_cloud_mapping(settings: Settings) -> AttributeMapping:
+    try:
+        return AttributeMapping.parse(settings.identity_cloud_attributes)
+    except MappingError as exc:
+        raise SettingsError(str(exc)) from None
+
+
+def identity_cloud_configured(settings: Settings) -> bool:
+    """Whether the account step can run; half a configuration is refused at start."""
+    secret = settings.identity_cloud_client_secret or settings.identity_cloud_client_secret_file
+    given = {
+        "IDENTITY_CLOUD_URL": settings.identity_cloud_url,
+        "IDENTITY_CLOUD_CLIENT_ID": settings.identity_cloud_client_id,
+        "IDENTITY_CLOUD_CLIENT_SECRET (or _FILE)": secret,
+    }
+    missing = [name for name, value in given.items() if not value]
+    if missing and len(missing) < len(given):
+        raise SettingsError(f"Identity Cloud half configured: missing {', '.join(missing)}")
+    identity_cloud_mapping(settings)  # a wrong mapping fails at start, not at the first call
+    return not missing
 
 
 def load_settings() -> Settings:

@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from onboarding.dev.sandbox_client import SandboxClient
 from onboarding.dev.scenarios import SCENARIOS
 from onboarding.dev.stack import LOOPBACK, free_port, start_child, temporal_binary, wait_for_port
 from tests.e2e.local_stack import SELFIE, Stack, running_stack, start_stack, stop_stack
@@ -46,6 +47,30 @@ def test_start_waits_for_a_decision(stack: Stack) -> None:
 
     status = stack.onboarding("status", "e2e-async", "--json")
     assert json.loads(status.stdout)["stage"] == "decided"
+
+
+def test_start_registers_the_approved_person_s_account(stack: Stack) -> None:
+    sandbox = SandboxClient(f"http://127.0.0.1:{stack.ports['sandbox']}")
+    before = len(sandbox.records())
+    done = stack.onboarding(
+        "start", "--cpf", "39053344705", "--name", "Maria Silva", "--selfie", str(SELFIE),
+        "--email", "maria.e2e@example.com", "--phone", "+55 11 91234-0000",
+        "--register", "--wait", "--json",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)["result"]
+    assert (result["outcome"], result["account"]["status"]) == ("approved", "registered")
+    [record] = [r for r in sandbox.records() if r["cpf"] == "39053344705"]
+    assert record["uuid"] == result["account"]["uuid"]
+    assert record["mobileNumber"] == "5511912340000"
+    # The person with a record already: adopted, and the text output says so.
+    existing = stack.onboarding(
+        "start", "--cpf", "11144477735", "--name", "Ana Existing", "--selfie", str(SELFIE),
+        "--register", "--wait",
+    )  # fmt: skip
+    assert existing.returncode == 0, existing.stderr
+    assert "account: existing" in existing.stdout and "account.existing" in existing.stdout
+    assert len(sandbox.records()) == before + 1
 
 
 def test_demo_reaches_every_expected_outcome(stack: Stack) -> None:

@@ -12,6 +12,7 @@ import pytest_asyncio
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from activities.identity_cloud.accounts import AccountActivities
 from activities.selfies.local_store import SelfieStore
 from activities.unico_processes import UnicoActivities
 from onboarding.runtime.settings import Settings
@@ -22,7 +23,13 @@ from tests.support import (
     running_sandbox,
     worker_environment,
 )
-from worker import build_workers, load_service_account, running, unico_activities
+from worker import (
+    account_activities,
+    build_workers,
+    load_service_account,
+    running,
+    unico_activities,
+)
 
 SANDBOX_DELAY_SECONDS = 1.0
 
@@ -66,8 +73,17 @@ async def activities(settings: Settings) -> AsyncIterator[UnicoActivities]:
 
 
 @pytest_asyncio.fixture(scope="session")
+async def accounts(settings: Settings) -> AsyncIterator[AccountActivities]:
+    async with account_activities(settings) as running_accounts:
+        yield running_accounts
+
+
+@pytest_asyncio.fixture(scope="session")
 async def client(
-    env: WorkflowEnvironment, settings: Settings, activities: UnicoActivities
+    env: WorkflowEnvironment,
+    settings: Settings,
+    activities: UnicoActivities,
+    accounts: AccountActivities,
 ) -> AsyncIterator[Client]:
-    async with running(build_workers(env.client, settings, activities)):
+    async with running(build_workers(env.client, settings, activities, accounts)):
         yield env.client

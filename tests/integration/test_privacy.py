@@ -29,7 +29,14 @@ from onboarding.dev.stack import temporal_binary
 from onboarding.runtime.logs import json_handler
 from onboarding.runtime.settings import Settings
 from onboarding.temporal.client import start_onboarding
-from tests.support import API_KEY, CODEC_TOKEN, TEST_KEYS, KeyPair, running_gateway
+from tests.support import (
+    API_KEY,
+    CODEC_TOKEN,
+    IDENTITY_CLOUD_SECRET,
+    TEST_KEYS,
+    KeyPair,
+    running_gateway,
+)
 from worker import build_workers, running
 from workflows.models import OnboardingRequest, OnboardingResult, Outcome
 from workflows.names import WORKFLOW_TYPE
@@ -37,6 +44,9 @@ from workflows.names import WORKFLOW_TYPE
 SAMPLE = SAMPLE_SELFIE.read_bytes()
 FAST = {"poll_initial_seconds": 1, "poll_max_seconds": 2, "max_process_attempts": 2}
 CPF = "52998224725"  # valid, and no sandbox scenario: approved at once
+REGISTERED_CPF = "39053344705"  # likewise, for the account step: its record holds it
+CLASHING_CPF = "39053340033"  # its e-mail is another person's record's
+REGISTER = {"account": {"register": True}}
 PERSON = {
     "name": "Joana Privada Teste",
     "email": "joana.privada@example.org",
@@ -46,13 +56,15 @@ ENCRYPTED = b"binary/encrypted"
 NULL = b"binary/null"  # a None: no data, left plain for the server
 
 
-def onboarding_request(selfies: SelfieStore, cpf: str, **subject: str) -> OnboardingRequest:
+def onboarding_request(
+    selfies: SelfieStore, cpf: str, options: dict[str, Any] | None = None, **subject: str
+) -> OnboardingRequest:
     return OnboardingRequest.model_validate(
         {
             "request_id": uuid.uuid4().hex,
             "subject": {"code": cpf, **PERSON, **subject},
             "selfie_ref": selfies.put(SAMPLE),
-            "options": FAST,
+            "options": {**FAST, **(options or {})},
         }
     )
 
@@ -140,17 +152,22 @@ async def test_histories_hold_no_personal_data_and_the_codec_server_reveals_it(
         onboarding_request(selfies, formatted),
         onboarding_request(selfies, async_cpf),
         onboarding_request(selfies, CPF, email="not-an-address"),  # refused before Unico
+        # The account step sends it all to Identity Cloud: the activity's payloads too.
+        onboarding_request(selfies, REGISTERED_CPF, REGISTER),
     ]
     results = [await run(client, settings, r) for r in requests]
     assert [r.outcome for r in results] == [
         Outcome.APPROVED,
         Outcome.APPROVED,
         Outcome.INVALID_REQUEST,
+        Outcome.APPROVED,
     ]
+    assert results[-1].account is not None and results[-1].account.uuid
     personal = {
         "cpf": CPF.encode(),
         "formatted cpf": formatted.encode(),
         "async cpf": async_cpf.encode(),
+        "registered cpf": REGISTERED_CPF.encode(),
         "name": PERSON["name"].encode(),
         "email": PERSON["email"].encode(),
         "phone": PERSON["phone"].encode(),
@@ -158,6 +175,7 @@ async def test_histories_hold_no_personal_data_and_the_codec_server_reveals_it(
     secret = {
         "access token": (await activities.tokens.token()).encode(),
         "api key": API_KEY.encode(),
+        "identity cloud secret": IDENTITY_CLOUD_SECRET.encode(),
         "payload key": TEST_KEYS.split(":")[1].encode(),
         "service account key": keys.private.read_bytes()[40:100],
         "image bytes": SAMPLE[2000:2064],
@@ -179,7 +197,8 @@ async def test_histories_hold_no_personal_data_and_the_codec_server_reveals_it(
         shown = findings(decoded, personal)
         assert {"name", "phone"} <= shown, workflow_id
         assert ("async cpf" in shown) == (request.subject.code == async_cpf)
-        assert ("cpf" in shown) == (request.subject.code != async_cpf)
+        assert ("registered cpf" in shown) == (request.subject.code == REGISTERED_CPF)
+        assert ("cpf" in shown) == (request.subject.code not in (async_cpf, REGISTERED_CPF))
         assert ("email" in shown) == (request.subject.email == PERSON["email"])
         assert ENCRYPTED not in set(payload_encodings(json.loads(decoded)))
 
@@ -207,9 +226,14 @@ async def test_logs_of_real_onboardings_hold_no_personal_data(
         leaky_id = onboarding_request(selfies, CPF).model_copy(
             update={"request_id": f"order-{CPF}"}  # refused: the workflow id would carry it
         )
+        # An e-mail another person's record holds: the account step fails with 361.
+        clash = onboarding_request(
+            selfies, CLASHING_CPF, REGISTER, email="ana.existing@example.com"
+        )
         results = [
             await run(client, settings, onboarding_request(selfies, CPF)),
             await run(client, settings, gone),
+            await run(client, settings, clash),
             # Past the client's own check, as any Temporal client could start it.
             await client.execute_workflow(
                 WORKFLOW_TYPE,
@@ -223,7 +247,13 @@ async def test_logs_of_real_onboardings_hold_no_personal_data(
         root.removeHandler(handler)
         root.setLevel(level)
     outcomes = [r.outcome for r in results]
-    assert outcomes == [Outcome.APPROVED, Outcome.ERROR, Outcome.INVALID_REQUEST]
+    assert outcomes == [
+        Outcome.APPROVED,
+        Outcome.ERROR,
+        Outcome.APPROVED,
+        Outcome.INVALID_REQUEST,
+    ]
+    assert results[2].account is not None and results[2].account.status == "failed"
     output = stream.getvalue()
     lines = [json.loads(line) for line in output.splitlines()]
     loggers = {line["logger"] for line in lines}
@@ -232,7 +262,8 @@ async def test_logs_of_real_onboardings_hold_no_personal_data(
     # The refused request's workflow id reaches the SDK's log lines: masked there.
     assert "onboarding-order-[redacted cpf]" in output
     token = await activities.tokens.token()
-    for needle in (CPF, *PERSON.values(), token, API_KEY, TEST_KEYS.split(":")[1]):
+    secrets = (token, API_KEY, IDENTITY_CLOUD_SECRET, TEST_KEYS.split(":")[1])
+    for needle in (CPF, CLASHING_CPF, "ana.existing@example.com", *PERSON.values(), *secrets):
         assert needle not in output
     assert base64.b64encode(SAMPLE)[2000:2064].decode() not in output
 

@@ -17,7 +17,12 @@ from onboarding.runtime.health import WorkerHealth, probe_server
 from onboarding.runtime.settings import Settings
 from tests.support import LOOPBACK
 from worker import build_workers, load_service_account, running, unico_activities
-from workflows.names import UNICO_API_ACTIVITIES, unico_task_queue_for
+from workflows.names import (
+    IDENTITY_CLOUD_ACTIVITIES,
+    UNICO_API_ACTIVITIES,
+    identity_cloud_task_queue_for,
+    unico_task_queue_for,
+)
 
 
 def activity_names(worker: Worker) -> set[str]:
@@ -25,13 +30,13 @@ def activity_names(worker: Worker) -> set[str]:
     return {str(activity._Definition.must_from_callable(fn).name) for fn in functions}
 
 
-async def test_the_unico_queue_runs_the_process_api_at_the_fleet_rate(
+async def test_each_remote_system_s_queue_runs_its_calls_at_its_fleet_rate(
     env: WorkflowEnvironment, settings: Settings
 ) -> None:
     settings = settings.model_copy(update={"task_queue": "wired"})  # the session's is taken
     account = load_service_account(settings)
     async with unico_activities(settings, account) as activities:
-        workflows, unico = build_workers(env.client, settings, activities)
+        workflows, unico, identity_cloud = build_workers(env.client, settings, activities)
     assert unico.task_queue == "wired-unico" == unico_task_queue_for(settings.task_queue)
     assert activity_names(unico) == UNICO_API_ACTIVITIES
     config = unico.config()
@@ -50,6 +55,14 @@ async def test_the_unico_queue_runs_the_process_api_at_the_fleet_rate(
         *UNICO_API_ACTIVITIES,
     }
     assert workflows.config().get("max_task_queue_activities_per_second") is None
+    # Identity Cloud's entity API has its own budget, so a 510 storm there never slows
+    # the Unico calls (and the reverse).
+    assert identity_cloud.task_queue == "wired-identity-cloud"
+    assert identity_cloud.task_queue == identity_cloud_task_queue_for(settings.task_queue)
+    assert activity_names(identity_cloud) == IDENTITY_CLOUD_ACTIVITIES
+    rate = identity_cloud.config()["max_task_queue_activities_per_second"]
+    assert rate == settings.identity_cloud_requests_per_second
+    assert not identity_cloud.config()["workflows"]
 
 
 async def test_probes_tell_polling_from_draining(

@@ -20,6 +20,7 @@ class Group:
     async_delay_seconds: float
     webhooks: bool
     options: dict[str, Any]
+    faults: tuple[dict[str, Any], ...] = ()  # sandbox fault rules while the group runs
 
 
 WEBHOOK = Group(
@@ -47,7 +48,30 @@ REVIEW = Group(
         "review": {"enabled": True, "deadline_seconds": 60},
     },
 )
-GROUPS = (WEBHOOK, POLLING, SLOW, REVIEW)
+# The account step: an approved person's record in Identity Cloud. Operator waits are
+# short, so a block heals within the recording; fault rules make a group of their own.
+_ACCOUNT_OPTIONS = {
+    "poll_initial_seconds": 30,
+    "poll_max_seconds": 30,
+    "configuration_retry": {"initial_seconds": 1, "max_seconds": 2},
+    "account": {"register": True},
+}
+ACCOUNT = Group("account", 1.0, True, _ACCOUNT_OPTIONS)
+ACCOUNT_LOST_ANSWER = Group(
+    "account-lost-answer",
+    1.0,
+    True,
+    _ACCOUNT_OPTIONS,
+    ({"endpoint": "entity.create", "drop_connection": True},),
+)
+ACCOUNT_BLOCKED = Group(
+    "account-blocked",
+    1.0,
+    True,
+    _ACCOUNT_OPTIONS,
+    ({"endpoint": "entity.create", "code": 402, "times": 2},),
+)
+GROUPS = (WEBHOOK, POLLING, SLOW, REVIEW, ACCOUNT, ACCOUNT_LOST_ANSWER, ACCOUNT_BLOCKED)
 
 
 @dataclass(frozen=True)
@@ -64,6 +88,8 @@ class Case:
     review_answers: tuple[dict[str, Any], ...] = ()
     cancel_while_reviewing: bool = False
     early_decision: bool = False  # started by update-with-start, asking for the decision
+    subject: dict[str, str] = field(default_factory=dict)  # e-mail, phone
+    account: str | None = None  # the account step's status the result must carry
 
 
 def _answer(decision: str, reviewer: str = "ana.reviewer", **more: Any) -> dict[str, Any]:
@@ -115,5 +141,29 @@ CASES: tuple[Case, ...] = (
     Case(
         "early-decision-review", REVIEW, "00000000353", Outcome.APPROVED,
         review_answers=(_answer("approved"),), early_decision=True,
+    ),
+    Case(
+        "account-registered", ACCOUNT, "52998224725", Outcome.APPROVED,
+        subject={"email": "pessoa.teste@example.com", "phone": "+55 11 91234-0000"},
+        account="registered",
+    ),
+    Case("account-existing", ACCOUNT, "11144477735", Outcome.APPROVED, account="existing"),
+    Case(
+        "account-email-taken", ACCOUNT, "39053344705", Outcome.APPROVED,
+        subject={"email": "ana.existing@example.com"}, account="failed",
+    ),
+    Case(
+        "account-after-review", ACCOUNT, "00000000353", Outcome.APPROVED,
+        {"review": {"enabled": True, "deadline_seconds": 60}},
+        review_answers=(_answer("approved"),), account="registered",
+    ),
+    Case("account-not-approved", ACCOUNT, "00000000191", Outcome.REJECTED),
+    Case(
+        "account-adopted-after-a-lost-answer", ACCOUNT_LOST_ANSWER, "39053340033",
+        Outcome.APPROVED, account="registered",
+    ),
+    Case(
+        "account-blocked-then-healed", ACCOUNT_BLOCKED, "24843803057", Outcome.APPROVED,
+        account="registered",
     ),
 )  # fmt: skip

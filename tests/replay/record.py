@@ -35,7 +35,7 @@ from onboarding.temporal.client import OnboardingHandle, start_onboarding
 from onboarding.temporal.decisions import start_for_decision
 from tests.replay.cases import CASES, GROUPS, Case, Group
 from tests.replay.corpus import HISTORIES, MANIFEST
-from tests.support import API_KEY, TEST_KEYS, fixed_keyring
+from tests.support import API_KEY, IDENTITY_CLOUD_SECRET, TEST_KEYS, fixed_keyring
 from workflows.models import (
     IdentityDecision,
     OnboardingRequest,
@@ -96,7 +96,7 @@ async def run_case(stack: DevStack, case: Case) -> list[WorkflowHistory]:
     request = OnboardingRequest.model_validate(
         {
             "request_id": request_id(case),
-            "subject": {"code": case.cpf, "name": SUBJECT_NAME},
+            "subject": {"code": case.cpf, "name": SUBJECT_NAME, **case.subject},
             "selfie_ref": stack.selfies.put(image),
             "options": {**case.group.options, **case.options},
         }
@@ -116,6 +116,9 @@ async def run_case(stack: DevStack, case: Case) -> list[WorkflowHistory]:
         raise CaseMismatch(f"{case.name}: expected {case.expected}, got {result.outcome}")
     if decision is not None and decision.outcome not in (result.outcome, Outcome.REVIEW):
         raise CaseMismatch(f"{case.name}: decided {decision.outcome}, ended {result.outcome}")
+    account = result.account.status.value if result.account else None
+    if account != case.account:
+        raise CaseMismatch(f"{case.name}: account {account}, expected {case.account}")
     return await _chain(client, handle.id, handle.first_execution_run_id or handle.result_run_id)
 
 
@@ -157,13 +160,19 @@ async def _chain(client: Client, workflow_id: str, run_id: str | None) -> list[W
 
 
 def configure(sandbox: SandboxClient, group: Group) -> None:
+    sandbox.clear_faults()
     sandbox.configure(async_delay_seconds=group.async_delay_seconds)
     sandbox.webhooks(enabled=group.webhooks)
+    if group.faults:
+        sandbox.inject(*group.faults)
 
 
 async def record_cases(work: Path) -> Recording:
     limit = f"limit.historyCount.suggestContinueAsNew={SUGGEST_CONTINUE_AS_NEW_AFTER_EVENTS}"
     args = ("--dynamic-config-value", limit)
+    # The test secret as the Identity Cloud client's, which the corpus's secret scan looks for.
+    (work / "keys").mkdir(mode=0o700)
+    (work / "keys" / "identity-cloud-secret").write_text(IDENTITY_CLOUD_SECRET)
     async with DevStack.on_free_ports(
         work,
         async_delay_seconds=1.0,

@@ -26,7 +26,7 @@ from tests.replay.corpus import (
     workflow_input,
     workflow_result,
 )
-from tests.support import API_KEY, TEST_KEYS, WEBHOOK_TOKEN
+from tests.support import API_KEY, IDENTITY_CLOUD_SECRET, TEST_KEYS, WEBHOOK_TOKEN
 from workflows.models import Outcome
 from workflows.onboarding import Onboarding
 
@@ -173,7 +173,8 @@ def _is_encrypted(node: dict[str, Any]) -> bool:
 
 
 def test_the_histories_hold_no_secret() -> None:
-    secrets = [API_KEY, WEBHOOK_TOKEN, "Bearer ", "Basic ", "PRIVATE KEY", "access_token"]
+    secrets = [API_KEY, WEBHOOK_TOKEN, IDENTITY_CLOUD_SECRET, "Bearer ", "Basic ", "PRIVATE KEY"]
+    secrets.append("access_token")
     for recorded in CORPUS:
         text = decoded_text(recorded)
         assert [s for s in secrets if s in text] == [], recorded.path.name

@@ -1,4 +1,5 @@
-"""Helpers shared by the sandbox tests: keys, assertions, selfies, an in-process client."""
+"""Helpers shared by the sandbox tests: keys, assertions, selfies, an in-process client, and
+Identity Cloud calls."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import base64
 import functools
 import io
 import itertools
+import json
 import os
 import time
 from dataclasses import replace
@@ -112,3 +114,58 @@ def create_body(cpf: str = "12345678909", **changes: Any) -> dict[str, Any]:
     }
     body.update(changes)
     return body
+
+
+# Identity Cloud's entity API: its prefix, the default client, and calls in its form.
+IDENTITY_CLOUD = "/identity-cloud"
+IC_CLIENT_ID, IC_SECRET = "onboarding-sandbox", "sandbox-secret"
+SEEDED_CPF, SEEDED_EMAIL = "11144477735", "ana.existing@example.com"
+
+
+def basic(client_id: str = IC_CLIENT_ID, secret: str = IC_SECRET) -> dict[str, str]:
+    token = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
+
+
+def user(cpf: str = "52998224725", **changes: Any) -> dict[str, Any]:
+    """Attributes of a new `user`; a change of None leaves the attribute out."""
+    base: dict[str, Any] = {
+        "cpf": cpf,
+        "email": f"user.{cpf}@example.com",
+        "displayName": "Leia Organa",
+        "givenName": "Leia",
+        "familyName": "Organa",
+    }
+    base.update(changes)
+    return {k: v for k, v in base.items() if v is not None}
+
+
+async def entity_call(
+    client: httpx.AsyncClient,
+    operation: str,
+    fields: dict[str, str],
+    headers: dict[str, str] | None = None,
+    method: str = "POST",
+) -> httpx.Response:
+    """One entity API call with the default client's Basic credentials unless told."""
+    url = f"{IDENTITY_CLOUD}/{operation}"
+    headers = basic() if headers is None else headers
+    if method == "GET":
+        return await client.get(url, params=fields, headers=headers)
+    return await client.post(url, data=fields, headers=headers)
+
+
+async def create_user(
+    client: httpx.AsyncClient, attributes: dict[str, Any], **fields: str
+) -> dict[str, Any]:
+    """Create a `user`; the success body."""
+    body = {"type_name": "user", "attributes": json.dumps(attributes), **fields}
+    response = await entity_call(client, "entity.create", body)
+    assert response.status_code == 200, response.text
+    answer = dict(response.json())
+    assert answer["stat"] == "ok", answer
+    return answer
+
+
+async def records(client: httpx.AsyncClient) -> list[dict[str, Any]]:
+    return list((await client.get("/_sandbox/identity-cloud/records")).json()["records"])

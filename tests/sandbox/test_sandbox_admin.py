@@ -53,6 +53,10 @@ async def test_stats_count_every_request(client: httpx.AsyncClient) -> None:
         "create_requests": 4,
         "processes_created": 2,  # a process created in status 5 is still created
         "get_requests": 2,
+        "entity_create_requests": 0,  # Identity Cloud's (test_sandbox_identity_cloud.py)
+        "records_created": 0,
+        "entity_requests": 0,
+        "entity_find_requests": 0,
         "by_status": {"200": 4, "401": 2, "400": 1, "404": 1},
         "by_code": {"1.2.5": 1, "20507": 1, "20001": 1, "50001": 1},
     }
@@ -89,14 +93,23 @@ async def test_reset_forgets_everything(client: httpx.AsyncClient) -> None:
 
 
 async def test_config_changes_take_effect_at_once(client: httpx.AsyncClient) -> None:
+    identity_cloud = {
+        "identity_cloud_find_lag_seconds": 30.0,
+        "identity_cloud_client_secret_changed": False,
+    }
     assert (await client.get("/_sandbox/config")).json() == {
         "async_delay_seconds": 0.0,
         "token_lifetime_seconds": 3600,
+        **identity_cloud,
     }
     changed = await client.post(
         "/_sandbox/config", json={"async_delay_seconds": 60, "token_lifetime_seconds": 90}
     )
-    assert changed.json() == {"async_delay_seconds": 60.0, "token_lifetime_seconds": 90}
+    assert changed.json() == {
+        "async_delay_seconds": 60.0,
+        "token_lifetime_seconds": 90,
+        **identity_cloud,
+    }
     token = await request_token(client, assertion())
     assert token.json()["expires_in"] == 90
     auth = await bearer(client)

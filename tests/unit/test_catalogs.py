@@ -13,7 +13,7 @@ from workflows.error_classes import ErrorClass
 
 SEEDS = Path(__file__).parents[2] / "spec" / "seeds"
 
-T, R, K, IR, C, CFG, L, NF, P = (
+T, R, K, IR, C, CFG, L, NF, P, AE = (
     ErrorClass.TRANSIENT,
     ErrorClass.RATE_LIMITED,
     ErrorClass.TOKEN_EXPIRED,
@@ -23,6 +23,7 @@ T, R, K, IR, C, CFG, L, NF, P = (
     ErrorClass.LOCKED,
     ErrorClass.NOT_FOUND,
     ErrorClass.PERMANENT,
+    ErrorClass.ALREADY_EXISTS,
 )
 
 # The expected class of every code in the seeds, written out here independently of the
@@ -43,9 +44,9 @@ EXPECTED: dict[str, dict[str, ErrorClass]] = {
         "100": IR, "200": IR, "201": IR, "205": CFG, "210": IR, "211": IR, "212": IR, "213": IR,
         "214": IR, "221": CFG, "222": CFG, "223": CFG, "224": CFG, "226": CFG, "232": P,
         "233": P, "234": P, "300": T, "310": NF, "320": P, "330": P, "340": IR, "341": IR,
-        "342": IR, "352": IR, "360": IR, "361": IR, "362": IR, "363": IR, "380": IR, "390": IR,
+        "342": IR, "352": IR, "360": IR, "361": AE, "362": IR, "363": IR, "380": IR, "390": IR,
         "402": CFG, "403": CFG, "413": C, "414": K, "415": C, "416": C, "417": C, "420": CFG,
-        "480": T, "500": T, "510": R, "540": P,
+        "480": T, "500": T, "510": R, "540": T,
     },
     "mfa": {
         "invalid_token": K, "insufficient_scope": CFG, "invalid_bearer_format": CFG,

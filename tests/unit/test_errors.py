@@ -182,6 +182,8 @@ RAISED = [
     (ErrorDetails(PROCESS, "50001", "not found", 404), "not_found", True, False),
     (ErrorDetails(PROCESS, None, "Gone", 410), "gone", True, True),
     (ErrorDetails(PROCESS, "20023", "no process id", 400), "permanent", True, False),
+    # A record holds the CPF: the account step adopts it; nothing went wrong.
+    (ErrorDetails("identity-cloud", "361", "not unique", 200), "already_exists", True, True),
 ]
 
 

@@ -10,19 +10,19 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import StatusCode
 from temporalio.exceptions import ApplicationError
 
-from activities.call_telemetry import UnicoCall
+from activities.call_telemetry import RemoteCall
 from activities.errors import raise_for_transport, raise_for_unico
 
 REQUEST = httpx.Request("POST", "http://unico.test/processes/v1")
 CPF = "123.456.789-09"
 
 
-def failed_call(system: str, error: ApplicationError) -> tuple[UnicoCall, ReadableSpan]:
+def failed_call(system: str, error: ApplicationError) -> tuple[RemoteCall, ReadableSpan]:
     """A local provider: the process-wide one belongs to the tracing tests."""
     provider, exporter = TracerProvider(), InMemorySpanExporter()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     with provider.get_tracer(__name__).start_as_current_span("call") as span:
-        call = UnicoCall(span, system)
+        call = RemoteCall(span, system)
         call.failed(error)
     [finished] = exporter.get_finished_spans()
     assert finished.status.status_code is StatusCode.ERROR

@@ -21,16 +21,26 @@ from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from workflows.models import SelfieCheck, SelfieRelease, TokenInfo, UnicoProcess
+from workflows.models import (
+    AccountResult,
+    AccountStatus,
+    SelfieCheck,
+    SelfieRelease,
+    TokenInfo,
+    UnicoProcess,
+)
 from workflows.names import (
     ACQUIRE_TOKEN,
     CREATE_PROCESS,
     DELETE_SELFIE,
     GET_PROCESS,
+    IDENTITY_CLOUD_ACTIVITIES,
     INSPECT_SELFIE,
+    REGISTER_ACCOUNT,
     RELEASE_SELFIE,
     REVIEW_BY_DEFAULT,
     UNICO_API_ACTIVITIES,
+    identity_cloud_task_queue_for,
     unico_task_queue_for,
 )
 from workflows.onboarding import Onboarding
@@ -68,9 +78,10 @@ class Fail:
     code: str | None = None
     message: str = "stubbed failure"
     non_retryable: bool = False  # as an activity says of an error it gave up on
+    system: str = "stub"  # the remote system that answered, as the details name it
 
     def error(self) -> ApplicationError:
-        details = {"system": "stub", "code": self.code, "message": self.message}
+        details = {"system": self.system, "code": self.code, "message": self.message}
         # Retried at once when the class is one the retry policy retries: no backoff to wait.
         return ApplicationError(
             self.message,
@@ -89,6 +100,7 @@ DEFAULTS: dict[str, Any] = {
     RELEASE_SELFIE: SelfieRelease(deleted=True),
     DELETE_SELFIE: None,
     REVIEW_BY_DEFAULT: False,
+    REGISTER_ACCOUNT: AccountResult(status=AccountStatus.REGISTERED, uuid="u-1"),
 }
 
 
@@ -143,12 +155,21 @@ async def stubbed_worker(client: Client, queue: str | None = None) -> AsyncItera
         task_queue=queue,
         workflows=[Onboarding, SelfieRetention],
         workflow_runner=WORKFLOW_RUNNER,
-        activities=[stub for name, stub in stubs.items() if name not in UNICO_API_ACTIVITIES],
+        activities=[
+            stub
+            for name, stub in stubs.items()
+            if name not in UNICO_API_ACTIVITIES | IDENTITY_CLOUD_ACTIVITIES
+        ],
     )
     unico = Worker(
         client,
         task_queue=unico_task_queue_for(queue),
         activities=[stubs[name] for name in sorted(UNICO_API_ACTIVITIES)],
     )
-    async with workflows, unico:
+    identity_cloud = Worker(
+        client,
+        task_queue=identity_cloud_task_queue_for(queue),
+        activities=[stubs[name] for name in sorted(IDENTITY_CLOUD_ACTIVITIES)],
+    )
+    async with workflows, unico, identity_cloud:
         yield stubbed

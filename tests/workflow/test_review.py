@@ -20,6 +20,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from onboarding.dev.history import counts, events_of, of_kind, stage_upserts
 from onboarding.temporal.client import start_onboarding
+from tests.support import until_stage
 from tests.workflow.conftest import request
 from tests.workflow.stubs import PENDING, TO_REVIEW, Hold, Script, StubbedWorker, stubbed_worker
 from workflows.models import (
@@ -72,17 +73,6 @@ async def start_waiting(
     started.append(handle)
     await until_stage(handle, Stage.AWAITING_REVIEW)
     return handle
-
-
-async def until_stage(handle: Handle, stage: Stage, seconds: float = 20) -> OnboardingStatus:
-    async with asyncio.timeout(seconds):
-        while True:
-            status: OnboardingStatus = await handle.query(
-                STATUS_QUERY, result_type=OnboardingStatus
-            )
-            if status.stage is stage:
-                return status
-            await asyncio.sleep(0.05)
 
 
 async def answer(handle: Handle, **body: Any) -> ReviewRecord:
