@@ -5,7 +5,8 @@ Each registers under the same workflow type and differs in one plausible-looking
 - `OnboardingWithoutTokenWarmUp` skips warming the token cache (`acquire_token`) before
   creating the Unico process;
 - `OnboardingUnguardedPatch` makes the `stage-at-start` change without `workflow.patched`;
-- `OnboardingUnguardedReview` makes the `review-step` change without `workflow.patched`.
+- `OnboardingUnguardedReview` makes the `review-step` change without `workflow.patched`;
+- `OnboardingWithoutAccountStep` rolls the account step back (an approval ends there).
 
 The commands they issue differ from the recorded ones, so replaying the committed corpus
 must catch them: this proves that the corpus guards against such changes.
@@ -18,7 +19,7 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.models import Carry, OnboardingResult, Outcome, Stage
+    from workflows.models import Carry, OnboardingRequest, OnboardingResult, Outcome, Stage
     from workflows.names import STAGE_ATTRIBUTE, WORKFLOW_TYPE
     from workflows.onboarding import Onboarding
 
@@ -38,6 +39,13 @@ class _UnguardedReview(Onboarding):
     def _reviewable(self, decided: OnboardingResult) -> bool:
         # The change, without `workflow.patched`: every `review` asks whether to wait.
         return decided.outcome is Outcome.REVIEW
+
+
+class _WithoutAccountStep(Onboarding):
+    async def _register(
+        self, request: OnboardingRequest, approved: OnboardingResult
+    ) -> OnboardingResult:
+        return approved  # the change: a deploy that drops the step
 
 
 # Temporal wants the run method declared on the registered class itself; the handlers
@@ -60,6 +68,13 @@ class OnboardingUnguardedPatch(_UnguardedPatch):
 
 @workflow.defn(name=WORKFLOW_TYPE)
 class OnboardingUnguardedReview(_UnguardedReview):
+    @workflow.run
+    async def run(self, raw: Any, carry: Carry | None = None) -> OnboardingResult:
+        return await super().run(raw, carry)
+
+
+@workflow.defn(name=WORKFLOW_TYPE)
+class OnboardingWithoutAccountStep(_WithoutAccountStep):
     @workflow.run
     async def run(self, raw: Any, carry: Carry | None = None) -> OnboardingResult:
         return await super().run(raw, carry)

@@ -1,15 +1,21 @@
 """The versioning rule, proven on real changes: `stage-at-start` (OnboardingStage is
 `validating` from the first workflow task) went in behind `workflow.patched` after the
 first batch of histories was recorded. Those histories still replay; without the guard
-they would not. `release-selfie`, `input-hardening` and `review-step` went in the same way:
-histories from before them keep their old path, those recorded since take the new one."""
+they would not. `release-selfie`, `input-hardening`, `review-step` and `account-step` went
+in the same way: histories from before them keep their old path, those recorded since take
+the new one."""
 
 from __future__ import annotations
 
 from onboarding.dev.history import has_patch, scheduled_activities, stage_upserts
-from tests.replay.altered import OnboardingUnguardedPatch, OnboardingUnguardedReview
-from tests.replay.corpus import load_corpus, replay, workflow_input, workflow_result
+from tests.replay.altered import (
+    OnboardingUnguardedPatch,
+    OnboardingUnguardedReview,
+    OnboardingWithoutAccountStep,
+)
+from tests.replay.corpus import Recorded, load_corpus, replay, workflow_input, workflow_result
 from workflows.onboarding import (
+    PATCH_ACCOUNT,
     PATCH_INPUT_HARDENING,
     PATCH_RELEASE_SELFIE,
     PATCH_REVIEW,
@@ -96,3 +102,48 @@ def test_only_review_decisions_carry_the_review_marker() -> None:
         and ("awaiting_review" in stage_upserts(r.events) or r.outcome == "review")
     }
     assert marked == decided_review
+
+
+def _asked_for_an_account(recorded: Recorded) -> bool:
+    options = workflow_input(recorded.history()).get("options") or {}
+    return bool((options.get("account") or {}).get("register"))
+
+
+ACCOUNT_RUNS = [r for r in CORPUS if has_patch(r.events, PATCH_ACCOUNT)]
+
+
+def test_only_approvals_that_ask_for_an_account_carry_the_account_marker() -> None:
+    """The marker goes where an approved onboarding that asks for an account reaches the
+    step, and nowhere else: every other history issues the commands it issued before."""
+    assert len(ACCOUNT_RUNS) >= 5, "record a batch with the account step (make histories)"
+    finals = [r for r in CORPUS if r.outcome is not None]
+    batches = {r.batch for r in ACCOUNT_RUNS}
+    expected = {
+        r.name
+        for r in finals
+        if r.batch in batches and r.outcome == "approved" and _asked_for_an_account(r)
+    }
+    assert {r.name for r in ACCOUNT_RUNS} == expected
+    assert all(
+        ("register_account" in scheduled_activities(r.events)) == (r in ACCOUNT_RUNS)
+        for r in finals
+    )
+    # A rejection that asked for an account never reached the step.
+    assert any(r.outcome == "rejected" and _asked_for_an_account(r) for r in finals)
+
+
+def test_the_batch_holds_every_way_the_account_step_ends() -> None:
+    accounts = [workflow_result(r.history())["account"] for r in ACCOUNT_RUNS]  # type: ignore[index]
+    assert {a["status"] for a in accounts} == {"registered", "existing", "failed"}
+    reasons = {(a["status"], (a.get("reason") or {}).get("code")) for a in accounts}
+    assert ("registered", "account.adopted") in reasons  # a lost answer, adopted
+    assert ("existing", "account.existing") in reasons  # the seeded person
+    assert ("failed", "identity_cloud.361") in reasons  # an e-mail another record holds
+    assert any("blocked_configuration" in stage_upserts(r.events) for r in ACCOUNT_RUNS), (
+        "the blocked-then-healed case waits for an operator"
+    )
+
+
+async def test_a_deploy_that_drops_the_account_step_breaks_exactly_those_runs() -> None:
+    failures = await replay(OnboardingWithoutAccountStep, CORPUS)
+    assert set(failures) == {r.name for r in ACCOUNT_RUNS}
