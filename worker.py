@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -20,9 +21,13 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities.client_credentials import ClientCredentials
 from activities.deployment import DeploymentDefaults
+from activities.guardian.enrollment_api import GuardianApi
+from activities.guardian.enrollments import MfaActivities
+from activities.guardian.management import ManagementApi
+from activities.guardian.sealing import TransactionSeal
 from activities.identity_cloud.accounts import AccountActivities
-from activities.identity_cloud.credentials import ClientCredentials
 from activities.identity_cloud.entity_api import EntityApi
 from activities.identity_cloud.mapping import DEFAULT_MAPPING, AttributeMapping
 from activities.selfies.cleanup import SelfieCleanup
@@ -30,18 +35,23 @@ from activities.unico_auth import ServiceAccount, TokenCache
 from activities.unico_processes import UnicoActivities
 from onboarding.runtime.entry import leave, run_service
 from onboarding.runtime.health import WorkerHealth, probe_server
-from onboarding.runtime.secrets import load_unico_private_key
+from onboarding.runtime.secrets import load_keyring, load_unico_private_key
 from onboarding.runtime.selfie_store import open_selfie_store
 from onboarding.runtime.settings import (
     Settings,
     SettingsError,
+    guardian_configured,
     identity_cloud_configured,
     identity_cloud_mapping,
 )
 from onboarding.runtime.telemetry import metrics_runtime
 from onboarding.temporal.client import connect, missing_search_attributes
 from onboarding.temporal.connection import TemporalTarget
-from workflows.names import identity_cloud_task_queue_for, unico_task_queue_for
+from workflows.names import (
+    guardian_task_queue_for,
+    identity_cloud_task_queue_for,
+    unico_task_queue_for,
+)
 from workflows.onboarding import Onboarding
 from workflows.selfie_release import SelfieRetention
 
@@ -102,20 +112,51 @@ async def account_activities(settings: Settings) -> AsyncIterator[AccountActivit
         yield AccountActivities(api, mapping)
 
 
+@asynccontextmanager
+async def mfa_activities(settings: Settings) -> AsyncIterator[MfaActivities]:
+    """The MFA step's activities, with their own HTTP client and Auth0 token cache; without
+    Auth0 and Guardian settings they answer `configuration`, as the account step does."""
+    keyring = load_keyring(settings)
+    seal = TransactionSeal(keyring.keys, keyring.current_id)
+    template = settings.guardian_user_id_template
+    if not guardian_configured(settings):
+        yield MfaActivities(None, None, seal, template)
+        return
+    assert settings.auth0_tenant_url and settings.auth0_client_id and settings.guardian_url
+    secret = settings.auth0_client_secret
+    credentials = ClientCredentials(
+        settings.auth0_client_id,
+        secret.get_secret_value() if secret else None,
+        settings.auth0_client_secret_file,
+        setting="AUTH0_CLIENT_SECRET",
+    )
+    async with httpx.AsyncClient(timeout=httpx.Timeout(settings.guardian_timeout_seconds)) as http:
+        management = ManagementApi(http, settings.auth0_tenant_url, credentials)
+        yield MfaActivities(management, GuardianApi(http, settings.guardian_url), seal, template)
+
+
+def _unconfigured_mfa(settings: Settings) -> MfaActivities:
+    seal = TransactionSeal({"unset": os.urandom(32)}, "unset")  # never used: no calls go out
+    return MfaActivities(None, None, seal, settings.guardian_user_id_template)
+
+
 def build_workers(
     client: Client,
     settings: Settings,
     activities: UnicoActivities,
     accounts: AccountActivities | None = None,
+    mfa: MfaActivities | None = None,
 ) -> list[Worker]:
-    """Three workers on one connection, each with its own task queue.
+    """Four workers on one connection, each with its own task queue.
 
     The workflow queue runs the workflow and the activities that spend nothing of a remote
     system's request budget. The Unico queue runs the process-API calls, and tells the
     server to dispatch at most `unico_requests_per_second` of them: the server enforces it
     for the whole fleet, however many replicas poll (the last poller's value wins, so every
     replica must be given the same). The Identity Cloud queue does the same for the entity
-    API, at `identity_cloud_requests_per_second` (`accounts` None: not configured).
+    API, at `identity_cloud_requests_per_second` (`accounts` None: not configured), and the
+    Guardian queue for Auth0's and Guardian's, at `guardian_requests_per_second` (`mfa`
+    None: not configured).
 
     The workflow queue keeps the process-API activities registered too: a worker of the
     version before this queue existed scheduled them there, and such a call, still waiting
@@ -152,6 +193,13 @@ def build_workers(
             max_task_queue_activities_per_second=settings.identity_cloud_requests_per_second,
             graceful_shutdown_timeout=drain,
         ),
+        Worker(
+            client,
+            task_queue=guardian_task_queue_for(settings.task_queue),
+            activities=(mfa or _unconfigured_mfa(settings)).all(),
+            max_task_queue_activities_per_second=settings.guardian_requests_per_second,
+            graceful_shutdown_timeout=drain,
+        ),
     ]
 
 
@@ -174,6 +222,7 @@ async def running(workers: Sequence[Worker]) -> AsyncIterator[list[asyncio.Task[
 async def serve(settings: Settings) -> None:
     account = load_service_account(settings)
     accounts_configured = identity_cloud_configured(settings)  # half of it, or a bad mapping
+    mfa_configured = guardian_configured(settings)
     target = TemporalTarget.from_environment()
     client = await connect(settings, runtime=metrics_runtime(settings), target=target)
     if missing := await missing_search_attributes(client):
@@ -190,21 +239,30 @@ async def serve(settings: Settings) -> None:
     async with (
         unico_activities(settings, account) as activities,
         account_activities(settings) as accounts,
+        mfa_activities(settings) as mfa,
     ):
-        workers = build_workers(client, settings, activities, accounts)
+        workers = build_workers(client, settings, activities, accounts, mfa)
         health = WorkerHealth(workers)
         async with (
             probe_server(health, client, settings.health_bind_address),
             running(workers) as tasks,
         ):
+            unconfigured = [
+                name
+                for name, configured in (
+                    ("Identity Cloud", accounts_configured),
+                    ("Guardian", mfa_configured),
+                )
+                if not configured
+            ]
             logger.info(
                 "worker polling task queues %s at %s%s",
                 [worker.task_queue for worker in workers],
                 target.describe(),
-                ""
-                if accounts_configured
-                else " (Identity Cloud not configured: an onboarding "
-                "that asks for an account waits in blocked_configuration)",
+                f" ({' and '.join(unconfigured)} not configured: an onboarding that asks for "
+                "that step waits in blocked_configuration)"
+                if unconfigured
+                else "",
             )
             stopped = asyncio.create_task(stop.wait())
             await asyncio.wait([stopped, *tasks], return_when=asyncio.FIRST_COMPLETED)

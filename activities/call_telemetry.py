@@ -1,4 +1,5 @@
-"""A span and a metric for every HTTP call to a remote system (Unico, Identity Cloud): what
+"""A span and a metric for every HTTP call to a remote system (Unico, Identity Cloud, Auth0
+and Guardian): what
 was called and how it ended.
 
 Span attributes are the method, the route template, the HTTP status, the system's code, the
@@ -26,6 +27,7 @@ from workflows.models import UnicoProcess
 
 UNICO_REQUESTS_METRIC = "unico_requests"
 IDENTITY_CLOUD_REQUESTS_METRIC = "identity_cloud_requests"
+GUARDIAN_REQUESTS_METRIC = "guardian_requests"
 TOKEN_REFRESHES_METRIC = "unico_token_refreshes"
 SUCCESS = "ok"
 
@@ -103,6 +105,14 @@ def identity_cloud_call(system: str, operation: str) -> Iterator[RemoteCall]:
     route = f"/{operation}"
     metric = (IDENTITY_CLOUD_REQUESTS_METRIC, "HTTP calls to Identity Cloud")
     with _remote_call(system, "POST", route, "identity_cloud", {}, metric) as call:
+        yield call
+
+
+@contextmanager
+def guardian_call(system: str, route: str) -> Iterator[RemoteCall]:
+    """Trace and count one call to Auth0 or Guardian (`/api/verify-otp`, ...)."""
+    metric = (GUARDIAN_REQUESTS_METRIC, "HTTP calls to Auth0 and Guardian")
+    with _remote_call(system, "POST", route, "mfa", {}, metric) as call:
         yield call
 
 

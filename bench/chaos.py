@@ -12,6 +12,8 @@ The account cases do the same for the account step: a batch of approved people, 
 to Identity Cloud, who ask for an account while its entity API is broken. Each must end
 approved with an account, and Identity Cloud must hold exactly one record per person:
 `entity.create` has no idempotency key, so a duplicate would be a real one.
+The MFA cases (bench/chaos_mfa.py) play people who type the code from the SMS while
+Guardian or the worker breaks: each must end enrolled, once.
 Not a `make test` test: it takes minutes, as kill -9 leaves activities to time out.
 """
 
@@ -29,6 +31,7 @@ from typing import Any
 
 from temporalio.service import RPCError
 
+from bench.chaos_mfa import MFA_CASES, MfaRow, mfa_table, run_mfa_case
 from onboarding.dev import credentials
 from onboarding.dev.demo import SAMPLE_SELFIE
 from onboarding.dev.scenarios import SCENARIOS
@@ -332,6 +335,7 @@ def table(rows: list[Row]) -> list[str]:
 async def main() -> int:
     rows: list[Row] = []
     account_rows: list[AccountRow] = []
+    mfa_rows: list[MfaRow] = []
     with tempfile.TemporaryDirectory(prefix="chaos-") as work:
         env = {"UNICO_READ_TIMEOUT_SECONDS": READ_TIMEOUT}
         # The server keeps a SQLite file, so that a restart of it loses nothing.
@@ -344,10 +348,16 @@ async def main() -> int:
             for name, account_act in ACCOUNT_CASES:
                 account_rows.append(await run_account_case(stack, name, account_act))
                 print(f"  {name}: {'ok' if account_rows[-1].ok else 'FAILED'}", flush=True)
+            for name, mfa_act in MFA_CASES:
+                mfa_rows.append(await run_mfa_case(stack, name, mfa_act))
+                print(f"  {name}: {'ok' if mfa_rows[-1].ok else 'FAILED'}", flush=True)
     print("\n".join(table(rows)), flush=True)
     print("\nThe account step (Identity Cloud):", flush=True)
     print("\n".join(account_table(account_rows)), flush=True)
-    return 0 if all(r.ok for r in rows) and all(r.ok for r in account_rows) else 1
+    print("\nThe MFA step (Auth0 and Guardian):", flush=True)
+    print("\n".join(mfa_table(mfa_rows)), flush=True)
+    checked = [r.ok for r in rows] + [r.ok for r in account_rows] + [r.ok for r in mfa_rows]
+    return 0 if all(checked) else 1
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
-"""`python -m sandbox`: serve the Unico and Identity Cloud stand-ins (see `sandbox.config` for
-the flags)."""
+"""`python -m sandbox`: serve the Unico, Identity Cloud and Auth0 Guardian stand-ins (see
+`sandbox.config` for the flags)."""
 
 from __future__ import annotations
 

@@ -1,10 +1,12 @@
 """The sandbox's HTTP surface: Unico's endpoints, Identity Cloud's entity API under
-`/identity-cloud/`, the `/_sandbox/` admin endpoints, and one log line per request.
+`/identity-cloud/`, Auth0's tenant under `/auth0/` and its Guardian under `/guardian/`, the
+`/_sandbox/` admin endpoints, and one log line per request.
 
-Unico's endpoints raise `TokenError` or `ProcessError`, Identity Cloud's `EntityError`;
-`_endpoint` turns them into responses in the system's envelope and keeps the counters that
-`GET /_sandbox/stats` shows. The log line carries method, route template, HTTP status and
-error code only: never a CPF, a name, an e-mail address, an image or a token.
+Unico's endpoints raise `TokenError` or `ProcessError`, Identity Cloud's `EntityError`,
+Auth0's `AuthError` or `GuardianError`; `_endpoint` turns them into responses in the
+system's envelope and keeps the counters that `GET /_sandbox/stats` shows. The log line
+carries method, route template, HTTP status and error code only: never a CPF, a name, an
+e-mail address, an image, a phone number, a code or a token.
 """
 
 from __future__ import annotations
@@ -29,6 +31,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from sandbox.admin_json import settings_object
 from sandbox.config import Runtime, SandboxConfig
 from sandbox.faults import DroppedAnswer, FaultRule, Faults, InjectedError, parse_rules
+from sandbox.guardian import parsing
+from sandbox.guardian import settings as guardian_settings
+from sandbox.guardian.enrollment_api import EnrollmentAPI
+from sandbox.guardian.errors import AuthError, GuardianError
+from sandbox.guardian.management import Management
+from sandbox.guardian.tickets import TicketStore
 from sandbox.identity_cloud.auth import ClientCredentials
 from sandbox.identity_cloud.entity_api import EntityAPI, form_fields
 from sandbox.identity_cloud.errors import EntityError
@@ -46,10 +54,22 @@ CODE_KEY = "sandbox.code"  # scope key: the handler's error code, for the log li
 FORM = "application/x-www-form-urlencoded"
 
 Answer = tuple[int, Mapping[str, Any]]
-Handler = Callable[[Request], Awaitable[Answer]]
+
+
+@dataclass(frozen=True)
+class Reply:
+    """An answer with headers of its own, or no body at all (204)."""
+
+    status_code: int
+    body: Mapping[str, Any] | None = None
+    headers: Mapping[str, str] | None = None
+
+
+Handler = Callable[[Request], Awaitable[Answer | Reply]]
 
 
 IDENTITY_CLOUD = "/identity-cloud"  # the prefix of the entity API's routes
+AUTH0, GUARDIAN_PREFIX = "/auth0", "/guardian"  # the tenant's routes, Guardian's routes
 
 
 class UnicoJSON(JSONResponse):
@@ -60,8 +80,13 @@ class EntityJSON(JSONResponse):
     media_type = "application/json;charset=UTF-8"  # what the entity API answers
 
 
+class Auth0JSON(JSONResponse):
+    media_type = "application/json; charset=utf-8"  # what Auth0's APIs answer
+
+
 class Stats:
-    """Counts every request to each Unico and Identity Cloud endpoint, successful or not."""
+    """Counts every request to each Unico, Identity Cloud and Auth0 endpoint, successful or
+    not."""
 
     COUNTERS = (
         "token_requests",
@@ -73,6 +98,13 @@ class Stats:
         "records_created",
         "entity_requests",
         "entity_find_requests",
+        "auth0_token_requests",
+        "ticket_requests",
+        "start_flow_requests",
+        "sms_enroll_requests",
+        "sms_sent",
+        "verify_otp_requests",
+        "enrollments_confirmed",
     )
 
     def __init__(self) -> None:
@@ -109,6 +141,9 @@ class Sandbox:
         self.entity_rate_limit = TenantRateLimit(
             config.identity_cloud_rate_limit, config.identity_cloud_rate_burst
         )
+        self.tickets = TicketStore()  # made by the tenant, spent by Guardian
+        self.management = Management(config.auth0_client_id, self.runtime, self.tickets)
+        self.guardian = EnrollmentAPI(self.runtime, self.tickets)
 
     def reset(self) -> None:
         self.faults.clear()
@@ -120,6 +155,9 @@ class Sandbox:
         self.rate_limit.reset()
         self.entities.reset()
         self.entity_rate_limit.reset()
+        self.tickets.reset()
+        self.management.reset()
+        self.guardian.reset()
 
 
 @dataclass(frozen=True)
@@ -127,7 +165,7 @@ class Envelope:
     """What differs between the systems' endpoints: the answer to a bug of ours, and the
     type of their JSON answers."""
 
-    internal: Callable[[], TokenError | ProcessError | EntityError]
+    internal: Callable[[], TokenError | ProcessError | EntityError | AuthError | GuardianError]
     json: type[JSONResponse]
 
 
@@ -141,10 +179,13 @@ def _process_internal() -> ProcessError:
 
 
 # A bug of ours answers as the system's internal failure does: the token endpoint's
-# server_error, the process API's 99999, Identity Cloud's 500 unexpected_error.
+# server_error, the process API's 99999, Identity Cloud's 500 unexpected_error, Auth0's
+# 500 in its two envelopes.
 TOKEN = Envelope(_token_internal, UnicoJSON)
 PROCESS = Envelope(_process_internal, UnicoJSON)
 ENTITY = Envelope(EntityError.internal, EntityJSON)
+AUTH = Envelope(AuthError.internal, Auth0JSON)
+GUARDIAN = Envelope(GuardianError.internal, Auth0JSON)
 
 
 def _endpoint(
@@ -160,25 +201,31 @@ def _endpoint(
         stats = sandbox.stats
         stats.counts[counter] += 1
         fault: FaultRule | None = None
-        headers: dict[str, str] | None = None  # Retry-After of an injected answer
-        body: Mapping[str, Any] | str
+        headers: Mapping[str, str] | None = None  # Retry-After, x-ratelimit-*
+        body: Mapping[str, Any] | str | None  # None: no content
         try:
             if admit is not None:
                 admit()  # first: a call over the limit meets no fault rule
             fault = sandbox.faults.take(fault_name)
             if fault is not None:
-                await fault.before_handling()
-            status_code, body = await handler(request)
+                await fault.before_handling(sandbox.runtime.guardian_sms_per_hour)
+            answer = await handler(request)
+            if isinstance(answer, Reply):
+                status_code, body, headers = answer.status_code, answer.body, answer.headers
+            else:
+                status_code, body = answer
         except (TokenError, ProcessError, EntityError, InjectedError) as exc:
             status_code, body, code = exc.status_code, exc.body, str(exc.code)
             headers = exc.headers if isinstance(exc, InjectedError) else None
+        except (AuthError, GuardianError) as exc:
+            status_code, body, code, headers = exc.status_code, exc.body, exc.code, exc.headers
         except Exception:
             logger.exception("unexpected error (%s)", counter)
             error = envelope.internal()
             status_code, body, code = error.status_code, error.body, str(error.code)
         else:
             code = ""
-            if status_code == 200 and success_counter:
+            if 200 <= status_code < 300 and success_counter:
                 stats.counts[success_counter] += 1
         if code:
             stats.by_code[code] += 1
@@ -190,6 +237,8 @@ def _endpoint(
                 request.scope[CODE_KEY] = "dropped"  # for the log line
                 return DroppedAnswer()
         stats.by_status[str(status_code)] += 1
+        if body is None:
+            return Response(status_code=status_code, headers=headers)
         if isinstance(body, str):  # a proxy's page in front of the service: not JSON
             return HTMLResponse(body, status_code, headers=headers)
         return envelope.json(body, status_code, headers=headers)
@@ -268,6 +317,68 @@ def _identity_cloud_routes(sandbox: Sandbox) -> list[Route]:
     ]
 
 
+def _origin(request: Request) -> str:
+    """The scheme and host the call reached, as its client named them."""
+    return f"{request.url.scheme}://{request.url.netloc}"
+
+
+def _auth0_routes(sandbox: Sandbox) -> list[Route]:
+    management, guardian = sandbox.management, sandbox.guardian
+
+    async def token(request: Request) -> Answer:
+        fields = parsing.token_fields(request.headers, await request.body())
+        return 200, management.issue_token(fields, f"{_origin(request)}{AUTH0}/api/v2/")
+
+    async def ticket(request: Request) -> Answer:
+        body = await request.body()
+        return 200, management.create_ticket(request.headers, body, _origin(request))
+
+    async def start_flow(request: Request) -> Answer:
+        return 201, guardian.start_flow(request.headers, await request.body())
+
+    async def sms_enroll(request: Request) -> Reply:
+        device_id = request.path_params["id"]
+        limits = guardian.sms_enroll(request.headers, device_id, await request.body())
+        return Reply(204, headers=limits)
+
+    async def verify_otp(request: Request) -> Reply:
+        guardian.verify_otp(request.headers, await request.body())
+        return Reply(204)
+
+    def route(path: str, name: str, counter: str, done: str | None, handler: Handler) -> Route:
+        envelope = AUTH if name == "auth0-token" else GUARDIAN
+        endpoint = _endpoint(sandbox, envelope, name, counter, done, handler)
+        return Route(path, endpoint, methods=["POST"])
+
+    return [
+        route(f"{AUTH0}/oauth/token", "auth0-token", "auth0_token_requests", None, token),
+        route(
+            f"{AUTH0}/api/v2/guardian/enrollments/ticket", "ticket", "ticket_requests", None, ticket
+        ),
+        route(
+            f"{GUARDIAN_PREFIX}/api/start-flow",
+            "start-flow",
+            "start_flow_requests",
+            None,
+            start_flow,
+        ),
+        route(
+            f"{GUARDIAN_PREFIX}/api/device-accounts/{{id}}/sms-enroll",
+            "sms-enroll",
+            "sms_enroll_requests",
+            "sms_sent",
+            sms_enroll,
+        ),
+        route(
+            f"{GUARDIAN_PREFIX}/api/verify-otp",
+            "verify-otp",
+            "verify_otp_requests",
+            "enrollments_confirmed",
+            verify_otp,
+        ),
+    ]
+
+
 def _admin_routes(sandbox: Sandbox) -> list[Route]:
     def settings() -> dict[str, Any]:
         runtime = sandbox.runtime
@@ -278,8 +389,12 @@ def _admin_routes(sandbox: Sandbox) -> list[Route]:
             "async_delay_seconds": runtime.async_delay_seconds,
             "token_lifetime_seconds": runtime.token_lifetime_seconds,
             "identity_cloud_find_lag_seconds": runtime.identity_cloud_find_lag_seconds,
-            # Whether the secret was rotated, never the secret itself.
+            # Whether a secret was rotated, never the secret itself.
             "identity_cloud_client_secret_changed": rotated,
+            "auth0_client_secret_changed": (
+                runtime.auth0_client_secret != sandbox.config.auth0_client_secret
+            ),
+            **{name: getattr(runtime, name) for name in guardian_settings.SHOWN},
         }
 
     async def health(request: Request) -> Response:
@@ -297,6 +412,16 @@ def _admin_routes(sandbox: Sandbox) -> list[Route]:
 
     async def records(request: Request) -> Response:
         return UnicoJSON({"records": sandbox.entities.records()})
+
+    async def sms(request: Request) -> Response:
+        phone = request.query_params.get("phone")
+        return UnicoJSON({"messages": sandbox.guardian.inbox.as_json(phone)})
+
+    async def enrollments(request: Request) -> Response:
+        return UnicoJSON({"enrollments": sandbox.guardian.enrollments.as_json()})
+
+    async def transactions(request: Request) -> Response:
+        return UnicoJSON({"transactions": sandbox.guardian.transactions.as_json()})
 
     async def reset(request: Request) -> Response:
         sandbox.reset()
@@ -330,6 +455,9 @@ def _admin_routes(sandbox: Sandbox) -> list[Route]:
         Route("/_sandbox/reset", reset, methods=["POST"]),
         Route("/_sandbox/config", config, methods=["GET", "POST"]),
         Route("/_sandbox/identity-cloud/records", records, methods=["GET"]),
+        Route("/_sandbox/guardian/sms", sms, methods=["GET"]),
+        Route("/_sandbox/guardian/enrollments", enrollments, methods=["GET"]),
+        Route("/_sandbox/guardian/transactions", transactions, methods=["GET"]),
     ]
 
 
@@ -338,6 +466,7 @@ CONFIG_KEYS = (
     "token_lifetime_seconds",
     "identity_cloud_client_secret",
     "identity_cloud_find_lag_seconds",
+    *guardian_settings.KEYS,
 )
 _FLOATS = {"async_delay_seconds", "identity_cloud_find_lag_seconds"}
 
@@ -346,9 +475,10 @@ def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _config_changes(body: bytes) -> dict[str, float | int | str]:
+def _config_changes(body: bytes) -> dict[str, Any]:
     """Validate `{"async_delay_seconds"?: float, "token_lifetime_seconds"?: int,
-    "identity_cloud_client_secret"?: str, "identity_cloud_find_lag_seconds"?: float}`."""
+    "identity_cloud_client_secret"?: str, "identity_cloud_find_lag_seconds"?: float}` and
+    the Auth0 settings (`sandbox.guardian.settings`)."""
     payload = settings_object(body, CONFIG_KEYS)
     delay = payload.get("async_delay_seconds", 0.0)
     lifetime = payload.get("token_lifetime_seconds", 0)
@@ -364,7 +494,8 @@ def _config_changes(body: bytes) -> dict[str, float | int | str]:
         raise ValueError("identity_cloud_client_secret must be a non-empty string")
     if delay < 0 or lifetime < 0 or lag < 0:
         raise ValueError("settings must not be negative")
-    return {k: float(v) if k in _FLOATS else v for k, v in payload.items()}
+    auth0 = guardian_settings.changes(payload)
+    return {**{k: float(v) if k in _FLOATS else v for k, v in payload.items()}, **auth0}
 
 
 class RequestLog:
@@ -407,6 +538,7 @@ def create_app(config: SandboxConfig) -> Starlette:
     routes = [
         *_unico_routes(sandbox),
         *_identity_cloud_routes(sandbox),
+        *_auth0_routes(sandbox),
         *_admin_routes(sandbox),
         *webhook_routes(sandbox.webhooks),
     ]

@@ -47,6 +47,8 @@ class SandboxConfig:
     identity_cloud_client_secret: str = "sandbox-secret"
     identity_cloud_find_lag_seconds: float = 30.0  # before entity.find sees a new record
     identity_cloud_rate_limit: float = 0.0  # entity API requests a second; 0: no limit
+    auth0_client_id: str = "sandbox-auth0-client"  # the Management API client
+    auth0_client_secret: str = "sandbox-auth0-secret"
 
     @property
     def rate_burst(self) -> float:
@@ -69,6 +71,13 @@ class Runtime:
     token_lifetime_seconds: int
     identity_cloud_client_secret: str  # rotated at run time: the old one then gets 402
     identity_cloud_find_lag_seconds: float
+    auth0_client_secret: str  # rotated at run time: the old one then gets 401
+    auth0_scopes: str = "create:guardian_enrollment_tickets"  # granted, space-separated
+    auth0_token_lifetime_seconds: int = 86400
+    guardian_sms_enabled: bool = True  # false: start-flow and sms-enroll are feature_disabled
+    guardian_sms_per_hour: int = 10  # per user, rolling hour (Auth0's published limit)
+    guardian_code_ttl_seconds: float = 300.0  # an SMS code's life (Auth0: 5 minutes)
+    guardian_transaction_ttl_seconds: float = 300.0  # an enrollment transaction's life
 
     @classmethod
     def from_config(cls, config: SandboxConfig) -> Runtime:
@@ -77,6 +86,7 @@ class Runtime:
             token_lifetime_seconds=config.token_lifetime_seconds,
             identity_cloud_client_secret=config.identity_cloud_client_secret,
             identity_cloud_find_lag_seconds=config.identity_cloud_find_lag_seconds,
+            auth0_client_secret=config.auth0_client_secret,
         )
 
 
@@ -94,7 +104,8 @@ def load_public_key(pem: bytes) -> RSAPublicKey:
 def _parser() -> argparse.ArgumentParser:
     # No argparse defaults: a missing flag falls back to the environment in load_config.
     p = argparse.ArgumentParser(
-        prog="python -m sandbox", description="Local Unico and Identity Cloud stand-ins"
+        prog="python -m sandbox",
+        description="Local Unico, Identity Cloud and Auth0 Guardian stand-ins",
     )
     p.add_argument("--host", help="bind address (SANDBOX_HOST, default 127.0.0.1)")
     p.add_argument("--port", help="bind port (SANDBOX_PORT, default 8089)")
@@ -132,6 +143,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--identity-cloud-rate-limit",
         help="entity API requests/s, 510 beyond (SANDBOX_IDENTITY_CLOUD_RATE_LIMIT, 0: off)",
+    )
+    p.add_argument(
+        "--auth0-client-id",
+        help="Management API client id (SANDBOX_AUTH0_CLIENT_ID, default sandbox-auth0-client)",
+    )
+    p.add_argument(
+        "--auth0-client-secret",
+        help="its secret (SANDBOX_AUTH0_CLIENT_SECRET, default sandbox-auth0-secret)",
     )
     return p
 
@@ -197,6 +216,7 @@ def load_config(argv: Sequence[str] | None, env: Mapping[str, str] | None = None
         tenant_rate_limit=rate,
         tenant_rate_burst=burst,
         **_identity_cloud(args, env),
+        **_auth0(args, env),
     )
 
 
@@ -221,6 +241,16 @@ def _identity_cloud(args: argparse.Namespace, env: Mapping[str, str]) -> dict[st
         "identity_cloud_client_secret": secret or "sandbox-secret",
         "identity_cloud_find_lag_seconds": _number(lag, "identity cloud find lag", 30.0, float),
         "identity_cloud_rate_limit": _number(rate, "identity cloud rate limit", 0.0, float),
+    }
+
+
+def _auth0(args: argparse.Namespace, env: Mapping[str, str]) -> dict[str, Any]:
+    """The Management API client's credentials."""
+    client_id = _pick(args.auth0_client_id, env, "SANDBOX_AUTH0_CLIENT_ID")
+    secret = _pick(args.auth0_client_secret, env, "SANDBOX_AUTH0_CLIENT_SECRET")
+    return {
+        "auth0_client_id": client_id or "sandbox-auth0-client",
+        "auth0_client_secret": secret or "sandbox-auth0-secret",
     }
 
 

@@ -1,26 +1,34 @@
-"""Fault injection: rules that make the next calls to one of Unico's or Identity Cloud's
-endpoints fail, answer slowly or lose their answer, so that every error class can be
-exercised over real HTTP.
+"""Fault injection: rules that make the next calls to one of Unico's, Identity Cloud's or
+Auth0's endpoints fail, answer slowly or lose their answer, so that every error class can
+be exercised over real HTTP.
 
 `POST /_sandbox/faults` adds one rule, or `{"rules": [...]}`; `GET` shows the rules left and
 how many fired; `DELETE` (and `POST /_sandbox/reset`) removes them all. A rule:
 
     {"endpoint": "token" | "create" | "get"                 Unico's
-                | "entity.create" | "entity" | "entity.find",   Identity Cloud's (required)
+                | "entity.create" | "entity" | "entity.find"    Identity Cloud's
+                | "auth0-token" | "ticket"                      Auth0's tenant
+                | "start-flow" | "sms-enroll" | "verify-otp",   Guardian's (required)
      "times": 2,              how many calls it hits (default 1; null: until removed)
      "status": 503,           answer this HTTP status instead of handling the call
      "code": 99999,           ... with this code in the endpoint's envelope ("1.2.18" on
-                              token; a number elsewhere); the status then defaults to the
-                              code's own (500 for a code the sandbox does not know; 200 on
+                              token; a word such as "invalid_otp" on Auth0's; a number
+                              elsewhere); the status then defaults to the code's own (500
+                              for a code the sandbox does not know, 400 on Auth0's; 200 on
                               Identity Cloud, which answers every error with 200)
      "retry_after": 2,        send `Retry-After: 2` with that answer
      "delay_seconds": 3,      wait first: before the error answer, or, for a rule without
                               status and code, after handling the call and before answering
-     "drop_connection": true} handle the call (a create creates its process or record), then
-                              close the connection without a complete answer
+     "drop_connection": true} handle the call (a create creates its process or record, a
+                              verify-otp confirms its enrollment), then close the
+                              connection without a complete answer
 
 On Identity Cloud's endpoints a `status` without a `code` answers what a proxy in front of
-the service would: that status with an HTML page, a body that is not JSON.
+the service would: that status with an HTML page, a body that is not JSON. On Auth0's it
+is the endpoint's envelope without a code of its own (`auth0-token`: `server_error`,
+`invalid_request` or `too_many_requests` by the status; the others: no `errorCode`). On
+`ticket` and Guardian's a `too_many_*` code carries the `x-ratelimit-*` headers and
+`Retry-After` (60 s unless the rule says), as the real limit's answer does.
 
 Rules match in the order they were added; each call consumes at most one.
 """
@@ -29,6 +37,8 @@ from __future__ import annotations
 
 import asyncio
 import math
+import re
+import time
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
@@ -38,11 +48,18 @@ from typing import Any
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from sandbox.guardian.errors import AuthError, GuardianError, guardian_body
+from sandbox.guardian.ratelimit import limited_headers
 from sandbox.identity_cloud.errors import EntityError
 from sandbox.unico.processes import ERRORS
 
 IDENTITY_CLOUD_ENDPOINTS = ("entity.create", "entity", "entity.find")
-ENDPOINTS = ("token", "create", "get", *IDENTITY_CLOUD_ENDPOINTS)
+AUTH0_TOKEN = "auth0-token"
+GUARDIAN_ENDPOINTS = ("ticket", "start-flow", "sms-enroll", "verify-otp")  # their envelope
+AUTH0_ENDPOINTS = (AUTH0_TOKEN, *GUARDIAN_ENDPOINTS)
+ENDPOINTS = ("token", "create", "get", *IDENTITY_CLOUD_ENDPOINTS, *AUTH0_ENDPOINTS)
+LIMITED_WAIT_SECONDS = 60.0  # an injected too_many_*'s Retry-After unless the rule says
+_WORD = re.compile(r"[a-z][a-z0-9_]*")
 _KEYS = {"endpoint", "times", "status", "code", "retry_after", "delay_seconds", "drop_connection"}
 
 
@@ -55,10 +72,13 @@ class InjectedError(Exception):
         body: Mapping[str, Any] | str,  # text: a proxy's HTML page
         code: str,
         retry_after: float | None,
+        headers: Mapping[str, str] | None = None,  # the system's own, such as x-ratelimit-*
     ) -> None:
         super().__init__(code)
         self.status_code, self.body, self.code = status_code, body, code
-        self.headers = {} if retry_after is None else {"Retry-After": f"{retry_after:g}"}
+        self.headers = dict(headers or {})
+        if retry_after is not None:
+            self.headers["Retry-After"] = f"{retry_after:g}"
 
 
 @dataclass
@@ -76,23 +96,28 @@ class FaultRule:
         """Whether the rule answers in the endpoint's place (else it only delays or drops)."""
         return self.status is not None or self.code is not None
 
-    async def before_handling(self) -> None:
+    async def before_handling(self, sms_per_hour: int = 10) -> None:
+        """`sms_per_hour`: the limit an injected too_many_* answer states."""
         if self.answers:
             await asyncio.sleep(self.delay_seconds)
-            raise self.error()
+            raise self.error(sms_per_hour)
 
     async def after_handling(self) -> None:
         await asyncio.sleep(self.delay_seconds)
 
-    def error(self) -> InjectedError:
+    def error(self, sms_per_hour: int = 10) -> InjectedError:
         body: Mapping[str, Any] | str
-        if self.endpoint == "token":
+        code = "" if self.code is None else str(self.code)
+        if self.endpoint in GUARDIAN_ENDPOINTS:
+            return _guardian_error(self.status, self.code, self.retry_after, sms_per_hour)
+        if self.endpoint == AUTH0_TOKEN:
+            status, body = _auth0_token_answer(self.status, self.code)
+        elif self.endpoint == "token":
             status, body = _token_answer(self.status, self.code)
         elif self.endpoint in IDENTITY_CLOUD_ENDPOINTS:
             status, body = _entity_answer(self.status, self.code)
         else:
             status, body = _process_answer(self.status, self.code)
-        code = "" if self.code is None else str(self.code)
         return InjectedError(status, body, code, self.retry_after)
 
 
@@ -131,6 +156,36 @@ def _entity_answer(
         return status, f"<html><body><h1>{status} {_phrase(status)}</h1></body></html>"
     error = EntityError(int(code), status_code=status or 200)
     return error.status_code, error.body
+
+
+def _auth0_token_answer(status: int | None, code: str | int | None) -> tuple[int, Any]:
+    """The authentication API's envelope; without a code, OAuth's word for the status."""
+    if code is None:
+        status = status or 500
+        if status == 429:
+            word = "too_many_requests"
+        else:
+            word = "server_error" if status >= 500 else "invalid_request"
+        return status, {"error": word, "error_description": _phrase(status)}
+    error = AuthError(str(code), "Injected fault", status)
+    return error.status_code, error.body
+
+
+def _guardian_error(
+    status: int | None, code: str | int | None, retry_after: float | None, sms_per_hour: int
+) -> InjectedError:
+    """Guardian's envelope; a too_many_* code with the limit's headers, Retry-After included."""
+    if code is None:
+        status = status or 500
+        return InjectedError(status, guardian_body(status, _phrase(status), None), "", retry_after)
+    word = str(code)
+    if not word.startswith("too_many_"):
+        error = GuardianError(word, "Injected fault", status)
+        return InjectedError(error.status_code, error.body, word, retry_after)
+    wait = math.ceil(LIMITED_WAIT_SECONDS if retry_after is None else retry_after)
+    headers = limited_headers(sms_per_hour, math.ceil(time.time()) + wait, wait)
+    error = GuardianError(word, "Injected fault", status, headers)  # Retry-After among them
+    return InjectedError(error.status_code, error.body, word, None, error.headers)
 
 
 class Faults:
@@ -192,7 +247,10 @@ def parse_rule(payload: Any) -> FaultRule:
     code = payload.get("code")
     if code is not None and not isinstance(code, str | int):
         raise ValueError("code must be a string or an integer")
-    if endpoint != "token" and code is not None and not str(code).isdigit():
+    if endpoint in AUTH0_ENDPOINTS:
+        if code is not None and not (isinstance(code, str) and _WORD.fullmatch(code)):
+            raise ValueError("an Auth0 code is a word such as invalid_otp")
+    elif endpoint != "token" and code is not None and not str(code).isdigit():
         system = "an Identity Cloud" if endpoint in IDENTITY_CLOUD_ENDPOINTS else "a process API"
         raise ValueError(f"{system} code is a number")
     drop = payload.get("drop_connection", False)

@@ -19,7 +19,9 @@ async def serving(app: ASGIApp, port: int = 0, start_timeout: float = 10.0) -> A
 
     `port` 0 picks a free one; a given port suits a peer that must know it in advance.
     """
-    sock = socket.socket()
+    # IPPROTO_TCP said outright: with proto 0 asyncio never sets TCP_NODELAY, and Nagle plus
+    # delayed ACKs add about 40 ms to every loopback request.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((LOOPBACK, port))
     port = sock.getsockname()[1]

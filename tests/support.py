@@ -27,6 +27,8 @@ SERVICE_ACCOUNT = "onboarding-test@test-tenant.iam.acesso.io"
 API_KEY = "test-api-key"
 IDENTITY_CLOUD_SECRET = "test-identity-cloud-secret"  # a test secret; never in a history
 IDENTITY_CLOUD_CLIENT = "onboarding-test"
+AUTH0_SECRET = "test-auth0-secret"  # a test secret; never in a history
+AUTH0_CLIENT = "onboarding-test"
 
 
 def fixed_key(label: str) -> str:
@@ -74,6 +76,7 @@ def running_sandbox(
     command += ["--service-account", SERVICE_ACCOUNT, "--api-key", API_KEY]
     command += ["--identity-cloud-client-id", IDENTITY_CLOUD_CLIENT]
     command += ["--identity-cloud-client-secret", IDENTITY_CLOUD_SECRET]
+    command += ["--auth0-client-id", AUTH0_CLIENT, "--auth0-client-secret", AUTH0_SECRET]
     command += ["--async-delay", str(async_delay), *extra_args]
     with serving_process(command, port, log) as url:
         yield Sandbox(url)
@@ -118,7 +121,8 @@ def running_gateway(log: Path, selfie_dir: Path, **settings: str) -> Iterator[st
 
 
 def worker_environment(keys: KeyPair, sandbox: Sandbox, selfie_dir: Path) -> dict[str, str]:
-    """The settings a worker needs to use the sandbox as its Unico and its Identity Cloud."""
+    """The settings a worker needs to use the sandbox as its Unico, its Identity Cloud, its
+    Auth0 and its Guardian."""
     return {
         "UNICO_AUTH_URL": sandbox.url,
         "UNICO_API_URL": sandbox.url,
@@ -128,6 +132,10 @@ def worker_environment(keys: KeyPair, sandbox: Sandbox, selfie_dir: Path) -> dic
         "IDENTITY_CLOUD_URL": f"{sandbox.url}/identity-cloud",
         "IDENTITY_CLOUD_CLIENT_ID": IDENTITY_CLOUD_CLIENT,
         "IDENTITY_CLOUD_CLIENT_SECRET": IDENTITY_CLOUD_SECRET,
+        "AUTH0_TENANT_URL": f"{sandbox.url}/auth0",
+        "AUTH0_CLIENT_ID": AUTH0_CLIENT,
+        "AUTH0_CLIENT_SECRET": AUTH0_SECRET,
+        "GUARDIAN_URL": f"{sandbox.url}/guardian",
         "SELFIE_DIR": str(selfie_dir),
         "ONBOARDING_ENCRYPTION_KEYS": TEST_KEYS,
     }

@@ -22,6 +22,7 @@ STAGE_WORDS = {
     Stage.BLOCKED_LOCKED: "Blocked: the service account is locked (retrying after a pause)",
     Stage.AWAITING_REVIEW: "Waiting for a reviewer",
     Stage.REGISTERING: "Registering the account in Identity Cloud",
+    Stage.AWAITING_OTP: "Waiting for the person's MFA code (sent by SMS)",
 }
 UNICO_STATUS_WORDS = {
     1: "processing",
@@ -65,6 +66,11 @@ def current_details(
         lines.append(
             f"Due by {status.review_deadline:%Y-%m-%d %H:%M} UTC: answer with update `review` "
             '(`{"decision": "approved" | "rejected" | "recapture", "reviewer": "<id>"}`).'
+        )
+    if status.stage is Stage.AWAITING_OTP:
+        lines.append(
+            'The app sends the code with update `submit_otp` (`{"code": "123456"}`), or asks '
+            "for another SMS with `resend_otp`."
         )
     lines += [f"- `{reason.code}`: {reason.message}" for reason in reasons]
     return "\n\n".join(lines)

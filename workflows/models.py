@@ -40,6 +40,8 @@ class Stage(StrEnum):
     AWAITING_REVIEW = "awaiting_review"
     # The approved person's account is being created in Identity Cloud.
     REGISTERING = "registering"
+    # The approved person has an SMS code: the app sends it back (update `submit_otp`).
+    AWAITING_OTP = "awaiting_otp"
 
 
 class ProcessStatus(IntEnum):
@@ -106,6 +108,18 @@ class AccountOptions(BaseModel):
     deadline_seconds: float = Field(default=3600, gt=0)
 
 
+class MfaOptions(BaseModel):
+    """Whether an approved person enrolls their phone in Guardian MFA, as which Auth0 user
+    (None: derived from the registered account), and how long the conversation may take."""
+
+    enroll: bool = False
+    user_id: str | None = Field(default=None, min_length=1, max_length=200)
+    deadline_seconds: float = Field(default=15 * 60, gt=0)
+    max_attempts: int = Field(default=5, ge=1, le=10)
+    # How many digits the person's code has (Guardian's SMS codes: 6).
+    otp_digits: int = Field(default=6, ge=4, le=10)
+
+
 class OnboardingOptions(BaseModel):
     """Per-onboarding tuning; the defaults suit production, tests shorten the timers."""
 
@@ -121,6 +135,7 @@ class OnboardingOptions(BaseModel):
     locked_retry: RetrySchedule = RetrySchedule(initial_seconds=300, max_seconds=1800)
     review: ReviewOptions = ReviewOptions()
     account: AccountOptions = AccountOptions()
+    mfa: MfaOptions = MfaOptions()
 
 
 class OnboardingRequest(BaseModel):
@@ -266,9 +281,82 @@ class RegisterAccountInput(BaseModel):
     subject: Subject
 
 
+class MfaStatus(StrEnum):
+    ENROLLED = "enrolled"
+    ALREADY_ENROLLED = "already_enrolled"  # the person had an enrollment: nothing to do
+    EXPIRED = "expired"  # no right code before the step's deadline
+    FAILED = "failed"  # `reason` says why; the identity outcome stays `approved`
+
+
+class MfaResult(BaseModel):
+    """The MFA step's result. It never carries the code or the recovery code."""
+
+    status: MfaStatus
+    method: Literal["sms"] = "sms"
+    reason: Reason | None = None
+
+
+class StartEnrollmentInput(BaseModel):
+    """Who enrolls, and where the code goes: the Auth0 user id as the request gave it, or
+    the registered account's uuid to derive it from (the deployment's template)."""
+
+    user_id: str | None = None
+    account_uuid: str | None = None
+    phone: str
+
+
+class Enrollment(BaseModel):
+    """A started enrollment. `sealed` is the Guardian transaction (token, device account,
+    recovery code) sealed by the activity with a key only the workers hold: the workflow
+    carries it without being able to read it."""
+
+    already_enrolled: bool = False
+    sealed: str | None = None
+
+
+class OtpCheck(BaseModel):
+    sealed: str
+    code: str
+
+
+class OtpVerdict(BaseModel):
+    """Guardian's verdict on one code: `reason` `invalid_otp`, `transaction_expired`
+    (the code or the transaction timed out: a resend starts again) or `already_enrolled`."""
+
+    accepted: bool
+    reason: str | None = None
+    recovery_code: str | None = None
+
+
+class SmsSent(BaseModel):
+    """A resend's outcome: `reason` `too_many_sms` with `retry_at`, or `transaction_expired`."""
+
+    sent: bool
+    reason: str | None = None
+    retry_at: datetime | None = None
+
+
+class OtpAnswer(BaseModel):
+    """What update `submit_otp` answers the app."""
+
+    accepted: bool
+    recovery_code: str | None = None  # once, with the accepted code
+    reason: str | None = None
+    attempts_left: int | None = None
+
+
+class ResendAnswer(BaseModel):
+    """What update `resend_otp` answers the app."""
+
+    sent: bool
+    reason: str | None = None
+    retry_at: datetime | None = None
+
+
 class OnboardingResult(IdentityDecision):
     review: ReviewRecord | None = None  # where a reviewer settled the decision
     account: AccountResult | None = None  # where the account step ran
+    mfa: MfaResult | None = None  # where the MFA step ran
 
     def identity(self) -> IdentityDecision:
         """The identity decision alone, without what the steps after it add."""

@@ -22,6 +22,9 @@ RETRY_NOW_SIGNAL = "retry_now"
 # reviewer's answer.
 DECISION_UPDATE = "decision"
 REVIEW_UPDATE = "review"
+# The MFA conversation: the person's code, and a new SMS.
+SUBMIT_OTP_UPDATE = "submit_otp"
+RESEND_OTP_UPDATE = "resend_otp"
 
 # Activities, by the name each is registered under.
 INSPECT_SELFIE = "inspect_selfie"
@@ -34,11 +37,18 @@ DELETE_SELFIE = "delete_selfie"
 REVIEW_BY_DEFAULT = "review_by_default"
 # The account step: create (or adopt) the approved person's record in Identity Cloud.
 REGISTER_ACCOUNT = "register_account"
+# The MFA step: start a Guardian enrollment (ticket, flow, first SMS), send another SMS,
+# check the person's code.
+START_MFA_ENROLLMENT = "start_mfa_enrollment"
+SEND_OTP_SMS = "send_otp_sms"
+VERIFY_OTP = "verify_otp"
 # The activities that call Unico's process API. They run on a task queue of their own, so
 # that the server's `max_task_queue_activities_per_second` caps the whole fleet's calls.
 UNICO_API_ACTIVITIES = frozenset({CREATE_PROCESS, GET_PROCESS})
 # Likewise Identity Cloud's, under its own budget.
 IDENTITY_CLOUD_ACTIVITIES = frozenset({REGISTER_ACCOUNT})
+# And Auth0's and Guardian's.
+GUARDIAN_ACTIVITIES = frozenset({START_MFA_ENROLLMENT, SEND_OTP_SMS, VERIFY_OTP})
 
 # Search attributes (keywords; no personal data ever goes in one).
 STAGE_ATTRIBUTE = SearchAttributeKey.for_keyword("OnboardingStage")
@@ -79,10 +89,17 @@ def identity_cloud_task_queue_for(task_queue: str) -> str:
     return f"{task_queue}-identity-cloud"
 
 
+def guardian_task_queue_for(task_queue: str) -> str:
+    """The Auth0 and Guardian activities' queue, derived as the Unico one is."""
+    return f"{task_queue}-guardian"
+
+
 def activity_task_queue(activity: str, workflow_queue: str) -> str | None:
     """The queue an activity runs on; None: the workflow's own."""
     if activity in UNICO_API_ACTIVITIES:
         return unico_task_queue_for(workflow_queue)
     if activity in IDENTITY_CLOUD_ACTIVITIES:
         return identity_cloud_task_queue_for(workflow_queue)
+    if activity in GUARDIAN_ACTIVITIES:
+        return guardian_task_queue_for(workflow_queue)
     return None

@@ -8,7 +8,8 @@
    decision is then the `decision` update's answer;
 6. review, when the decision is `review` and the request asks for it (`review`);
 7. register the approved person's account in Identity Cloud, when asked (`_register`);
-8. release the selfie, whatever the outcome.
+8. enroll the approved person's phone in Guardian MFA, when asked (`_enroll`, `mfa`);
+9. release the selfie, whatever the outcome.
 
 Orchestration only: every side effect is an activity (`activity_calls` runs them and reacts
 to their failures), every verdict comes from the pure `policy.decide`, and the clock is
@@ -33,23 +34,30 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.decision_telemetry import record_decision
     from workflows.error_classes import ErrorClass
+    from workflows.mfa import SUMMARIES, OtpDesk
     from workflows.models import (
         AccountResult,
         AccountStatus,
         Carry,
         CreateProcessInput,
+        Enrollment,
         IdentityDecision,
+        MfaResult,
+        MfaStatus,
         OnboardingRequest,
         OnboardingResult,
         OnboardingStatus,
+        OtpAnswer,
         Outcome,
         ProcessStatus,
         Reason,
         RegisterAccountInput,
+        ResendAnswer,
         ReviewAnswered,
         ReviewBrief,
         SelfieCheck,
         Stage,
+        StartEnrollmentInput,
         TokenInfo,
         UnicoProcess,
     )
@@ -62,12 +70,15 @@ with workflow.unsafe.imports_passed_through():
         OUTCOME_ATTRIBUTE,
         PROCESS_ATTRIBUTE,
         REGISTER_ACCOUNT,
+        RESEND_OTP_UPDATE,
         RETRY_NOW_SIGNAL,
         REVIEW_BY_DEFAULT,
         REVIEW_DEADLINE_ATTRIBUTE,
         REVIEW_UPDATE,
         STAGE_ATTRIBUTE,
+        START_MFA_ENROLLMENT,
         STATUS_QUERY,
+        SUBMIT_OTP_UPDATE,
         WEBHOOK_SIGNAL,
         WORKFLOW_TYPE,
     )
@@ -88,6 +99,7 @@ PATCH_RELEASE_SELFIE = "release-selfie"  # the selfie is deleted (or retained) a
 PATCH_INPUT_HARDENING = "input-hardening"  # the input rules that came after the first release
 PATCH_REVIEW = "review-step"  # a `review` decision may wait for a reviewer
 PATCH_ACCOUNT = "account-step"  # an approved person may get an Identity Cloud account
+PATCH_MFA = "mfa-step"  # an approved person may enroll their phone in Guardian MFA
 # A waiting `decision` update postpones a suggested continue-as-new (it would fail the
 # update), but not past this many events: then it goes, and the client asks the new run.
 DEFER_CONTINUE_AS_NEW_UNTIL_EVENTS = 20_000
@@ -114,6 +126,7 @@ class Onboarding:
         self._request: OnboardingRequest | None = None
         self._decision: IdentityDecision | None = None  # the `decision` update's answer
         self._desk = ReviewDesk()
+        self._otp = OtpDesk()
         self._identity_deadline = 0.0  # the onboarding's; a step after it has its own
 
     @workflow.run
@@ -170,6 +183,25 @@ class Onboarding:
     def _review_is_welcome(self, answer: Any) -> None:
         self._desk.check(answer)
 
+    @workflow.update(name=SUBMIT_OTP_UPDATE)
+    async def submit_otp(self, answer: Any) -> OtpAnswer:
+        """The person's code from the SMS: `{"code": "123456"}`; answers accepted (with the
+        recovery code, once) or why not and the attempts left."""
+        return await self._otp.submit(answer)
+
+    @submit_otp.validator
+    def _code_is_welcome(self, answer: Any) -> None:
+        self._otp.check_code(answer)
+
+    @workflow.update(name=RESEND_OTP_UPDATE)
+    async def resend_otp(self) -> ResendAnswer:
+        """Another SMS, or `too_many_sms` and when to try again."""
+        return await self._otp.resend()
+
+    @resend_otp.validator
+    def _resend_is_welcome(self) -> None:
+        self._otp.check_resend()
+
     # --- the stages ---------------------------------------------------------------------
 
     async def _onboard(self, raw: Any, carry: Carry | None) -> OnboardingResult:
@@ -189,6 +221,9 @@ class Onboarding:
         wants_account = result.outcome is Outcome.APPROVED and request.options.account.wanted
         if wants_account and workflow.patched(PATCH_ACCOUNT):
             result = await self._register(request, result)
+        wants_mfa = result.outcome is Outcome.APPROVED and request.options.mfa.enroll
+        if wants_mfa and workflow.patched(PATCH_MFA):
+            result = await self._enroll(request, result)
         return result
 
     def _reviewable(self, decided: OnboardingResult) -> bool:
@@ -341,6 +376,50 @@ class Onboarding:
             why = Reason(code="account.deadline", message="no account before the step's deadline")
             account = AccountResult(status=AccountStatus.FAILED, reason=why)
         return approved.model_copy(update={"account": account})
+
+    async def _enroll(
+        self, request: OnboardingRequest, approved: OnboardingResult
+    ) -> OnboardingResult:
+        """The approved person's phone enrolled in Guardian MFA: the first SMS, then the
+        conversation (`workflows/mfa.py`) until the right code or the step's deadline. A
+        failure ends the step, never the approval."""
+        options = request.options.mfa
+        self._otp.options = options
+        started = workflow.now().timestamp()
+        self._calls.deadline = started + options.deadline_seconds
+        account = approved.account
+        uuid = account.uuid if account and account.status is not AccountStatus.FAILED else None
+        if options.user_id is None and uuid is None:
+            why = Reason(code="mfa.no_user", message="no Auth0 user: the account step made none")
+            failed = MfaResult(status=MfaStatus.FAILED, reason=why)
+            return approved.model_copy(update={"mfa": failed})
+        assert request.subject.phone is not None  # the request's rules ask for it
+        person = StartEnrollmentInput(
+            user_id=options.user_id, account_uuid=uuid, phone=request.subject.phone
+        )
+        self._otp.person = person
+        try:
+            enrollment = await self._calls.call(
+                START_MFA_ENROLLMENT,
+                person,
+                Enrollment,
+                SUMMARIES[START_MFA_ENROLLMENT],
+                refresh_with=None,
+            )
+            if enrollment.already_enrolled:
+                why = Reason(code="mfa.already_enrolled", message="the person was already enrolled")
+                mfa = MfaResult(status=MfaStatus.ALREADY_ENROLLED, reason=why)
+            else:
+                self._otp.enrollment = enrollment
+                self._progress.enter(Stage.AWAITING_OTP)
+                mfa = await self._otp.wait(self._calls.remaining())
+        except CallFailed as failed:
+            mfa = MfaResult(status=MfaStatus.FAILED, reason=failed.reason)
+        except DeadlinePassed:
+            why = Reason(code="mfa.deadline", message="no enrollment before the step's deadline")
+            mfa = MfaResult(status=MfaStatus.EXPIRED, reason=why)
+        self._otp.result = self._otp.result or mfa
+        return approved.model_copy(update={"mfa": mfa})
 
     async def _wait_until_final(self, process: UnicoProcess) -> UnicoProcess:
         assert self._request is not None

@@ -56,6 +56,7 @@ OPTION_RANGES: dict[str, tuple[float, float]] = {
 SCORE_RANGE = (-100, 100)
 REVIEW_DEADLINE_RANGE = (60, 30 * 24 * 3600)  # a minute to 30 days
 ACCOUNT_DEADLINE_RANGE = (60, 7 * 24 * 3600)  # a minute to a week
+MFA_DEADLINE_RANGE = (60, 24 * 3600)  # a minute to a day: a person is waiting for an SMS
 USE_CASE_MAX_LENGTH = 64
 SELFIE_REF_MAX_LENGTH = 256
 _SUBSIDIARY_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
@@ -87,8 +88,21 @@ REFUSALS: tuple[tuple[str, int], ...] = (
     ("`selfie_ref` over 256 characters", INVALID_BODY),
     (
         "an option out of range (`OPTION_RANGES`); a score band outside -100..100; a review "
-        "deadline outside 1 min..30 days; an account step deadline outside 1 min..7 days",
+        "deadline outside 1 min..30 days; an account step deadline outside 1 min..7 days; an MFA "
+        "deadline outside 1 min..1 day",
         INVALID_BODY,
+    ),
+)
+
+# What the MFA step needs, refused with Guardian's own client-side code (reason
+# `mfa.field_required`) before any call: the docs show this table too.
+MFA_FIELD_REQUIRED = "mfa.field_required"
+MFA_REFUSALS: tuple[tuple[str, str], ...] = (
+    ("`options.mfa.enroll` without `subject.phone` (Guardian's `phoneNumber`)", MFA_FIELD_REQUIRED),
+    (
+        "`options.mfa.enroll` without `options.mfa.user_id` or `options.account.register` (no "
+        "Auth0 user to enroll)",
+        MFA_FIELD_REQUIRED,
     ),
 )
 
@@ -172,11 +186,28 @@ def _request_problem(request: OnboardingRequest, cpf: str) -> Reason | None:
     for step, (low, high) in (
         ("review", REVIEW_DEADLINE_RANGE),
         ("account", ACCOUNT_DEADLINE_RANGE),
+        ("mfa", MFA_DEADLINE_RANGE),
     ):
         if not low <= getattr(request.options, step).deadline_seconds <= high:
             return refusal(
                 INVALID_BODY, f"options.{step}.deadline_seconds must be from {low} to {high}"
             )
+    return _mfa_problem(request)
+
+
+def _mfa_problem(request: OnboardingRequest) -> Reason | None:
+    mfa = request.options.mfa
+    if not mfa.enroll:
+        return None
+    if not request.subject.phone:
+        why = "subject.phone is required to enroll in MFA by SMS (Guardian field_required)"
+        return Reason(code=MFA_FIELD_REQUIRED, message=why)
+    if mfa.user_id is None and not request.options.account.wanted:
+        why = (
+            "options.mfa.user_id is required to enroll in MFA unless options.account.register "
+            "gives an account to derive it from (Guardian field_required)"
+        )
+        return Reason(code=MFA_FIELD_REQUIRED, message=why)
     return None
 
 

@@ -16,6 +16,7 @@ import httpx
 from temporalio.exceptions import ApplicationError
 
 from activities.call_telemetry import identity_cloud_call
+from activities.client_credentials import ClientCredentials, CredentialsUnavailable
 from activities.errors import (
     ErrorDetails,
     application_error,
@@ -23,7 +24,6 @@ from activities.errors import (
     raise_for_transport,
     retry_after,
 )
-from activities.identity_cloud.credentials import ClientCredentials, CredentialsUnavailable
 from workflows.error_classes import ErrorClass
 
 SYSTEM = "identity-cloud"

@@ -35,6 +35,11 @@ def describe_result(result: dict[str, Any]) -> str:
         if reason := account.get("reason"):
             line += f" ({reason['code']}: {reason['message']})"
         lines.append(line)
+    if mfa := result.get("mfa"):
+        line = f"  mfa: {mfa['status']} ({mfa['method']})"
+        if reason := mfa.get("reason"):
+            line = line[:-1] + f"; {reason['code']}: {reason['message']})"
+        lines.append(line)
     if review := result.get("review"):
         note = f" ({review['note']})" if review.get("note") else ""
         lines.append(

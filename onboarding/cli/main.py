@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from temporalio.client import WorkflowFailureError
 from temporalio.service import RPCError, RPCStatusCode
 
-from onboarding.cli import explain, review
+from onboarding.cli import explain, otp, review
 from onboarding.cli.common import CommandError, describe_result, emit, load_settings
 from onboarding.dev import demo
 from onboarding.dev.stack import DevPorts, DevStackConfig, run_dev_stack
@@ -34,7 +34,7 @@ from onboarding.temporal.client import (
 )
 from onboarding.temporal.connection import StackUnavailable
 from onboarding.temporal.decisions import start_for_decision
-from onboarding.temporal.reviews import ReviewRefused
+from onboarding.temporal.step_updates import UpdateRefused
 from workflows.models import OnboardingRequest, UnicoProcess, dump
 from workflows.policy import decide
 from workflows.requests import parse_request
@@ -62,6 +62,8 @@ async def cmd_start(args: argparse.Namespace) -> int:
         options["review"] = {"enabled": True}
     if args.register:
         options["account"] = {"register": True}
+    if args.mfa:
+        options["mfa"] = {"enroll": True}
     if options:
         raw["options"] = options
     # Refuse here what the workflow would refuse, before uploading anything.
@@ -196,6 +198,11 @@ def build_parser() -> argparse.ArgumentParser:
     start.add_argument(
         "--register", action="store_true", help="an approved person gets an Identity Cloud account"
     )
+    start.add_argument(
+        "--mfa",
+        action="store_true",
+        help="an approved person enrolls --phone in Guardian MFA (needs --register)",
+    )
     waiting = start.add_mutually_exclusive_group()
     waiting.add_argument("--wait", action="store_true", help="wait for the whole journey")
     waiting.add_argument(
@@ -223,6 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
     explain_cmd.add_argument("--all", action="store_true", help="every catalogued code")
 
     review.add_parser(commands, json_flag)
+    otp.add_parser(commands, json_flag)
     return parser
 
 
@@ -235,6 +243,7 @@ HANDLERS: dict[str, Callable[[argparse.Namespace], int | Awaitable[int]]] = {
     "demo": cmd_demo,
     "explain": cmd_explain,
     "review": review.cmd_review,
+    "otp": otp.cmd_otp,
 }
 
 
@@ -243,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         outcome = HANDLERS[args.command](args)
         return asyncio.run(outcome) if asyncio.iscoroutine(outcome) else int(outcome)  # type: ignore[arg-type]
-    except (CommandError, SettingsError, StackUnavailable, ReviewRefused, ValueError) as exc:
+    except (CommandError, SettingsError, StackUnavailable, UpdateRefused, ValueError) as exc:
         print(f"onboarding {args.command}: {exc}", file=sys.stderr)
         return 2
     except WorkflowFailureError as exc:

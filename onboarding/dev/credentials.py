@@ -80,6 +80,11 @@ def identity_cloud_secret(keys_dir: Path) -> Path:
     return kept_secret(keys_dir, "identity-cloud-secret", lambda: secrets.token_urlsafe(32))
 
 
+def auth0_secret(keys_dir: Path) -> Path:
+    """The file of the Auth0 machine-to-machine app's secret, which the sandbox checks."""
+    return kept_secret(keys_dir, "auth0-secret", lambda: secrets.token_urlsafe(32))
+
+
 def _token(keys_dir: Path, name: str) -> str:
     return kept_secret(keys_dir, name, lambda: secrets.token_urlsafe(32)).read_text().strip()
 
@@ -108,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     codec_token(keys_dir)
     gateway_token(keys_dir)
     identity_cloud_secret(keys_dir).chmod(0o644)
+    auth0_secret(keys_dir).chmod(0o644)
     account.private.chmod(0o644)
     keyring.chmod(0o644)
     print(f"dev service account keys: {account.private} and {account.public}")

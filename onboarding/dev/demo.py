@@ -1,10 +1,13 @@
-"""`onboarding demo`: one onboarding per scenario CPF, concurrently, with live progress, and
-one review settled: a score-28 onboarding with review on, which the demo approves as reviewer
-`demo` once it waits."""
+"""`onboarding demo`: one onboarding per scenario CPF, concurrently, with live progress; one
+review settled (a score-28 onboarding with review on, which the demo approves as reviewer
+`demo` once it waits); and one whole journey: a new person approved, registered in Identity
+Cloud and enrolled in MFA, the demo typing the code it reads from the sandbox's SMS inbox
+as the person would read it from their phone."""
 
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,11 +16,17 @@ from typing import Any
 
 from temporalio.client import Client
 
+from activities.guardian.enrollments import e164
+from onboarding.dev.sandbox_client import SandboxClient
 from onboarding.dev.scenarios import SCENARIOS, Scenario
 from onboarding.runtime.settings import Settings
 from onboarding.temporal.client import OnboardingHandle, start_onboarding, store_selfie
+from onboarding.temporal.otp import submit_code
 from onboarding.temporal.reviews import review_onboarding
+from workflows.cpf import cpf_with_check_digits
 from workflows.models import (
+    AccountOptions,
+    MfaOptions,
     OnboardingOptions,
     OnboardingRequest,
     OnboardingResult,
@@ -39,6 +48,8 @@ REVIEWED = Scenario("00000000353", "score 28, review on: the demo approves", Out
 DEMO_REVIEW = ReviewAnswer(
     decision=ReviewDecision.APPROVED, reviewer="demo", note="settled by onboarding demo"
 )
+JOURNEY = "account and MFA: the demo types the SMS code"
+DEV_SANDBOX = "http://127.0.0.1:8089"  # the dev stack's, when GUARDIAN_URL does not say
 
 
 @dataclass(frozen=True)
@@ -63,6 +74,8 @@ class DemoRow:
             "attempts": self.result.attempts,
             "seconds": round(self.seconds, 2),
             "review": dump(self.result.review) if self.result.review else None,
+            "account": dump(self.result.account) if self.result.account else None,
+            "mfa": dump(self.result.mfa) if self.result.mfa else None,
         }
 
 
@@ -77,16 +90,23 @@ async def run_demo(
         if progress:
             progress(f"[{time.monotonic() - started:6.1f}s] {text}")
 
-    async def one(number: int, scenario: Scenario, reviewed: bool = False) -> DemoRow:
+    async def one(
+        number: int, scenario: Scenario, reviewed: bool = False, journey: bool = False
+    ) -> DemoRow:
         selfie_ref = await store_selfie(settings, image)
+        # Said either way: a deployment that reviews by default would keep the other
+        # `review` rows waiting for days.
+        options = OnboardingOptions(review=ReviewOptions(enabled=reviewed))
+        subject = Subject(code=scenario.cpf, name=DEMO_NAME)
+        if journey:
+            options.account, options.mfa = AccountOptions(register=True), MfaOptions(enroll=True)
+            subject.email, subject.phone = f"demo.{run_id}@example.com", new_phone()
         request = OnboardingRequest(
             # Never the CPF: the workflow id is stored in clear.
             request_id=f"demo-{run_id}-{number:02d}",
-            subject=Subject(code=scenario.cpf, name=DEMO_NAME),
+            subject=subject,
             selfie_ref=selfie_ref,
-            # Said either way: a deployment that reviews by default would keep the other
-            # `review` rows waiting for days.
-            options=OnboardingOptions(review=ReviewOptions(enabled=reviewed)),
+            options=options,
         )
         handle = await start_onboarding(client, request, settings.task_queue)
         say(f"{scenario.cpf} started {handle.id}")
@@ -94,6 +114,12 @@ async def run_demo(
         try:
             if reviewed:
                 await _settle_review(client, handle, request.request_id, say)
+            if journey:
+                assert subject.phone is not None
+                sandbox = (settings.guardian_url or DEV_SANDBOX).removesuffix("/guardian")
+                await _type_the_code(
+                    client, handle, request.request_id, subject.phone, sandbox, say
+                )
             result = await handle.result()
         finally:
             watcher.cancel()
@@ -103,22 +129,53 @@ async def run_demo(
 
     runs = [one(n, s) for n, s in enumerate(SCENARIOS, 1)]
     runs.append(one(len(SCENARIOS) + 1, REVIEWED, reviewed=True))
+    # A person nobody onboarded before, so the account and the enrollment are new.
+    person = cpf_with_check_digits(f"{random.randrange(10**8, 10**9)}")
+    runs.append(one(len(SCENARIOS) + 2, Scenario(person, JOURNEY, Outcome.APPROVED), journey=True))
     return list(await asyncio.gather(*runs))
+
+
+def new_phone() -> str:
+    return f"11 9{random.randrange(10**7, 10**8)}"  # never one of the test phones' endings
+
+
+async def _type_the_code(
+    client: Client,
+    handle: OnboardingHandle,
+    request_id: str,
+    phone: str,
+    sandbox_url: str,
+    say: Callable[[str], None],
+) -> None:
+    """Once the code waits: read it from the sandbox's inbox and send it, as the app would."""
+    if not await _until(handle, Stage.AWAITING_OTP):
+        return
+    inbox = SandboxClient(sandbox_url)
+    code = inbox.last_code(e164("".join(c for c in phone if c.isdigit())))
+    answer = await submit_code(client, request_id, code)
+    say(f"{handle.id} code from the SMS: {'accepted' if answer.accepted else answer.reason}")
 
 
 async def _settle_review(
     client: Client, handle: OnboardingHandle, request_id: str, say: Callable[[str], None]
 ) -> None:
     """Once the onboarding waits for a reviewer, answer as one: `onboarding review approve`."""
-    while True:
-        status = await handle.query(STATUS_QUERY, result_type=OnboardingStatus)
-        if status.stage is Stage.AWAITING_REVIEW:
-            break
-        if status.stage is Stage.DECIDED:
-            return  # decided without a review: the row shows the mismatch
-        await asyncio.sleep(0.25)
+    if not await _until(handle, Stage.AWAITING_REVIEW):
+        return
     answered = await review_onboarding(client, request_id, DEMO_REVIEW)
     say(f"{handle.id} review settled: {answered.outcome.value} by {answered.review.reviewer}")
+
+
+async def _until(handle: OnboardingHandle, stage: Stage) -> bool:
+    """Whether the onboarding reached `stage`; False when it was decided without it (the
+    row then shows the mismatch)."""
+    while True:
+        status = await handle.query(STATUS_QUERY, result_type=OnboardingStatus)
+        if status.stage is stage:
+            return True
+        if status.stage is Stage.DECIDED:
+            return False
+        await asyncio.sleep(0.25)
 
 
 async def _watch(handle: OnboardingHandle, cpf: str, say: Callable[[str], None]) -> None:
@@ -147,6 +204,8 @@ def table(rows: list[DemoRow]) -> str:
             f"{row.result.outcome.value:<16} {'yes' if row.matches else 'NO':<6} "
             f"{row.result.attempts:>8} {row.seconds:>6.1f}"
             + (f"  reviewed by {row.result.review.reviewer}" if row.result.review else "")
+            + (f"  account {row.result.account.status.value}" if row.result.account else "")
+            + (f", mfa {row.result.mfa.status.value}" if row.result.mfa else "")
         )
     matched = sum(row.matches for row in rows)
     lines.append(f"{matched}/{len(rows)} scenarios reached their expected outcome")

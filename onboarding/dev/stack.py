@@ -40,6 +40,7 @@ from workflows.names import SEARCH_ATTRIBUTES, search_attribute_type
 DEV_SERVICE_ACCOUNT = "onboarding-dev@dev-tenant.iam.acesso.io"
 DEV_WEBHOOK_USER = "unico"
 DEV_IDENTITY_CLOUD_CLIENT = "onboarding-dev"
+DEV_AUTH0_CLIENT = "onboarding-dev"
 LOOPBACK = "127.0.0.1"
 PARTS = ("temporal", "sandbox", "gateway", "worker")
 READY_LINE = "worker polling"  # what a worker logs once it polls
@@ -146,6 +147,21 @@ def identity_cloud_environment(config: DevStackConfig) -> dict[str, str]:
     }
 
 
+def guardian_environment(config: DevStackConfig) -> dict[str, str]:
+    """The MFA step against the sandbox's Auth0 and Guardian, as one machine-to-machine app:
+    the worker reads the secret's file, the sandbox is given its value."""
+    secret = credentials.auth0_secret(config.keys_dir)
+    sandbox = f"http://{LOOPBACK}:{config.ports.sandbox}"
+    return {
+        "AUTH0_TENANT_URL": f"{sandbox}/auth0",
+        "AUTH0_CLIENT_ID": DEV_AUTH0_CLIENT,
+        "AUTH0_CLIENT_SECRET_FILE": str(secret),
+        "GUARDIAN_URL": f"{sandbox}/guardian",
+        "SANDBOX_AUTH0_CLIENT_ID": DEV_AUTH0_CLIENT,
+        "SANDBOX_AUTH0_CLIENT_SECRET": secret.read_text().strip(),
+    }
+
+
 def stack_environment(config: DevStackConfig) -> dict[str, str]:
     """The settings every child reads: Temporal is the stack's, the worker's Unico is the
     sandbox, and no TEMPORAL_* variable of the developer's gets through."""
@@ -190,6 +206,7 @@ def stack_environment(config: DevStackConfig) -> dict[str, str]:
         "PYTHONUNBUFFERED": "1",
         **webhook_environment(config),
         **identity_cloud_environment(config),
+        **guardian_environment(config),
         **config.settings,
     }
 
@@ -544,6 +561,8 @@ def banner(config: DevStackConfig) -> str:
             f"  gateway           http://{LOOPBACK}:{ports.gateway}",
             f"  Unico sandbox     http://{LOOPBACK}:{ports.sandbox}",
             f"  Identity Cloud    http://{LOOPBACK}:{ports.sandbox}/identity-cloud (sandbox)",
+            f"  Auth0, Guardian   http://{LOOPBACK}:{ports.sandbox}/auth0, /guardian (sandbox; "
+            f"SMS inbox http://{LOOPBACK}:{ports.sandbox}/_sandbox/guardian/sms)",
             f"  codec server      {codec_endpoint(config)} (the Web UI decrypts through it)",
             f"  logs              {config.logs_dir}",
             "Try, in another terminal:",

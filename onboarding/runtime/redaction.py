@@ -41,6 +41,15 @@ SENSITIVE_KEYS = frozenset(
         "image_base64",
         "image",
         "selfie",
+        # The MFA step's secrets: the person's code, their recovery code, Guardian's
+        # transaction and ticket (sealed by the activities, but never logged either).
+        "otp",
+        "otp_code",
+        "recovery_code",
+        "transaction_token",
+        "ticket",
+        "ticket_id",
+        "sealed",
     }
 )
 _KEY_ALTERNATION = "|".join(sorted(SENSITIVE_KEYS, key=len, reverse=True))

@@ -8,6 +8,7 @@ worker refuses to start, in one line, when one it needs is missing.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -74,6 +75,31 @@ class Settings(BaseSettings):
     identity_cloud_timeout_seconds: float = Field(default=10.0, gt=0)
     identity_cloud_requests_per_second: float = Field(
         default=5.0, gt=0, description="the whole fleet's ceiling on entity API calls"
+    )
+
+    # Auth0 and Guardian: the MFA step (options.mfa.enroll)
+    auth0_tenant_url: str | None = Field(
+        default=None, description="the tenant's base, for the token and tickets: https://<tenant>"
+    )
+    auth0_client_id: str | None = Field(
+        default=None,
+        description="a machine-to-machine app allowed create:guardian_enrollment_tickets",
+    )
+    auth0_client_secret: SecretStr | None = None
+    auth0_client_secret_file: Path | None = Field(
+        default=None, description="the secret, read again whenever the file changes (rotation)"
+    )
+    guardian_url: str | None = Field(
+        default=None, description="Guardian's base: https://<tenant>.guardian.auth0.com"
+    )
+    guardian_user_id_template: str = Field(
+        default="auth0|{uuid}",
+        description="the Auth0 user id from the registered account's uuid, when the request "
+        "gives none",
+    )
+    guardian_timeout_seconds: float = Field(default=10.0, gt=0)
+    guardian_requests_per_second: float = Field(
+        default=5.0, gt=0, description="the whole fleet's ceiling on Auth0 and Guardian calls"
     )
 
     # HTTP behaviour towards Unico
@@ -190,10 +216,31 @@ def identity_cloud_configured(settings: Settings) -> bool:
         "IDENTITY_CLOUD_CLIENT_ID": settings.identity_cloud_client_id,
         "IDENTITY_CLOUD_CLIENT_SECRET (or _FILE)": secret,
     }
+    configured = _all_or_nothing("Identity Cloud", given)
+    identity_cloud_mapping(settings)  # a wrong mapping fails at start, not at the first call
+    return configured
+
+
+def guardian_configured(settings: Settings) -> bool:
+    """Whether the MFA step can run; half a configuration is refused at start."""
+    secret = settings.auth0_client_secret or settings.auth0_client_secret_file
+    given = {
+        "AUTH0_TENANT_URL": settings.auth0_tenant_url,
+        "AUTH0_CLIENT_ID": settings.auth0_client_id,
+        "AUTH0_CLIENT_SECRET (or _FILE)": secret,
+        "GUARDIAN_URL": settings.guardian_url,
+    }
+    configured = _all_or_nothing("Guardian", given)
+    if "{uuid}" not in settings.guardian_user_id_template:
+        raise SettingsError("GUARDIAN_USER_ID_TEMPLATE must contain {uuid}")
+    return configured
+
+
+def _all_or_nothing(system: str, given: Mapping[str, object]) -> bool:
+    """Whether every setting is given; some but not all is refused, naming the missing."""
     missing = [name for name, value in given.items() if not value]
     if missing and len(missing) < len(given):
-        raise SettingsError(f"Identity Cloud half configured: missing {', '.join(missing)}")
-    identity_cloud_mapping(settings)  # a wrong mapping fails at start, not at the first call
+        raise SettingsError(f"{system} half configured: missing {', '.join(missing)}")
     return not missing
 
 

@@ -11,11 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from temporalio.client import Client, WorkflowUpdateFailedError
-from temporalio.exceptions import ApplicationError
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.client import Client
 
-from onboarding.temporal.client import handle_for
+from onboarding.temporal.step_updates import send_update
 from workflows.models import ReviewAnswer, ReviewAnswered, ReviewBrief, Stage
 from workflows.names import REVIEW_UPDATE, STAGE_ATTRIBUTE, WORKFLOW_TYPE, workflow_id_for
 
@@ -25,14 +23,6 @@ WAITING_QUERY = (
 )
 DUE_SOON = 0.25  # the last quarter of a review's time: the reminder shows
 LIST_LIMIT = 500
-
-
-class ReviewRefused(Exception):
-    """The workflow would not take the answer: `code` says why (`review.*`)."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(f"{message} ({code})")
-        self.code = code
 
 
 @dataclass(frozen=True)
@@ -69,31 +59,14 @@ async def review_onboarding(
     client: Client, request_id: str, answer: ReviewAnswer
 ) -> ReviewAnswered:
     """Settle a waiting review: the outcome and the record the onboarding keeps, or
-    `ReviewRefused`."""
+    `UpdateRefused`."""
     body = answer.model_dump(mode="json", exclude_none=True)
-    try:
-        answered: ReviewAnswered = await handle_for(client, request_id).execute_update(
-            REVIEW_UPDATE, body, result_type=ReviewAnswered
-        )
-    except WorkflowUpdateFailedError as exc:
-        cause = exc.cause
-        if isinstance(cause, ApplicationError):
-            raise ReviewRefused(cause.type or "review.refused", cause.message) from None
-        raise
-    except RPCError as exc:
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            why = await _why_not_running(client, request_id)
-            raise ReviewRefused("review.not_awaiting", why) from None
-        raise
-    return answered
-
-
-async def _why_not_running(client: Client, request_id: str) -> str:
-    try:
-        described = await handle_for(client, request_id).describe()
-    except RPCError as exc:
-        if exc.status != RPCStatusCode.NOT_FOUND:
-            raise
-        return f"no onboarding has request id {request_id}"
-    status = described.status.name.lower() if described.status else "closed"
-    return f"onboarding {request_id} has ended ({status}): no review waits"
+    return await send_update(
+        client,
+        request_id,
+        REVIEW_UPDATE,
+        body,
+        ReviewAnswered,
+        not_running_code="review.not_awaiting",
+        waits_for="review",
+    )

@@ -26,10 +26,13 @@ class Stack:
     ports: dict[str, int]
     state_dir: Path
 
-    def onboarding(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    def onboarding(
+        self, *args: str, timeout: float = 120, stdin: str = ""
+    ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [str(BIN / "onboarding"), *args],
             env=self.env,
+            input=stdin,
             capture_output=True,
             text=True,
             timeout=timeout,
@@ -56,6 +59,8 @@ def start_stack(state_dir: Path) -> Stack:
         # The profile file the stack wrote for its children serves the CLI as well.
         "TEMPORAL_CONFIG_FILE": str(state_dir / "temporal.toml"),
         "GATEWAY_URL": f"http://127.0.0.1:{ports['gateway']}",
+        # Where `onboarding demo` reads the person's SMS (the sandbox on its own port here).
+        "GUARDIAN_URL": f"http://127.0.0.1:{ports['sandbox']}/guardian",
         # As beside `make run`: the CLI finds the stack's dev key and gateway token under
         # the state folder.
         "STATE_DIR": str(state_dir),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -73,12 +74,46 @@ def test_start_registers_the_approved_person_s_account(stack: Stack) -> None:
     assert len(sandbox.records()) == before + 1
 
 
+def test_the_person_enrolls_in_mfa_with_the_code_from_the_sms(stack: Stack) -> None:
+    sandbox = SandboxClient(f"http://127.0.0.1:{stack.ports['sandbox']}")
+    started = stack.onboarding(
+        "start", "--cpf", "52998224725", "--name", "Maria Silva", "--selfie", str(SELFIE),
+        "--email", "maria.mfa@example.com", "--phone", "+55 11 97777-1234",
+        "--register", "--mfa", "--request-id", "e2e-mfa", "--json",
+    )  # fmt: skip
+    assert started.returncode == 0, started.stderr
+    status: dict[str, str] = {}
+    for _ in range(120):
+        status = json.loads(stack.onboarding("status", "e2e-mfa", "--json").stdout)
+        if status["stage"] == "awaiting_otp":
+            break
+        time.sleep(0.25)
+    assert status["stage"] == "awaiting_otp"
+    # A malformed code first: refused by the validator, in one line, exit 2.
+    typo = stack.onboarding("otp", "submit", "e2e-mfa", "--code", "12345", "--json")
+    assert typo.returncode == 2 and "invalid_otp_format" in typo.stderr
+    code = sandbox.last_code("+5511977771234")
+    accepted = stack.onboarding("otp", "submit", "e2e-mfa", "--json", stdin=f"{code}\n")
+    assert accepted.returncode == 0, accepted.stderr
+    answer = json.loads(accepted.stdout)
+    assert answer["accepted"] is True and len(answer["recovery_code"]) == 24
+    result = json.loads(stack.onboarding("result", "e2e-mfa", "--json").stdout)
+    assert result["mfa"] == {"status": "enrolled", "method": "sms", "reason": None}
+    assert code not in json.dumps(result) and answer["recovery_code"] not in json.dumps(result)
+    again = stack.onboarding("otp", "resend", "e2e-mfa")
+    assert again.returncode == 2 and "has ended" in again.stderr
+
+
 def test_demo_reaches_every_expected_outcome(stack: Stack) -> None:
     demo = stack.onboarding("demo", "--json", timeout=180)
     assert demo.returncode == 0, demo.stderr
     rows = json.loads(demo.stdout)["rows"]
-    assert {row["cpf"] for row in rows} == {s.cpf for s in SCENARIOS}
+    journey = [row for row in rows if row["mfa"]]
+    assert {row["cpf"] for row in rows if row not in journey} == {s.cpf for s in SCENARIOS}
     assert [row["cpf"] for row in rows if row["actual"] != row["expected"]] == []
+    # And the whole journey: a new person registered, the SMS code typed by the demo.
+    [whole] = journey
+    assert (whole["account"]["status"], whole["mfa"]["status"]) == ("registered", "enrolled")
     # One more row: a review the demo settled as reviewer `demo`.
     reviewed = [row for row in rows if row["review"]]
     assert [(row["cpf"], row["actual"], row["review"]["reviewer"]) for row in reviewed] == [

@@ -207,3 +207,32 @@ def test_a_namespace_without_our_search_attributes_is_refused_at_start(
     assert "ReviewDeadline=Datetime" in line
     assert "temporal operator search-attribute create" in line
     assert "OnboardingStage" not in line, "only what is missing is named"
+
+
+@pytest.mark.parametrize(
+    ("given", "named"),
+    [
+        ({"IDENTITY_CLOUD_URL": "http://127.0.0.1:1/identity-cloud"}, "IDENTITY_CLOUD_CLIENT_ID"),
+        (
+            {"AUTH0_TENANT_URL": "http://127.0.0.1:1/auth0", "AUTH0_CLIENT_ID": "app"},
+            "GUARDIAN_URL",
+        ),
+        (
+            {
+                "AUTH0_TENANT_URL": "http://127.0.0.1:1/auth0",
+                "AUTH0_CLIENT_ID": "app",
+                "AUTH0_CLIENT_SECRET": "s",
+                "GUARDIAN_URL": "http://127.0.0.1:1/guardian",
+                "GUARDIAN_USER_ID_TEMPLATE": "auth0|fixed",
+            },
+            "GUARDIAN_USER_ID_TEMPLATE",
+        ),
+    ],
+    ids=["identity cloud half set", "guardian half set", "a template without {uuid}"],
+)
+def test_a_step_half_configured_is_one_line(
+    given: dict[str, str], named: str, keys: KeyPair, dead_temporal: str, tmp_path: Path
+) -> None:
+    settings = {**good_credentials(keys), **given}
+    line = the_one_line(run_worker(dead_temporal, tmp_path, **settings))
+    assert named in line

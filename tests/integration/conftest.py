@@ -12,6 +12,7 @@ import pytest_asyncio
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from activities.guardian.enrollments import MfaActivities
 from activities.identity_cloud.accounts import AccountActivities
 from activities.selfies.local_store import SelfieStore
 from activities.unico_processes import UnicoActivities
@@ -27,6 +28,7 @@ from worker import (
     account_activities,
     build_workers,
     load_service_account,
+    mfa_activities,
     running,
     unico_activities,
 )
@@ -79,11 +81,18 @@ async def accounts(settings: Settings) -> AsyncIterator[AccountActivities]:
 
 
 @pytest_asyncio.fixture(scope="session")
+async def mfa(settings: Settings) -> AsyncIterator[MfaActivities]:
+    async with mfa_activities(settings) as running_mfa:
+        yield running_mfa
+
+
+@pytest_asyncio.fixture(scope="session")
 async def client(
     env: WorkflowEnvironment,
     settings: Settings,
     activities: UnicoActivities,
     accounts: AccountActivities,
+    mfa: MfaActivities,
 ) -> AsyncIterator[Client]:
-    async with running(build_workers(env.client, settings, activities, accounts)):
+    async with running(build_workers(env.client, settings, activities, accounts, mfa)):
         yield env.client

@@ -29,16 +29,20 @@ from onboarding.dev.stack import temporal_binary
 from onboarding.runtime.logs import json_handler
 from onboarding.runtime.settings import Settings
 from onboarding.temporal.client import start_onboarding
+from onboarding.temporal.otp import submit_code
 from tests.support import (
     API_KEY,
+    AUTH0_SECRET,
     CODEC_TOKEN,
     IDENTITY_CLOUD_SECRET,
     TEST_KEYS,
     KeyPair,
+    Sandbox,
     running_gateway,
+    until_stage,
 )
 from worker import build_workers, running
-from workflows.models import OnboardingRequest, OnboardingResult, Outcome
+from workflows.models import OnboardingRequest, OnboardingResult, Outcome, Stage
 from workflows.names import WORKFLOW_TYPE
 
 SAMPLE = SAMPLE_SELFIE.read_bytes()
@@ -201,6 +205,39 @@ async def test_histories_hold_no_personal_data_and_the_codec_server_reveals_it(
         assert ("cpf" in shown) == (request.subject.code not in (async_cpf, REGISTERED_CPF))
         assert ("email" in shown) == (request.subject.email == PERSON["email"])
         assert ENCRYPTED not in set(payload_encodings(json.loads(decoded)))
+
+
+async def test_mfa_secrets_never_reach_history_in_clear_and_the_transaction_not_even_decoded(
+    client: Client, settings: Settings, selfies: SelfieStore, sandbox: Sandbox, codec_server: str
+) -> None:
+    """The code and the recovery code travel only in encrypted payloads (the update's input
+    and answer); the Guardian transaction's token and the ticket, sealed by the activities,
+    are not in the history even through the codec server."""
+    phone = "11970009999"
+    request = onboarding_request(selfies, CPF, {"mfa": {"enroll": True, "user_id": "auth0|p"}})
+    request = request.model_copy(
+        update={"subject": request.subject.model_copy(update={"phone": phone})}
+    )
+    handle = await start_onboarding(client, request, settings.task_queue)
+    await until_stage(handle, Stage.AWAITING_OTP)
+    code = sandbox.last_code(f"+55{phone}")
+    answer = await submit_code(client, request.request_id, code)
+    assert answer.accepted and answer.recovery_code
+    await handle.result()
+    [transaction] = [t for t in sandbox.guardian_transactions() if t["user_id"] == "auth0|p"]
+    code_and_recovery = {"code": code.encode(), "recovery code": answer.recovery_code.encode()}
+    sealed = {
+        "transaction token": transaction["transaction_token"].encode(),
+        "ticket": transaction["ticket_id"].encode(),
+        "auth0 secret": AUTH0_SECRET.encode(),
+    }
+    raw = await export(client, handle.id)
+    assert findings(raw, {**code_and_recovery, **sealed}) == set()
+    decoded = await export(
+        client, handle.id, "--codec-endpoint", codec_server, "--codec-auth", f"Bearer {CODEC_TOKEN}"
+    )
+    assert findings(decoded, sealed) == set(), "sealed by the activities: not even decoded"
+    assert findings(decoded, code_and_recovery) == {"code", "recovery code"}
 
 
 async def test_the_codec_server_refuses_callers_without_the_token(codec_server: str) -> None:

@@ -18,8 +18,10 @@ from onboarding.runtime.settings import Settings
 from tests.support import LOOPBACK
 from worker import build_workers, load_service_account, running, unico_activities
 from workflows.names import (
+    GUARDIAN_ACTIVITIES,
     IDENTITY_CLOUD_ACTIVITIES,
     UNICO_API_ACTIVITIES,
+    guardian_task_queue_for,
     identity_cloud_task_queue_for,
     unico_task_queue_for,
 )
@@ -36,7 +38,7 @@ async def test_each_remote_system_s_queue_runs_its_calls_at_its_fleet_rate(
     settings = settings.model_copy(update={"task_queue": "wired"})  # the session's is taken
     account = load_service_account(settings)
     async with unico_activities(settings, account) as activities:
-        workflows, unico, identity_cloud = build_workers(env.client, settings, activities)
+        workflows, unico, identity_cloud, guardian = build_workers(env.client, settings, activities)
     assert unico.task_queue == "wired-unico" == unico_task_queue_for(settings.task_queue)
     assert activity_names(unico) == UNICO_API_ACTIVITIES
     config = unico.config()
@@ -63,6 +65,12 @@ async def test_each_remote_system_s_queue_runs_its_calls_at_its_fleet_rate(
     rate = identity_cloud.config()["max_task_queue_activities_per_second"]
     assert rate == settings.identity_cloud_requests_per_second
     assert not identity_cloud.config()["workflows"]
+    assert guardian.task_queue == "wired-guardian" == guardian_task_queue_for(settings.task_queue)
+    assert activity_names(guardian) == GUARDIAN_ACTIVITIES
+    assert (
+        guardian.config()["max_task_queue_activities_per_second"]
+        == settings.guardian_requests_per_second
+    )
 
 
 async def test_probes_tell_polling_from_draining(

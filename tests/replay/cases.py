@@ -71,7 +71,17 @@ ACCOUNT_BLOCKED = Group(
     _ACCOUNT_OPTIONS,
     ({"endpoint": "entity.create", "code": 402, "times": 2},),
 )
-GROUPS = (WEBHOOK, POLLING, SLOW, REVIEW, ACCOUNT, ACCOUNT_LOST_ANSWER, ACCOUNT_BLOCKED)
+# The MFA step, after the account step (the Auth0 user comes from the record).
+MFA = Group(
+    "mfa",
+    1.0,
+    True,
+    {**_ACCOUNT_OPTIONS, "mfa": {"enroll": True, "deadline_seconds": 60}},
+)
+GROUPS = (WEBHOOK, POLLING, SLOW, REVIEW, ACCOUNT, ACCOUNT_LOST_ANSWER, ACCOUNT_BLOCKED, MFA)
+# What the person sends, in order, once the code waits: the code from the SMS, a wrong one,
+# a malformed one (refused by the validator: no event), or a request for another SMS.
+SMS_CODE, WRONG_CODE, RESEND = "<sms>", "<wrong>", "<resend>"
 
 
 @dataclass(frozen=True)
@@ -90,6 +100,8 @@ class Case:
     early_decision: bool = False  # started by update-with-start, asking for the decision
     subject: dict[str, str] = field(default_factory=dict)  # e-mail, phone
     account: str | None = None  # the account step's status the result must carry
+    person_sends: tuple[str, ...] = ()  # the MFA conversation (SMS_CODE, WRONG_CODE, ...)
+    mfa: str | None = None  # the MFA step's status the result must carry
 
 
 def _answer(decision: str, reviewer: str = "ana.reviewer", **more: Any) -> dict[str, Any]:
@@ -165,5 +177,38 @@ CASES: tuple[Case, ...] = (
     Case(
         "account-blocked-then-healed", ACCOUNT_BLOCKED, "24843803057", Outcome.APPROVED,
         account="registered",
+    ),
+    Case(
+        "mfa-a-typo-then-enrolled", MFA, "76263712082", Outcome.APPROVED,
+        subject={"phone": "+55 11 97000-1111"}, account="registered",
+        person_sends=("12a4", WRONG_CODE, SMS_CODE), mfa="enrolled",
+    ),
+    Case(
+        "mfa-resend-then-enrolled", MFA, "94571468083", Outcome.APPROVED,
+        subject={"phone": "+55 11 97000-2222"}, account="registered",
+        person_sends=(RESEND, SMS_CODE), mfa="enrolled",
+    ),
+    Case(
+        "mfa-attempts-run-out", MFA, "84434884093", Outcome.APPROVED,
+        {"mfa": {"enroll": True, "deadline_seconds": 60, "max_attempts": 2}},
+        subject={"phone": "+55 11 97000-3333"}, account="registered",
+        person_sends=(WRONG_CODE, WRONG_CODE), mfa="failed",
+    ),
+    Case(
+        "mfa-deadline", MFA, "51388548011", Outcome.APPROVED,
+        subject={"phone": "+55 11 97000-4444"}, account="registered", mfa="expired",
+    ),
+    Case(
+        "mfa-already-enrolled", MFA, "28437627079", Outcome.APPROVED,
+        subject={"phone": "+55 11 97000-0003"}, account="registered", mfa="already_enrolled",
+    ),
+    Case(
+        "mfa-phone-refused", MFA, "41817363000", Outcome.APPROVED,
+        subject={"phone": "+55 11 97000-0002"}, account="registered", mfa="failed",
+    ),
+    Case(
+        "mfa-user-given-no-account", MFA, "12345678909", Outcome.APPROVED,
+        {"account": {"register": False}, "mfa": {"enroll": True, "user_id": "auth0|replay"}},
+        subject={"phone": "+55 11 97000-5555"}, person_sends=(SMS_CODE,), mfa="enrolled",
     ),
 )  # fmt: skip

@@ -26,6 +26,7 @@ from typing import Any
 from PIL import Image
 from temporalio.client import Client, WorkflowHistory, WorkflowUpdateFailedError
 
+from activities.guardian.enrollments import e164
 from onboarding.dev.demo import SAMPLE_SELFIE
 from onboarding.dev.history import events_of, of_kind
 from onboarding.dev.sandbox_client import SandboxClient
@@ -33,9 +34,10 @@ from onboarding.dev.stack import DevStack
 from onboarding.runtime.entry import leave
 from onboarding.temporal.client import OnboardingHandle, start_onboarding
 from onboarding.temporal.decisions import start_for_decision
-from tests.replay.cases import CASES, GROUPS, Case, Group
+from tests.replay.cases import CASES, GROUPS, RESEND, SMS_CODE, WRONG_CODE, Case, Group
 from tests.replay.corpus import HISTORIES, MANIFEST
-from tests.support import API_KEY, IDENTITY_CLOUD_SECRET, TEST_KEYS, fixed_keyring
+from tests.support import API_KEY, AUTH0_SECRET, IDENTITY_CLOUD_SECRET, TEST_KEYS, fixed_keyring
+from workflows.contact import normalize_phone
 from workflows.models import (
     IdentityDecision,
     OnboardingRequest,
@@ -43,7 +45,7 @@ from workflows.models import (
     Outcome,
     Stage,
 )
-from workflows.names import REVIEW_UPDATE, STATUS_QUERY
+from workflows.names import RESEND_OTP_UPDATE, REVIEW_UPDATE, STATUS_QUERY, SUBMIT_OTP_UPDATE
 
 TASK_QUEUE = "onboarding-replay"
 SUBJECT_NAME = "Pessoa Teste"
@@ -111,6 +113,8 @@ async def run_case(stack: DevStack, case: Case) -> list[WorkflowHistory]:
         await handle.cancel()
     if case.review_answers or case.cancel_while_reviewing:
         await _review(handle, case)
+    if case.person_sends:
+        await _converse(stack.sandbox, handle, case)
     result = await handle.result()
     if result.outcome != case.expected:
         raise CaseMismatch(f"{case.name}: expected {case.expected}, got {result.outcome}")
@@ -119,6 +123,9 @@ async def run_case(stack: DevStack, case: Case) -> list[WorkflowHistory]:
     account = result.account.status.value if result.account else None
     if account != case.account:
         raise CaseMismatch(f"{case.name}: account {account}, expected {case.account}")
+    mfa = result.mfa.status.value if result.mfa else None
+    if mfa != case.mfa:
+        raise CaseMismatch(f"{case.name}: mfa {mfa}, expected {case.mfa}")
     return await _chain(client, handle.id, handle.first_execution_run_id or handle.result_run_id)
 
 
@@ -139,6 +146,31 @@ async def _review(handle: OnboardingHandle, case: Case) -> None:
             continue
         raise CaseMismatch(f"{case.name}: the workflow took {answer}")
     await handle.execute_update(REVIEW_UPDATE, accepted)
+
+
+async def _converse(sandbox: SandboxClient, handle: OnboardingHandle, case: Case) -> None:
+    """Once the code waits: what the person sends, in order (the code read from the SMS
+    inbox, as from a phone)."""
+    while (await handle.query(STATUS_QUERY, result_type=OnboardingStatus)).stage is not (
+        Stage.AWAITING_OTP
+    ):
+        await asyncio.sleep(0.1)
+    phone = e164(normalize_phone(case.subject["phone"]))
+    for sent in case.person_sends:
+        if sent == RESEND:
+            await handle.execute_update(RESEND_OTP_UPDATE)
+            continue
+        code = sandbox.last_code(phone)
+        if sent == WRONG_CODE:
+            code = f"{(int(code) + 1) % 10**6:06d}"
+        elif sent != SMS_CODE:
+            code = sent  # malformed: the validator refuses it
+        try:
+            await handle.execute_update(SUBMIT_OTP_UPDATE, {"code": code})
+        except WorkflowUpdateFailedError:
+            if sent in (SMS_CODE, WRONG_CODE):
+                raise
+            continue
 
 
 async def _until_timer_started(client: Client, workflow_id: str) -> None:
@@ -173,6 +205,7 @@ async def record_cases(work: Path) -> Recording:
     # The test secret as the Identity Cloud client's, which the corpus's secret scan looks for.
     (work / "keys").mkdir(mode=0o700)
     (work / "keys" / "identity-cloud-secret").write_text(IDENTITY_CLOUD_SECRET)
+    (work / "keys" / "auth0-secret").write_text(AUTH0_SECRET)
     async with DevStack.on_free_ports(
         work,
         async_delay_seconds=1.0,

@@ -26,7 +26,7 @@ from tests.replay.corpus import (
     workflow_input,
     workflow_result,
 )
-from tests.support import API_KEY, IDENTITY_CLOUD_SECRET, TEST_KEYS, WEBHOOK_TOKEN
+from tests.support import API_KEY, AUTH0_SECRET, IDENTITY_CLOUD_SECRET, TEST_KEYS, WEBHOOK_TOKEN
 from workflows.models import Outcome
 from workflows.onboarding import Onboarding
 
@@ -173,7 +173,15 @@ def _is_encrypted(node: dict[str, Any]) -> bool:
 
 
 def test_the_histories_hold_no_secret() -> None:
-    secrets = [API_KEY, WEBHOOK_TOKEN, IDENTITY_CLOUD_SECRET, "Bearer ", "Basic ", "PRIVATE KEY"]
+    secrets = [
+        API_KEY,
+        WEBHOOK_TOKEN,
+        IDENTITY_CLOUD_SECRET,
+        AUTH0_SECRET,
+        "Bearer ",
+        "Basic ",
+        "PRIVATE KEY",
+    ]
     secrets.append("access_token")
     for recorded in CORPUS:
         text = decoded_text(recorded)

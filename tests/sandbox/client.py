@@ -1,5 +1,5 @@
-"""Helpers shared by the sandbox tests: keys, assertions, selfies, an in-process client, and
-Identity Cloud calls."""
+"""Helpers shared by the sandbox tests: keys, assertions, selfies, an in-process client,
+Identity Cloud calls, and Auth0 Guardian's enrollment calls."""
 
 from __future__ import annotations
 
@@ -169,3 +169,108 @@ async def create_user(
 
 async def records(client: httpx.AsyncClient) -> list[dict[str, Any]]:
     return list((await client.get("/_sandbox/identity-cloud/records")).json()["records"])
+
+
+# Auth0's tenant and Guardian: their prefixes, the default client, and the enrollment calls.
+AUTH0, GUARDIAN = "/auth0", "/guardian"
+AUTH0_CLIENT_ID, AUTH0_SECRET = "sandbox-auth0-client", "sandbox-auth0-secret"
+PHONE = "+5511987654321"  # delivers: not one of the test phones
+
+
+def management_audience(client: httpx.AsyncClient) -> str:
+    """The tenant's Management API, as the client reaches the tenant."""
+    return f"{str(client.base_url).rstrip('/')}{AUTH0}/api/v2/"
+
+
+def token_request(client: httpx.AsyncClient, **changes: Any) -> dict[str, Any]:
+    """A valid client-credentials grant; a change of None removes the field."""
+    base: dict[str, Any] = {
+        "grant_type": "client_credentials",
+        "client_id": AUTH0_CLIENT_ID,
+        "client_secret": AUTH0_SECRET,
+        "audience": management_audience(client),
+    }
+    base.update(changes)
+    return {k: v for k, v in base.items() if v is not None}
+
+
+async def management_token(client: httpx.AsyncClient, **changes: Any) -> str:
+    response = await client.post(f"{AUTH0}/oauth/token", json=token_request(client, **changes))
+    assert response.status_code == 200, response.text
+    return str(response.json()["access_token"])
+
+
+async def create_ticket(
+    client: httpx.AsyncClient, user_id: str = "auth0|leia", token: str | None = None
+) -> str:
+    """A fresh enrollment ticket for `user_id`; its id."""
+    token = token or await management_token(client)
+    response = await client.post(
+        f"{AUTH0}/api/v2/guardian/enrollments/ticket",
+        json={"user_id": user_id},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 200, response.text
+    return str(response.json()["ticket_id"])
+
+
+async def start_flow(client: httpx.AsyncClient, ticket_id: str, body: Any = None) -> httpx.Response:
+    return await client.post(
+        f"{GUARDIAN}/api/start-flow",
+        json={"state_transport": "polling"} if body is None else body,
+        headers={"Authorization": f'Ticket id="{ticket_id}"'},
+    )
+
+
+async def open_transaction(
+    client: httpx.AsyncClient, user_id: str = "auth0|leia"
+) -> dict[str, Any]:
+    """start-flow's answer for a fresh ticket of a user not yet enrolled."""
+    response = await start_flow(client, await create_ticket(client, user_id))
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+def transaction_auth(transaction: dict[str, Any]) -> dict[str, str]:
+    return {"Authorization": f"Bearer {transaction['transaction_token']}"}
+
+
+async def send_sms(
+    client: httpx.AsyncClient, transaction: dict[str, Any], phone: str | None = PHONE
+) -> httpx.Response:
+    device = transaction["device_account"]["id"]
+    return await client.post(
+        f"{GUARDIAN}/api/device-accounts/{device}/sms-enroll",
+        json={} if phone is None else {"phone_number": phone},
+        headers=transaction_auth(transaction),
+    )
+
+
+async def verify(
+    client: httpx.AsyncClient, transaction: dict[str, Any], code: str
+) -> httpx.Response:
+    return await client.post(
+        f"{GUARDIAN}/api/verify-otp",
+        json={"type": "manual_input", "code": code},
+        headers=transaction_auth(transaction),
+    )
+
+
+async def sms_inbox(client: httpx.AsyncClient, phone: str | None = None) -> list[dict[str, Any]]:
+    params = {} if phone is None else {"phone": phone}
+    response = await client.get("/_sandbox/guardian/sms", params=params)
+    return list(response.json()["messages"])
+
+
+async def last_code(client: httpx.AsyncClient, phone: str = PHONE) -> str:
+    return str((await sms_inbox(client, phone))[-1]["code"])
+
+
+async def guardian_enrollments(client: httpx.AsyncClient) -> list[dict[str, Any]]:
+    return list((await client.get("/_sandbox/guardian/enrollments")).json()["enrollments"])
+
+
+async def configure(client: httpx.AsyncClient, **settings: Any) -> dict[str, Any]:
+    response = await client.post("/_sandbox/config", json=settings)
+    assert response.status_code == 200, response.text
+    return dict(response.json())

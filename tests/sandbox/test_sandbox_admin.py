@@ -57,6 +57,13 @@ async def test_stats_count_every_request(client: httpx.AsyncClient) -> None:
         "records_created": 0,
         "entity_requests": 0,
         "entity_find_requests": 0,
+        "auth0_token_requests": 0,  # Auth0's and Guardian's (test_sandbox_guardian.py)
+        "ticket_requests": 0,
+        "start_flow_requests": 0,
+        "sms_enroll_requests": 0,
+        "sms_sent": 0,
+        "verify_otp_requests": 0,
+        "enrollments_confirmed": 0,
         "by_status": {"200": 4, "401": 2, "400": 1, "404": 1},
         "by_code": {"1.2.5": 1, "20507": 1, "20001": 1, "50001": 1},
     }
@@ -96,6 +103,14 @@ async def test_config_changes_take_effect_at_once(client: httpx.AsyncClient) -> 
     identity_cloud = {
         "identity_cloud_find_lag_seconds": 30.0,
         "identity_cloud_client_secret_changed": False,
+        # Auth0's (test_sandbox_guardian.py)
+        "auth0_client_secret_changed": False,
+        "auth0_scopes": "create:guardian_enrollment_tickets",
+        "auth0_token_lifetime_seconds": 86400,
+        "guardian_sms_enabled": True,
+        "guardian_sms_per_hour": 10,
+        "guardian_code_ttl_seconds": 300.0,
+        "guardian_transaction_ttl_seconds": 300.0,
     }
     assert (await client.get("/_sandbox/config")).json() == {
         "async_delay_seconds": 0.0,

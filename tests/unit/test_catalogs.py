@@ -50,7 +50,7 @@ EXPECTED: dict[str, dict[str, ErrorClass]] = {
     },
     "mfa": {
         "invalid_token": K, "insufficient_scope": CFG, "invalid_bearer_format": CFG,
-        "enrollment_conflict": P, "tenant_not_found": CFG, "login_transaction_not_found": C,
+        "enrollment_conflict": AE, "tenant_not_found": CFG, "login_transaction_not_found": C,
         "error_sending_push_notification": T, "push_notification_wrong_credentials": CFG,
         "invalid_otp": IR, "invalid_recovery_code": IR, "invalid_body": IR,
         "invalid_query_string": IR, "enrollment_transaction_not_found": C,
@@ -60,7 +60,7 @@ EXPECTED: dict[str, dict[str, ErrorClass]] = {
         "field_required": IR, "method_not_found": P, "no_method_available": CFG,
         "enrollment_method_disabled": CFG, "auth_method_disabled": CFG,
         "invalid_otp_format": IR, "invalid_recovery_code_format": IR, "transaction_expired": C,
-        "already_enrolled": P, "not_enrolled": P, "invalid_enrollment": P,
+        "already_enrolled": AE, "not_enrolled": P, "invalid_enrollment": P,
     },
 }  # fmt: skip
 

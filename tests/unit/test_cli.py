@@ -6,6 +6,7 @@ as a child process, to see exactly what a shell user sees (stdin, exit code, no 
 
 from __future__ import annotations
 
+import io
 import json
 import socket
 import subprocess
@@ -255,6 +256,40 @@ def test_start_with_an_invalid_cpf_is_refused_before_any_network(
 
 
 @pytest.mark.parametrize(
+    ("extra", "fragment"),
+    [([], "subject.phone"), (["--phone", "11912345678"], "options.mfa.user_id")],
+    ids=["no phone", "no account to enroll"],
+)
+def test_start_with_mfa_but_without_what_it_needs_is_refused_before_any_network(
+    selfie: Path,
+    listener: socket.socket,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    extra: list[str],
+    fragment: str,
+) -> None:
+    address = "{}:{}".format(*listener.getsockname())
+    monkeypatch.setenv("TEMPORAL_ADDRESS", address)
+    monkeypatch.setenv("GATEWAY_URL", f"http://{address}")
+    monkeypatch.setenv("ONBOARDING_ENCRYPTION_KEYS", TEST_KEYS)
+    argv = ["start", "--cpf", VALID_CPF, "--name", "Maria", "--selfie", str(selfie), "--mfa"]
+
+    assert main([*argv, *extra]) == 2
+    err = capsys.readouterr().err
+    assert_one_line_error(err, "onboarding start:", "mfa.field_required")
+    assert fragment in err
+    assert not was_contacted(listener)
+
+
+def test_otp_submit_reads_the_code_from_stdin_and_needs_one(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    assert main(["otp", "submit", "r-1"]) == 2
+    assert_one_line_error(capsys.readouterr().err, "onboarding otp:", "no code")
+
+
+@pytest.mark.parametrize(
     "argv",
     [
         ["status", "order-1"],
@@ -347,6 +382,8 @@ def test_review_with_temporal_down(
         (["review", "approve", "r-1"], "--reviewer"),
         (["review", "approve"], "request_id"),
         (["review", "maybe", "r-1"], "invalid choice"),
+        (["otp", "submit"], "request_id"),
+        (["otp", "guess", "r-1"], "invalid choice"),
         (
             [
                 "start",
@@ -370,6 +407,8 @@ def test_review_with_temporal_down(
         "review without --reviewer",
         "review without id",
         "unknown review answer",
+        "otp submit without id",
+        "unknown otp action",
         "both waits",
     ],
 )

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from activities.identity_cloud.credentials import ClientCredentials, CredentialsUnavailable
+from activities.client_credentials import ClientCredentials, CredentialsUnavailable
 from activities.identity_cloud.mapping import DEFAULT_MAPPING, AttributeMapping, MappingError
 from onboarding.cli.explain import explain
 from workflows.models import RegisterAccountInput, Subject

@@ -24,8 +24,11 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from workflows.models import (
     AccountResult,
     AccountStatus,
+    Enrollment,
+    OtpVerdict,
     SelfieCheck,
     SelfieRelease,
+    SmsSent,
     TokenInfo,
     UnicoProcess,
 )
@@ -34,12 +37,17 @@ from workflows.names import (
     CREATE_PROCESS,
     DELETE_SELFIE,
     GET_PROCESS,
+    GUARDIAN_ACTIVITIES,
     IDENTITY_CLOUD_ACTIVITIES,
     INSPECT_SELFIE,
     REGISTER_ACCOUNT,
     RELEASE_SELFIE,
     REVIEW_BY_DEFAULT,
+    SEND_OTP_SMS,
+    START_MFA_ENROLLMENT,
     UNICO_API_ACTIVITIES,
+    VERIFY_OTP,
+    guardian_task_queue_for,
     identity_cloud_task_queue_for,
     unico_task_queue_for,
 )
@@ -101,6 +109,9 @@ DEFAULTS: dict[str, Any] = {
     DELETE_SELFIE: None,
     REVIEW_BY_DEFAULT: False,
     REGISTER_ACCOUNT: AccountResult(status=AccountStatus.REGISTERED, uuid="u-1"),
+    START_MFA_ENROLLMENT: Enrollment(sealed="sealed-1"),
+    SEND_OTP_SMS: SmsSent(sent=True),
+    VERIFY_OTP: OtpVerdict(accepted=True, recovery_code="RECOVERY-CODE-OF-THE-STUB"),
 }
 
 
@@ -158,7 +169,7 @@ async def stubbed_worker(client: Client, queue: str | None = None) -> AsyncItera
         activities=[
             stub
             for name, stub in stubs.items()
-            if name not in UNICO_API_ACTIVITIES | IDENTITY_CLOUD_ACTIVITIES
+            if name not in UNICO_API_ACTIVITIES | IDENTITY_CLOUD_ACTIVITIES | GUARDIAN_ACTIVITIES
         ],
     )
     unico = Worker(
@@ -171,5 +182,10 @@ async def stubbed_worker(client: Client, queue: str | None = None) -> AsyncItera
         task_queue=identity_cloud_task_queue_for(queue),
         activities=[stubs[name] for name in sorted(IDENTITY_CLOUD_ACTIVITIES)],
     )
-    async with workflows, unico, identity_cloud:
+    guardian = Worker(
+        client,
+        task_queue=guardian_task_queue_for(queue),
+        activities=[stubs[name] for name in sorted(GUARDIAN_ACTIVITIES)],
+    )
+    async with workflows, unico, identity_cloud, guardian:
         yield stubbed

@@ -1,4 +1,5 @@
-"""The API client's credentials: `Authorization: Basic base64(client_id:client_secret)`.
+"""An API client's id and secret (Identity Cloud's, Auth0's); for Identity Cloud, as
+`Authorization: Basic base64(client_id:client_secret)`.
 
 The secret comes from a variable, or from a file that is read again whenever it changes: an
 operator who rotates the secret writes the new one there (a mounted secret does that by
@@ -22,16 +23,17 @@ class ClientCredentials:
     client_id: str
     secret: str | None = None
     secret_file: Path | None = None
+    setting: str = "IDENTITY_CLOUD_CLIENT_SECRET"  # named in the error when it is missing
     _cached: tuple[tuple[int, int], str] | None = field(default=None, repr=False)
 
     def authorization(self) -> str:
-        pair = f"{self.client_id}:{self._secret()}".encode()
+        pair = f"{self.client_id}:{self.secret_value()}".encode()
         return "Basic " + base64.b64encode(pair).decode("ascii")
 
-    def _secret(self) -> str:
+    def secret_value(self) -> str:
         if self.secret_file is None:
             if self.secret is None:
-                raise CredentialsUnavailable("IDENTITY_CLOUD_CLIENT_SECRET is not set")
+                raise CredentialsUnavailable(f"{self.setting} is not set")
             return self.secret
         try:
             stat = os.stat(self.secret_file)
@@ -40,6 +42,6 @@ class ClientCredentials:
                 self._cached = (changed, self.secret_file.read_text(encoding="utf-8").strip())
         except OSError as exc:
             raise CredentialsUnavailable(
-                f"IDENTITY_CLOUD_CLIENT_SECRET_FILE {self.secret_file}: {exc.strerror}"
+                f"{self.setting}_FILE {self.secret_file}: {exc.strerror}"
             ) from None
         return self._cached[1]
