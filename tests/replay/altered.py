@@ -6,7 +6,8 @@ Each registers under the same workflow type and differs in one plausible-looking
   creating the Unico process;
 - `OnboardingUnguardedPatch` makes the `stage-at-start` change without `workflow.patched`;
 - `OnboardingUnguardedReview` makes the `review-step` change without `workflow.patched`;
-- `OnboardingWithoutAccountStep` rolls the account step back (an approval ends there).
+- `OnboardingWithoutAccountStep` rolls the account step back (an approval ends there);
+- `OnboardingWithoutMfaStep` rolls the MFA step back.
 
 The commands they issue differ from the recorded ones, so replaying the committed corpus
 must catch them: this proves that the corpus guards against such changes.
@@ -48,6 +49,13 @@ class _WithoutAccountStep(Onboarding):
         return approved  # the change: a deploy that drops the step
 
 
+class _WithoutMfaStep(Onboarding):
+    async def _enroll(
+        self, request: OnboardingRequest, approved: OnboardingResult
+    ) -> OnboardingResult:
+        return approved  # the change: a deploy that drops the step
+
+
 # Temporal wants the run method declared on the registered class itself; the handlers
 # (query, signals, updates) come with the base class.
 
@@ -75,6 +83,13 @@ class OnboardingUnguardedReview(_UnguardedReview):
 
 @workflow.defn(name=WORKFLOW_TYPE)
 class OnboardingWithoutAccountStep(_WithoutAccountStep):
+    @workflow.run
+    async def run(self, raw: Any, carry: Carry | None = None) -> OnboardingResult:
+        return await super().run(raw, carry)
+
+
+@workflow.defn(name=WORKFLOW_TYPE)
+class OnboardingWithoutMfaStep(_WithoutMfaStep):
     @workflow.run
     async def run(self, raw: Any, carry: Carry | None = None) -> OnboardingResult:
         return await super().run(raw, carry)

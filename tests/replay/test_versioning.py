@@ -12,11 +12,13 @@ from tests.replay.altered import (
     OnboardingUnguardedPatch,
     OnboardingUnguardedReview,
     OnboardingWithoutAccountStep,
+    OnboardingWithoutMfaStep,
 )
 from tests.replay.corpus import Recorded, load_corpus, replay, workflow_input, workflow_result
 from workflows.onboarding import (
     PATCH_ACCOUNT,
     PATCH_INPUT_HARDENING,
+    PATCH_MFA,
     PATCH_RELEASE_SELFIE,
     PATCH_REVIEW,
     PATCH_STAGE_AT_START,
@@ -147,3 +149,50 @@ def test_the_batch_holds_every_way_the_account_step_ends() -> None:
 async def test_a_deploy_that_drops_the_account_step_breaks_exactly_those_runs() -> None:
     failures = await replay(OnboardingWithoutAccountStep, CORPUS)
     assert set(failures) == {r.name for r in ACCOUNT_RUNS}
+
+
+def _asked_for_mfa(recorded: Recorded) -> bool:
+    options = workflow_input(recorded.history()).get("options") or {}
+    return bool((options.get("mfa") or {}).get("enroll"))
+
+
+MFA_RUNS = [r for r in CORPUS if has_patch(r.events, PATCH_MFA)]
+MFA_ACTIVITIES = {"start_mfa_enrollment", "send_otp_sms", "verify_otp"}
+
+
+def test_only_approvals_that_ask_for_mfa_carry_the_mfa_marker() -> None:
+    assert len(MFA_RUNS) >= 5, "record a batch with the MFA step (make histories)"
+    finals = [r for r in CORPUS if r.outcome is not None]
+    batches = {r.batch for r in MFA_RUNS}
+    expected = {
+        r.name
+        for r in finals
+        if r.batch in batches and r.outcome == "approved" and _asked_for_mfa(r)
+    }
+    assert {r.name for r in MFA_RUNS} == expected
+    assert all(
+        bool(MFA_ACTIVITIES & set(scheduled_activities(r.events))) == (r in MFA_RUNS)
+        for r in finals
+    )
+
+
+def test_the_batch_holds_every_way_the_mfa_step_ends() -> None:
+    ends = [workflow_result(r.history())["mfa"] for r in MFA_RUNS]  # type: ignore[index]
+    assert {m["status"] for m in ends} == {"enrolled", "already_enrolled", "expired", "failed"}
+    # The conversation itself: codes accepted, a wrong one, a resend.
+    updates = [
+        e
+        for r in MFA_RUNS
+        for e in r.events
+        if e.HasField("workflow_execution_update_accepted_event_attributes")
+    ]
+    names = {
+        e.workflow_execution_update_accepted_event_attributes.accepted_request.input.name
+        for e in updates
+    }
+    assert names == {"submit_otp", "resend_otp"}
+
+
+async def test_a_deploy_that_drops_the_mfa_step_breaks_exactly_those_runs() -> None:
+    failures = await replay(OnboardingWithoutMfaStep, CORPUS)
+    assert set(failures) == {r.name for r in MFA_RUNS}
