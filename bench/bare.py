@@ -1,10 +1,9 @@
-"""The engine limit: a workflow with the onboarding's activities and timer, doing nothing.
+"""The engine's floor: a workflow with the least commands an onboarding needs, doing nothing.
 
-Same shape as an onboarding that Unico answers asynchronously: inspect the selfie, get a
-token, create, one timer as long as the sandbox's delay, read, release the selfie. A
-synchronous one skips the timer and the read. The activity bodies return at once, so what
-remains is Temporal's own cost (server round trips, history, worker bookkeeping) on the
-same server and worker settings.
+One create on a queue of its own (as the Unico calls have); an asynchronous one then waits
+on a timer that a signal ends (as Unico's webhook ends ours), and reads once. The activity
+bodies return at once, so what remains is Temporal's own cost (server round trips,
+history, worker bookkeeping) on the same server and worker settings.
 
 `python -m bench.bare` runs a worker for it (and for the memory check's sleeper) with the
 environment `onboarding dev` gives every child.
@@ -13,6 +12,7 @@ environment `onboarding dev` gives every child.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import sys
 from datetime import timedelta
@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from onboarding.dev.stack import Child, DevStack
 
 TASK_QUEUE = "bench-bare"
+CALLS_QUEUE = "bench-bare-unico"  # the create and the read, as ours run on `<queue>-unico`
+SIGNAL = "unico_webhook"
 ACTIVITY_TIMEOUT = timedelta(seconds=60)
 
 
@@ -40,20 +42,27 @@ async def bare_step(step: str) -> str:
 
 @workflow.defn(name="BareOnboarding")
 class BareOnboarding:
+    def __init__(self) -> None:
+        self.woken = False
+
+    @workflow.signal(name=SIGNAL)
+    def unico_webhook(self) -> None:
+        self.woken = True
+
     @workflow.run
     async def run(self, asynchronous: bool, delay_seconds: float) -> str:
-        for step in ("inspect_selfie", "acquire_token", "create_process"):
-            await workflow.execute_activity(
-                bare_step, step, start_to_close_timeout=ACTIVITY_TIMEOUT
-            )
-        if asynchronous:
-            await workflow.sleep(delay_seconds)
-            await workflow.execute_activity(
-                bare_step, "get_process", start_to_close_timeout=ACTIVITY_TIMEOUT
-            )
         await workflow.execute_activity(
-            bare_step, "release_selfie", start_to_close_timeout=ACTIVITY_TIMEOUT
+            bare_step, "create", task_queue=CALLS_QUEUE, start_to_close_timeout=ACTIVITY_TIMEOUT
         )
+        if asynchronous:
+            # A timer the signal cuts short; a late signal is as good as the timer.
+            with contextlib.suppress(TimeoutError):
+                await workflow.wait_condition(
+                    lambda: self.woken, timeout=timedelta(seconds=delay_seconds * 2)
+                )
+            await workflow.execute_activity(
+                bare_step, "read", task_queue=CALLS_QUEUE, start_to_close_timeout=ACTIVITY_TIMEOUT
+            )
         return "done"
 
 
@@ -77,12 +86,18 @@ async def serve() -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         asyncio.get_running_loop().add_signal_handler(sig, stop.set)
     # Worker defaults, as build_worker uses them: the comparison is of work, not settings.
-    async with Worker(
-        client,
-        task_queue=TASK_QUEUE,
-        workflows=[BareOnboarding, BareSleeper],
-        activities=[bare_step],
-        graceful_shutdown_timeout=timedelta(seconds=settings.graceful_shutdown_seconds),
+    drain = timedelta(seconds=settings.graceful_shutdown_seconds)
+    async with (
+        Worker(
+            client,
+            task_queue=TASK_QUEUE,
+            workflows=[BareOnboarding, BareSleeper],
+            activities=[bare_step],
+            graceful_shutdown_timeout=drain,
+        ),
+        Worker(
+            client, task_queue=CALLS_QUEUE, activities=[bare_step], graceful_shutdown_timeout=drain
+        ),
     ):
         print(f"worker polling task queue {TASK_QUEUE!r}", flush=True)
         await stop.wait()

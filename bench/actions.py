@@ -1,0 +1,129 @@
+"""Billable Temporal actions per onboarding, by kind, against the least the job needs.
+
+Runs each path of the scenario mix and each journey step on a stack of its own, exports
+every history and scores it by Temporal Cloud's rules (onboarding/dev/actions.py):
+
+- sync (12345678909, Unico answers at once) and webhook (00000000272, Unico scores a second
+  later and says so by webhook), the two paths of the mix; rejected (00000000191) and
+  review (00000000353) take the sync path;
+- the journey's steps, each reported as what it adds to a sync onboarding: a review settled
+  by update, an account registered, an MFA enrollment with the person's code.
+
+The least each needs, said once here: a sync onboarding must start (1), call Unico (1: the
+create, with the selfie check and the token before any request leaves), let operators find
+the outcome (1 upsert) and delete the selfie (1): 4. A webhook onboarding adds the wait (1
+timer), Unico's signal (1), the read it asks for (1) and a searchable `waiting` (1): 8. The
+review adds the reviewer's update, a searchable `awaiting_review` with its deadline and the
+deadline's timer: 3. The account adds its create: 1. MFA adds the enrollment (1 activity),
+a searchable `awaiting_otp` (1), the deadline's timer (1), the person's update (1) and its
+check (1): 5.
+
+    python -m bench actions
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from bench.result import BenchResult
+from onboarding.dev.actions import KINDS, billable_actions
+from onboarding.dev.demo import SAMPLE_SELFIE
+from onboarding.dev.history import events_of
+from onboarding.dev.stack import DevStack
+from onboarding.temporal.client import OnboardingHandle, start_onboarding
+from onboarding.temporal.otp import submit_code
+from onboarding.temporal.reviews import review_onboarding
+from workflows.cpf import cpf_with_check_digits
+from workflows.models import (
+    OnboardingRequest,
+    OnboardingStatus,
+    ReviewAnswer,
+    ReviewDecision,
+    Stage,
+)
+from workflows.names import STATUS_QUERY
+
+NAME = "actions"
+ROUNDS = 3  # each path's count is the same every time; the median guards a retry's noise
+MINIMUM = {"sync": 4, "webhook": 8, "review step": 3, "account step": 1, "mfa step": 5}
+TARGETS = {"sync": 4, "webhook": 8}
+MIX = {"sync": "12345678909", "webhook": "00000000272", "rejected": "00000000191"}
+
+
+async def one(stack: DevStack, path: str, n: int) -> Counter[str]:
+    """The actions of one onboarding of `path`, every run of it counted."""
+    cpf = MIX.get(path, "12345678909")
+    options: dict[str, Any] = {}
+    subject: dict[str, str] = {}
+    if path == "review step":
+        cpf, options = "00000000353", {"review": {"enabled": True}}
+    elif path == "account step":
+        cpf = cpf_with_check_digits(f"{600_000_000 + n * 7919:09d}")
+        options = {"account": {"register": True}}
+    elif path == "mfa step":
+        options = {"mfa": {"enroll": True, "user_id": f"auth0|bench-{uuid.uuid4().hex[:8]}"}}
+        subject = {"phone": f"11966{n:06d}"}
+    request = OnboardingRequest.model_validate(
+        {
+            "request_id": f"bench-actions-{uuid.uuid4().hex[:12]}",
+            "subject": {"code": cpf, "name": "Pessoa Bench", **subject},
+            "selfie_ref": stack.selfies.put(SAMPLE_SELFIE.read_bytes()),
+            "options": options,
+        }
+    )
+    handle = await start_onboarding(stack.client, request, stack.settings.task_queue)
+    if path == "review step":
+        await _until(handle, Stage.AWAITING_REVIEW)
+        answer = ReviewAnswer(decision=ReviewDecision.APPROVED, reviewer="bench")
+        await review_onboarding(stack.client, request.request_id, answer)
+    elif path == "mfa step":
+        await _until(handle, Stage.AWAITING_OTP)
+        code = stack.sandbox.last_code(f"+55{subject['phone']}")
+        await submit_code(stack.client, request.request_id, code)
+    await handle.result()
+    return billable_actions(await events_of(handle))
+
+
+async def _until(handle: OnboardingHandle, stage: Stage) -> None:
+    # The bench's own queries would be billed too: they are not counted, as an app that
+    # waits on the update's answer needs none.
+    while (await handle.query(STATUS_QUERY, result_type=OnboardingStatus)).stage is not stage:
+        await asyncio.sleep(0.2)
+
+
+def median_counts(runs: list[Counter[str]]) -> Counter[str]:
+    return Counter({k: sorted(r[k] for r in runs)[len(runs) // 2] for k in KINDS})
+
+
+async def run(work: Path) -> BenchResult:
+    async with DevStack.on_free_ports(work, async_delay_seconds=1.0) as stack:
+        paths = ["sync", "webhook", "rejected", "review step", "account step", "mfa step"]
+        counted = {}
+        for path in paths:
+            runs = [await one(stack, path, n) for n in range(ROUNDS)]
+            counted[path] = median_counts(runs)
+    return report(counted)
+
+
+def report(counted: dict[str, Counter[str]]) -> BenchResult:
+    sync = counted["sync"]
+    lines = ["billable actions per onboarding (Temporal Cloud's rules), median of 3 each"]
+    head = f"{'path':<14}" + "".join(f"{k:>11}" for k in KINDS) + f"{'total':>8}{'least':>7}"
+    lines += [head, "-" * len(head)]
+    figures: dict[str, Any] = {}
+    for path, counts in counted.items():
+        own = counts - sync if path.endswith("step") else counts  # what the step adds
+        total = sum(own.values())
+        figures[path] = {"by_kind": {k: own[k] for k in KINDS}, "total": total}
+        least = MINIMUM.get(path, MINIMUM["sync"])
+        figures[path]["least"] = least
+        cells = "".join(f"{own[k]:>11}" for k in KINDS)
+        lines.append(f"{path:<14}{cells}{total:>8}{least:>7}")
+    met = all(figures[path]["total"] <= limit for path, limit in TARGETS.items())
+    lines.append("journey steps: what each adds to a sync onboarding")
+    lines.append(f"target: sync <= {TARGETS['sync']}, webhook <= {TARGETS['webhook']}")
+    return BenchResult(NAME, figures, lines, target_met=met)
