@@ -21,9 +21,11 @@ MAX_POLLS = 600  # a bound, far above what a 1 s delay needs
 
 
 async def onboard_all(
-    settings: Settings, cpfs: list[str], image: bytes, poll_seconds: float
+    settings: Settings, cpfs: list[str], image: bytes, poll_seconds: float, first: int = 0
 ) -> list[tuple[str, float, float]]:
-    """(cpf, started, finished) per onboarding, all run concurrently, monotonic seconds."""
+    """(cpf, started, finished) per onboarding, all run concurrently, monotonic seconds.
+
+    `first` numbers the assertions of a later call on from there (each needs its own)."""
     assert settings.unico_service_account and settings.unico_private_key_file
     account = ServiceAccount.from_key_file(
         settings.unico_service_account,
@@ -36,7 +38,7 @@ async def onboard_all(
         return await asyncio.gather(
             *(
                 _onboard(http, settings, account, cpf, image_b64, poll_seconds, index)
-                for index, cpf in enumerate(cpfs)
+                for index, cpf in enumerate(cpfs, start=first)
             )
         )
 
