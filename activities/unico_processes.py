@@ -28,8 +28,20 @@ from activities.selfies.backend import SelfieBackend, SelfieNotFound
 from activities.selfies.inspection import inspect_image
 from activities.unico_auth import TokenCache
 from workflows.error_classes import ErrorClass
-from workflows.models import CreateProcessInput, SelfieCheck, TokenInfo, UnicoProcess
-from workflows.names import ACQUIRE_TOKEN, CREATE_PROCESS, GET_PROCESS, INSPECT_SELFIE
+from workflows.models import (
+    CreateProcessInput,
+    OpenedProcess,
+    SelfieCheck,
+    TokenInfo,
+    UnicoProcess,
+)
+from workflows.names import (
+    ACQUIRE_TOKEN,
+    CREATE_PROCESS,
+    GET_PROCESS,
+    INSPECT_SELFIE,
+    OPEN_PROCESS,
+)
 
 PROCESS_PATH = "/processes/v1"
 PROCESS_ROUTE = PROCESS_PATH + "/{processId}"  # the template: a metric label holds no id
@@ -56,7 +68,7 @@ class UnicoActivities:
 
     def process_api(self) -> Sequence[Callable[..., Any]]:
         """The activities that spend Unico's request budget (`UNICO_API_ACTIVITIES`)."""
-        return [self.create_process, self.get_process]
+        return [self.create_process, self.open_process, self.get_process]
 
     @property
     def tokens(self) -> TokenCache:
@@ -80,6 +92,21 @@ class UnicoActivities:
     async def acquire_token(self, force_refresh: bool = False) -> TokenInfo:
         return await self._tokens.info(force_refresh=force_refresh)
 
+    @activity.defn(name=OPEN_PROCESS)
+    async def open_process(self, request: CreateProcessInput) -> OpenedProcess:
+        """The selfie checked as Unico would, then the create (a token from the worker's
+        cache on the way): one activity, and still nothing reaches Unico for an image that
+        Unico would refuse. The refusal keeps its code; errors keep their classes."""
+        try:
+            image = await asyncio.to_thread(self._selfies.get, request.selfie_ref)
+        except SelfieNotFound:
+            missing = SelfieCheck(ok=False, code=20009, message="no selfie stored under selfie_ref")
+            return OpenedProcess(refused=missing)
+        check = inspect_image(image)
+        if not check.ok:
+            return OpenedProcess(refused=check)
+        return OpenedProcess(process=await self._create(request, image))
+
     @activity.defn(name=CREATE_PROCESS)
     async def create_process(self, request: CreateProcessInput) -> UnicoProcess:
         try:
@@ -89,6 +116,9 @@ class UnicoActivities:
                 "the selfie is no longer in the store",
                 type=ErrorClass.INVALID_REQUEST.value,
             ) from None
+        return await self._create(request, image)
+
+    async def _create(self, request: CreateProcessInput, image: bytes) -> UnicoProcess:
         subject = request.subject.model_dump(exclude_none=True)
         body: dict[str, Any] = {
             "subject": subject,

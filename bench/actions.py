@@ -6,8 +6,9 @@ every history and scores it by Temporal Cloud's rules (onboarding/dev/actions.py
 - sync (12345678909, Unico answers at once) and webhook (00000000272, Unico scores a second
   later and says so by webhook), the two paths of the mix; rejected (00000000191) and
   review (00000000353) take the sync path;
-- the journey's steps, each reported as what it adds to a sync onboarding: a review settled
-  by update, an account registered, an MFA enrollment with the person's code.
+- the journey's steps, each reported as what it adds to its path: a review settled by
+  update (to a webhook onboarding: 00000000353 is scored after a second), an account
+  registered and an MFA enrollment with the person's code (to a sync one).
 
 The least each needs, said once here: a sync onboarding must start (1), call Unico (1: the
 create, with the selfie check and the token before any request leaves), let operators find
@@ -52,6 +53,8 @@ ROUNDS = 3  # each path's count is the same every time; the median guards a retr
 MINIMUM = {"sync": 4, "webhook": 8, "review step": 3, "account step": 1, "mfa step": 5}
 TARGETS = {"sync": 4, "webhook": 8}
 MIX = {"sync": "12345678909", "webhook": "00000000272", "rejected": "00000000191"}
+# The path each step is added to: 00000000353 (score 28) waits for Unico's webhook first.
+BASES = {"review step": "webhook", "account step": "sync", "mfa step": "sync"}
 
 
 async def one(stack: DevStack, path: str, n: int) -> Counter[str]:
@@ -110,13 +113,12 @@ async def run(work: Path) -> BenchResult:
 
 
 def report(counted: dict[str, Counter[str]]) -> BenchResult:
-    sync = counted["sync"]
     lines = ["billable actions per onboarding (Temporal Cloud's rules), median of 3 each"]
     head = f"{'path':<14}" + "".join(f"{k:>11}" for k in KINDS) + f"{'total':>8}{'least':>7}"
     lines += [head, "-" * len(head)]
     figures: dict[str, Any] = {}
     for path, counts in counted.items():
-        own = counts - sync if path.endswith("step") else counts  # what the step adds
+        own = counts - counted[BASES[path]] if path in BASES else counts  # the step's own
         total = sum(own.values())
         figures[path] = {"by_kind": {k: own[k] for k in KINDS}, "total": total}
         least = MINIMUM.get(path, MINIMUM["sync"])
@@ -124,6 +126,6 @@ def report(counted: dict[str, Counter[str]]) -> BenchResult:
         cells = "".join(f"{own[k]:>11}" for k in KINDS)
         lines.append(f"{path:<14}{cells}{total:>8}{least:>7}")
     met = all(figures[path]["total"] <= limit for path, limit in TARGETS.items())
-    lines.append("journey steps: what each adds to a sync onboarding")
+    lines.append("journey steps: what each adds to its path (review: webhook; others: sync)")
     lines.append(f"target: sync <= {TARGETS['sync']}, webhook <= {TARGETS['webhook']}")
     return BenchResult(NAME, figures, lines, target_met=met)

@@ -22,7 +22,7 @@ from temporalio.exceptions import TimeoutError as ActivityTimeout
 
 with workflow.unsafe.imports_passed_through():
     from workflows.models import OnboardingOptions, Reason, Stage, TokenInfo
-    from workflows.names import ACQUIRE_TOKEN, activity_task_queue
+    from workflows.names import ACQUIRE_TOKEN, CREATE_PROCESS, OPEN_PROCESS, activity_task_queue
     from workflows.progress import Progress
     from workflows.reactions import (
         MAX_TOKEN_REFRESHES,
@@ -165,6 +165,8 @@ def error_type_of(err: ActivityError) -> str | None:
     return cause.type if isinstance(cause, ApplicationError) else None
 
 
+# The create's reasons keep the name callers match on, whichever activity made the create.
+REASON_NAMES = {OPEN_PROCESS: CREATE_PROCESS}
 # A remote's code in a reason is prefixed by the system that answered it: `unico.20507`,
 # `identity_cloud.361`. Unico's two error systems share one prefix.
 REASON_PREFIXES = {"identity-cloud": "identity_cloud", "mfa": "mfa"}
@@ -173,6 +175,7 @@ REASON_PREFIXES = {"identity-cloud": "identity_cloud", "mfa": "mfa"}
 def reason_for(activity_name: str, err: ActivityError) -> Reason:
     """The code and words that explain a failed activity: the remote's code where there is one."""
     cause = err.cause
+    activity_name = REASON_NAMES.get(activity_name, activity_name)
     if isinstance(cause, ApplicationError):
         details = cause.details[0] if cause.details else {}
         code = details.get("code") if isinstance(details, dict) else None

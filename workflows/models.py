@@ -204,6 +204,14 @@ class SelfieCheck(BaseModel):
     message: str | None = None
 
 
+class OpenedProcess(BaseModel):
+    """`open_process`'s answer: the selfie refused before any call (`refused`), or the
+    process Unico created."""
+
+    refused: SelfieCheck | None = None
+    process: UnicoProcess | None = None
+
+
 class SelfieRelease(BaseModel):
     """What became of the selfie when its onboarding ended: deleted, or kept a while."""
 

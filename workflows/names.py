@@ -30,6 +30,9 @@ RESEND_OTP_UPDATE = "resend_otp"
 INSPECT_SELFIE = "inspect_selfie"
 ACQUIRE_TOKEN = "acquire_token"
 CREATE_PROCESS = "create_process"
+# The selfie's check, the token and the create in one activity: nothing leaves for Unico
+# before the image passed (onboardings that take the `lean-commands` path).
+OPEN_PROCESS = "open_process"
 GET_PROCESS = "get_process"
 RELEASE_SELFIE = "release_selfie"
 DELETE_SELFIE = "delete_selfie"
@@ -44,7 +47,7 @@ SEND_OTP_SMS = "send_otp_sms"
 VERIFY_OTP = "verify_otp"
 # The activities that call Unico's process API. They run on a task queue of their own, so
 # that the server's `max_task_queue_activities_per_second` caps the whole fleet's calls.
-UNICO_API_ACTIVITIES = frozenset({CREATE_PROCESS, GET_PROCESS})
+UNICO_API_ACTIVITIES = frozenset({CREATE_PROCESS, OPEN_PROCESS, GET_PROCESS})
 # Likewise Identity Cloud's, under its own budget.
 IDENTITY_CLOUD_ACTIVITIES = frozenset({REGISTER_ACCOUNT})
 # And Auth0's and Guardian's.

@@ -47,6 +47,7 @@ with workflow.unsafe.imports_passed_through():
         OnboardingRequest,
         OnboardingResult,
         OnboardingStatus,
+        OpenedProcess,
         OtpAnswer,
         Outcome,
         ProcessStatus,
@@ -67,6 +68,7 @@ with workflow.unsafe.imports_passed_through():
         DECISION_UPDATE,
         GET_PROCESS,
         INSPECT_SELFIE,
+        OPEN_PROCESS,
         OUTCOME_ATTRIBUTE,
         PROCESS_ATTRIBUTE,
         REGISTER_ACCOUNT,
@@ -100,6 +102,11 @@ PATCH_INPUT_HARDENING = "input-hardening"  # the input rules that came after the
 PATCH_REVIEW = "review-step"  # a `review` decision may wait for a reviewer
 PATCH_ACCOUNT = "account-step"  # an approved person may get an Identity Cloud account
 PATCH_MFA = "mfa-step"  # an approved person may enroll their phone in Guardian MFA
+# Fewer billable commands: the stage at start (from the client), the selfie check and the
+# token inside the create (`open_process`), stages that last a moment in the details only,
+# the process id with the next stage, decided and outcome in one upsert, the selfie's
+# release as a local activity.
+PATCH_LEAN = "lean-commands"
 # A waiting `decision` update postpones a suggested continue-as-new (it would fail the
 # update), but not past this many events: then it goes, and the client asks the new run.
 DEFER_CONTINUE_AS_NEW_UNTIL_EVENTS = 20_000
@@ -128,10 +135,12 @@ class Onboarding:
         self._desk = ReviewDesk()
         self._otp = OtpDesk()
         self._identity_deadline = 0.0  # the onboarding's; a step after it has its own
+        self._lean = False  # the `lean-commands` path; read at the run's start
 
     @workflow.run
     async def run(self, raw: Any, carry: Carry | None = None) -> OnboardingResult:
         self._raw = raw
+        self._lean = workflow.patched(PATCH_LEAN)  # first: its marker leads the history
         self._progress.show()
         try:
             result = self._finish(await self._onboard(raw, carry))
@@ -143,7 +152,7 @@ class Onboarding:
         # Continue-as-new never gets here: the selfie goes only when the onboarding ends.
         selfie_ref = self._request.selfie_ref if self._request else selfie_ref_in(raw)
         if selfie_ref and workflow.patched(PATCH_RELEASE_SELFIE):
-            await release_selfie(selfie_ref)
+            await release_selfie(selfie_ref, local=self._lean)
         # Every update gets its answer before the run ends (it issues no command).
         await workflow.wait_condition(workflow.all_handlers_finished)
         return result
@@ -211,8 +220,9 @@ class Onboarding:
         else:
             self._calls.deadline = workflow.now().timestamp() + request.options.deadline_seconds
             self._identity_deadline = self._calls.deadline
-            await self._check_selfie(request.selfie_ref)
-            await self._authenticate()
+            if not self._lean:  # the lean path checks the selfie, gets the token in the create
+                await self._check_selfie(request.selfie_ref)
+                await self._authenticate()
             process = await self._create(request)
         result = await self._decide(request, process)
         if self._reviewable(result) and await self._review_wanted(request):
@@ -241,6 +251,10 @@ class Onboarding:
         return parsed
 
     def _mark_validating(self) -> None:
+        # The client library sets the stage at start (free); another client may not.
+        given = workflow.info().typed_search_attributes
+        if self._lean and any(pair.key.name == STAGE_ATTRIBUTE.name for pair in given):
+            return
         # Histories recorded before this patch have no such upsert: they take the old path.
         if workflow.patched(PATCH_STAGE_AT_START):
             workflow.upsert_search_attributes([STAGE_ATTRIBUTE.value_set(Stage.VALIDATING.value)])
@@ -264,20 +278,13 @@ class Onboarding:
         while True:
             if self._calls.remaining() <= 0:
                 self._expire()
-            self._progress.enter(Stage.CREATING)
+            if self._lean:
+                self._progress.pass_through(Stage.CREATING)
+            else:
+                self._progress.enter(Stage.CREATING)
             status.attempts += 1
             try:
-                process = await self._call(
-                    CREATE_PROCESS,
-                    CreateProcessInput(
-                        subject=request.subject,
-                        use_case=request.use_case,
-                        subsidiary_id=request.subsidiary_id,
-                        selfie_ref=request.selfie_ref,
-                    ),
-                    UnicoProcess,
-                    f"create Unico process (attempt {status.attempts})",
-                )
+                process = await self._create_once(request, status.attempts)
             except CallFailed as lost:
                 # The attempt counts: Unico may hold a process for it (and bill it).
                 if lost.error_type == ErrorClass.AMBIGUOUS_CREATE:
@@ -292,8 +299,34 @@ class Onboarding:
             status.process_id = process.id
             status.unico_status = process.status
             self._delay = options.poll_initial_seconds
-            workflow.upsert_search_attributes([PROCESS_ATTRIBUTE.value_set(process.id)])
+            if self._lean:  # searchable with the next stage: `waiting`, or `decided`
+                self._progress.defer(PROCESS_ATTRIBUTE.value_set(process.id))
+            else:
+                workflow.upsert_search_attributes([PROCESS_ATTRIBUTE.value_set(process.id)])
             return process
+
+    async def _create_once(self, request: OnboardingRequest, attempt: int) -> UnicoProcess:
+        created = CreateProcessInput(
+            subject=request.subject,
+            use_case=request.use_case,
+            subsidiary_id=request.subsidiary_id,
+            selfie_ref=request.selfie_ref,
+        )
+        summary = f"create Unico process (attempt {attempt})"
+        if not self._lean:
+            return await self._call(CREATE_PROCESS, created, UnicoProcess, summary)
+        # The activity dropped a refused token: calling it again gets a new one.
+        opened = await self._call(
+            OPEN_PROCESS, created, OpenedProcess, f"check the selfie, {summary}", refresh_with=None
+        )
+        if opened.refused is not None:
+            check = opened.refused
+            code = check.code or 20900
+            raise Finished(
+                self._progress.result(Outcome.INVALID_REQUEST, f"unico.{code}", check.message or "")
+            )
+        assert opened.process is not None
+        return opened.process
 
     async def _decide(self, request: OnboardingRequest, process: UnicoProcess) -> OnboardingResult:
         options = request.options
@@ -459,11 +492,21 @@ class Onboarding:
 
     # --- around the stages --------------------------------------------------------------
 
-    async def _call(self, name: str, arg: Any, result_type: type[T], summary: str) -> T:
+    async def _call(
+        self,
+        name: str,
+        arg: Any,
+        result_type: type[T],
+        summary: str,
+        *,
+        refresh_with: str | None = ACQUIRE_TOKEN,
+    ) -> T:
         """A call of the identity check: a failure no reaction cures ends the onboarding,
         but a lost process (`Remedy.NEW_PROCESS`), which the caller handles."""
         try:
-            return await self._calls.call(name, arg, result_type, summary)
+            return await self._calls.call(
+                name, arg, result_type, summary, refresh_with=refresh_with
+            )
         except DeadlinePassed:
             self._expire()
         except CallFailed as failed:
@@ -528,8 +571,12 @@ class Onboarding:
     def _finish(self, result: OnboardingResult) -> OnboardingResult:
         self._announce(result)
         self._status.outcome = result.outcome
-        self._progress.enter(Stage.DECIDED)
-        workflow.upsert_search_attributes([OUTCOME_ATTRIBUTE.value_set(result.outcome.value)])
+        outcome = OUTCOME_ATTRIBUTE.value_set(result.outcome.value)
+        if self._lean:  # one upsert: the stage, the outcome, a process id not yet set
+            self._progress.enter(Stage.DECIDED, outcome)
+        else:
+            self._progress.enter(Stage.DECIDED)
+            workflow.upsert_search_attributes([outcome])
         memo: dict[str, Any] = {"reasons": [reason.model_dump() for reason in result.reasons]}
         if self._status.ambiguous_creates:  # for reconciling with Unico's bill
             memo["ambiguous_creates"] = self._status.ambiguous_creates

@@ -20,16 +20,25 @@ with workflow.unsafe.imports_passed_through():
 class Progress:
     def __init__(self) -> None:
         self.status = OnboardingStatus(stage=Stage.VALIDATING)
+        # Keys that ride with the next stage's upsert, instead of an upsert of their own.
+        self._deferred: list[SearchAttributeUpdate[Any]] = []
+
+    def defer(self, update: SearchAttributeUpdate[Any]) -> None:
+        """Set with the next upsert (the latest value of a key wins)."""
+        self._deferred = [u for u in self._deferred if u.key != update.key] + [update]
 
     def show(self, **extra: Any) -> None:
         """The current details, in words (they cost no history)."""
         workflow.set_current_details(current_details(self.status, **extra))
 
     def enter(self, stage: Stage, *also: SearchAttributeUpdate[Any]) -> None:
-        """A new stage: searchable at once (one upsert, with `also` in it), and in the details."""
+        """A new stage: searchable at once (one upsert, with `also` and the deferred keys
+        in it), and in the details."""
         if self.status.stage != stage:
             self.status.stage = stage
-            workflow.upsert_search_attributes([STAGE_ATTRIBUTE.value_set(stage.value), *also])
+            updates = [STAGE_ATTRIBUTE.value_set(stage.value), *self._deferred, *also]
+            self._deferred = []
+            workflow.upsert_search_attributes(updates)
         self.show()
 
     def pass_through(self, stage: Stage) -> None:

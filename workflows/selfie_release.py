@@ -40,18 +40,23 @@ def selfie_ref_in(raw: Any) -> str | None:
     return ref if isinstance(ref, str) and 0 < len(ref) <= MAX_REF_LENGTH else None
 
 
-async def release_selfie(selfie_ref: str) -> None:
-    """Delete the onboarding's selfie now, or leave a retention timer to delete it later."""
+async def release_selfie(selfie_ref: str, *, local: bool = False) -> None:
+    """Delete the onboarding's selfie now, or leave a retention timer to delete it later.
+
+    `local`: as a local activity, run by the worker that runs the workflow (one action
+    with the task's other local activities, instead of an activity's own)."""
     keep_seconds = 0.0
+    summary = "delete the selfie (or start its retention period)"
+    execute = workflow.execute_local_activity if local else workflow.execute_activity
     try:
-        release = await workflow.execute_activity(
+        release: SelfieRelease = await execute(
             RELEASE_SELFIE,
             selfie_ref,
             result_type=SelfieRelease,
             start_to_close_timeout=CALL_TIMEOUT,
             schedule_to_close_timeout=RELEASE_TIMEOUT,
             retry_policy=STORE_RETRY,
-            summary="delete the selfie (or start its retention period)",
+            summary=summary,
         )
         if release.deleted:
             return

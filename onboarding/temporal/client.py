@@ -7,7 +7,12 @@ from typing import Any
 import httpx
 from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from temporalio.client import Client, WorkflowHandle
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.runtime import Runtime
 from temporalio.service import RPCError, RPCStatusCode
@@ -22,9 +27,10 @@ from onboarding.temporal.connection import (
 )
 from onboarding.temporal.converter import data_converter_for
 from onboarding.temporal.operator_view import static_details, static_summary
-from workflows.models import OnboardingRequest, OnboardingResult, OnboardingStatus
+from workflows.models import OnboardingRequest, OnboardingResult, OnboardingStatus, Stage
 from workflows.names import (
     SEARCH_ATTRIBUTES,
+    STAGE_ATTRIBUTE,
     STATUS_QUERY,
     WORKFLOW_TYPE,
     search_attribute_type,
@@ -87,6 +93,10 @@ def start_options(request: OnboardingRequest, task_queue: str) -> dict[str, Any]
         "id_conflict_policy": WorkflowIDConflictPolicy.USE_EXISTING,
         "static_summary": static_summary(request),
         "static_details": static_details(request),
+        # Searchable from the start, and free: keys given at start cost no action.
+        "search_attributes": TypedSearchAttributes(
+            [SearchAttributePair(STAGE_ATTRIBUTE, Stage.VALIDATING.value)]
+        ),
     }
 
 

@@ -160,7 +160,7 @@ async def test_the_activity_retries_transient_errors(
 
     assert result.outcome == outcome and result.attempts == 1
     assert (calls["create_requests"], calls["processes_created"]) == (creates, created)
-    (create,) = await activity_calls(handle, "create_process")
+    (create,) = await activity_calls(handle, "open_process")
     assert create.attempts == creates
     assert_waits([retried_for(create)], [waits])
 
@@ -176,8 +176,8 @@ async def test_an_expired_token_is_replaced_and_the_call_made_again(bench: Bench
     assert calls == {"token_requests": 2, "create_requests": 2, "processes_created": 1,
                      "get_requests": 0}  # fmt: skip
     names = [call.name for call in await activity_calls(handle)]
-    assert names == ["inspect_selfie", "acquire_token", "create_process", "acquire_token",
-                     "create_process", "release_selfie"]  # fmt: skip
+    # The token is got in the create, and the selfie released by a local activity.
+    assert names == ["open_process", "open_process"]
 
 
 async def test_token_refreshes_are_bounded(bench: Bench) -> None:
@@ -196,7 +196,7 @@ async def test_configuration_waits_growing_and_heals(bench: Bench) -> None:
 
     assert result.outcome == Outcome.APPROVED and result.attempts == 1
     assert (calls["create_requests"], calls["processes_created"]) == (4, 1)
-    assert_waits(gaps(await activity_calls(handle, "create_process")), [60, 120, 240])
+    assert_waits(gaps(await activity_calls(handle, "open_process")), [60, 120, 240])
     stages = await stage_history(handle)
     assert stages[-3:] == ["blocked_configuration", "creating", "decided"]
     assert "blocked_by" not in await (await handle.describe()).memo()
@@ -211,7 +211,7 @@ async def test_configuration_gives_up_at_the_deadline(bench: Bench) -> None:
     assert "still failing at the deadline" in result.reasons[0].message
     assert (calls["create_requests"], calls["processes_created"]) == (4, 0)
     # 60, 120 and 240 s between the tries; the last wait runs into the 600 s deadline.
-    creates = await activity_calls(handle, "create_process")
+    creates = await activity_calls(handle, "open_process")
     assert_waits(gaps(creates), [60, 120, 240])
     closed = (await handle.describe()).close_time
     assert closed is not None
@@ -223,7 +223,7 @@ async def test_a_locked_account_waits_longer_and_heals(bench: Bench) -> None:
 
     assert result.outcome == Outcome.APPROVED
     assert (calls["token_requests"], calls["create_requests"]) == (3, 1)
-    assert_waits(gaps(await activity_calls(handle, "acquire_token")), [300, 600])
+    assert_waits(gaps(await activity_calls(handle, "open_process")), [300, 600])
     assert "blocked_locked" in await stage_history(handle)
 
 
@@ -264,7 +264,7 @@ async def test_retry_now_ends_the_wait_at_once(bench: Bench, env: WorkflowEnviro
     result = await asyncio.wait_for(handle.result(), timeout=30)
 
     assert result.outcome == Outcome.APPROVED
-    (wait,) = gaps(await activity_calls(handle, "create_process"))
+    (wait,) = gaps(await activity_calls(handle, "open_process"))
     assert wait < 30, "the signal, not the 60 s timer, ended the wait"
 
 
@@ -316,7 +316,7 @@ async def test_a_create_without_an_answer_is_counted_and_made_again(bench: Bench
     status = await handle.query(STATUS_QUERY, result_type=OnboardingStatus)
     assert status.ambiguous_creates == 1
     assert (await (await handle.describe()).memo())["ambiguous_creates"] == 1
-    creates = await activity_calls(handle, "create_process")
+    creates = await activity_calls(handle, "open_process")
     assert [(c.attempts, c.failed) for c in creates] == [(1, True), (1, False)]
 
 

@@ -141,9 +141,9 @@ async def test_one_onboarding_is_one_trace_from_start_to_decision(
     assert root.parent is None, "the caller's start is the root"
     run = one(spans, "RunWorkflow:Onboarding")
     assert parent_of(run, spans) is root
+    # The token comes from the worker's cache inside the create (no call of its own once warm).
     for activity, call in (
-        ("acquire_token", "POST /oauth2/token"),
-        ("create_process", "POST /processes/v1"),
+        ("open_process", "POST /processes/v1"),
         ("get_process", "GET /processes/v1/{processId}"),
     ):
         started = named(spans, f"StartActivity:{activity}")[0]

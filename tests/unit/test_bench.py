@@ -16,6 +16,7 @@ def test_spread_of_one() -> None:
 
 def test_the_runner_finds_every_benchmark_module() -> None:
     from bench import (
+        actions,
         codec_cost,
         decision_time,
         fleet_rate_limit,
@@ -26,6 +27,7 @@ def test_the_runner_finds_every_benchmark_module() -> None:
     from bench.__main__ import discover
 
     assert discover() == {
+        "actions": actions.run,
         "codec": codec_cost.run,
         "decision_time": decision_time.run,
         "fleet_rate_limit": fleet_rate_limit.run,
@@ -39,6 +41,7 @@ def test_a_long_benchmark_runs_only_when_named() -> None:
     from bench.__main__ import defaults, discover
 
     assert defaults(discover()) == [
+        "actions",
         "codec",
         "decision_time",
         "fleet_rate_limit",

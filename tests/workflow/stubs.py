@@ -24,7 +24,9 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from workflows.models import (
     AccountResult,
     AccountStatus,
+    CreateProcessInput,
     Enrollment,
+    OpenedProcess,
     OtpVerdict,
     SelfieCheck,
     SelfieRelease,
@@ -40,6 +42,7 @@ from workflows.names import (
     GUARDIAN_ACTIVITIES,
     IDENTITY_CLOUD_ACTIVITIES,
     INSPECT_SELFIE,
+    OPEN_PROCESS,
     REGISTER_ACCOUNT,
     RELEASE_SELFIE,
     REVIEW_BY_DEFAULT,
@@ -126,6 +129,8 @@ class Script:
         return [arg for called, arg in self.calls if called == name]
 
     async def answer(self, name: str, args: tuple[Any, ...]) -> Any:
+        if name == OPEN_PROCESS:
+            return await self._open(args)
         self.calls.append((name, args[0] if args else None))
         queue = self.answers.get(name, [])
         reply = queue.pop(0) if queue else DEFAULTS[name]
@@ -136,6 +141,18 @@ class Script:
         if isinstance(reply, Fail):
             raise reply.error()
         return reply
+
+    async def _open(self, args: tuple[Any, ...]) -> OpenedProcess:
+        """`open_process` is the selfie's check and the create in one activity: it answers
+        from their scripts, so a test scripts `inspect_selfie` and `create_process` on
+        either path (and sees both in `calls`)."""
+        created = CreateProcessInput.model_validate(args[0])
+        check: SelfieCheck = await self.answer(INSPECT_SELFIE, (created.selfie_ref,))
+        if not check.ok:
+            return OpenedProcess(refused=check)
+        if self.answers.get(ACQUIRE_TOKEN):  # a scripted token failure fails the create
+            await self.answer(ACQUIRE_TOKEN, (False,))
+        return OpenedProcess(process=await self.answer(CREATE_PROCESS, args))
 
 
 @dataclass
@@ -160,7 +177,7 @@ async def stubbed_worker(client: Client, queue: str | None = None) -> AsyncItera
     to take over another worker's onboardings, as a restarted one does)."""
     stubbed = StubbedWorker(queue or f"stubbed-{uuid.uuid4().hex[:8]}")
     queue = stubbed.queue
-    stubs = {name: stubbed.stub(name) for name in DEFAULTS}
+    stubs = {name: stubbed.stub(name) for name in [*DEFAULTS, OPEN_PROCESS]}
     workflows = Worker(
         client,
         task_queue=queue,
