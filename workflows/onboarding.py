@@ -140,7 +140,7 @@ class Onboarding:
     @workflow.run
     async def run(self, raw: Any, carry: Carry | None = None) -> OnboardingResult:
         self._raw = raw
-        self._lean = workflow.patched(PATCH_LEAN)  # first: its marker leads the history
+        self._lean = self._lean_path()  # first: its marker leads the history
         self._progress.show()
         try:
             result = self._finish(await self._onboard(raw, carry))
@@ -235,6 +235,10 @@ class Onboarding:
         if wants_mfa and workflow.patched(PATCH_MFA):
             result = await self._enroll(request, result)
         return result
+
+    def _lean_path(self) -> bool:
+        # Histories recorded before the patch issue their old commands on replay.
+        return workflow.patched(PATCH_LEAN)
 
     def _reviewable(self, decided: OnboardingResult) -> bool:
         # Only a `review` decision asks whether to wait: the patch's marker goes on that path.

@@ -50,7 +50,8 @@ async def send_update(
             raise UpdateRefused(cause.type or f"{update}.refused", cause.message) from None
         raise
     except RPCError as exc:
-        if exc.status == RPCStatusCode.NOT_FOUND:
+        # Ended before this update reached it (another answer closed it), or never began.
+        if exc.status == RPCStatusCode.NOT_FOUND or "closing workflow" in exc.message:
             why = await _why_not_running(client, request_id, waits_for)
             raise UpdateRefused(not_running_code, why) from None
         raise

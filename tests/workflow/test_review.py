@@ -16,6 +16,7 @@ import pytest
 import pytest_asyncio
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from onboarding.dev.history import counts, events_of, of_kind, stage_upserts
@@ -189,10 +190,17 @@ async def test_two_reviewers_at_once_one_wins_the_other_is_refused(
         return_exceptions=True,
     )
     outcomes = [r for r in (first, second) if isinstance(r, ReviewRecord)]
-    errors = [r for r in (first, second) if isinstance(r, WorkflowUpdateFailedError)]
-    assert len(outcomes) == 1 and len(errors) == 1
-    assert isinstance(errors[0].cause, ApplicationError)
-    assert errors[0].cause.type == "review.already_answered"
+    losers = [r for r in (first, second) if not isinstance(r, ReviewRecord)]
+    assert len(outcomes) == 1 and len(losers) == 1
+    # Refused by the validator, or, when the winner's answer ended the onboarding first,
+    # by the server: the run completed before the loser's answer reached it.
+    [loser] = losers
+    if isinstance(loser, WorkflowUpdateFailedError):
+        assert isinstance(loser.cause, ApplicationError)
+        assert loser.cause.type == "review.already_answered"
+    else:
+        assert isinstance(loser, RPCError), loser
+        assert "completed" in str(loser) or "closing workflow" in str(loser), loser
     result = await handle.result()
     assert result.review == outcomes[0]
     accepted = of_kind(await events_of(handle), "WORKFLOW_EXECUTION_UPDATE_ACCEPTED")
