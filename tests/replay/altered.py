@@ -7,7 +7,8 @@ Each registers under the same workflow type and differs in one plausible-looking
 - `OnboardingUnguardedPatch` makes the `stage-at-start` change without `workflow.patched`;
 - `OnboardingUnguardedReview` makes the `review-step` change without `workflow.patched`;
 - `OnboardingWithoutAccountStep` rolls the account step back (an approval ends there);
-- `OnboardingWithoutMfaStep` rolls the MFA step back.
+- `OnboardingWithoutMfaStep` rolls the MFA step back;
+- `OnboardingUnguardedLean` makes the `lean-commands` change without `workflow.patched`.
 
 The commands they issue differ from the recorded ones, so replaying the committed corpus
 must catch them: this proves that the corpus guards against such changes.
@@ -56,6 +57,11 @@ class _WithoutMfaStep(Onboarding):
         return approved  # the change: a deploy that drops the step
 
 
+class _UnguardedLean(Onboarding):
+    def _lean_path(self) -> bool:
+        return True  # the change, without `workflow.patched`
+
+
 # Temporal wants the run method declared on the registered class itself; the handlers
 # (query, signals, updates) come with the base class.
 
@@ -90,6 +96,13 @@ class OnboardingWithoutAccountStep(_WithoutAccountStep):
 
 @workflow.defn(name=WORKFLOW_TYPE)
 class OnboardingWithoutMfaStep(_WithoutMfaStep):
+    @workflow.run
+    async def run(self, raw: Any, carry: Carry | None = None) -> OnboardingResult:
+        return await super().run(raw, carry)
+
+
+@workflow.defn(name=WORKFLOW_TYPE)
+class OnboardingUnguardedLean(_UnguardedLean):
     @workflow.run
     async def run(self, raw: Any, carry: Carry | None = None) -> OnboardingResult:
         return await super().run(raw, carry)

@@ -7,8 +7,9 @@ the new one."""
 
 from __future__ import annotations
 
-from onboarding.dev.history import has_patch, scheduled_activities, stage_upserts
+from onboarding.dev.history import has_patch, of_kind, scheduled_activities, stage_upserts
 from tests.replay.altered import (
+    OnboardingUnguardedLean,
     OnboardingUnguardedPatch,
     OnboardingUnguardedReview,
     OnboardingWithoutAccountStep,
@@ -18,6 +19,7 @@ from tests.replay.corpus import Recorded, load_corpus, replay, workflow_input, w
 from workflows.onboarding import (
     PATCH_ACCOUNT,
     PATCH_INPUT_HARDENING,
+    PATCH_LEAN,
     PATCH_MFA,
     PATCH_RELEASE_SELFIE,
     PATCH_REVIEW,
@@ -29,7 +31,12 @@ from workflows.requests import request_id_exposes_cpf
 CORPUS = load_corpus()
 
 
-PRE_PATCH = [r for r in CORPUS if not has_patch(r.events, PATCH_STAGE_AT_START)]
+# The lean runs set the stage at start instead, so they never reach this patch.
+PRE_PATCH = [
+    r
+    for r in CORPUS
+    if not has_patch(r.events, PATCH_STAGE_AT_START) and not has_patch(r.events, PATCH_LEAN)
+]
 # A run that continued as new resumes past the patched code, so only first runs take it.
 PRE_PATCH_FIRST_RUNS = {r.name for r in PRE_PATCH if r.run == 1}
 
@@ -58,7 +65,15 @@ def test_the_selfie_is_released_last_only_since_its_patch() -> None:
     finals = [r for r in CORPUS if r.outcome is not None]
     released = [r for r in finals if has_patch(r.events, PATCH_RELEASE_SELFIE)]
     assert len(released) >= 12, "record a batch with the patched code (make histories)"
-    assert all(scheduled_activities(r.events)[-1] == "release_selfie" for r in released)
+    # Since `lean-commands` the release is a local activity: a marker, not a schedule.
+    scheduled = [r for r in released if not has_patch(r.events, PATCH_LEAN)]
+    assert all(scheduled_activities(r.events)[-1] == "release_selfie" for r in scheduled)
+    assert all(
+        of_kind(r.events, "MARKER_RECORDED")[-1].marker_recorded_event_attributes.marker_name
+        == "core_local_activity"
+        for r in released
+        if r not in scheduled
+    )
     assert all(
         "release_selfie" not in scheduled_activities(r.events) for r in finals if r not in released
     )
@@ -196,3 +211,30 @@ def test_the_batch_holds_every_way_the_mfa_step_ends() -> None:
 async def test_a_deploy_that_drops_the_mfa_step_breaks_exactly_those_runs() -> None:
     failures = await replay(OnboardingWithoutMfaStep, CORPUS)
     assert set(failures) == {r.name for r in MFA_RUNS}
+
+
+LEAN = [r for r in CORPUS if has_patch(r.events, PATCH_LEAN)]
+BEFORE_LEAN = [r for r in CORPUS if not has_patch(r.events, PATCH_LEAN)]
+
+
+def test_the_lean_runs_issue_only_the_commands_the_job_needs() -> None:
+    assert len(LEAN) >= 12, "record a batch with the lean commands (make histories)"
+    first_runs = [r for r in LEAN if r.run == 1]
+    for recorded in first_runs:
+        scheduled = scheduled_activities(recorded.events)
+        assert "inspect_selfie" not in scheduled and "acquire_token" not in scheduled
+        assert "release_selfie" not in scheduled, "a local activity: a marker, not a schedule"
+        stages = stage_upserts(recorded.events)
+        assert "authenticating" not in stages, "a moment: in the details only"
+    assert all("open_process" not in scheduled_activities(r.events) for r in BEFORE_LEAN)
+
+
+async def test_histories_from_before_the_lean_commands_replay_unchanged() -> None:
+    assert len({r.batch for r in BEFORE_LEAN}) >= 6
+    assert await replay(Onboarding, BEFORE_LEAN) == {}
+
+
+async def test_the_lean_change_without_its_guard_breaks_them() -> None:
+    failures = await replay(OnboardingUnguardedLean, BEFORE_LEAN)
+    first_runs = {r.name for r in BEFORE_LEAN if r.run == 1}
+    assert first_runs <= set(failures)
