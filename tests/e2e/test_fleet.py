@@ -23,6 +23,7 @@ from onboarding.dev.stack import Child, DevStack
 from onboarding.runtime.settings import Settings
 from onboarding.temporal.client import start_onboarding
 from workflows.models import OnboardingRequest, Outcome
+from workflows.names import OPEN_PROCESS
 
 pytestmark = pytest.mark.e2e
 
@@ -135,12 +136,12 @@ async def test_sigterm_lets_the_running_call_finish_and_another_worker_decides(
             await asyncio.to_thread(first.wait_ready)
             queue = stack.settings.task_queue
             handle = await start_onboarding(stack.client, request(stack), queue)
-            while sandbox.stats()["processes_created"] == 0:  # create_process is in flight
+            while sandbox.stats()["processes_created"] == 0:  # the create is in flight
                 await asyncio.sleep(0.05)
             second = stack.spawn_worker("drain-worker-second", probes=True)
             await asyncio.to_thread(second.wait_ready)
             assert first.probe("readyz") == 200
-            assert await call_in_flight(handle, "create_process"), "SIGTERM must come mid-call"
+            assert await call_in_flight(handle, OPEN_PROCESS), "SIGTERM must come mid-call"
             first.terminate()
             await asyncio.sleep(0.5)
             draining = (first.probe("readyz"), first.probe("livez"), first.process.poll())
@@ -162,7 +163,7 @@ async def test_sigterm_lets_the_running_call_finish_and_another_worker_decides(
         event.activity_task_started_event_attributes
         for event in of_kind(history.events, "ACTIVITY_TASK_STARTED")
     ]
-    (create,) = [s for s in started if scheduled[s.scheduled_event_id] == "create_process"]
+    (create,) = [s for s in started if scheduled[s.scheduled_event_id] == OPEN_PROCESS]
     assert create.identity.startswith(first.identity_prefix) and create.attempt == 1, (
         "the call in flight at SIGTERM finished, first time, on the first worker"
     )
