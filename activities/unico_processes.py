@@ -81,12 +81,17 @@ class UnicoActivities:
     @activity.defn(name=INSPECT_SELFIE)
     async def inspect_selfie(self, selfie_ref: str) -> SelfieCheck:
         """Check the image as Unico would (format, size, resolution) before any call."""
+        return (await self._read_and_check(selfie_ref))[0]
+
+    async def _read_and_check(self, selfie_ref: str) -> tuple[SelfieCheck, bytes | None]:
+        """The image's check, and the image when there is one."""
         try:
             # The store may be a network service (S3): keep the event loop free.
             data = await asyncio.to_thread(self._selfies.get, selfie_ref)
         except SelfieNotFound:
-            return SelfieCheck(ok=False, code=20009, message="no selfie stored under selfie_ref")
-        return inspect_image(data)
+            missing = SelfieCheck(ok=False, code=20009, message="no selfie stored under selfie_ref")
+            return missing, None
+        return inspect_image(data), data
 
     @activity.defn(name=ACQUIRE_TOKEN)
     async def acquire_token(self, force_refresh: bool = False) -> TokenInfo:
@@ -97,13 +102,8 @@ class UnicoActivities:
         """The selfie checked as Unico would, then the create (a token from the worker's
         cache on the way): one activity, and still nothing reaches Unico for an image that
         Unico would refuse. The refusal keeps its code; errors keep their classes."""
-        try:
-            image = await asyncio.to_thread(self._selfies.get, request.selfie_ref)
-        except SelfieNotFound:
-            missing = SelfieCheck(ok=False, code=20009, message="no selfie stored under selfie_ref")
-            return OpenedProcess(refused=missing)
-        check = inspect_image(image)
-        if not check.ok:
+        check, image = await self._read_and_check(request.selfie_ref)
+        if not check.ok or image is None:
             return OpenedProcess(refused=check)
         return OpenedProcess(process=await self._create(request, image))
 

@@ -24,7 +24,6 @@ check (1): 5.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -35,18 +34,17 @@ from onboarding.dev.actions import KINDS, billable_actions
 from onboarding.dev.demo import SAMPLE_SELFIE
 from onboarding.dev.history import events_of
 from onboarding.dev.stack import DevStack
-from onboarding.temporal.client import OnboardingHandle, start_onboarding
+from onboarding.dev.watch import until_stage
+from onboarding.temporal.client import start_onboarding
 from onboarding.temporal.otp import submit_code
 from onboarding.temporal.reviews import review_onboarding
 from workflows.cpf import cpf_with_check_digits
 from workflows.models import (
     OnboardingRequest,
-    OnboardingStatus,
     ReviewAnswer,
     ReviewDecision,
     Stage,
 )
-from workflows.names import STATUS_QUERY
 
 NAME = "actions"
 ROUNDS = 3  # each path's count is the same every time; the median guards a retry's noise
@@ -80,22 +78,17 @@ async def one(stack: DevStack, path: str, n: int) -> Counter[str]:
     )
     handle = await start_onboarding(stack.client, request, stack.settings.task_queue)
     if path == "review step":
-        await _until(handle, Stage.AWAITING_REVIEW)
+        await until_stage(handle, Stage.AWAITING_REVIEW, seconds=None, poll=0.2)
         answer = ReviewAnswer(decision=ReviewDecision.APPROVED, reviewer="bench")
         await review_onboarding(stack.client, request.request_id, answer)
     elif path == "mfa step":
-        await _until(handle, Stage.AWAITING_OTP)
+        await until_stage(handle, Stage.AWAITING_OTP, seconds=None, poll=0.2)
         code = stack.sandbox.last_code(f"+55{subject['phone']}")
         await submit_code(stack.client, request.request_id, code)
+    # The bench's own status queries would be billed too: they are not counted, as an app
+    # that waits on the update's answer needs none.
     await handle.result()
     return billable_actions(await events_of(handle))
-
-
-async def _until(handle: OnboardingHandle, stage: Stage) -> None:
-    # The bench's own queries would be billed too: they are not counted, as an app that
-    # waits on the update's answer needs none.
-    while (await handle.query(STATUS_QUERY, result_type=OnboardingStatus)).stage is not stage:
-        await asyncio.sleep(0.2)
 
 
 def median_counts(runs: list[Counter[str]]) -> Counter[str]:

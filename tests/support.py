@@ -3,7 +3,6 @@ server as child processes with them, and the settings a worker needs beside them
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import os
@@ -11,16 +10,11 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
-
-from temporalio.client import WorkflowHandle
 
 from onboarding.dev.credentials import ServiceAccountKeys, service_account
 from onboarding.dev.sandbox_client import SandboxClient
 from onboarding.dev.stack import free_port, sandbox_command, start_child, wait_for_port
 from onboarding.temporal.codec import Keyring
-from workflows.models import OnboardingStatus, Stage
-from workflows.names import STATUS_QUERY
 
 LOOPBACK = "127.0.0.1"
 SERVICE_ACCOUNT = "onboarding-test@test-tenant.iam.acesso.io"
@@ -156,17 +150,3 @@ def webhook_args(gateway_port: int) -> list[str]:
         "--webhook-header",
         f"Authorization: Bearer {WEBHOOK_TOKEN}",
     ]
-
-
-async def until_stage(
-    handle: WorkflowHandle[Any, Any], stage: Stage, seconds: float = 20
-) -> OnboardingStatus:
-    """The `status` query's answer once the onboarding is in `stage`."""
-    async with asyncio.timeout(seconds):
-        while True:
-            status: OnboardingStatus = await handle.query(
-                STATUS_QUERY, result_type=OnboardingStatus
-            )
-            if status.stage is stage:
-                return status
-            await asyncio.sleep(0.05)

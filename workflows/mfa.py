@@ -19,7 +19,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from workflows.activity_calls import error_type_of, reason_for
@@ -43,6 +43,7 @@ with workflow.unsafe.imports_passed_through():
         activity_task_queue,
     )
     from workflows.reactions import WORKFLOW_HANDLED
+    from workflows.review import refused
 
 NOT_AWAITING = "mfa.not_awaiting"
 FIELD_REQUIRED = "field_required"
@@ -67,11 +68,6 @@ INTERACTIVE_RETRY = RetryPolicy(
     maximum_interval=timedelta(seconds=5),
     non_retryable_error_types=WORKFLOW_HANDLED,
 )
-
-
-def refused(code: str, message: str) -> ApplicationError:
-    """A refusal the app reads: the code is the error's type."""
-    return ApplicationError(message, type=code, non_retryable=True)
 
 
 def parse_code(raw: Any, digits: int) -> str:

@@ -268,10 +268,14 @@ class Onboarding:
             INSPECT_SELFIE, selfie_ref, SelfieCheck, "check the selfie: format, size, resolution"
         )
         if not check.ok:
-            code = check.code or 20900
-            raise Finished(
-                self._progress.result(Outcome.INVALID_REQUEST, f"unico.{code}", check.message or "")
-            )
+            self._refuse_selfie(check)
+
+    def _refuse_selfie(self, check: SelfieCheck) -> NoReturn:
+        """The image Unico would refuse: `invalid_request` with Unico's code, no call made."""
+        code = check.code or 20900
+        raise Finished(
+            self._progress.result(Outcome.INVALID_REQUEST, f"unico.{code}", check.message or "")
+        )
 
     async def _authenticate(self) -> None:
         self._progress.enter(Stage.AUTHENTICATING)
@@ -324,11 +328,7 @@ class Onboarding:
             OPEN_PROCESS, created, OpenedProcess, f"check the selfie, {summary}", refresh_with=None
         )
         if opened.refused is not None:
-            check = opened.refused
-            code = check.code or 20900
-            raise Finished(
-                self._progress.result(Outcome.INVALID_REQUEST, f"unico.{code}", check.message or "")
-            )
+            self._refuse_selfie(opened.refused)
         assert opened.process is not None
         return opened.process
 

@@ -23,7 +23,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.guardian.calls import code_of
-from activities.guardian.enrollment_api import GuardianApi
+from activities.guardian.enrollment_api import Flow, GuardianApi
 from activities.guardian.management import ManagementApi
 from activities.guardian.sealing import SealBroken, TransactionSeal
 from workflows.error_classes import ErrorClass
@@ -75,9 +75,9 @@ class MfaActivities:
     async def start_mfa_enrollment(self, person: StartEnrollmentInput) -> Enrollment:
         """A ticket, the flow, the first SMS. Each attempt starts from a new ticket (a ticket
         is single use), so a retry after a lost answer is safe."""
-        management, guardian = self._apis()
+        _, guardian = self._apis()
         user_id = person.user_id or self._user_id_template.format(uuid=person.account_uuid)
-        flow = await guardian.start_flow(await management.ticket(user_id))
+        flow = await self._start_flow(user_id)
         if flow.confirmed:
             return Enrollment(already_enrolled=True)
         assert flow.device_id and flow.transaction_token
@@ -137,8 +137,12 @@ class MfaActivities:
         return OtpVerdict(accepted=True, recovery_code=secret.get("recovery_code"))
 
     async def _enrolled(self, user_id: str) -> bool:
+        return (await self._start_flow(user_id)).confirmed
+
+    async def _start_flow(self, user_id: str) -> Flow:
+        """A new ticket for the user, and Guardian's flow started with it."""
         management, guardian = self._apis()
-        return (await guardian.start_flow(await management.ticket(user_id))).confirmed
+        return await guardian.start_flow(await management.ticket(user_id))
 
     def _open(self, sealed: str) -> dict[str, Any]:
         try:

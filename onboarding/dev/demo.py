@@ -19,6 +19,7 @@ from temporalio.client import Client
 from activities.guardian.enrollments import e164
 from onboarding.dev.sandbox_client import SandboxClient
 from onboarding.dev.scenarios import SCENARIOS, Scenario
+from onboarding.dev.watch import until_stage
 from onboarding.runtime.settings import Settings
 from onboarding.temporal.client import OnboardingHandle, start_onboarding, store_selfie
 from onboarding.temporal.otp import submit_code
@@ -169,13 +170,8 @@ async def _settle_review(
 async def _until(handle: OnboardingHandle, stage: Stage) -> bool:
     """Whether the onboarding reached `stage`; False when it was decided without it (the
     row then shows the mismatch)."""
-    while True:
-        status = await handle.query(STATUS_QUERY, result_type=OnboardingStatus)
-        if status.stage is stage:
-            return True
-        if status.stage is Stage.DECIDED:
-            return False
-        await asyncio.sleep(0.25)
+    status = await until_stage(handle, stage, Stage.DECIDED, seconds=None, poll=0.25)
+    return status.stage is stage
 
 
 async def _watch(handle: OnboardingHandle, cpf: str, say: Callable[[str], None]) -> None:

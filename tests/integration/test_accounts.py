@@ -16,9 +16,10 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from activities.selfies.local_store import SelfieStore
+from onboarding.dev.watch import until_stage
 from onboarding.temporal.client import start_onboarding
 from tests.integration.onboard import request
-from tests.support import IDENTITY_CLOUD_SECRET, Sandbox, until_stage
+from tests.support import IDENTITY_CLOUD_SECRET, Sandbox
 from workflows.cpf import cpf_with_check_digits
 from workflows.models import AccountStatus, OnboardingResult, Outcome, Stage
 from workflows.names import RETRY_NOW_SIGNAL

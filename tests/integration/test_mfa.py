@@ -14,11 +14,12 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.selfies.local_store import SelfieStore
 from onboarding.dev.history import events_of
+from onboarding.dev.watch import until_stage
 from onboarding.temporal.client import start_onboarding
 from onboarding.temporal.otp import resend_code, submit_code
 from onboarding.temporal.step_updates import UpdateRefused
 from tests.integration.onboard import request
-from tests.support import AUTH0_SECRET, Sandbox, until_stage
+from tests.support import AUTH0_SECRET, Sandbox
 from workflows.models import MfaStatus, OnboardingResult, Outcome, Stage
 from workflows.names import RETRY_NOW_SIGNAL
 

@@ -26,6 +26,7 @@ from activities.selfies.local_store import SelfieStore
 from activities.unico_processes import UnicoActivities
 from onboarding.dev.demo import SAMPLE_SELFIE
 from onboarding.dev.stack import temporal_binary
+from onboarding.dev.watch import until_stage
 from onboarding.runtime.logs import json_handler
 from onboarding.runtime.settings import Settings
 from onboarding.temporal.client import start_onboarding
@@ -39,7 +40,6 @@ from tests.support import (
     KeyPair,
     Sandbox,
     running_gateway,
-    until_stage,
 )
 from worker import build_workers, running
 from workflows.models import OnboardingRequest, OnboardingResult, Outcome, Stage

@@ -31,6 +31,7 @@ from onboarding.dev.demo import SAMPLE_SELFIE
 from onboarding.dev.history import events_of, of_kind
 from onboarding.dev.sandbox_client import SandboxClient
 from onboarding.dev.stack import DevStack
+from onboarding.dev.watch import until_stage
 from onboarding.runtime.entry import leave
 from onboarding.temporal.client import OnboardingHandle, start_onboarding
 from onboarding.temporal.decisions import start_for_decision
@@ -41,11 +42,10 @@ from workflows.contact import normalize_phone
 from workflows.models import (
     IdentityDecision,
     OnboardingRequest,
-    OnboardingStatus,
     Outcome,
     Stage,
 )
-from workflows.names import RESEND_OTP_UPDATE, REVIEW_UPDATE, STATUS_QUERY, SUBMIT_OTP_UPDATE
+from workflows.names import RESEND_OTP_UPDATE, REVIEW_UPDATE, SUBMIT_OTP_UPDATE
 
 TASK_QUEUE = "onboarding-replay"
 SUBJECT_NAME = "Pessoa Teste"
@@ -131,10 +131,7 @@ async def run_case(stack: DevStack, case: Case) -> list[WorkflowHistory]:
 
 async def _review(handle: OnboardingHandle, case: Case) -> None:
     """Once the review waits: the case's answers (all refused but the last), or a cancel."""
-    while (await handle.query(STATUS_QUERY, result_type=OnboardingStatus)).stage is not (
-        Stage.AWAITING_REVIEW
-    ):
-        await asyncio.sleep(0.1)
+    await until_stage(handle, Stage.AWAITING_REVIEW, seconds=None, poll=0.1)
     if case.cancel_while_reviewing:
         await handle.cancel()
         return
@@ -151,10 +148,7 @@ async def _review(handle: OnboardingHandle, case: Case) -> None:
 async def _converse(sandbox: SandboxClient, handle: OnboardingHandle, case: Case) -> None:
     """Once the code waits: what the person sends, in order (the code read from the SMS
     inbox, as from a phone)."""
-    while (await handle.query(STATUS_QUERY, result_type=OnboardingStatus)).stage is not (
-        Stage.AWAITING_OTP
-    ):
-        await asyncio.sleep(0.1)
+    await until_stage(handle, Stage.AWAITING_OTP, seconds=None, poll=0.1)
     phone = e164(normalize_phone(case.subject["phone"]))
     for sent in case.person_sends:
         if sent == RESEND:

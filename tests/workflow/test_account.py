@@ -15,8 +15,8 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from onboarding.dev.history import events_of, has_patch, stage_upserts
+from onboarding.dev.watch import until_stage
 from onboarding.temporal.client import OnboardingHandle, start_onboarding
-from tests.support import until_stage
 from tests.workflow.conftest import Onboard, request
 from tests.workflow.stubs import APPROVED, PENDING, TO_REVIEW, Fail, Hold, Script, StubbedWorker
 from workflows.models import (

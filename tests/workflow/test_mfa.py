@@ -15,8 +15,8 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from onboarding.dev.history import events_of, has_patch, stage_upserts
+from onboarding.dev.watch import until_stage
 from onboarding.temporal.client import start_onboarding
-from tests.support import until_stage
 from tests.workflow.conftest import request
 from tests.workflow.stubs import (
     APPROVED,

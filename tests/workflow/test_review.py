@@ -20,8 +20,8 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from onboarding.dev.history import counts, events_of, of_kind, stage_upserts
+from onboarding.dev.watch import until_stage
 from onboarding.temporal.client import start_onboarding
-from tests.support import until_stage
 from tests.workflow.conftest import request
 from tests.workflow.stubs import PENDING, TO_REVIEW, Hold, Script, StubbedWorker, stubbed_worker
 from workflows.models import (
