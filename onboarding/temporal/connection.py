@@ -268,6 +268,15 @@ _UNREACHABLE = (
     "timed out",
 )
 
+# The server closed the connection: before the handshake ends, or (TLS 1.3, which settles the
+# client certificate after the client thinks it is connected) under the first call.
+_HUNG_UP = (
+    "transport error",
+    "BrokenPipe",
+    "ConnectionReset",
+    "hyper::Error(Canceled",
+)
+
 
 def explain_failure(target: TemporalTarget, error: BaseException) -> Exception:
     """A failed connect: `TemporalSettingError` (a setting to fix) or `StackUnavailable`."""
@@ -311,7 +320,7 @@ def explain_failure(target: TemporalTarget, error: BaseException) -> Exception:
         return StackUnavailable(f"{at} is not a Temporal frontend ({_status_message(text)[2:-1]})")
     if any(marker in text for marker in _UNREACHABLE):
         return StackUnavailable(f"cannot reach Temporal at {target.address} ({_cause(text)})")
-    if "transport error" in text or "BrokenPipe" in text or "ConnectionReset" in text:
+    if any(marker in text for marker in _HUNG_UP):
         return _hung_up(target)
     return StackUnavailable(f"cannot reach Temporal at {target.address} ({_cause(text)})")
 
