@@ -1,9 +1,11 @@
-"""The engine's floor: a workflow with the least commands an onboarding needs, doing nothing.
+"""The floor: a workflow with the least commands an onboarding needs, and the least code.
 
 One create on a queue of its own (as the Unico calls have); an asynchronous one then waits
-on a timer that a signal ends (as Unico's webhook ends ours), and reads once. The activity
-bodies return at once, so what remains is Temporal's own cost (server round trips,
-history, worker bookkeeping) on the same server and worker settings.
+on a timer that a signal ends (as Unico's webhook ends ours), and reads once. With `calls`,
+the create and the read are the job's own HTTP calls to the same sandbox (a token fetched
+once per worker, then a bare httpx POST and GET: no checks, classification, telemetry or
+encryption), so what ours adds over it is what our code costs; without, the bodies return
+at once and what remains is Temporal's own cost. Same server, same worker settings.
 
 `python -m bench.bare` runs a worker for it (and for the memory check's sleeper) with the
 environment `onboarding dev` gives every child.
@@ -12,18 +14,24 @@ environment `onboarding dev` gives every child.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import signal
 import sys
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from temporalio import activity, workflow
+from temporalio.client import Client
 from temporalio.worker import Worker
 
 with workflow.unsafe.imports_passed_through():  # the worker's, never the workflow's
+    import httpx
+
+    from bench import direct
+    from onboarding.dev.demo import SAMPLE_SELFIE
     from onboarding.runtime.entry import leave
-    from onboarding.runtime.settings import load_settings
+    from onboarding.runtime.settings import Settings, load_settings
     from onboarding.temporal.client import connect
 
 if TYPE_CHECKING:
@@ -40,6 +48,39 @@ async def bare_step(step: str) -> str:
     return step
 
 
+class BareCalls:
+    """The job's two Unico calls and nothing else; one token for the worker's life."""
+
+    def __init__(self, settings: Settings, http: httpx.AsyncClient) -> None:
+        self._settings = settings
+        self._http = http
+        self._image_b64 = base64.b64encode(SAMPLE_SELFIE.read_bytes()).decode("ascii")
+        self._headers: dict[str, str] | None = None
+        self._lock = asyncio.Lock()
+
+    async def _token(self) -> dict[str, str]:
+        async with self._lock:
+            if self._headers is None:
+                account = direct.service_account(self._settings)
+                self._headers = await direct.get_token(self._http, self._settings, account, 0)
+            return self._headers
+
+    @activity.defn(name="bare_create")
+    async def create(self, cpf: str) -> dict[str, Any]:
+        headers = await self._token()
+        process = await direct.create_process(
+            self._http, self._settings, headers, cpf, self._image_b64
+        )
+        return {"id": process["id"], "status": process["status"]}
+
+    @activity.defn(name="bare_read")
+    async def read(self, process_id: str) -> dict[str, Any]:
+        process = await direct.read_process(
+            self._http, self._settings, await self._token(), process_id
+        )
+        return {"id": process["id"], "status": process["status"]}
+
+
 @workflow.defn(name="BareOnboarding")
 class BareOnboarding:
     def __init__(self) -> None:
@@ -50,19 +91,25 @@ class BareOnboarding:
         self.woken = True
 
     @workflow.run
-    async def run(self, asynchronous: bool, delay_seconds: float) -> str:
-        await workflow.execute_activity(
-            bare_step, "create", task_queue=CALLS_QUEUE, start_to_close_timeout=ACTIVITY_TIMEOUT
-        )
+    async def run(self, cpf: str, asynchronous: bool, delay_seconds: float, calls: bool) -> str:
+        on_calls_queue: dict[str, Any] = {
+            "task_queue": CALLS_QUEUE,
+            "start_to_close_timeout": ACTIVITY_TIMEOUT,
+        }
+        if calls:
+            process = await workflow.execute_activity("bare_create", cpf, **on_calls_queue)
+        else:
+            process = await workflow.execute_activity(bare_step, "create", **on_calls_queue)
         if asynchronous:
             # A timer the signal cuts short; a late signal is as good as the timer.
             with contextlib.suppress(TimeoutError):
                 await workflow.wait_condition(
                     lambda: self.woken, timeout=timedelta(seconds=delay_seconds * 2)
                 )
-            await workflow.execute_activity(
-                bare_step, "read", task_queue=CALLS_QUEUE, start_to_close_timeout=ACTIVITY_TIMEOUT
-            )
+            if calls:
+                await workflow.execute_activity("bare_read", process["id"], **on_calls_queue)
+            else:
+                await workflow.execute_activity(bare_step, "read", **on_calls_queue)
         return "done"
 
 
@@ -87,6 +134,12 @@ async def serve() -> None:
         asyncio.get_running_loop().add_signal_handler(sig, stop.set)
     # Worker defaults, as build_worker uses them: the comparison is of work, not settings.
     drain = timedelta(seconds=settings.graceful_shutdown_seconds)
+    async with httpx.AsyncClient(timeout=30) as http:
+        calls = BareCalls(settings, http)
+        await _serve(client, calls, drain, stop)
+
+
+async def _serve(client: Client, calls: BareCalls, drain: timedelta, stop: asyncio.Event) -> None:
     async with (
         Worker(
             client,
@@ -96,7 +149,10 @@ async def serve() -> None:
             graceful_shutdown_timeout=drain,
         ),
         Worker(
-            client, task_queue=CALLS_QUEUE, activities=[bare_step], graceful_shutdown_timeout=drain
+            client,
+            task_queue=CALLS_QUEUE,
+            activities=[bare_step, calls.create, calls.read],
+            graceful_shutdown_timeout=drain,
         ),
     ):
         print(f"worker polling task queue {TASK_QUEUE!r}", flush=True)

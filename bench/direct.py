@@ -26,13 +26,7 @@ async def onboard_all(
     """(cpf, started, finished) per onboarding, all run concurrently, monotonic seconds.
 
     `first` numbers the assertions of a later call on from there (each needs its own)."""
-    assert settings.unico_service_account and settings.unico_private_key_file
-    account = ServiceAccount.from_key_file(
-        settings.unico_service_account,
-        settings.audience,
-        settings.token_url,
-        settings.unico_private_key_file,
-    )
+    account = service_account(settings)
     image_b64 = base64.b64encode(image).decode("ascii")
     async with httpx.AsyncClient(timeout=30) as http:
         return await asyncio.gather(
@@ -41,6 +35,59 @@ async def onboard_all(
                 for index, cpf in enumerate(cpfs, start=first)
             )
         )
+
+
+def service_account(settings: Settings) -> ServiceAccount:
+    assert settings.unico_service_account and settings.unico_private_key_file
+    return ServiceAccount.from_key_file(
+        settings.unico_service_account,
+        settings.audience,
+        settings.token_url,
+        settings.unico_private_key_file,
+    )
+
+
+async def get_token(
+    http: httpx.AsyncClient, settings: Settings, account: ServiceAccount, index: int
+) -> dict[str, str]:
+    """The headers of Unico's calls, with a new token."""
+    # A distinct `exp` per assertion: identical assertions in one second are refused.
+    assertion = build_assertion(account, time.time(), MIN_ASSERTION_SECONDS + index)
+    token = await http.post(
+        settings.token_url, data={"grant_type": GRANT_TYPE, "assertion": assertion}
+    )
+    token.raise_for_status()
+    return {
+        "Authorization": f"Bearer {token.json()['access_token']}",
+        "APIKEY": settings.unico_api_key or "",
+    }
+
+
+async def create_process(
+    http: httpx.AsyncClient, settings: Settings, headers: dict[str, str], cpf: str, image_b64: str
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "subject": {"code": cpf, "name": "Pessoa Bench"},
+        "useCase": "Onboarding",
+        "imageBase64": image_b64,
+    }
+    created = await http.post(_processes(settings), json=body, headers=headers)
+    created.raise_for_status()
+    process: dict[str, Any] = created.json()
+    return process
+
+
+async def read_process(
+    http: httpx.AsyncClient, settings: Settings, headers: dict[str, str], process_id: str
+) -> dict[str, Any]:
+    read = await http.get(f"{_processes(settings)}/{process_id}", headers=headers)
+    read.raise_for_status()
+    process: dict[str, Any] = read.json()
+    return process
+
+
+def _processes(settings: Settings) -> str:
+    return settings.unico_api_url.rstrip("/") + "/processes/v1"
 
 
 async def _onboard(
@@ -53,30 +100,11 @@ async def _onboard(
     index: int,
 ) -> tuple[str, float, float]:
     started = time.monotonic()
-    # A distinct `exp` per onboarding: identical assertions in one second are refused.
-    assertion = build_assertion(account, time.time(), MIN_ASSERTION_SECONDS + index)
-    token = await http.post(
-        settings.token_url, data={"grant_type": GRANT_TYPE, "assertion": assertion}
-    )
-    token.raise_for_status()
-    headers = {
-        "Authorization": f"Bearer {token.json()['access_token']}",
-        "APIKEY": settings.unico_api_key or "",
-    }
-    url = settings.unico_api_url.rstrip("/") + "/processes/v1"
-    body: dict[str, Any] = {
-        "subject": {"code": cpf, "name": "Pessoa Bench"},
-        "useCase": "Onboarding",
-        "imageBase64": image_b64,
-    }
-    created = await http.post(url, json=body, headers=headers)
-    created.raise_for_status()
-    process = created.json()
+    headers = await get_token(http, settings, account, index)
+    process = await create_process(http, settings, headers, cpf, image_b64)
     for _ in range(MAX_POLLS):
         if process["status"] != 1:
             break
         await asyncio.sleep(poll_seconds)
-        read = await http.get(f"{url}/{process['id']}", headers=headers)
-        read.raise_for_status()
-        process = read.json()
+        process = await read_process(http, settings, headers, process["id"])
     return cpf, started, time.monotonic()

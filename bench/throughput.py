@@ -5,11 +5,19 @@ webhook, our worker, and a worker for the bare workflow). For each N, three vari
 the same mix of synchronous and asynchronous scenario CPFs, one after the other:
 
 - ours: N onboardings through the whole stack;
-- engine: N bare workflows with the least commands the job needs (a create; for an
-  asynchronous CPF a timer, the webhook's signal and one read), whose bodies do nothing;
+- engine: the floor, N bare workflows with the least commands the job needs (a create; for
+  an asynchronous CPF a timer, the webhook's signal and one read) whose create and read make
+  the same calls to the same sandbox, and nothing more (bench/bare.py); the target is ours
+  against it;
+- noop: the same workflows with bodies that do nothing: Temporal's own limit here;
 - direct: an asyncio + httpx script against the same sandbox (bench/direct.py).
 
-Latency is start to result, minus the sandbox's delay for an asynchronous CPF. CPU and
+The floor's signal comes from this driver when the sandbox would send the webhook; the
+sandbox's webhooks are off while the floor and direct run (they would find no onboarding of
+ours, and their retries would spill into the next variant's run).
+
+The largest N runs REPEATS rounds, the order reversed every other round; ratios compare
+medians. Latency is start to result, minus the sandbox's delay for an asynchronous CPF. CPU and
 peak RSS are the worker's (ours: the onboarding worker; engine: the bare one; direct: this
 process, which then runs nothing else).
 """
@@ -17,11 +25,12 @@ process, which then runs nothing else).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +53,10 @@ DELAY_SECONDS = 1.0  # the sandbox's processing time for an asynchronous CPF
 POLL_SECONDS = 2.0  # ours: the webhook usually ends the first wait; direct polls this often
 NS = (20, 60, 150)
 WARM_UP = 8
+TARGET = 0.9  # ours/engine at the largest N
+# The largest N runs this many rounds, in turn forwards and backwards, and the target is met
+# on the medians: one round on two shared cores swings by a tenth either way.
+REPEATS = 3
 # Half synchronous (answered by create), half asynchronous (final after the delay).
 CPFS = ("12345678909", "00000000272", "00000000191", "00000000353")
 SYNC = {"12345678909", "00000000191"}
@@ -64,7 +77,8 @@ async def run(work: Path) -> BenchResult:
     async with DevStack.on_free_ports(work / "state", **options) as stack:
         start_bare_worker(stack)
         variants: dict[str, tuple[Runner, int]] = {
-            "engine": (_engine, stack.pid("bare")),
+            "engine": (_floor, stack.pid("bare")),
+            "noop": (_noop, stack.pid("bare")),
             "ours": (_ours, stack.pid("worker")),
             "direct": (_direct, os.getpid()),
         }
@@ -75,8 +89,12 @@ async def run(work: Path) -> BenchResult:
             if variant == "ours":  # the worker's first token: part of its whole-run count
                 warm_up_tokens = stack.sandbox.stats()["token_requests"] - tokens_before
         for n in NS:
-            for variant, (runner, pid) in variants.items():
-                rows.append(await _measure(stack, variant, runner, pid, n))
+            for round_ in range(REPEATS if n == max(NS) else 1):
+                order = list(variants.items())
+                if round_ % 2:  # what drifts (the server's database grows) falls on each side
+                    order.reverse()
+                for variant, (runner, pid) in order:
+                    rows.append(await _measure(stack, variant, runner, pid, n))
     table = markdown(rows)
     by_n = ratios(rows)
     out = work / "throughput.md"
@@ -91,16 +109,23 @@ async def run(work: Path) -> BenchResult:
         f"sandbox delay {DELAY_SECONDS:g} s, poll every {POLL_SECONDS:g} s, webhooks on; "
         f"CPFs {', '.join(CPFS)} (half async)",
         *table,
-        *(f"N={n}: " + "  ".join(f"{k} {v:.2f}" for k, v in r.items()) for n, r in by_n.items()),
+        *(
+            f"N={n}: " + "  ".join(f"{k} {v:.2f}" for k, v in r.items()) + _rounds(n)
+            for n, r in by_n.items()
+        ),
         f"ours, whole run (one worker): {tokens} token call(s) for {onboarded} onboardings",
     ]
     return BenchResult(
         NAME,
         {"rows": rows, "ratios": {str(n): r for n, r in by_n.items()}},
         lines,
-        target_met=largest.get("ours/engine", 0) >= 0.7,
+        target_met=largest.get("ours/engine", 0) >= TARGET,
         files=[out, png],
     )
+
+
+def _rounds(n: int) -> str:
+    return f" (medians of {REPEATS} rounds)" if n == max(NS) and REPEATS > 1 else ""
 
 
 def _mix(n: int) -> list[str]:
@@ -143,10 +168,10 @@ async def _timed(cpf: str, work: Awaitable[Any]) -> Timing:
 
 
 async def _ours(stack: DevStack, cpfs: list[str]) -> list[Timing]:
-    image = SAMPLE_SELFIE.read_bytes()
+    image, selfies = SAMPLE_SELFIE.read_bytes(), stack.selfies
 
     async def one(cpf: str) -> None:
-        selfie_ref = stack.selfies.put(image)  # each onboarding releases its own at the end
+        selfie_ref = selfies.put(image)  # each onboarding releases its own at the end
         request = OnboardingRequest.model_validate(
             {
                 "request_id": f"bench-{uuid.uuid4().hex[:12]}",
@@ -163,12 +188,21 @@ async def _ours(stack: DevStack, cpfs: list[str]) -> list[Timing]:
     return await asyncio.gather(*(_timed(c, one(c)) for c in cpfs))
 
 
-async def _engine(stack: DevStack, cpfs: list[str]) -> list[Timing]:
+async def _floor(stack: DevStack, cpfs: list[str]) -> list[Timing]:
+    async with _no_webhooks(stack):
+        return await _bare(stack, cpfs, calls=True)
+
+
+async def _noop(stack: DevStack, cpfs: list[str]) -> list[Timing]:
+    return await _bare(stack, cpfs, calls=False)
+
+
+async def _bare(stack: DevStack, cpfs: list[str], *, calls: bool) -> list[Timing]:
     async def one(cpf: str) -> Any:
         asynchronous = cpf not in SYNC
         handle = await stack.client.start_workflow(
             "BareOnboarding",
-            args=[asynchronous, DELAY_SECONDS],
+            args=[cpf, asynchronous, DELAY_SECONDS, calls],
             id=f"bare-{uuid.uuid4().hex[:12]}",
             task_queue=BARE_QUEUE,
         )
@@ -181,4 +215,17 @@ async def _engine(stack: DevStack, cpfs: list[str]) -> list[Timing]:
 
 
 async def _direct(stack: DevStack, cpfs: list[str]) -> list[Timing]:
-    return await direct.onboard_all(stack.settings, cpfs, SAMPLE_SELFIE.read_bytes(), POLL_SECONDS)
+    async with _no_webhooks(stack):
+        image = SAMPLE_SELFIE.read_bytes()
+        return await direct.onboard_all(stack.settings, cpfs, image, POLL_SECONDS)
+
+
+@contextlib.asynccontextmanager
+async def _no_webhooks(stack: DevStack) -> AsyncIterator[None]:
+    """For a variant that is not ours: no onboarding of ours carries its processes, so each
+    webhook would meet 503s and be retried for seconds, into the next variant's run."""
+    stack.sandbox.webhooks(enabled=False)
+    try:
+        yield
+    finally:
+        stack.sandbox.webhooks(enabled=True)

@@ -107,6 +107,11 @@ PATCH_MFA = "mfa-step"  # an approved person may enroll their phone in Guardian 
 # the process id with the next stage, decided and outcome in one upsert, the selfie's
 # release as a local activity.
 PATCH_LEAN = "lean-commands"
+# Less for the server to write: a run that takes this has taken every patch above without
+# their markers (one marker where there were three to six, each a history event and a
+# `TemporalChangeVersion` upsert that the server indexes), and writes no memo of what its
+# result already says (the reasons).
+PATCH_LEAN_HISTORY = "lean-history"
 # A waiting `decision` update postpones a suggested continue-as-new (it would fail the
 # update), but not past this many events: then it goes, and the client asks the new run.
 DEFER_CONTINUE_AS_NEW_UNTIL_EVENTS = 20_000
@@ -136,6 +141,7 @@ class Onboarding:
         self._otp = OtpDesk()
         self._identity_deadline = 0.0  # the onboarding's; a step after it has its own
         self._lean = False  # the `lean-commands` path; read at the run's start
+        self._implied = False  # `lean-history`: every older patch taken, no marker of its own
 
     @workflow.run
     async def run(self, raw: Any, carry: Carry | None = None) -> OnboardingResult:
@@ -151,7 +157,7 @@ class Onboarding:
             result = self._finish(self._canceled())
         # Continue-as-new never gets here: the selfie goes only when the onboarding ends.
         selfie_ref = self._request.selfie_ref if self._request else selfie_ref_in(raw)
-        if selfie_ref and workflow.patched(PATCH_RELEASE_SELFIE):
+        if selfie_ref and self._patched(PATCH_RELEASE_SELFIE):
             await release_selfie(selfie_ref, local=self._lean)
         # Every update gets its answer before the run ends (it issues no command).
         await workflow.wait_condition(workflow.all_handlers_finished)
@@ -229,25 +235,32 @@ class Onboarding:
             result = await self._review(request, result)
         # Only a request that asks for an account reaches the patch: its marker goes there.
         wants_account = result.outcome is Outcome.APPROVED and request.options.account.wanted
-        if wants_account and workflow.patched(PATCH_ACCOUNT):
+        if wants_account and self._patched(PATCH_ACCOUNT):
             result = await self._register(request, result)
         wants_mfa = result.outcome is Outcome.APPROVED and request.options.mfa.enroll
-        if wants_mfa and workflow.patched(PATCH_MFA):
+        if wants_mfa and self._patched(PATCH_MFA):
             result = await self._enroll(request, result)
         return result
 
     def _lean_path(self) -> bool:
-        # Histories recorded before the patch issue their old commands on replay.
+        # Histories recorded before a patch issue their old commands on replay.
+        if workflow.patched(PATCH_LEAN_HISTORY):
+            self._implied = True
+            return True
         return workflow.patched(PATCH_LEAN)
+
+    def _patched(self, patch_id: str) -> bool:
+        """`workflow.patched`, for a patch older than `lean-history`."""
+        return self._implied or workflow.patched(patch_id)
 
     def _reviewable(self, decided: OnboardingResult) -> bool:
         # Only a `review` decision asks whether to wait: the patch's marker goes on that path.
-        return decided.outcome is Outcome.REVIEW and workflow.patched(PATCH_REVIEW)
+        return decided.outcome is Outcome.REVIEW and self._patched(PATCH_REVIEW)
 
     def _validate(self, raw: Any, *, first_run: bool) -> OnboardingRequest:
         if first_run:
             self._mark_validating()
-        parsed = parse_request(raw, hardened=workflow.patched(PATCH_INPUT_HARDENING))
+        parsed = parse_request(raw, hardened=self._patched(PATCH_INPUT_HARDENING))
         if isinstance(parsed, Reason):
             raise Finished(OnboardingResult(outcome=Outcome.INVALID_REQUEST, reasons=[parsed]))
         self._request = parsed
@@ -260,7 +273,7 @@ class Onboarding:
         if self._lean and any(pair.key.name == STAGE_ATTRIBUTE.name for pair in given):
             return
         # Histories recorded before this patch have no such upsert: they take the old path.
-        if workflow.patched(PATCH_STAGE_AT_START):
+        if self._patched(PATCH_STAGE_AT_START):
             workflow.upsert_search_attributes([STAGE_ATTRIBUTE.value_set(Stage.VALIDATING.value)])
 
     async def _check_selfie(self, selfie_ref: str) -> None:
@@ -581,10 +594,13 @@ class Onboarding:
         else:
             self._progress.enter(Stage.DECIDED)
             workflow.upsert_search_attributes([outcome])
-        memo: dict[str, Any] = {"reasons": [reason.model_dump() for reason in result.reasons]}
+        memo: dict[str, Any] = {}
+        if not self._implied:  # since `lean-history`, the reasons are the result's alone
+            memo["reasons"] = [reason.model_dump() for reason in result.reasons]
         if self._status.ambiguous_creates:  # for reconciling with Unico's bill
             memo["ambiguous_creates"] = self._status.ambiguous_creates
-        workflow.upsert_memo(memo)
+        if memo:
+            workflow.upsert_memo(memo)
         self._progress.show(reasons=result.reasons)
         record_decision(result, self._started_at())
         return result

@@ -61,6 +61,17 @@ def stage_upserts(events: Iterable[HistoryEvent]) -> list[str]:
     return stages
 
 
+def patch_markers(events: Iterable[HistoryEvent]) -> list[str]:
+    """The ids of the patch markers the run recorded, in order."""
+    ids = []
+    for event in of_kind(events, "MARKER_RECORDED"):
+        attributes = event.marker_recorded_event_attributes
+        if attributes.marker_name == "core_patch":
+            for payload in attributes.details["patch-data"].payloads:
+                ids.append(json.loads(payload.data)["id"])
+    return ids
+
+
 def has_patch(events: Iterable[HistoryEvent], patch_id: str) -> bool:
     """Whether the run took the path of `workflow.patched(patch_id)`."""
     for event in of_kind(events, "MARKER_RECORDED"):

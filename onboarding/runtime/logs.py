@@ -42,6 +42,11 @@ def json_handler(stream: IO[str]) -> logging.Handler:
     return handler
 
 
+# httpx writes a line for every request at INFO: one per Unico call, which the spans and
+# metrics already carry, and each costs a redaction pass. At DEBUG they come back.
+CHATTY_AT_INFO = ("httpx",)
+
+
 def configure_logging(level: str | int = "INFO", stream: IO[str] | None = None) -> None:
     """Route every logger through the redacting JSON handler (replacing any other)."""
     root = logging.getLogger()
@@ -49,3 +54,6 @@ def configure_logging(level: str | int = "INFO", stream: IO[str] | None = None) 
         root.removeHandler(existing)
     root.addHandler(json_handler(stream or sys.stderr))
     root.setLevel(level.upper() if isinstance(level, str) else level)
+    debugging = root.getEffectiveLevel() <= logging.DEBUG
+    for name in CHATTY_AT_INFO:
+        logging.getLogger(name).setLevel(logging.NOTSET if debugging else logging.WARNING)

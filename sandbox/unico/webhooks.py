@@ -73,6 +73,9 @@ class WebhookSender:
         self.policy = WebhookPolicy()
         self._counts = _Counts()
         self._tasks: set[asyncio.Task[None]] = set()
+        # One client for every delivery: a client per delivery would build its TLS context
+        # each time, which costs more CPU than the delivery itself.
+        self._http: httpx.AsyncClient | None = None
 
     def announce(self, process_id: str, final_status: int | None, delay_seconds: float) -> None:
         """The process turns final in `delay_seconds`: deliver its webhook then."""
@@ -87,21 +90,22 @@ class WebhookSender:
         await asyncio.sleep(delay_seconds)
         payload = {"processId": process_id, "state": STATES.get(status, "unknown"), "flow": FLOW}
         headers = dict([self.header]) if self.header else {}
-        async with httpx.AsyncClient(timeout=5.0) as http:
-            for copy in range(1 + self.policy.duplicates):
-                http_status = await self._post_until_accepted(http, payload, headers)
-                self._counts.deliveries.append(
-                    {
-                        "process_id": process_id,
-                        "state": payload["state"],
-                        "copy": copy,
-                        "final_at": final_at,
-                        "delivered_at": time.time(),
-                        "http_status": http_status,
-                    }
-                )
-                if http_status is None:
-                    return
+        if self._http is None:
+            self._http = httpx.AsyncClient(timeout=5.0)
+        for copy in range(1 + self.policy.duplicates):
+            http_status = await self._post_until_accepted(self._http, payload, headers)
+            self._counts.deliveries.append(
+                {
+                    "process_id": process_id,
+                    "state": payload["state"],
+                    "copy": copy,
+                    "final_at": final_at,
+                    "delivered_at": time.time(),
+                    "http_status": http_status,
+                }
+            )
+            if http_status is None:
+                return
 
     async def _post_until_accepted(
         self, http: httpx.AsyncClient, payload: Mapping[str, Any], headers: dict[str, str]
@@ -148,6 +152,9 @@ class WebhookSender:
         tasks = list(self._tasks)
         self.reset()
         await asyncio.gather(*tasks, return_exceptions=True)
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
 
 
 def webhook_routes(sender: WebhookSender) -> list[Route]:

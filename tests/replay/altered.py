@@ -8,7 +8,8 @@ Each registers under the same workflow type and differs in one plausible-looking
 - `OnboardingUnguardedReview` makes the `review-step` change without `workflow.patched`;
 - `OnboardingWithoutAccountStep` rolls the account step back (an approval ends there);
 - `OnboardingWithoutMfaStep` rolls the MFA step back;
-- `OnboardingUnguardedLean` makes the `lean-commands` change without `workflow.patched`.
+- `OnboardingUnguardedLean` makes the `lean-commands` change without `workflow.patched`;
+- `OnboardingUnguardedLeanHistory` makes the `lean-history` change without `workflow.patched`.
 
 The commands they issue differ from the recorded ones, so replaying the committed corpus
 must catch them: this proves that the corpus guards against such changes.
@@ -62,6 +63,12 @@ class _UnguardedLean(Onboarding):
         return True  # the change, without `workflow.patched`
 
 
+class _UnguardedLeanHistory(Onboarding):
+    def _lean_path(self) -> bool:
+        self._implied = True  # the change, without `workflow.patched`
+        return True
+
+
 # Temporal wants the run method declared on the registered class itself; the handlers
 # (query, signals, updates) come with the base class.
 
@@ -103,6 +110,13 @@ class OnboardingWithoutMfaStep(_WithoutMfaStep):
 
 @workflow.defn(name=WORKFLOW_TYPE)
 class OnboardingUnguardedLean(_UnguardedLean):
+    @workflow.run
+    async def run(self, raw: Any, carry: Carry | None = None) -> OnboardingResult:
+        return await super().run(raw, carry)
+
+
+@workflow.defn(name=WORKFLOW_TYPE)
+class OnboardingUnguardedLeanHistory(_UnguardedLeanHistory):
     @workflow.run
     async def run(self, raw: Any, carry: Carry | None = None) -> OnboardingResult:
         return await super().run(raw, carry)

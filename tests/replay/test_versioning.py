@@ -7,7 +7,12 @@ the new one."""
 
 from __future__ import annotations
 
-from onboarding.dev.history import has_patch, of_kind, scheduled_activities, stage_upserts
+from onboarding.dev.history import (
+    has_patch,
+    of_kind,
+    scheduled_activities,
+    stage_upserts,
+)
 from tests.replay.altered import (
     OnboardingUnguardedLean,
     OnboardingUnguardedPatch,
@@ -20,6 +25,7 @@ from workflows.onboarding import (
     PATCH_ACCOUNT,
     PATCH_INPUT_HARDENING,
     PATCH_LEAN,
+    PATCH_LEAN_HISTORY,
     PATCH_MFA,
     PATCH_RELEASE_SELFIE,
     PATCH_REVIEW,
@@ -31,12 +37,14 @@ from workflows.requests import request_id_exposes_cpf
 CORPUS = load_corpus()
 
 
+def took(recorded: Recorded, patch_id: str) -> bool:
+    """Whether the run took a patch that every run asks for at its start: by its own marker,
+    or by `lean-history`'s, which implies every older patch."""
+    return has_patch(recorded.events, patch_id) or has_patch(recorded.events, PATCH_LEAN_HISTORY)
+
+
 # The lean runs set the stage at start instead, so they never reach this patch.
-PRE_PATCH = [
-    r
-    for r in CORPUS
-    if not has_patch(r.events, PATCH_STAGE_AT_START) and not has_patch(r.events, PATCH_LEAN)
-]
+PRE_PATCH = [r for r in CORPUS if not took(r, PATCH_STAGE_AT_START) and not took(r, PATCH_LEAN)]
 # A run that continued as new resumes past the patched code, so only first runs take it.
 PRE_PATCH_FIRST_RUNS = {r.name for r in PRE_PATCH if r.run == 1}
 
@@ -63,10 +71,10 @@ def test_histories_recorded_since_take_the_new_path() -> None:
 
 def test_the_selfie_is_released_last_only_since_its_patch() -> None:
     finals = [r for r in CORPUS if r.outcome is not None]
-    released = [r for r in finals if has_patch(r.events, PATCH_RELEASE_SELFIE)]
+    released = [r for r in finals if took(r, PATCH_RELEASE_SELFIE)]
     assert len(released) >= 12, "record a batch with the patched code (make histories)"
     # Since `lean-commands` the release is a local activity: a marker, not a schedule.
-    scheduled = [r for r in released if not has_patch(r.events, PATCH_LEAN)]
+    scheduled = [r for r in released if not took(r, PATCH_LEAN)]
     assert all(scheduled_activities(r.events)[-1] == "release_selfie" for r in scheduled)
     assert all(
         of_kind(r.events, "MARKER_RECORDED")[-1].marker_recorded_event_attributes.marker_name
@@ -82,7 +90,7 @@ def test_the_selfie_is_released_last_only_since_its_patch() -> None:
 def test_a_request_id_refused_today_kept_its_first_decision() -> None:
     # The first release accepted a request id that carries the CPF; its histories still
     # replay (test_replay) with that decision, because the hardened rules are patched in.
-    old = [r for r in CORPUS if r.run == 1 and not has_patch(r.events, PATCH_INPUT_HARDENING)]
+    old = [r for r in CORPUS if r.run == 1 and not took(r, PATCH_INPUT_HARDENING)]
     exposed = []
     for recorded in old:
         request = workflow_input(recorded.history())
@@ -92,7 +100,7 @@ def test_a_request_id_refused_today_kept_its_first_decision() -> None:
 
 
 # The runs that decided `review` before the review step: none asked whether to wait.
-PRE_REVIEW = [r for r in CORPUS if r.outcome == "review" and not has_patch(r.events, PATCH_REVIEW)]
+PRE_REVIEW = [r for r in CORPUS if r.outcome == "review" and not took(r, PATCH_REVIEW)]
 
 
 async def test_review_decisions_recorded_before_the_review_step_replay_unchanged() -> None:
@@ -126,7 +134,14 @@ def _asked_for_an_account(recorded: Recorded) -> bool:
     return bool((options.get("account") or {}).get("register"))
 
 
-ACCOUNT_RUNS = [r for r in CORPUS if has_patch(r.events, PATCH_ACCOUNT)]
+# The runs that reached the account step: by its marker, or (since `lean-history`, which
+# implies it) by the activity it runs.
+ACCOUNT_RUNS = [
+    r
+    for r in CORPUS
+    if has_patch(r.events, PATCH_ACCOUNT)
+    or (took(r, PATCH_ACCOUNT) and "register_account" in scheduled_activities(r.events))
+]
 
 
 def test_only_approvals_that_ask_for_an_account_carry_the_account_marker() -> None:
@@ -171,8 +186,13 @@ def _asked_for_mfa(recorded: Recorded) -> bool:
     return bool((options.get("mfa") or {}).get("enroll"))
 
 
-MFA_RUNS = [r for r in CORPUS if has_patch(r.events, PATCH_MFA)]
 MFA_ACTIVITIES = {"start_mfa_enrollment", "send_otp_sms", "verify_otp"}
+MFA_RUNS = [
+    r
+    for r in CORPUS
+    if has_patch(r.events, PATCH_MFA)
+    or (took(r, PATCH_MFA) and MFA_ACTIVITIES & set(scheduled_activities(r.events)))
+]
 
 
 def test_only_approvals_that_ask_for_mfa_carry_the_mfa_marker() -> None:
@@ -213,8 +233,8 @@ async def test_a_deploy_that_drops_the_mfa_step_breaks_exactly_those_runs() -> N
     assert set(failures) == {r.name for r in MFA_RUNS}
 
 
-LEAN = [r for r in CORPUS if has_patch(r.events, PATCH_LEAN)]
-BEFORE_LEAN = [r for r in CORPUS if not has_patch(r.events, PATCH_LEAN)]
+LEAN = [r for r in CORPUS if took(r, PATCH_LEAN)]
+BEFORE_LEAN = [r for r in CORPUS if not took(r, PATCH_LEAN)]
 
 
 def test_the_lean_runs_issue_only_the_commands_the_job_needs() -> None:

@@ -31,6 +31,14 @@ def test_ratios_and_table() -> None:
         {"variant": "direct", "n": 10, "throughput_per_s": 16.0},
     ]
     assert ratios(rows) == {10: {"ours/engine": 0.8, "ours/direct": 0.5}}
+    # Run again at the same N, each variant counts by its median.
+    again = [
+        {"variant": "engine", "n": 10, "throughput_per_s": 12.0},
+        {"variant": "engine", "n": 10, "throughput_per_s": 30.0},
+        {"variant": "ours", "n": 10, "throughput_per_s": 9.0},
+        {"variant": "ours", "n": 10, "throughput_per_s": 10.0},
+    ]
+    assert ratios(rows + again) == {10: {"ours/engine": 0.75, "ours/direct": 0.56}}
     full = [
         Round(
             "ours", 4, 2, 1.0, [0.2] * 4, {"token": 1, "create": 4, "get": 2}, 0.1, 50.0

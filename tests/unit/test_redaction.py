@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from onboarding.runtime.logs import json_handler
+from onboarding.runtime.logs import configure_logging, json_handler
 from onboarding.runtime.redaction import redact_text, redact_value
 
 CPF = "12345678909"
@@ -107,3 +107,22 @@ def test_the_json_handler_redacts_args_extras_and_tracebacks(
     output = stream.getvalue()
     for secret in (CPF, "maria@example.com", "Maria S", "s3cr3t"):
         assert secret not in output
+
+
+@pytest.mark.parametrize(("level", "shown"), [("INFO", False), ("DEBUG", True)])
+def test_httpx_request_lines_only_at_debug(level: str, shown: bool) -> None:
+    root = logging.getLogger()
+    kept = list(root.handlers), root.level
+    stream = io.StringIO()
+    try:
+        configure_logging(level, stream)
+        logging.getLogger("httpx").info('HTTP Request: POST http://unico/processes/v1 "200 OK"')
+        logging.getLogger("httpx").warning("a warning still shows")
+        logging.getLogger("onboarding.worker").info("ours at INFO")
+    finally:
+        root.handlers[:] = kept[0]
+        root.setLevel(kept[1])
+        logging.getLogger("httpx").setLevel(logging.NOTSET)
+    messages = [json.loads(line)["message"] for line in stream.getvalue().splitlines()]
+    assert ("HTTP Request" in " ".join(messages)) is shown
+    assert "a warning still shows" in messages and "ours at INFO" in messages
