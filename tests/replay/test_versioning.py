@@ -10,11 +10,13 @@ from __future__ import annotations
 from onboarding.dev.history import (
     has_patch,
     of_kind,
+    patch_markers,
     scheduled_activities,
     stage_upserts,
 )
 from tests.replay.altered import (
     OnboardingUnguardedLean,
+    OnboardingUnguardedLeanHistory,
     OnboardingUnguardedPatch,
     OnboardingUnguardedReview,
     OnboardingWithoutAccountStep,
@@ -258,3 +260,35 @@ async def test_the_lean_change_without_its_guard_breaks_them() -> None:
     failures = await replay(OnboardingUnguardedLean, BEFORE_LEAN)
     first_runs = {r.name for r in BEFORE_LEAN if r.run == 1}
     assert first_runs <= set(failures)
+
+
+LEAN_HISTORY = [r for r in CORPUS if has_patch(r.events, PATCH_LEAN_HISTORY)]
+BEFORE_LEAN_HISTORY = [r for r in CORPUS if not has_patch(r.events, PATCH_LEAN_HISTORY)]
+
+
+def test_a_lean_history_run_records_one_marker_and_no_reasons_memo() -> None:
+    assert len(LEAN_HISTORY) >= 12, "record a batch with lean-history (make histories)"
+    for recorded in LEAN_HISTORY:
+        assert patch_markers(recorded.events) == [PATCH_LEAN_HISTORY], recorded.name
+        memos = of_kind(recorded.events, "WORKFLOW_PROPERTIES_MODIFIED")
+        keys = {
+            key
+            for event in memos
+            for key in event.workflow_properties_modified_event_attributes.upserted_memo.fields
+        }
+        assert "reasons" not in keys, recorded.name
+    # Before it, a first run carried a marker per patch it took: two at least (a run that
+    # continued as new never reached the selfie's release), up to five.
+    older_first_runs = [r for r in BEFORE_LEAN_HISTORY if r.run == 1 and took(r, PATCH_LEAN)]
+    assert older_first_runs
+    assert all(len(patch_markers(r.events)) >= 2 for r in older_first_runs)
+
+
+async def test_histories_from_before_lean_history_replay_unchanged() -> None:
+    assert len({r.batch for r in BEFORE_LEAN_HISTORY}) >= 8
+    assert await replay(Onboarding, BEFORE_LEAN_HISTORY) == {}
+
+
+async def test_lean_history_without_its_guard_breaks_every_older_history() -> None:
+    failures = await replay(OnboardingUnguardedLeanHistory, BEFORE_LEAN_HISTORY)
+    assert set(failures) == {r.name for r in BEFORE_LEAN_HISTORY}
