@@ -26,7 +26,7 @@ from onboarding.dev.scenarios import SCENARIOS
 from onboarding.dev.stack import DevStack
 from onboarding.temporal.client import start_onboarding
 from workflows.models import OnboardingRequest, OnboardingResult
-from workflows.names import CREATE_PROCESS
+from workflows.names import CREATE_PROCESS, OPEN_PROCESS
 
 NAME = "webhook_latency"
 SANDBOX_DELAY_SECONDS = 2.0
@@ -114,6 +114,6 @@ async def _final_from_history(handle: Handle) -> float:
     names = activity_names(events)
     for event in of_kind(events, "ACTIVITY_TASK_COMPLETED"):
         scheduled = event.activity_task_completed_event_attributes.scheduled_event_id
-        if names.get(scheduled) == CREATE_PROCESS:
+        if names.get(scheduled) in (CREATE_PROCESS, OPEN_PROCESS):  # open_process since lean
             return event.event_time.ToNanoseconds() / 1e9 + SANDBOX_DELAY_SECONDS
-    raise LookupError(f"{handle.id}: no create_process completion")
+    raise LookupError(f"{handle.id}: no completed create")
