@@ -7,6 +7,8 @@ the new one."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from onboarding.dev.history import (
     has_patch,
     of_kind,
@@ -131,38 +133,56 @@ def test_only_review_decisions_carry_the_review_marker() -> None:
     assert marked == decided_review
 
 
-def _asked_for_an_account(recorded: Recorded) -> bool:
+def _asked_for(recorded: Recorded, step: str, flag: str) -> bool:
+    """Whether the request asked for a journey step (`options.<step>.<flag>`)."""
     options = workflow_input(recorded.history()).get("options") or {}
-    return bool((options.get("account") or {}).get("register"))
+    return bool((options.get(step) or {}).get(flag))
 
 
-# The runs that reached the account step: by its marker, or (since `lean-history`, which
-# implies it) by the activity it runs.
-ACCOUNT_RUNS = [
-    r
-    for r in CORPUS
-    if has_patch(r.events, PATCH_ACCOUNT)
-    or (took(r, PATCH_ACCOUNT) and "register_account" in scheduled_activities(r.events))
-]
+def _asked_for_an_account(recorded: Recorded) -> bool:
+    return _asked_for(recorded, "account", "register")
+
+
+def _asked_for_mfa(recorded: Recorded) -> bool:
+    return _asked_for(recorded, "mfa", "enroll")
+
+
+def _runs_of_step(patch_id: str, activities: set[str]) -> list[Recorded]:
+    """The runs that reached a journey step: by its marker, or (since `lean-history`, which
+    implies it) by an activity the step runs."""
+    return [
+        r
+        for r in CORPUS
+        if has_patch(r.events, patch_id)
+        or (took(r, patch_id) and activities & set(scheduled_activities(r.events)))
+    ]
+
+
+def _assert_only_asking_approvals_ran(
+    runs: list[Recorded], asked: Callable[[Recorded], bool], activities: set[str]
+) -> None:
+    """The step ran where an approved onboarding that asks for it reached it, and nowhere
+    else: every other history issues the commands it issued before."""
+    finals = [r for r in CORPUS if r.outcome is not None]
+    batches = {r.batch for r in runs}
+    expected = {
+        r.name for r in finals if r.batch in batches and r.outcome == "approved" and asked(r)
+    }
+    assert {r.name for r in runs} == expected
+    assert all(
+        bool(activities & set(scheduled_activities(r.events))) == (r in runs) for r in finals
+    )
+
+
+ACCOUNT_ACTIVITIES = {"register_account"}
+ACCOUNT_RUNS = _runs_of_step(PATCH_ACCOUNT, ACCOUNT_ACTIVITIES)
 
 
 def test_only_approvals_that_ask_for_an_account_carry_the_account_marker() -> None:
-    """The marker goes where an approved onboarding that asks for an account reaches the
-    step, and nowhere else: every other history issues the commands it issued before."""
     assert len(ACCOUNT_RUNS) >= 5, "record a batch with the account step (make histories)"
-    finals = [r for r in CORPUS if r.outcome is not None]
-    batches = {r.batch for r in ACCOUNT_RUNS}
-    expected = {
-        r.name
-        for r in finals
-        if r.batch in batches and r.outcome == "approved" and _asked_for_an_account(r)
-    }
-    assert {r.name for r in ACCOUNT_RUNS} == expected
-    assert all(
-        ("register_account" in scheduled_activities(r.events)) == (r in ACCOUNT_RUNS)
-        for r in finals
-    )
+    _assert_only_asking_approvals_ran(ACCOUNT_RUNS, _asked_for_an_account, ACCOUNT_ACTIVITIES)
     # A rejection that asked for an account never reached the step.
+    finals = [r for r in CORPUS if r.outcome is not None]
     assert any(r.outcome == "rejected" and _asked_for_an_account(r) for r in finals)
 
 
@@ -183,34 +203,13 @@ async def test_a_deploy_that_drops_the_account_step_breaks_exactly_those_runs() 
     assert set(failures) == {r.name for r in ACCOUNT_RUNS}
 
 
-def _asked_for_mfa(recorded: Recorded) -> bool:
-    options = workflow_input(recorded.history()).get("options") or {}
-    return bool((options.get("mfa") or {}).get("enroll"))
-
-
 MFA_ACTIVITIES = {"start_mfa_enrollment", "send_otp_sms", "verify_otp"}
-MFA_RUNS = [
-    r
-    for r in CORPUS
-    if has_patch(r.events, PATCH_MFA)
-    or (took(r, PATCH_MFA) and MFA_ACTIVITIES & set(scheduled_activities(r.events)))
-]
+MFA_RUNS = _runs_of_step(PATCH_MFA, MFA_ACTIVITIES)
 
 
 def test_only_approvals_that_ask_for_mfa_carry_the_mfa_marker() -> None:
     assert len(MFA_RUNS) >= 5, "record a batch with the MFA step (make histories)"
-    finals = [r for r in CORPUS if r.outcome is not None]
-    batches = {r.batch for r in MFA_RUNS}
-    expected = {
-        r.name
-        for r in finals
-        if r.batch in batches and r.outcome == "approved" and _asked_for_mfa(r)
-    }
-    assert {r.name for r in MFA_RUNS} == expected
-    assert all(
-        bool(MFA_ACTIVITIES & set(scheduled_activities(r.events))) == (r in MFA_RUNS)
-        for r in finals
-    )
+    _assert_only_asking_approvals_ran(MFA_RUNS, _asked_for_mfa, MFA_ACTIVITIES)
 
 
 def test_the_batch_holds_every_way_the_mfa_step_ends() -> None:
