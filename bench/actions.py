@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.result import BenchResult
+from bench.stack import bench_stack
 from onboarding.dev.actions import KINDS, billable_actions
 from onboarding.dev.demo import SAMPLE_SELFIE
 from onboarding.dev.history import events_of
@@ -96,7 +97,7 @@ def median_counts(runs: list[Counter[str]]) -> Counter[str]:
 
 
 async def run(work: Path) -> BenchResult:
-    async with DevStack.on_free_ports(work, async_delay_seconds=1.0) as stack:
+    async with bench_stack(work, async_delay_seconds=1.0) as stack:
         paths = ["sync", "webhook", "rejected", "review step", "account step", "mfa step"]
         counted = {}
         for path in paths:

@@ -32,6 +32,7 @@ from temporalio.client import Client
 
 from bench.direct import onboard_all
 from bench.result import BenchResult, spread
+from bench.stack import bench_stack
 from onboarding.cli.common import load_settings
 from onboarding.dev.demo import SAMPLE_SELFIE
 from onboarding.dev.stack import DevStack
@@ -110,7 +111,7 @@ async def run(work: Path) -> BenchResult:
     # The fleet's Unico budget (5 calls/s by default) would time the budget's queue at 20
     # at once, not the path to a decision: lifted, as the throughput bench does.
     settings = {"UNICO_REQUESTS_PER_SECOND": "1000"}
-    async with DevStack.on_free_ports(work, async_delay_seconds=1.0, settings=settings) as stack:
+    async with bench_stack(work, async_delay_seconds=1.0, settings=settings) as stack:
 
         async def store(image: bytes) -> str:
             return stack.selfies.put(image)

@@ -17,6 +17,7 @@ from typing import Any
 
 from bench.report import max_in_any_window
 from bench.result import BenchResult
+from bench.stack import bench_stack
 from onboarding.dev.demo import SAMPLE_SELFIE
 from onboarding.dev.stack import DevStack
 from onboarding.temporal.client import start_onboarding
@@ -43,7 +44,7 @@ async def one_run(state: Path, label: str, rate: str, partitions: int) -> dict[s
         "temporal_args": tuple(_partitions(partitions)),
         "settings": {"UNICO_REQUESTS_PER_SECOND": rate},
     }
-    async with DevStack.on_free_ports(state, **options) as stack:
+    async with bench_stack(state, **options) as stack:
         workers = [stack.spawn_worker(f"worker-{i}") for i in range(2)]
         try:
             for worker in workers:

@@ -20,8 +20,8 @@ from bench.bare import TASK_QUEUE as BARE_QUEUE
 from bench.bare import start_bare_worker
 from bench.procfs import peak_rss_mib, rss_mib
 from bench.result import BenchResult
+from bench.stack import bench_stack
 from onboarding.dev.history import events_of, of_kind
-from onboarding.dev.stack import DevStack
 
 NAME = "memory"
 DEFAULT = False  # about 5 minutes on 2 cores: `make bench-memory`
@@ -34,7 +34,7 @@ SETTLE_SECONDS = 240  # bound on waiting for every sleeper to reach its timer
 async def run(work: Path) -> BenchResult:
     # As `make run` serves it: the server on a SQLite file, with its Web UI.
     options = {"async_delay_seconds": 1.0, "database": True, "ui": True}
-    async with DevStack.on_free_ports(work / "state", **options) as stack:
+    async with bench_stack(work / "state", **options) as stack:
         worker, server = start_bare_worker(stack).pid, stack.pid("temporal")
         before = {"worker": rss_mib(worker), "server": rss_mib(server)}
         began = time.monotonic()

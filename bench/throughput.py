@@ -42,6 +42,7 @@ from bench.plot import plot
 from bench.procfs import cpu_seconds, peak_rss_mib, reset_peak_rss
 from bench.report import Round, markdown, ratios
 from bench.result import BenchResult
+from bench.stack import bench_stack
 from onboarding.dev.demo import SAMPLE_SELFIE
 from onboarding.dev.scenarios import SCENARIOS
 from onboarding.dev.stack import DevStack
@@ -74,7 +75,7 @@ async def run(work: Path) -> BenchResult:
     # As `make run` serves it: the server on a SQLite file, with its Web UI.
     options = {"async_delay_seconds": DELAY_SECONDS, "settings": UNLIMITED}
     options |= {"database": True, "ui": True}
-    async with DevStack.on_free_ports(work / "state", **options) as stack:
+    async with bench_stack(work / "state", **options) as stack:
         start_bare_worker(stack)
         variants: dict[str, tuple[Runner, int]] = {
             "engine": (_floor, stack.pid("bare")),

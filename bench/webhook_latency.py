@@ -20,6 +20,7 @@ from typing import Any
 from temporalio.client import WorkflowHandle
 
 from bench.result import BenchResult, spread
+from bench.stack import bench_stack
 from onboarding.dev.demo import SAMPLE_SELFIE
 from onboarding.dev.history import activity_names, events_of, of_kind
 from onboarding.dev.scenarios import SCENARIOS
@@ -40,7 +41,7 @@ Handle = WorkflowHandle[Any, OnboardingResult]
 
 
 async def run(work: Path) -> BenchResult:
-    async with DevStack.on_free_ports(
+    async with bench_stack(
         work,
         async_delay_seconds=SANDBOX_DELAY_SECONDS,
         # The concurrent round measures the webhook path, not the fleet's Unico budget
