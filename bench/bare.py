@@ -1,6 +1,8 @@
 """The floor: a workflow with the least commands an onboarding needs, and the least code.
 
-One create on a queue of its own (as the Unico calls have); an asynchronous one then waits
+One create on a queue of its own, with the server-side budget the fleet's Unico calls have
+(`max_task_queue_activities_per_second`, from the same setting as ours: the job needs the
+fleet-wide limit, and the server's limiter has a cost of its own); an asynchronous one then waits
 on a timer that a signal ends (as Unico's webhook ends ours), and reads once. With `calls`,
 the create and the read are the job's own HTTP calls to the same sandbox (a token fetched
 once per worker, then a bare httpx POST and GET: no checks, classification, telemetry or
@@ -136,10 +138,12 @@ async def serve() -> None:
     drain = timedelta(seconds=settings.graceful_shutdown_seconds)
     async with httpx.AsyncClient(timeout=30) as http:
         calls = BareCalls(settings, http)
-        await _serve(client, calls, drain, stop)
+        await _serve(client, calls, settings.unico_requests_per_second, drain, stop)
 
 
-async def _serve(client: Client, calls: BareCalls, drain: timedelta, stop: asyncio.Event) -> None:
+async def _serve(
+    client: Client, calls: BareCalls, budget: float, drain: timedelta, stop: asyncio.Event
+) -> None:
     async with (
         Worker(
             client,
@@ -152,6 +156,7 @@ async def _serve(client: Client, calls: BareCalls, drain: timedelta, stop: async
             client,
             task_queue=CALLS_QUEUE,
             activities=[bare_step, calls.create, calls.read],
+            max_task_queue_activities_per_second=budget,
             graceful_shutdown_timeout=drain,
         ),
     ):

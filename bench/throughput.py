@@ -1,7 +1,7 @@
 """Throughput and cost: ours against the engine's own limit and against direct calls.
 
 One stack of real processes on loopback (dev server, sandbox, gateway with Unico's
-webhook, our worker, and a worker for the bare workflow). For each N, three variants run
+webhook, our worker, and a worker for the bare workflow). For each N, four variants run
 the same mix of synchronous and asynchronous scenario CPFs, one after the other:
 
 - ours: N onboardings through the whole stack;
@@ -57,7 +57,7 @@ WARM_UP = 8
 TARGET = 0.9  # ours/engine at the largest N
 # The largest N runs this many rounds, in turn forwards and backwards, and the target is met
 # on the medians: one round on two shared cores swings by a tenth either way.
-REPEATS = 3
+REPEATS = 5
 # Half synchronous (answered by create), half asynchronous (final after the delay).
 CPFS = ("12345678909", "00000000272", "00000000191", "00000000353")
 SYNC = {"12345678909", "00000000191"}
