@@ -3,7 +3,9 @@
 One create on a queue of its own, with the server-side budget the fleet's Unico calls have
 (`max_task_queue_activities_per_second`, from the same setting as ours: the job needs the
 fleet-wide limit, and the server's limiter has a cost of its own); an asynchronous one then waits
-on a timer that a signal ends (as Unico's webhook ends ours), and reads once. With `calls`,
+on a timer that a signal ends (as Unico's webhook ends ours), and reads once. The signal
+comes the sandbox's delay after the create answered, as Unico's webhook would: the create's
+activity sends it (`Announcer`), with no lookup (the floor knows its workflow id). With `calls`,
 the create and the read are the job's own HTTP calls to the same sandbox (a token fetched
 once per worker, then a bare httpx POST and GET: no checks, classification, telemetry or
 encryption), so what ours adds over it is what our code costs; without, the bodies return
@@ -25,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from temporalio import activity, workflow
 from temporalio.client import Client
+from temporalio.service import RPCError
 from temporalio.worker import Worker
 
 with workflow.unsafe.imports_passed_through():  # the worker's, never the workflow's
@@ -50,12 +53,39 @@ async def bare_step(step: str) -> str:
     return step
 
 
+class Announcer:
+    """Unico's webhook for the floor: the signal, `after` seconds from the create's answer.
+
+    Timed from the create, not from the start: under load a create waits seconds for its
+    turn, and a signal timed from the start came before it had answered, sparing the floor
+    its wait (a timer and a workflow task) that ours always pays.
+    """
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+        self._pending: set[asyncio.Task[None]] = set()
+
+    def announce(self, after: float) -> None:
+        workflow_id = activity.info().workflow_id
+        if workflow_id is None:  # an activity started on its own: no workflow to wake
+            return
+        task = asyncio.create_task(self._signal(workflow_id, after))
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    async def _signal(self, workflow_id: str, after: float) -> None:
+        await asyncio.sleep(after)
+        with contextlib.suppress(RPCError):  # it ended on its timer: nothing to wake
+            await self._client.get_workflow_handle(workflow_id).signal(SIGNAL)
+
+
 class BareCalls:
     """The job's two Unico calls and nothing else; one token for the worker's life."""
 
-    def __init__(self, settings: Settings, http: httpx.AsyncClient) -> None:
+    def __init__(self, settings: Settings, http: httpx.AsyncClient, webhook: Announcer) -> None:
         self._settings = settings
         self._http = http
+        self._webhook = webhook
         self._image_b64 = base64.b64encode(SAMPLE_SELFIE.read_bytes()).decode("ascii")
         self._headers: dict[str, str] | None = None
         self._lock = asyncio.Lock()
@@ -68,12 +98,20 @@ class BareCalls:
             return self._headers
 
     @activity.defn(name="bare_create")
-    async def create(self, cpf: str) -> dict[str, Any]:
+    async def create(self, cpf: str, final_after: float | None) -> dict[str, Any]:
         headers = await self._token()
         process = await direct.create_process(
             self._http, self._settings, headers, cpf, self._image_b64
         )
+        if final_after is not None:
+            self._webhook.announce(final_after)
         return {"id": process["id"], "status": process["status"]}
+
+    @activity.defn(name="bare_noop_create")
+    async def noop_create(self, final_after: float | None) -> dict[str, Any]:
+        if final_after is not None:
+            self._webhook.announce(final_after)
+        return {"id": "noop", "status": 1}
 
     @activity.defn(name="bare_read")
     async def read(self, process_id: str) -> dict[str, Any]:
@@ -98,10 +136,15 @@ class BareOnboarding:
             "task_queue": CALLS_QUEUE,
             "start_to_close_timeout": ACTIVITY_TIMEOUT,
         }
+        final_after = delay_seconds if asynchronous else None  # then Unico's webhook comes
         if calls:
-            process = await workflow.execute_activity("bare_create", cpf, **on_calls_queue)
+            process = await workflow.execute_activity(
+                "bare_create", args=[cpf, final_after], **on_calls_queue
+            )
         else:
-            process = await workflow.execute_activity(bare_step, "create", **on_calls_queue)
+            process = await workflow.execute_activity(
+                "bare_noop_create", final_after, **on_calls_queue
+            )
         if asynchronous:
             # A timer the signal cuts short; a late signal is as good as the timer.
             with contextlib.suppress(TimeoutError):
@@ -137,7 +180,7 @@ async def serve() -> None:
     # Worker defaults, as build_worker uses them: the comparison is of work, not settings.
     drain = timedelta(seconds=settings.graceful_shutdown_seconds)
     async with httpx.AsyncClient(timeout=30) as http:
-        calls = BareCalls(settings, http)
+        calls = BareCalls(settings, http, Announcer(client))
         await _serve(client, calls, settings.unico_requests_per_second, drain, stop)
 
 
@@ -155,7 +198,7 @@ async def _serve(
         Worker(
             client,
             task_queue=CALLS_QUEUE,
-            activities=[bare_step, calls.create, calls.read],
+            activities=[bare_step, calls.create, calls.noop_create, calls.read],
             max_task_queue_activities_per_second=budget,
             graceful_shutdown_timeout=drain,
         ),

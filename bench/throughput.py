@@ -12,8 +12,9 @@ the same mix of synchronous and asynchronous scenario CPFs, one after the other:
 - noop: the same workflows with bodies that do nothing: Temporal's own limit here;
 - direct: an asyncio + httpx script against the same sandbox (bench/direct.py).
 
-The floor's signal comes from this driver when the sandbox would send the webhook; the
-sandbox's webhooks are off while the floor and direct run (they would find no onboarding of
+The floor's signal comes from its own worker when the sandbox would send the webhook, the
+delay after the create answered (bench/bare.py); the sandbox's webhooks are off while the
+floor and direct run (they would find no onboarding of
 ours, and their retries would spill into the next variant's run).
 
 The largest N runs REPEATS rounds, the order reversed every other round; ratios compare
@@ -35,7 +36,6 @@ from pathlib import Path
 from typing import Any
 
 from bench import direct
-from bench.bare import SIGNAL as BARE_SIGNAL
 from bench.bare import TASK_QUEUE as BARE_QUEUE
 from bench.bare import start_bare_worker
 from bench.plot import plot
@@ -207,10 +207,7 @@ async def _bare(stack: DevStack, cpfs: list[str], *, calls: bool) -> list[Timing
             id=f"bare-{uuid.uuid4().hex[:12]}",
             task_queue=BARE_QUEUE,
         )
-        if asynchronous:  # the webhook, when the sandbox would send it
-            await asyncio.sleep(DELAY_SECONDS)
-            await handle.signal(BARE_SIGNAL)
-        return await handle.result()
+        return await handle.result()  # its worker sends the webhook (bench/bare.py)
 
     return await asyncio.gather(*(_timed(c, one(c)) for c in cpfs))
 
