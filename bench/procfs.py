@@ -33,3 +33,17 @@ def peak_rss_mib(pid: int) -> float:
 def reset_peak_rss(pid: int) -> None:
     """Start a new peak-RSS window: writing 5 to clear_refs resets VmHWM (Linux >= 4.0)."""
     Path(f"/proc/{pid}/clear_refs").write_text("5")
+
+
+def host_ticks() -> tuple[int, int]:
+    """The host's CPU ticks so far, all cores: (stolen, all). Stolen ticks are those the
+    hypervisor gave another guest while this one had work to run."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    # user nice system idle iowait irq softirq steal [guest guest_nice, inside user/nice]
+    return fields[7], sum(fields[:8])
+
+
+def stolen_pct(before: tuple[int, int], after: tuple[int, int]) -> float:
+    """The share of the host's CPU time between two readings that went to another guest."""
+    stolen, total = after[0] - before[0], after[1] - before[1]
+    return round(100 * stolen / total, 1) if total > 0 else 0.0

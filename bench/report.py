@@ -72,6 +72,52 @@ def ratios(rows: Sequence[Mapping[str, Any]]) -> dict[int, dict[str, float]]:
     return out
 
 
+def paired_ratio(rows: Sequence[Mapping[str, Any]], max_stolen_pct: float) -> PairedRatio:
+    """ours / engine from rounds run as pairs, back to back (rows with a `pair` number):
+    the median of each pair's own ratio, over the pairs in which the host took no more than
+    `max_stolen_pct` of the CPU from either run (all pairs when none is clean).
+
+    A pair shares the machine's moment: what drifts or comes in bursts (another guest on the
+    host, the database growing) falls on both of its sides, not on one variant's rounds."""
+    pairs: dict[int, dict[str, Mapping[str, Any]]] = {}
+    for row in rows:
+        if "pair" in row:
+            pairs.setdefault(row["pair"], {})[row["variant"]] = row
+    each = [
+        (p["ours"]["throughput_per_s"] / p["engine"]["throughput_per_s"], _clean(p, max_stolen_pct))
+        for p in pairs.values()
+        if {"ours", "engine"} <= p.keys() and p["engine"]["throughput_per_s"]
+    ]
+    clean = [ratio for ratio, ok in each if ok]
+    counted = clean or [ratio for ratio, _ in each]
+    return PairedRatio(
+        ratio=round(statistics.median(counted), 2) if counted else 0.0,
+        pairs=len(each),
+        clean=len(clean),
+        each=[round(ratio, 2) for ratio, _ in each],
+    )
+
+
+def _clean(pair: Mapping[str, Mapping[str, Any]], max_stolen_pct: float) -> bool:
+    return all(row.get("host_stolen_pct", 0.0) <= max_stolen_pct for row in pair.values())
+
+
+@dataclass(frozen=True)
+class PairedRatio:
+    ratio: float  # the median over the clean pairs (over all, when none is clean)
+    pairs: int
+    clean: int
+    each: list[float]  # every pair's ratio, in the order run
+
+    def describe(self, max_stolen_pct: float) -> str:
+        counted = f"{self.clean} clean" if self.clean else "all (none clean)"
+        return (
+            f"ours/engine {self.ratio:.2f}: median of {counted} of {self.pairs} pairs run back"
+            f" to back (clean: the host took <= {max_stolen_pct:g} % of the CPU from each"
+            f" run); each pair {', '.join(f'{r:.2f}' for r in self.each)}"
+        )
+
+
 COLUMNS = (
     ("variant", "variant"),
     ("n", "N"),
@@ -85,6 +131,7 @@ COLUMNS = (
     ("server_cpu_ms_per_onboarding", "server CPU ms/onb"),
     ("sandbox_cpu_ms_per_onboarding", "sandbox CPU ms/onb"),
     ("peak_rss_mib", "peak RSS MiB"),
+    ("host_stolen_pct", "host stolen %"),
 )
 
 
@@ -93,7 +140,7 @@ def markdown(rows: Sequence[Mapping[str, Any]]) -> list[str]:
         "| " + " | ".join(title for _, title in COLUMNS) + " |",
         "|" + "---|" * len(COLUMNS),
     ]
-    lines += ["| " + " | ".join(str(row[key]) for key, _ in COLUMNS) + " |" for row in rows]
+    lines += ["| " + " | ".join(str(row.get(key, "")) for key, _ in COLUMNS) + " |" for row in rows]
     return lines
 
 
