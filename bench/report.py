@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import statistics
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,7 +84,10 @@ def paired_ratio(rows: Sequence[Mapping[str, Any]], max_stolen_pct: float) -> Pa
         if "pair" in row:
             pairs.setdefault(row["pair"], {})[row["variant"]] = row
     each = [
-        (p["ours"]["throughput_per_s"] / p["engine"]["throughput_per_s"], _clean(p, max_stolen_pct))
+        (
+            p["ours"]["throughput_per_s"] / p["engine"]["throughput_per_s"],
+            undisturbed(p.values(), max_stolen_pct),
+        )
         for p in pairs.values()
         if {"ours", "engine"} <= p.keys() and p["engine"]["throughput_per_s"]
     ]
@@ -98,8 +101,9 @@ def paired_ratio(rows: Sequence[Mapping[str, Any]], max_stolen_pct: float) -> Pa
     )
 
 
-def _clean(pair: Mapping[str, Mapping[str, Any]], max_stolen_pct: float) -> bool:
-    return all(row.get("host_stolen_pct", 0.0) <= max_stolen_pct for row in pair.values())
+def undisturbed(runs: Iterable[Mapping[str, Any]], max_stolen_pct: float) -> bool:
+    """No run in which the host took more than `max_stolen_pct` of the CPU."""
+    return all(run["host_stolen_pct"] <= max_stolen_pct for run in runs)
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,7 @@ from bench.bare import TASK_QUEUE as BARE_QUEUE
 from bench.bare import start_bare_worker
 from bench.plot import plot
 from bench.procfs import cpu_seconds, host_ticks, peak_rss_mib, reset_peak_rss, stolen_pct
-from bench.report import Round, markdown, paired_ratio, ratios
+from bench.report import Round, markdown, paired_ratio, ratios, undisturbed
 from bench.result import BenchResult
 from bench.stack import bench_stack
 from onboarding.dev.demo import SAMPLE_SELFIE
@@ -145,7 +145,7 @@ async def _largest(
         order = ["ours", "engine"] if pair % 2 else ["engine", "ours"]
         runs = [await _measure(stack, v, *variants[v], n) | {"pair": pair} for v in order]
         rows += runs
-        clean += all(run["host_stolen_pct"] <= MAX_STOLEN_PCT for run in runs)
+        clean += undisturbed(runs, MAX_STOLEN_PCT)
         if clean == CLEAN_PAIRS:
             break
     return rows

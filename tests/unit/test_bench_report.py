@@ -47,9 +47,11 @@ def test_ratios_and_table() -> None:
     ]
     for row in full:
         row |= {"server_cpu_ms_per_onboarding": 1.0, "sandbox_cpu_ms_per_onboarding": 2.0}
+        row |= {"host_stolen_pct": 0.5}
     table = markdown(full)
     assert table[0].startswith("| variant | N | onboardings/s")
     assert table[2].startswith("| ours | 4 | 4.0 |")
+    assert table[2].endswith("| 0.5 |")  # the host's steal, last
 
 
 def test_paired_ratio_counts_the_clean_pairs_by_their_own_ratios() -> None:
