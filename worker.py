@@ -163,6 +163,7 @@ def build_workers(
     at a deploy, must find a worker (new code never schedules them there).
     """
     cleanup = SelfieCleanup(activities.selfies, settings.selfie_retention_seconds)
+    activities = activities.releasing_with(cleanup)
     defaults = DeploymentDefaults(settings.review_by_default)
     drain = timedelta(seconds=settings.graceful_shutdown_seconds)
     return [

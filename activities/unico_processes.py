@@ -1,7 +1,9 @@
 """The Unico side effects: inspect the selfie, get a token, create and read processes.
 
 One `UnicoActivities` per worker holds the pooled HTTP client, the token cache and the
-selfie store; its bound methods are the activities that the workflow calls by name.
+selfie store; its bound methods are the activities that the workflow calls by name. The
+create and the read that settle a process release its selfie on the way out
+(`SelfieCleanup.release_settled`).
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import copy
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -24,14 +27,18 @@ from activities.errors import (
     raise_for_transport,
     retry_after,
 )
-from activities.selfies.backend import SelfieBackend, SelfieNotFound
+from activities.selfies.backend import SelfieBackend, SelfieNotFound, SelfieReleased
+from activities.selfies.cleanup import SelfieCleanup
 from activities.selfies.inspection import inspect_image
 from activities.unico_auth import TokenCache
 from workflows.error_classes import ErrorClass
 from workflows.models import (
     CreateProcessInput,
     OpenedProcess,
+    ReadProcess,
+    ReadProcessInput,
     SelfieCheck,
+    SelfieRelease,
     TokenInfo,
     UnicoProcess,
 )
@@ -41,6 +48,7 @@ from workflows.names import (
     GET_PROCESS,
     INSPECT_SELFIE,
     OPEN_PROCESS,
+    READ_PROCESS,
 )
 
 PROCESS_PATH = "/processes/v1"
@@ -56,19 +64,29 @@ class UnicoActivities:
         selfies: SelfieBackend,
         api_url: str,
         api_key: str,
+        *,
+        cleanup: SelfieCleanup | None = None,
     ) -> None:
         self._http = http
         self._tokens = tokens
         self._selfies = selfies
         self._api_url = api_url.rstrip("/")
         self._api_key = api_key
+        self.cleanup = cleanup or SelfieCleanup(selfies, retention_seconds=0)
+
+    def releasing_with(self, cleanup: SelfieCleanup) -> UnicoActivities:
+        """The same client, token cache and store; the selfie's end as `cleanup` says
+        (its retention period), so the worker's two releases never disagree."""
+        activities = copy.copy(self)
+        activities.cleanup = cleanup
+        return activities
 
     def all(self) -> Sequence[Callable[..., Any]]:
         return [self.inspect_selfie, self.acquire_token, *self.process_api()]
 
     def process_api(self) -> Sequence[Callable[..., Any]]:
         """The activities that spend Unico's request budget (`UNICO_API_ACTIVITIES`)."""
-        return [self.create_process, self.open_process, self.get_process]
+        return [self.create_process, self.open_process, self.get_process, self.read_process]
 
     @property
     def tokens(self) -> TokenCache:
@@ -88,6 +106,8 @@ class UnicoActivities:
         try:
             # The store may be a network service (S3): keep the event loop free.
             data = await asyncio.to_thread(self._selfies.get, selfie_ref)
+        except SelfieReleased:
+            raise
         except SelfieNotFound:
             missing = SelfieCheck(ok=False, code=20009, message="no selfie stored under selfie_ref")
             return missing, None
@@ -102,10 +122,20 @@ class UnicoActivities:
         """The selfie checked as Unico would, then the create (a token from the worker's
         cache on the way): one activity, and still nothing reaches Unico for an image that
         Unico would refuse. The refusal keeps its code; errors keep their classes."""
-        check, image = await self._read_and_check(request.selfie_ref)
+        try:
+            check, image = await self._read_and_check(request.selfie_ref)
+        except SelfieReleased as released:
+            # This create answered before, settled, released the selfie, and its answer was
+            # lost: the process is Unico's already, so read it instead of creating another.
+            process = await self._get(released.process_id)
+            return OpenedProcess(process=process, release=SelfieRelease(deleted=True))
         if not check.ok or image is None:
             return OpenedProcess(refused=check)
-        return OpenedProcess(process=await self._create(request, image))
+        process = await self._create(request, image)
+        release = None
+        if request.release_when_settled:
+            release = await self.cleanup.release_settled(request.selfie_ref, process)
+        return OpenedProcess(process=process, release=release)
 
     @activity.defn(name=CREATE_PROCESS)
     async def create_process(self, request: CreateProcessInput) -> UnicoProcess:
@@ -132,6 +162,16 @@ class UnicoActivities:
 
     @activity.defn(name=GET_PROCESS)
     async def get_process(self, process_id: str) -> UnicoProcess:
+        return await self._get(process_id)
+
+    @activity.defn(name=READ_PROCESS)
+    async def read_process(self, request: ReadProcessInput) -> ReadProcess:
+        """The read; an answer that settles the process releases the selfie too."""
+        process = await self._get(request.process_id)
+        release = await self.cleanup.release_settled(request.selfie_ref, process)
+        return ReadProcess(process=process, release=release)
+
+    async def _get(self, process_id: str) -> UnicoProcess:
         with unico_call(SYSTEM, "GET", PROCESS_ROUTE) as call:
             return call.returned(await self._call("GET", f"{PROCESS_PATH}/{process_id}"))
 

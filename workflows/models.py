@@ -188,12 +188,33 @@ class UnicoProcess(BaseModel):
     def is_final(self) -> bool:
         return self.status in FINAL_STATUSES
 
+    @property
+    def is_settled(self) -> bool:
+        """Final, and no decision on it asks for a new process, so no create needs the
+        selfie again: `policy.decide` retries only status 5 and an inconclusive answer
+        whose score never came (a test keeps the two in step)."""
+        if self.status == ProcessStatus.CANCELED:
+            return True
+        if self.status != ProcessStatus.FINISHED:
+            return False
+        inconclusive = self.unico_id is not None and self.unico_id.result == "inconclusive"
+        return not (inconclusive and self.liveness != 2 and self.score is None)
+
 
 class CreateProcessInput(BaseModel):
     subject: Subject
     use_case: str
     subsidiary_id: str | None
     selfie_ref: str
+    # Release the selfie when the answer settles the process (`selfie-with-last-call`).
+    release_when_settled: bool = False
+
+
+class SelfieRelease(BaseModel):
+    """What became of the selfie when its onboarding ended: deleted, or kept a while."""
+
+    deleted: bool
+    keep_seconds: float = 0
 
 
 class SelfieCheck(BaseModel):
@@ -210,13 +231,22 @@ class OpenedProcess(BaseModel):
 
     refused: SelfieCheck | None = None
     process: UnicoProcess | None = None
+    release: SelfieRelease | None = None  # the selfie's end, when the answer settled it
 
 
-class SelfieRelease(BaseModel):
-    """What became of the selfie when its onboarding ended: deleted, or kept a while."""
+class ReadProcessInput(BaseModel):
+    """`read_process`: the process to read, and the selfie it releases once settled."""
 
-    deleted: bool
-    keep_seconds: float = 0
+    process_id: str
+    selfie_ref: str
+
+
+class ReadProcess(BaseModel):
+    """`read_process`'s answer: the process, and the selfie's end if the answer settled it
+    (None: the selfie stays, for a new process or for the onboarding's end)."""
+
+    process: UnicoProcess
+    release: SelfieRelease | None = None
 
 
 class TokenInfo(BaseModel):

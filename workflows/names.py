@@ -34,6 +34,9 @@ CREATE_PROCESS = "create_process"
 # before the image passed (onboardings that take the `lean-commands` path).
 OPEN_PROCESS = "open_process"
 GET_PROCESS = "get_process"
+# The read, and the selfie's release when the answer settles the process (onboardings that
+# take the `selfie-with-last-call` path; `open_process` does the same for a create).
+READ_PROCESS = "read_process"
 RELEASE_SELFIE = "release_selfie"
 DELETE_SELFIE = "delete_selfie"
 # A local activity: the deployment's answer where a request leaves an option open.
@@ -47,7 +50,7 @@ SEND_OTP_SMS = "send_otp_sms"
 VERIFY_OTP = "verify_otp"
 # The activities that call Unico's process API. They run on a task queue of their own, so
 # that the server's `max_task_queue_activities_per_second` caps the whole fleet's calls.
-UNICO_API_ACTIVITIES = frozenset({CREATE_PROCESS, OPEN_PROCESS, GET_PROCESS})
+UNICO_API_ACTIVITIES = frozenset({CREATE_PROCESS, OPEN_PROCESS, GET_PROCESS, READ_PROCESS})
 # Likewise Identity Cloud's, under its own budget.
 IDENTITY_CLOUD_ACTIVITIES = frozenset({REGISTER_ACCOUNT})
 # And Auth0's and Guardian's.

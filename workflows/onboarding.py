@@ -9,7 +9,8 @@
 6. review, when the decision is `review` and the request asks for it (`review`);
 7. register the approved person's account in Identity Cloud, when asked (`_register`);
 8. enroll the approved person's phone in Guardian MFA, when asked (`_enroll`, `mfa`);
-9. release the selfie, whatever the outcome.
+9. release the selfie, whatever the outcome: the Unico call whose answer settled the
+   process has done it on the way (`selfie-with-last-call`); otherwise the end does.
 
 Orchestration only: every side effect is an activity (`activity_calls` runs them and reacts
 to their failures), every verdict comes from the pure `policy.decide`, and the clock is
@@ -51,12 +52,15 @@ with workflow.unsafe.imports_passed_through():
         OtpAnswer,
         Outcome,
         ProcessStatus,
+        ReadProcess,
+        ReadProcessInput,
         Reason,
         RegisterAccountInput,
         ResendAnswer,
         ReviewAnswered,
         ReviewBrief,
         SelfieCheck,
+        SelfieRelease,
         Stage,
         StartEnrollmentInput,
         TokenInfo,
@@ -71,6 +75,7 @@ with workflow.unsafe.imports_passed_through():
         OPEN_PROCESS,
         OUTCOME_ATTRIBUTE,
         PROCESS_ATTRIBUTE,
+        READ_PROCESS,
         REGISTER_ACCOUNT,
         RESEND_OTP_UPDATE,
         RETRY_NOW_SIGNAL,
@@ -112,6 +117,11 @@ PATCH_LEAN = "lean-commands"
 # `TemporalChangeVersion` upsert that the server indexes), and writes no memo of what its
 # result already says (the reasons).
 PATCH_LEAN_HISTORY = "lean-history"
+# The selfie goes with the Unico call whose answer settles the process (the create that
+# answers status 3, or the read that does), not in a local activity at the end; a retry of
+# that call finds a tombstone naming the process. Like `lean-history`, it implies every
+# patch above, so a run still writes one marker.
+PATCH_SELFIE_WITH_LAST_CALL = "selfie-with-last-call"
 # A waiting `decision` update postpones a suggested continue-as-new (it would fail the
 # update), but not past this many events: then it goes, and the client asks the new run.
 DEFER_CONTINUE_AS_NEW_UNTIL_EVENTS = 20_000
@@ -142,6 +152,8 @@ class Onboarding:
         self._identity_deadline = 0.0  # the onboarding's; a step after it has its own
         self._lean = False  # the `lean-commands` path; read at the run's start
         self._implied = False  # `lean-history`: every older patch taken, no marker of its own
+        self._with_last_call = False  # `selfie-with-last-call`; read at the run's start
+        self._released: SelfieRelease | None = None  # what a Unico call did with the selfie
 
     @workflow.run
     async def run(self, raw: Any, carry: Carry | None = None) -> OnboardingResult:
@@ -158,7 +170,7 @@ class Onboarding:
         # Continue-as-new never gets here: the selfie goes only when the onboarding ends.
         selfie_ref = self._request.selfie_ref if self._request else selfie_ref_in(raw)
         if selfie_ref and self._patched(PATCH_RELEASE_SELFIE):
-            await release_selfie(selfie_ref, local=self._lean)
+            await release_selfie(selfie_ref, local=self._lean, released=self._released)
         # Every update gets its answer before the run ends (it issues no command).
         await workflow.wait_condition(workflow.all_handlers_finished)
         return result
@@ -244,6 +256,9 @@ class Onboarding:
 
     def _lean_path(self) -> bool:
         # Histories recorded before a patch issue their old commands on replay.
+        if workflow.patched(PATCH_SELFIE_WITH_LAST_CALL):
+            self._implied = self._with_last_call = True
+            return True
         if workflow.patched(PATCH_LEAN_HISTORY):
             self._implied = True
             return True
@@ -332,6 +347,7 @@ class Onboarding:
             use_case=request.use_case,
             subsidiary_id=request.subsidiary_id,
             selfie_ref=request.selfie_ref,
+            release_when_settled=self._with_last_call,
         )
         summary = f"create Unico process (attempt {attempt})"
         if not self._lean:
@@ -343,6 +359,7 @@ class Onboarding:
         if opened.refused is not None:
             self._refuse_selfie(opened.refused)
         assert opened.process is not None
+        self._released = opened.release
         return opened.process
 
     async def _decide(self, request: OnboardingRequest, process: UnicoProcess) -> OnboardingResult:
@@ -478,9 +495,7 @@ class Onboarding:
             self._progress.enter(Stage.WAITING)
             await self._nap(min(self._delay, max(self._calls.remaining(), 0.0)))
             try:
-                process = await self._call(
-                    GET_PROCESS, process.id, UnicoProcess, f"read Unico process {process.id}"
-                )
+                process = await self._read(process.id)
             except CallFailed:
                 return UnicoProcess(id=process.id, status=ProcessStatus.ERROR)
             status.polls += 1
@@ -491,6 +506,16 @@ class Onboarding:
             if not process.is_final and self._may_continue_as_new():
                 self._continue_as_new(process.id)
         return process
+
+    async def _read(self, process_id: str) -> UnicoProcess:
+        summary = f"read Unico process {process_id}"
+        if not self._with_last_call:
+            return await self._call(GET_PROCESS, process_id, UnicoProcess, summary)
+        assert self._request is not None
+        asked = ReadProcessInput(process_id=process_id, selfie_ref=self._request.selfie_ref)
+        read = await self._call(READ_PROCESS, asked, ReadProcess, summary)
+        self._released = read.release
+        return read.process
 
     async def _nap(self, seconds: float) -> None:
         """Sleep until the next read is due, or until a webhook says to read now.

@@ -1,7 +1,9 @@
 """The selfie's end of life, from the workflow's side.
 
 `release_selfie` is an onboarding's last step: the worker's `release_selfie` activity
-deletes the selfie at once, or answers a retention period. Then, or if the store did not
+deletes the selfie at once, or answers a retention period. Since `selfie-with-last-call`,
+the Unico call whose answer settled the process has usually done that already (`released`),
+and only a retention period is left to start. Then, or if the store did not
 answer in time, a detached `SelfieRetention` workflow takes over: a durable timer for the
 retention period, then `delete_selfie`, retried until the store answers. The onboarding's
 result never waits on the retention period or on a store that is down.
@@ -40,13 +42,30 @@ def selfie_ref_in(raw: Any) -> str | None:
     return ref if isinstance(ref, str) and 0 < len(ref) <= MAX_REF_LENGTH else None
 
 
-async def release_selfie(selfie_ref: str, *, local: bool = False) -> None:
+async def release_selfie(
+    selfie_ref: str, *, local: bool = False, released: SelfieRelease | None = None
+) -> None:
     """Delete the onboarding's selfie now, or leave a retention timer to delete it later.
 
     `local`: as a local activity, run by the worker that runs the workflow (one action
-    with the task's other local activities, instead of an activity's own)."""
-    keep_seconds = 0.0
-    summary = "delete the selfie (or start its retention period)"
+    with the task's other local activities, instead of an activity's own). `released`: what
+    a Unico call already did with it (no activity then)."""
+    release = released if released is not None else await _release_now(selfie_ref, local=local)
+    if release is not None and release.deleted:
+        return
+    # None: the store is down; the retention workflow retries the delete for as long.
+    keep_seconds = release.keep_seconds if release is not None else 0.0
+    # An earlier run of this onboarding (after a reset) may already have left one.
+    with contextlib.suppress(WorkflowAlreadyStartedError):
+        await workflow.start_child_workflow(
+            RETENTION_WORKFLOW_TYPE,
+            args=[selfie_ref, keep_seconds],
+            id=f"selfie-retention-{workflow.info().workflow_id}",
+            parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+        )
+
+
+async def _release_now(selfie_ref: str, *, local: bool) -> SelfieRelease | None:
     execute = workflow.execute_local_activity if local else workflow.execute_activity
     try:
         release: SelfieRelease = await execute(
@@ -56,21 +75,11 @@ async def release_selfie(selfie_ref: str, *, local: bool = False) -> None:
             start_to_close_timeout=CALL_TIMEOUT,
             schedule_to_close_timeout=RELEASE_TIMEOUT,
             retry_policy=STORE_RETRY,
-            summary=summary,
+            summary="delete the selfie (or start its retention period)",
         )
-        if release.deleted:
-            return
-        keep_seconds = release.keep_seconds
     except ActivityError:
-        pass  # the store is down: the retention workflow retries the delete for as long
-    # An earlier run of this onboarding (after a reset) may already have left one.
-    with contextlib.suppress(WorkflowAlreadyStartedError):
-        await workflow.start_child_workflow(
-            RETENTION_WORKFLOW_TYPE,
-            args=[selfie_ref, keep_seconds],
-            id=f"selfie-retention-{workflow.info().workflow_id}",
-            parent_close_policy=workflow.ParentClosePolicy.ABANDON,
-        )
+        return None
+    return release
 
 
 @workflow.defn(name=RETENTION_WORKFLOW_TYPE)

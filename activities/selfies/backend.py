@@ -4,6 +4,11 @@ A ref is opaque: `<backend>:<uuid4 hex>`. Two backends implement it: a private l
 directory (`local:`, `local_store`) and S3-compatible object storage (`s3:`, `s3_store`).
 The stores live in `activities/` because activities read selfies and never import
 `onboarding/`; the application shell picks one (`onboarding/runtime/selfie_store.py`).
+
+A selfie released by the Unico call that settled its process leaves a tombstone naming that
+process (`release`): a retry of that call, whose first answer was lost, finds the process
+instead of a missing selfie. A tombstone holds no personal data and goes after
+`TOMBSTONE_SECONDS`, long after any retry of the call can come.
 """
 
 from __future__ import annotations
@@ -16,11 +21,23 @@ from typing import Protocol
 # oversized selfie still gets stored and then refused with its proper code (20506).
 MAX_SELFIE_BYTES = 10 * 1024 * 1024
 
+# A create's retries end with its onboarding's deadline (48 h by default) and come minutes
+# after a lost answer; a week covers both, and a reset of a recent onboarding too.
+TOMBSTONE_SECONDS = 7 * 24 * 3600.0
+
 _REF = re.compile(r"([a-z0-9]+):([0-9a-f]{32})")
 
 
 class SelfieNotFound(LookupError):
     """No selfie is stored under this ref."""
+
+
+class SelfieReleased(SelfieNotFound):
+    """The selfie is gone, released once Unico settled `process_id`: a tombstone says so."""
+
+    def __init__(self, ref: str, process_id: str) -> None:
+        super().__init__(f"the selfie under {ref} was released once Unico settled its process")
+        self.process_id = process_id
 
 
 class InvalidSelfieRef(SelfieNotFound, ValueError):
@@ -42,6 +59,11 @@ class SelfieBackend(Protocol):
     def get(self, ref: str) -> bytes: ...
 
     def delete(self, ref: str) -> None: ...
+
+    def release(self, ref: str, process_id: str) -> None:
+        """Delete the selfie, leaving a tombstone that names the process: `get` then
+        raises `SelfieReleased`. Idempotent, like `delete` (which removes both)."""
+        ...
 
     def exists(self, ref: str) -> bool: ...
 

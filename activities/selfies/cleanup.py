@@ -1,8 +1,12 @@
-"""The selfie's end: deleted when its onboarding ends, or after the retention period.
+"""The selfie's end: deleted once Unico settled its process or its onboarding ended, or
+after the retention period.
 
-`release_selfie` runs as an onboarding's last step. With SELFIE_RETENTION_SECONDS at 0 (the
-default) it deletes the selfie at once; otherwise it answers how long to keep it, and the
-workflow leaves a durable timer (`SelfieRetention`) to call `delete_selfie` then.
+`release_settled` runs inside the Unico call whose answer settles the process (no create
+will need the selfie again): the selfie goes there, leaving a tombstone for a retry of that
+call. Otherwise `release_selfie` runs as an onboarding's last step. With
+SELFIE_RETENTION_SECONDS at 0 (the default) either deletes the selfie at once; otherwise it
+answers how long to keep it, and the workflow leaves a durable timer (`SelfieRetention`) to
+call `delete_selfie` then.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from typing import Any
 from temporalio import activity
 
 from activities.selfies.backend import InvalidSelfieRef, SelfieBackend
-from workflows.models import SelfieRelease
+from workflows.models import SelfieRelease, UnicoProcess
 from workflows.names import DELETE_SELFIE, RELEASE_SELFIE
 
 logger = logging.getLogger("activities.selfies.cleanup")
@@ -28,6 +32,20 @@ class SelfieCleanup:
 
     def all(self) -> Sequence[Callable[..., Any]]:
         return [self.release_selfie, self.delete_selfie]
+
+    async def release_settled(self, selfie_ref: str, process: UnicoProcess) -> SelfieRelease | None:
+        """The selfie's end once Unico settled `process`; None: not settled, or the store
+        failed (the onboarding's end releases it then, with retries)."""
+        if not process.is_settled:
+            return None
+        if self._retention > 0:
+            return SelfieRelease(deleted=False, keep_seconds=self._retention)
+        try:
+            await asyncio.to_thread(self._store.release, selfie_ref, process.id)
+        except Exception:  # any store's failure: the call's answer must not be lost for it
+            logger.warning("the selfie's release failed; it goes when its onboarding ends")
+            return None
+        return SelfieRelease(deleted=True)
 
     @activity.defn(name=RELEASE_SELFIE)
     async def release_selfie(self, selfie_ref: str) -> SelfieRelease:

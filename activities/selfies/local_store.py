@@ -1,71 +1,132 @@
-"""Selfies as files in one private directory: refs `local:<uuid hex>`."""
+"""Selfies as files in one private directory: refs `local:<uuid hex>`.
+
+A released selfie's tombstone is a file of the same name under `released/`, holding the
+process id; the store removes tombstones older than `TOMBSTONE_SECONDS` as it writes new
+ones, at most once an hour.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import tempfile
+import time
 from pathlib import Path
 
 from activities.selfies.backend import (
     MAX_SELFIE_BYTES,
+    TOMBSTONE_SECONDS,
     InvalidSelfieRef,
     SelfieNotFound,
+    SelfieReleased,
     check_selfie,
     new_selfie_id,
     selfie_id,
 )
 
 BACKEND = "local"
+TOMBSTONES = "released"
+SWEEP_EVERY_SECONDS = 3600.0
 
 
 class SelfieStore:
     """Selfies as files in one private directory (0700), one file (0600) per selfie."""
 
-    def __init__(self, root: Path | str, *, max_bytes: int = MAX_SELFIE_BYTES) -> None:
+    def __init__(
+        self,
+        root: Path | str,
+        *,
+        max_bytes: int = MAX_SELFIE_BYTES,
+        tombstone_seconds: float = TOMBSTONE_SECONDS,
+    ) -> None:
         self.root = Path(root)
         self.max_bytes = max_bytes
-        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
-        # mkdir's mode is masked by the umask and ignored for an existing directory.
-        os.chmod(self.root, 0o700)
+        self.tombstone_seconds = tombstone_seconds
+        self._tombstones = self.root / TOMBSTONES  # made by the first release
+        _private_directory(self.root)
+        self._swept_at = float("-inf")
 
     def put(self, data: bytes) -> str:
         """Store the bytes; return the ref that fetches them."""
         check_selfie(data, self.max_bytes)
         key = new_selfie_id()
+        self._write(self.root / key, data)
+        return f"{BACKEND}:{key}"
+
+    def get(self, ref: str) -> bytes:
+        """The stored bytes; `SelfieReleased` or `SelfieNotFound` when there are none."""
+        key = selfie_id(ref, BACKEND)
+        # The tombstone first: a release stopped between its two steps left both, and the
+        # selfie is as good as gone.
+        with contextlib.suppress(FileNotFoundError):
+            process_id = (self._tombstones / key).read_text("utf-8").strip()
+            if process_id:
+                raise SelfieReleased(ref, process_id)
+        try:
+            return (self.root / key).read_bytes()
+        except FileNotFoundError:
+            raise SelfieNotFound(f"no selfie is stored under {ref}") from None
+
+    def delete(self, ref: str) -> None:
+        """Remove the selfie (and a tombstone). A missing one is a no-op, so a retried
+        clean-up passes."""
+        key = selfie_id(ref, BACKEND)
+        (self.root / key).unlink(missing_ok=True)
+        (self._tombstones / key).unlink(missing_ok=True)
+
+    def release(self, ref: str, process_id: str) -> None:
+        """The tombstone (written whole and synced), then the selfie goes."""
+        if not process_id.strip():
+            raise ValueError("a tombstone names the process that settled the selfie")
+        key = selfie_id(ref, BACKEND)
+        if not self._tombstones.is_dir():
+            _private_directory(self._tombstones)
+        self._write(self._tombstones / key, process_id.encode("utf-8"))
+        (self.root / key).unlink(missing_ok=True)
+        self._sweep_if_due()
+
+    def exists(self, ref: str) -> bool:
+        try:
+            return (self.root / selfie_id(ref, BACKEND)).is_file()
+        except InvalidSelfieRef:
+            return False
+
+    def sweep_tombstones(self, now: float | None = None) -> int:
+        """Remove the tombstones older than `tombstone_seconds`; answer how many went."""
+        cutoff = (time.time() if now is None else now) - self.tombstone_seconds
+        removed = 0
+        if not self._tombstones.is_dir():
+            return removed
+        for entry in os.scandir(self._tombstones):
+            with contextlib.suppress(FileNotFoundError):  # another worker's sweep took it
+                if entry.is_file() and entry.stat().st_mtime < cutoff:
+                    os.unlink(entry.path)
+                    removed += 1
+        return removed
+
+    def _sweep_if_due(self) -> None:
+        now = time.monotonic()
+        if now - self._swept_at >= SWEEP_EVERY_SECONDS:
+            self._swept_at = now
+            self.sweep_tombstones()
+
+    def _write(self, path: Path, data: bytes) -> None:
         # mkstemp creates the file 0600; the temp name never matches a ref, so a reader never
-        # sees a half-written selfie, and the rename makes it appear whole.
-        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".tmp-")
+        # sees a half-written file, and the rename makes it appear whole.
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         try:
             with os.fdopen(fd, "wb") as file:
                 file.write(data)
                 file.flush()
                 os.fsync(file.fileno())
-            os.replace(tmp, self.root / key)
+            os.replace(tmp, path)
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
             raise
-        return f"{BACKEND}:{key}"
 
-    def get(self, ref: str) -> bytes:
-        """The stored bytes; `SelfieNotFound` when there are none under this ref."""
-        path = self._path(ref)
-        try:
-            return path.read_bytes()
-        except FileNotFoundError:
-            raise SelfieNotFound(f"no selfie is stored under {ref}") from None
 
-    def delete(self, ref: str) -> None:
-        """Remove the selfie. Deleting a missing one is a no-op, so a retried clean-up passes."""
-        self._path(ref).unlink(missing_ok=True)
-
-    def exists(self, ref: str) -> bool:
-        try:
-            return self._path(ref).is_file()
-        except InvalidSelfieRef:
-            return False
-
-    def _path(self, ref: str) -> Path:
-        # Only 32 hex digits ever reach the filesystem: no separator, no `..`, no temp file.
-        return self.root / selfie_id(ref, BACKEND)
+def _private_directory(directory: Path) -> None:
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    # mkdir's mode is masked by the umask and ignored for an existing directory.
+    os.chmod(directory, 0o700)

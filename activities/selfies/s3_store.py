@@ -4,6 +4,10 @@ One object per selfie under `<prefix><id>` in one bucket. Credentials come from 
 usual chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, a profile, an instance role), never
 from our settings. Put the bucket's own encryption at rest and, as a backstop for selfies
 whose onboarding never ran, a lifecycle rule that expires the prefix after some days.
+
+A released selfie's tombstone overwrites its object in one request: an empty body whose
+metadata names the process, tagged `onboarding-selfie=released`, so that a lifecycle rule
+filtered on that tag expires tombstones after `TOMBSTONE_SECONDS` (docs/personal-data.md).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from botocore.exceptions import ClientError
 from activities.selfies.backend import (
     MAX_SELFIE_BYTES,
     SelfieNotFound,
+    SelfieReleased,
     check_selfie,
     new_selfie_id,
     selfie_id,
@@ -27,6 +32,8 @@ if TYPE_CHECKING:
 
 BACKEND = "s3"
 _MISSING = {"404", "NoSuchKey", "NotFound"}
+RELEASED_METADATA = "released-process"  # S3 answers metadata keys in lower case
+RELEASED_TAG = "onboarding-selfie=released"
 
 
 class S3SelfieStore:
@@ -73,24 +80,40 @@ class S3SelfieStore:
             if _is_missing(exc):
                 raise SelfieNotFound(f"no selfie is stored under {ref}") from None
             raise
+        process_id = answer.get("Metadata", {}).get(RELEASED_METADATA)
+        if process_id:
+            raise SelfieReleased(ref, process_id)
         return answer["Body"].read()
+
+    def release(self, ref: str, process_id: str) -> None:
+        """One PUT: the selfie's bytes are replaced by the tombstone, atomically."""
+        if not process_id.strip():
+            raise ValueError("a tombstone names the process that settled the selfie")
+        self._client.put_object(
+            Bucket=self.bucket,
+            Key=self._key(ref),
+            Body=b"",
+            Metadata={RELEASED_METADATA: process_id},
+            Tagging=RELEASED_TAG,
+        )
 
     def delete(self, ref: str) -> None:
         """S3 answers a delete of a missing key with success: a retried clean-up passes."""
         self._client.delete_object(Bucket=self.bucket, Key=self._key(ref))
 
     def exists(self, ref: str) -> bool:
+        """A selfie is there (a tombstone is none)."""
         try:
             key = self._key(ref)
         except SelfieNotFound:
             return False
         try:
-            self._client.head_object(Bucket=self.bucket, Key=key)
+            head = self._client.head_object(Bucket=self.bucket, Key=key)
         except ClientError as exc:
             if _is_missing(exc):
                 return False
             raise
-        return True
+        return RELEASED_METADATA not in head.get("Metadata", {})
 
     def _key(self, ref: str) -> str:
         return self.prefix + selfie_id(ref, BACKEND)

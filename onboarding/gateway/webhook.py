@@ -2,7 +2,7 @@
 
 The notification is only a hint (the by Client payload is undocumented and unsigned):
 the receiver finds the onboarding by its `UnicoProcessId` search attribute and signals
-`unico_webhook`; the workflow then reads the result with `get_process`. So a duplicate
+`unico_webhook`; the workflow then reads the result with `read_process`. So a duplicate
 costs at most one extra read, and a stale or early one changes nothing.
 
 Answers, chosen so that Unico's retries (any non-2xx, with backoff) do the right thing:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import time
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from activities.selfies.local_store import TOMBSTONES
 from onboarding.dev.sandbox_client import SandboxClient
 from onboarding.dev.scenarios import SCENARIOS
 from onboarding.dev.stack import LOOPBACK, free_port, start_child, temporal_binary, wait_for_port
@@ -125,7 +127,12 @@ def test_demo_reaches_every_expected_outcome(stack: Stack) -> None:
 
 def test_every_selfie_is_deleted_once_its_onboarding_ends(stack: Stack) -> None:
     # Runs after the demo and the single onboarding above: all finished.
-    assert list((stack.state_dir / "selfies").iterdir()) == []
+    selfies = stack.state_dir / "selfies"
+    assert [path for path in selfies.iterdir() if path.is_file()] == []
+    # What is left of those Unico settled: a tombstone each, naming the process and no more.
+    tombstones = list((selfies / TOMBSTONES).iterdir())
+    assert tombstones, "the demo's settled onboardings released theirs with the last call"
+    assert all(re.fullmatch(r"[0-9a-f-]{8,64}", t.read_text()) for t in tombstones)
 
 
 def test_the_web_ui_decrypts_through_the_gateway(stack: Stack) -> None:

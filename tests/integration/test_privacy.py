@@ -151,7 +151,7 @@ async def test_histories_hold_no_personal_data_and_the_codec_server_reveals_it(
     codec_server: str,
 ) -> None:
     formatted = f"{CPF[:3]}.{CPF[3:6]}.{CPF[6:9]}-{CPF[9:]}"
-    async_cpf = "00000000272"  # polls Unico: timers, get_process, the webhook-less path
+    async_cpf = "00000000272"  # polls Unico: timers, read_process, the webhook-less path
     requests = [
         onboarding_request(selfies, formatted),
         onboarding_request(selfies, async_cpf),

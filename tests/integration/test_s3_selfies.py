@@ -17,9 +17,10 @@ from activities.selfies.backend import (
     InvalidSelfieRef,
     SelfieBackend,
     SelfieNotFound,
+    SelfieReleased,
 )
 from activities.selfies.local_store import SelfieStore
-from activities.selfies.s3_store import S3SelfieStore
+from activities.selfies.s3_store import RELEASED_TAG, S3SelfieStore
 from onboarding.runtime.selfie_store import open_selfie_store
 from onboarding.runtime.settings import Settings, SettingsError
 from tests.support import S3_CREDENTIALS, running_s3
@@ -71,6 +72,40 @@ def test_round_trip_and_delete(store: SelfieBackend) -> None:
     with pytest.raises(SelfieNotFound):
         store.get(ref)
     store.delete(ref)  # deleting twice passes: a retried clean-up
+
+
+def test_a_released_selfie_leaves_a_tombstone_naming_its_process(store: SelfieBackend) -> None:
+    ref = store.put(b"\xff\xd8\xff selfie")
+    store.release(ref, "process-7")
+    assert not store.exists(ref), "the bytes are gone"
+    with pytest.raises(SelfieReleased) as released:
+        store.get(ref)
+    assert released.value.process_id == "process-7"
+    assert isinstance(released.value, SelfieNotFound), "to every other reader: no selfie"
+    store.release(ref, "process-7")  # a retried release passes
+    store.delete(ref)  # the end of the tombstone too
+    with pytest.raises(SelfieNotFound) as missing:
+        store.get(ref)
+    assert not isinstance(missing.value, SelfieReleased)
+
+
+def test_a_tombstone_names_a_process(store: SelfieBackend) -> None:
+    ref = store.put(b"selfie")
+    with pytest.raises(ValueError, match="names the process"):
+        store.release(ref, " ")
+    assert store.get(ref) == b"selfie", "nothing released"
+
+
+def test_a_tombstone_is_tagged_for_the_buckets_expiry_rule(
+    s3_store: S3SelfieStore, s3_url: str
+) -> None:
+    ref = s3_store.put(b"selfie")
+    s3_store.release(ref, "process-8")
+    s3 = boto3.client("s3", endpoint_url=s3_url)
+    key = f"test/{ref.removeprefix('s3:')}"
+    tags = s3.get_object_tagging(Bucket=BUCKET, Key=key)["TagSet"]
+    assert [f"{t['Key']}={t['Value']}" for t in tags] == [RELEASED_TAG]
+    assert s3.head_object(Bucket=BUCKET, Key=key)["ContentLength"] == 0, "no bytes of the selfie"
 
 
 def test_refusals(store: SelfieBackend) -> None:

@@ -144,7 +144,7 @@ async def test_one_onboarding_is_one_trace_from_start_to_decision(
     # The token comes from the worker's cache inside the create (no call of its own once warm).
     for activity, call in (
         ("open_process", "POST /processes/v1"),
-        ("get_process", "GET /processes/v1/{processId}"),
+        ("read_process", "GET /processes/v1/{processId}"),
     ):
         started = named(spans, f"StartActivity:{activity}")[0]
         ran = next(s for s in named(spans, f"RunActivity:{activity}") if s.parent)

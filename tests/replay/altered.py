@@ -9,7 +9,9 @@ Each registers under the same workflow type and differs in one plausible-looking
 - `OnboardingWithoutAccountStep` rolls the account step back (an approval ends there);
 - `OnboardingWithoutMfaStep` rolls the MFA step back;
 - `OnboardingUnguardedLean` makes the `lean-commands` change without `workflow.patched`;
-- `OnboardingUnguardedLeanHistory` makes the `lean-history` change without `workflow.patched`.
+- `OnboardingUnguardedLeanHistory` makes the `lean-history` change without `workflow.patched`;
+- `OnboardingUnguardedSelfieWithLastCall` makes the `selfie-with-last-call` change without
+  `workflow.patched`.
 
 The commands they issue differ from the recorded ones, so replaying the committed corpus
 must catch them: this proves that the corpus guards against such changes.
@@ -69,6 +71,12 @@ class _UnguardedLeanHistory(Onboarding):
         return True
 
 
+class _UnguardedSelfieWithLastCall(Onboarding):
+    def _lean_path(self) -> bool:
+        self._implied = self._with_last_call = True  # the change, without `workflow.patched`
+        return True
+
+
 # Temporal wants the run method declared on the registered class itself; the handlers
 # (query, signals, updates) come with the base class.
 
@@ -117,6 +125,13 @@ class OnboardingUnguardedLean(_UnguardedLean):
 
 @workflow.defn(name=WORKFLOW_TYPE)
 class OnboardingUnguardedLeanHistory(_UnguardedLeanHistory):
+    @workflow.run
+    async def run(self, raw: Any, carry: Carry | None = None) -> OnboardingResult:
+        return await super().run(raw, carry)
+
+
+@workflow.defn(name=WORKFLOW_TYPE)
+class OnboardingUnguardedSelfieWithLastCall(_UnguardedSelfieWithLastCall):
     @workflow.run
     async def run(self, raw: Any, carry: Carry | None = None) -> OnboardingResult:
         return await super().run(raw, carry)

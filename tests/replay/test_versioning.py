@@ -1,15 +1,16 @@
 """The versioning rule, proven on real changes: `stage-at-start` (OnboardingStage is
 `validating` from the first workflow task) went in behind `workflow.patched` after the
 first batch of histories was recorded. Those histories still replay; without the guard
-they would not. `release-selfie`, `input-hardening`, `review-step` and `account-step` went
-in the same way: histories from before them keep their old path, those recorded since take
-the new one."""
+they would not. `release-selfie`, `input-hardening`, `review-step`, `account-step` and the
+later ones went in the same way: histories from before them keep their old path, those
+recorded since take the new one."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from onboarding.dev.history import (
+    activity_names,
     has_patch,
     of_kind,
     patch_markers,
@@ -21,10 +22,18 @@ from tests.replay.altered import (
     OnboardingUnguardedLeanHistory,
     OnboardingUnguardedPatch,
     OnboardingUnguardedReview,
+    OnboardingUnguardedSelfieWithLastCall,
     OnboardingWithoutAccountStep,
     OnboardingWithoutMfaStep,
 )
-from tests.replay.corpus import Recorded, load_corpus, replay, workflow_input, workflow_result
+from tests.replay.corpus import (
+    Recorded,
+    load_corpus,
+    payload_json,
+    replay,
+    workflow_input,
+    workflow_result,
+)
 from workflows.onboarding import (
     PATCH_ACCOUNT,
     PATCH_INPUT_HARDENING,
@@ -33,6 +42,7 @@ from workflows.onboarding import (
     PATCH_MFA,
     PATCH_RELEASE_SELFIE,
     PATCH_REVIEW,
+    PATCH_SELFIE_WITH_LAST_CALL,
     PATCH_STAGE_AT_START,
     Onboarding,
 )
@@ -43,8 +53,12 @@ CORPUS = load_corpus()
 
 def took(recorded: Recorded, patch_id: str) -> bool:
     """Whether the run took a patch that every run asks for at its start: by its own marker,
-    or by `lean-history`'s, which implies every older patch."""
-    return has_patch(recorded.events, patch_id) or has_patch(recorded.events, PATCH_LEAN_HISTORY)
+    or by `lean-history`'s or `selfie-with-last-call`'s, each of which implies every older
+    patch."""
+    return any(
+        has_patch(recorded.events, patch)
+        for patch in (patch_id, PATCH_LEAN_HISTORY, PATCH_SELFIE_WITH_LAST_CALL)
+    )
 
 
 # The lean runs set the stage at start instead, so they never reach this patch.
@@ -77,14 +91,15 @@ def test_the_selfie_is_released_last_only_since_its_patch() -> None:
     finals = [r for r in CORPUS if r.outcome is not None]
     released = [r for r in finals if took(r, PATCH_RELEASE_SELFIE)]
     assert len(released) >= 12, "record a batch with the patched code (make histories)"
-    # Since `lean-commands` the release is a local activity: a marker, not a schedule.
+    # Since `lean-commands` the release is a local activity: a marker, not a schedule (and
+    # since `selfie-with-last-call`, mostly inside a Unico call: the test further down).
     scheduled = [r for r in released if not took(r, PATCH_LEAN)]
     assert all(scheduled_activities(r.events)[-1] == "release_selfie" for r in scheduled)
     assert all(
         of_kind(r.events, "MARKER_RECORDED")[-1].marker_recorded_event_attributes.marker_name
         == "core_local_activity"
         for r in released
-        if r not in scheduled
+        if r not in scheduled and r not in WITH_LAST_CALL
     )
     assert all(
         "release_selfie" not in scheduled_activities(r.events) for r in finals if r not in released
@@ -262,7 +277,8 @@ async def test_the_lean_change_without_its_guard_breaks_them() -> None:
 
 
 LEAN_HISTORY = [r for r in CORPUS if has_patch(r.events, PATCH_LEAN_HISTORY)]
-BEFORE_LEAN_HISTORY = [r for r in CORPUS if not has_patch(r.events, PATCH_LEAN_HISTORY)]
+WITH_LAST_CALL = [r for r in CORPUS if has_patch(r.events, PATCH_SELFIE_WITH_LAST_CALL)]
+BEFORE_LEAN_HISTORY = [r for r in CORPUS if r not in LEAN_HISTORY and r not in WITH_LAST_CALL]
 
 
 def test_a_lean_history_run_records_one_marker_and_no_reasons_memo() -> None:
@@ -291,3 +307,61 @@ async def test_histories_from_before_lean_history_replay_unchanged() -> None:
 async def test_lean_history_without_its_guard_breaks_every_older_history() -> None:
     failures = await replay(OnboardingUnguardedLeanHistory, BEFORE_LEAN_HISTORY)
     assert set(failures) == {r.name for r in BEFORE_LEAN_HISTORY}
+
+
+BEFORE_LAST_CALL = [r for r in CORPUS if r not in WITH_LAST_CALL]
+
+
+def released_by_unico_call(recorded: Recorded) -> bool:
+    """An `open_process` or `read_process` answer says the selfie went with it."""
+    names = activity_names(recorded.events)
+    for event in of_kind(recorded.events, "ACTIVITY_TASK_COMPLETED"):
+        completed = event.activity_task_completed_event_attributes
+        if names[completed.scheduled_event_id] in ("open_process", "read_process"):
+            answer = payload_json(completed.result.payloads[0])
+            if (answer.get("release") or {}).get("deleted"):
+                return True
+    return False
+
+
+def released_at_the_end(recorded: Recorded) -> bool:
+    """The `release_selfie` local activity ran (its marker names it)."""
+    return any(
+        b'"activity_type":"release_selfie"' in payload.data
+        for event in of_kind(recorded.events, "MARKER_RECORDED")
+        for payloads in event.marker_recorded_event_attributes.details.values()
+        for payload in payloads.payloads
+    )
+
+
+def test_a_run_with_the_last_call_records_one_marker_and_reads_with_read_process() -> None:
+    assert len(WITH_LAST_CALL) >= 12, "record a batch with selfie-with-last-call (make histories)"
+    for recorded in WITH_LAST_CALL:
+        assert patch_markers(recorded.events) == [PATCH_SELFIE_WITH_LAST_CALL], recorded.name
+        assert "get_process" not in scheduled_activities(recorded.events), recorded.name
+    assert all("read_process" not in scheduled_activities(r.events) for r in BEFORE_LAST_CALL)
+
+
+def test_each_selfie_went_once_with_the_call_that_settled_it_or_at_the_end() -> None:
+    ended = [r for r in WITH_LAST_CALL if r.outcome is not None]
+    by_call = [r for r in ended if released_by_unico_call(r)]
+    for recorded in ended:
+        assert released_by_unico_call(recorded) != released_at_the_end(recorded), recorded.name
+    # Most of the corpus ends on an answer that settled the process: their release costs no
+    # local activity. The rest (refused, expired, error, no score) release at the end.
+    assert len(by_call) >= len(ended) // 2, [r.name for r in by_call]
+    assert {r.outcome for r in ended if r not in by_call} >= {"invalid_request", "error"}
+
+
+async def test_histories_from_before_the_last_call_replay_unchanged() -> None:
+    assert await replay(Onboarding, BEFORE_LAST_CALL) == {}
+
+
+async def test_the_last_call_without_its_guard_breaks_the_older_histories_that_read() -> None:
+    # Unguarded, it reads with `read_process` where they read with `get_process`; a run
+    # that never read (Unico answered at once, or nothing was created) has no command that
+    # differs on the `lean-history` path, but every older path does.
+    failures = await replay(OnboardingUnguardedSelfieWithLastCall, BEFORE_LAST_CALL)
+    read = {r.name for r in BEFORE_LAST_CALL if "get_process" in scheduled_activities(r.events)}
+    older = {r.name for r in BEFORE_LAST_CALL if r not in LEAN_HISTORY}
+    assert read | older <= set(failures)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from workflows.models import Outcome, PolicyBands, UnicoProcess
 from workflows.policy import decide
@@ -128,3 +130,29 @@ def test_unknown_unico_id_goes_to_review():
 
 def test_unknown_status_is_an_error():
     assert decide(process(status=9)).outcome == Outcome.ERROR
+
+
+# Every shape of answer: the statuses, each unicoId result (and none, and an unknown one),
+# liveness, the fraudster flag, scores at and around the bands.
+ANSWERS = st.fixed_dictionaries(
+    {"status": st.integers(min_value=0, max_value=6)},
+    optional={
+        "unicoId": st.sampled_from(["yes", "no", "inconclusive", "maybe"]).map(
+            lambda result: {"result": result}
+        ),
+        "liveness": st.sampled_from([1, 2]),
+        "identityFraudsters": st.sampled_from(["yes", "no"]).map(lambda r: {"result": r}),
+        "score": st.integers(min_value=-100, max_value=100),
+    },
+)
+
+
+@given(ANSWERS)
+def test_a_settled_process_is_one_no_decision_creates_again(answer: dict[str, object]) -> None:
+    # The selfie is released on a settled answer: a decision that creates a new process
+    # after it would find no selfie. And nothing final that needs no new process keeps it.
+    answered = process(**answer)
+    decision = decide(answered)
+    assert answered.is_settled == (answered.status in (3, 4) and not decision.retry_new_process), (
+        decision
+    )

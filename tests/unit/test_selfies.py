@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import os
 import stat
+import time
 from pathlib import Path
 
 import pytest
 
-from activities.selfies.backend import InvalidSelfie, InvalidSelfieRef, SelfieNotFound
-from activities.selfies.local_store import SelfieStore
+from activities.selfies import local_store
+from activities.selfies.backend import (
+    InvalidSelfie,
+    InvalidSelfieRef,
+    SelfieNotFound,
+    SelfieReleased,
+)
+from activities.selfies.local_store import TOMBSTONES, SelfieStore
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
 
@@ -91,9 +98,13 @@ def test_private_modes(tmp_path: Path) -> None:
     store = SelfieStore(root)
     ref = store.put(b"selfie")
     assert stat.S_IMODE(root.stat().st_mode) == 0o700
-    (file,) = root.iterdir()
+    (file,) = files(root)
     assert ref.endswith(file.name)
     assert stat.S_IMODE(file.stat().st_mode) == 0o600
+    store.release(ref, "process-1")
+    assert stat.S_IMODE((root / TOMBSTONES).stat().st_mode) == 0o700
+    (tombstone,) = files(root / TOMBSTONES)
+    assert stat.S_IMODE(tombstone.stat().st_mode) == 0o600
 
 
 def test_a_failed_write_leaves_nothing(store: SelfieStore, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -103,4 +114,54 @@ def test_a_failed_write_leaves_nothing(store: SelfieStore, monkeypatch: pytest.M
     monkeypatch.setattr(os, "replace", fail)
     with pytest.raises(OSError, match="disk full"):
         store.put(b"selfie")
-    assert list(store.root.iterdir()) == []
+    assert files(store.root) == []
+
+
+def files(directory: Path) -> list[Path]:
+    return [path for path in directory.iterdir() if path.is_file()]
+
+
+def test_a_release_stopped_between_its_steps_is_a_release(store: SelfieStore) -> None:
+    ref = store.put(b"selfie")
+    (store.root / TOMBSTONES).mkdir()
+    (store.root / TOMBSTONES / ref.removeprefix("local:")).write_text("process-1")
+    # The worker died before the selfie's unlink: a retried create must not use it.
+    with pytest.raises(SelfieReleased) as released:
+        store.get(ref)
+    assert released.value.process_id == "process-1"
+    store.release(ref, "process-1")  # the retry finishes the release
+    assert files(store.root) == [] and not store.exists(ref)
+
+
+def test_old_tombstones_are_swept_new_ones_kept(tmp_path: Path) -> None:
+    store = SelfieStore(tmp_path, tombstone_seconds=3600)
+    old, new = store.put(b"old"), store.put(b"new")
+    store.release(old, "process-old")
+    store.release(new, "process-new")
+    tombstone = tmp_path / TOMBSTONES / old.removeprefix("local:")
+    an_hour_and_more_ago = time.time() - 3601
+    os.utime(tombstone, (an_hour_and_more_ago, an_hour_and_more_ago))
+    assert store.sweep_tombstones() == 1
+    with pytest.raises(SelfieNotFound) as gone:
+        store.get(old)
+    assert not isinstance(gone.value, SelfieReleased), "its tombstone went"
+    with pytest.raises(SelfieReleased):
+        store.get(new)
+
+
+def test_releases_sweep_at_most_once_an_hour(
+    store: SelfieStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sweeps: list[float | None] = []
+
+    def sweep(now: float | None = None) -> int:
+        sweeps.append(now)
+        return 0
+
+    monkeypatch.setattr(store, "sweep_tombstones", sweep)
+    store.release(store.put(b"a"), "p-a")
+    store.release(store.put(b"b"), "p-b")
+    assert len(sweeps) == 1, "the first release sweeps, the next within the hour does not"
+    store._swept_at -= local_store.SWEEP_EVERY_SECONDS  # an hour later
+    store.release(store.put(b"c"), "p-c")
+    assert len(sweeps) == 2

@@ -28,6 +28,8 @@ from workflows.models import (
     Enrollment,
     OpenedProcess,
     OtpVerdict,
+    ReadProcess,
+    ReadProcessInput,
     SelfieCheck,
     SelfieRelease,
     SmsSent,
@@ -43,6 +45,7 @@ from workflows.names import (
     IDENTITY_CLOUD_ACTIVITIES,
     INSPECT_SELFIE,
     OPEN_PROCESS,
+    READ_PROCESS,
     REGISTER_ACCOUNT,
     RELEASE_SELFIE,
     REVIEW_BY_DEFAULT,
@@ -131,6 +134,8 @@ class Script:
     async def answer(self, name: str, args: tuple[Any, ...]) -> Any:
         if name == OPEN_PROCESS:
             return await self._open(args)
+        if name == READ_PROCESS:
+            return await self._read(args)
         self.calls.append((name, args[0] if args else None))
         queue = self.answers.get(name, [])
         reply = queue.pop(0) if queue else DEFAULTS[name]
@@ -152,7 +157,30 @@ class Script:
             return OpenedProcess(refused=check)
         if self.answers.get(ACQUIRE_TOKEN):  # a scripted token failure fails the create
             await self.answer(ACQUIRE_TOKEN, (False,))
-        return OpenedProcess(process=await self.answer(CREATE_PROCESS, args))
+        process: UnicoProcess = await self.answer(CREATE_PROCESS, args)
+        release = (
+            await self._release(created.selfie_ref, process)
+            if created.release_when_settled
+            else None
+        )
+        return OpenedProcess(process=process, release=release)
+
+    async def _read(self, args: tuple[Any, ...]) -> ReadProcess:
+        """`read_process` is the read and, once settled, the selfie's release: it answers
+        from the `get_process` and `release_selfie` scripts."""
+        asked = ReadProcessInput.model_validate(args[0])
+        process: UnicoProcess = await self.answer(GET_PROCESS, (asked.process_id,))
+        return ReadProcess(process=process, release=await self._release(asked.selfie_ref, process))
+
+    async def _release(self, selfie_ref: str, process: UnicoProcess) -> SelfieRelease | None:
+        # As the activities fold it in: a store's failure leaves the release to the end.
+        if not process.is_settled:
+            return None
+        try:
+            release: SelfieRelease = await self.answer(RELEASE_SELFIE, (selfie_ref,))
+        except ApplicationError:
+            return None
+        return release
 
 
 @dataclass
@@ -177,7 +205,7 @@ async def stubbed_worker(client: Client, queue: str | None = None) -> AsyncItera
     to take over another worker's onboardings, as a restarted one does)."""
     stubbed = StubbedWorker(queue or f"stubbed-{uuid.uuid4().hex[:8]}")
     queue = stubbed.queue
-    stubs = {name: stubbed.stub(name) for name in [*DEFAULTS, OPEN_PROCESS]}
+    stubs = {name: stubbed.stub(name) for name in [*DEFAULTS, OPEN_PROCESS, READ_PROCESS]}
     workflows = Worker(
         client,
         task_queue=queue,

@@ -39,7 +39,7 @@ from workflows.names import (
     REVIEW_UPDATE,
     STATUS_QUERY,
 )
-from workflows.onboarding import PATCH_LEAN_HISTORY
+from workflows.onboarding import PATCH_SELFIE_WITH_LAST_CALL
 
 REGISTER = {"account": {"register": True}}
 IDENTITY_CLOUD = "identity-cloud"
@@ -52,8 +52,8 @@ async def test_an_approved_person_gets_an_account(onboard: Onboard, worker: Stub
     [sent] = worker.script.called(REGISTER_ACCOUNT)
     person = RegisterAccountInput.model_validate(sent)
     assert person.subject.code == "12345678909" and person.request_id
-    # The step's own patch is implied by `lean-history`, the run's one marker.
-    assert patch_markers(events) == [PATCH_LEAN_HISTORY]
+    # The step's own patch is implied by `selfie-with-last-call`, the run's one marker.
+    assert patch_markers(events) == [PATCH_SELFIE_WITH_LAST_CALL]
     # It lasts a moment: in the details and the status query, not an upsert of its own.
     assert stage_upserts(events)[-1] == "decided"
     assert "registering" not in stage_upserts(events)
@@ -70,7 +70,7 @@ async def test_no_account_unless_approved_and_asked(
     result, events = await onboard(Script({CREATE_PROCESS: [process]}), **options)
     assert result.account is None
     assert worker.script.called(REGISTER_ACCOUNT) == []
-    assert patch_markers(events) == [PATCH_LEAN_HISTORY]
+    assert patch_markers(events) == [PATCH_SELFIE_WITH_LAST_CALL]
 
 
 @pytest.mark.parametrize(

@@ -22,7 +22,7 @@ from tests.workflow.stubs import APPROVED, PENDING, TO_REVIEW, Hold, Script, Stu
 from workflows import onboarding
 from workflows.models import IdentityDecision, OnboardingResult, Outcome
 from workflows.names import CREATE_PROCESS, DECISION_UPDATE, GET_PROCESS, REVIEW_UPDATE
-from workflows.onboarding import PATCH_LEAN_HISTORY
+from workflows.onboarding import PATCH_SELFIE_WITH_LAST_CALL
 
 Handle = WorkflowHandle[Any, OnboardingResult]
 
@@ -176,8 +176,9 @@ async def test_a_continue_as_new_past_the_deferral_limit_is_asked_again(
 async def test_a_new_run_records_one_patch_marker_whatever_its_path(
     onboard: Onboard,
 ) -> None:
-    """`lean-history` implies every older patch (the review step's among them): an approval
-    and a review record the same one marker. Older histories keep theirs (tests/replay)."""
+    """`selfie-with-last-call` (like `lean-history`) implies every older patch (the review
+    step's among them): an approval and a review record the same one marker. Older
+    histories keep theirs (tests/replay)."""
     _, approved = await onboard(Script({CREATE_PROCESS: [APPROVED]}))
     _, reviewed = await onboard(Script({CREATE_PROCESS: [TO_REVIEW]}), review={"enabled": False})
-    assert patch_markers(approved) == patch_markers(reviewed) == [PATCH_LEAN_HISTORY]
+    assert patch_markers(approved) == patch_markers(reviewed) == [PATCH_SELFIE_WITH_LAST_CALL]

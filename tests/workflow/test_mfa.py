@@ -47,7 +47,7 @@ from workflows.names import (
     SUBMIT_OTP_UPDATE,
     VERIFY_OTP,
 )
-from workflows.onboarding import PATCH_LEAN_HISTORY
+from workflows.onboarding import PATCH_SELFIE_WITH_LAST_CALL
 
 Handle = WorkflowHandle[Any, OnboardingResult]
 MFA = {"mfa": {"enroll": True, "user_id": "auth0|maria"}}
@@ -106,7 +106,7 @@ async def test_a_wrong_code_then_the_right_one_enrolls_the_person(
     assert StartEnrollmentInput.model_validate(person).phone == "5511912345678"
     assert [c["code"] for c in script.called(VERIFY_OTP)] == ["000000", "123456"]
     events = await events_of(handle)
-    assert patch_markers(events) == [PATCH_LEAN_HISTORY]  # the step's patch implied
+    assert patch_markers(events) == [PATCH_SELFIE_WITH_LAST_CALL]  # the step's patch implied
     assert "awaiting_otp" in stage_upserts(events)
 
 
@@ -311,7 +311,7 @@ async def test_no_step_unless_approved(env: WorkflowEnvironment, worker: Stubbed
     handle = await start_onboarding(env.client, mfa_request(), worker.queue)
     result = await handle.result()
     assert (result.outcome, result.mfa) == (Outcome.REVIEW, None)
-    assert patch_markers(await events_of(handle)) == [PATCH_LEAN_HISTORY]
+    assert patch_markers(await events_of(handle)) == [PATCH_SELFIE_WITH_LAST_CALL]
 
 
 async def test_a_code_sent_while_no_worker_runs_is_answered_by_the_next(
