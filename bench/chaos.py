@@ -7,6 +7,7 @@ One stack of real processes (onboarding/dev/stack.py). Each case starts a batch 
 waits for every one to end. It then checks that each reached the outcome its CPF implies,
 and counts the processes the sandbox created against the onboardings: a duplicate can only
 come from a create whose answer was lost (the ambiguous-create window), and is counted.
+Every onboarding's selfie must be gone from the store when it ends, whatever broke.
 
 The account cases do the same for the account step: a batch of approved people, each new
 to Identity Cloud, who ask for an account while its entity API is broken. Each must end
@@ -60,6 +61,7 @@ class Row:
     processes: int
     retried_creates: int
     token_calls: int
+    selfies_left: int  # in the store once every onboarding ended: each must be deleted
     seconds: float
 
     @property
@@ -73,6 +75,7 @@ class Row:
             self.lost == 0
             and self.right == self.onboardings
             and 0 <= self.duplicates <= self.retried_creates
+            and self.selfies_left == 0
         )
 
 
@@ -224,7 +227,7 @@ async def run_account_case(stack: DevStack, name: str, act: AccountBreak) -> Acc
     before = stack.sandbox.stats()
     began = time.monotonic()
     people = [cpf_with_check_digits(f"{next(_people):09d}") for _ in range(ACCOUNT_BATCH)]
-    handles = [await _start(stack, cpf, register=True) for cpf in people]
+    handles = [(await _start(stack, cpf, register=True))[0] for cpf in people]
     await act(stack, handles)
     results = await asyncio.gather(*(_result(h) for h in handles))
     stack.sandbox.clear_faults()
@@ -284,7 +287,8 @@ async def run_case(stack: DevStack, name: str, act: Break, *, prepared: bool = F
     # create's own activity now, within milliseconds of the start.
     acting: asyncio.Future[None] | None = None if prepared else asyncio.ensure_future(act(stack))
     await asyncio.sleep(0.2)
-    handles = [await _start(stack, cpf) for cpf in BATCH]
+    started = [await _start(stack, cpf) for cpf in BATCH]
+    handles = [handle for handle, _ in started]
     if acting is not None:
         await acting
     outcomes = await asyncio.gather(*(_outcome(h) for h in handles))
@@ -297,11 +301,13 @@ async def run_case(stack: DevStack, name: str, act: Break, *, prepared: bool = F
     tokens = after["token_requests"] - before["token_requests"]
     right = sum(outcome == EXPECTED[cpf] for cpf, outcome in zip(BATCH, outcomes, strict=True))
     lost = sum(outcome is None for outcome in outcomes)
+    left = sum(stack.selfies.exists(ref) for _, ref in started)
     seconds = time.monotonic() - began
-    return Row(name, len(BATCH), right, lost, created, retried, tokens, seconds)
+    return Row(name, len(BATCH), right, lost, created, retried, tokens, left, seconds)
 
 
-async def _start(stack: DevStack, cpf: str, register: bool = False) -> OnboardingHandle:
+async def _start(stack: DevStack, cpf: str, register: bool = False) -> tuple[OnboardingHandle, str]:
+    """The onboarding started, and its selfie's reference in the store."""
     selfie_ref = stack.selfies.put(SAMPLE_SELFIE.read_bytes())  # released when it ends
     options: dict[str, Any] = {"poll_initial_seconds": 1, "poll_max_seconds": 2}
     subject = {"code": cpf, "name": "Pessoa Caos"}
@@ -316,7 +322,7 @@ async def _start(stack: DevStack, cpf: str, register: bool = False) -> Onboardin
             "options": options,
         }
     )
-    return await start_onboarding(stack.client, request, stack.settings.task_queue)
+    return await start_onboarding(stack.client, request, stack.settings.task_queue), selfie_ref
 
 
 async def _outcome(handle: OnboardingHandle) -> str | None:
@@ -327,12 +333,13 @@ async def _outcome(handle: OnboardingHandle) -> str | None:
 
 def table(rows: list[Row]) -> list[str]:
     head = "| case | onboardings | right outcome | lost | processes | duplicates | "
-    head += "retried creates | token calls | s | ok |"
-    lines = [head, "|" + "---|" * 10]
+    head += "retried creates | token calls | selfies left | s | ok |"
+    lines = [head, "|" + "---|" * 11]
     for r in rows:
         lines.append(
             f"| {r.case} | {r.onboardings} | {r.right} | {r.lost} | {r.processes} | "
-            f"{r.duplicates} | {r.retried_creates} | {r.token_calls} | {r.seconds:.0f} | "
+            f"{r.duplicates} | {r.retried_creates} | {r.token_calls} | {r.selfies_left} | "
+            f"{r.seconds:.0f} | "
             f"{'yes' if r.ok else 'NO'} |"
         )
     return lines
