@@ -3,9 +3,7 @@ use the new key; a converter without the old key says which one it lacks."""
 
 from __future__ import annotations
 
-import base64
 import uuid
-from typing import Any
 
 import pytest
 from google.protobuf.json_format import MessageToDict
@@ -19,6 +17,7 @@ from onboarding.runtime.settings import Settings
 from onboarding.temporal.client import start_onboarding
 from onboarding.temporal.codec import KEY_ID_METADATA, Keyring
 from onboarding.temporal.converter import data_converter
+from tests.replay.corpus import exported_payloads
 from tests.support import TEST_KEYS, fixed_key
 from worker import build_workers, running
 from workflows.models import OnboardingRequest, OnboardingResult, Outcome
@@ -40,21 +39,12 @@ def request(selfies: SelfieStore) -> OnboardingRequest:
 
 def key_ids(history: WorkflowHistory) -> set[str]:
     """The key ids that the history's encrypted payloads name (read raw: no codec)."""
-    found: set[str] = set()
-
-    def walk(value: Any) -> None:
-        if isinstance(value, dict):
-            if key_id := value.get("metadata", {}).get(KEY_ID_METADATA):
-                found.add(base64.b64decode(key_id).decode())
-            for item in value.values():
-                walk(item)
-        elif isinstance(value, list):
-            for item in value:
-                walk(item)
-
-    for event in history.events:
-        walk(MessageToDict(event))
-    return found
+    return {
+        payload.metadata[KEY_ID_METADATA].decode()
+        for event in history.events
+        for payload in exported_payloads(MessageToDict(event))
+        if KEY_ID_METADATA in payload.metadata
+    }
 
 
 async def connect_with(client: Client, keys: str) -> Client:

@@ -31,6 +31,7 @@ from onboarding.runtime.logs import json_handler
 from onboarding.runtime.settings import Settings
 from onboarding.temporal.client import start_onboarding
 from onboarding.temporal.otp import submit_code
+from tests.replay.corpus import exported_payloads
 from tests.support import (
     API_KEY,
     AUTH0_SECRET,
@@ -119,20 +120,12 @@ def findings(exported: str, needles: dict[str, bytes]) -> set[str]:
 
 # Never encoded, and holding no personal data: search attributes (the server indexes them)
 # and the SDK's own markers (a patch's id).
-UNENCODED = {"searchAttributes", "markerRecordedEventAttributes"}
+UNENCODED = frozenset({"searchAttributes", "markerRecordedEventAttributes"})
 
 
 def payload_encodings(value: Any) -> Iterator[bytes]:
     """The encoding of every payload in an export, but for the UNENCODED parts."""
-    if isinstance(value, dict):
-        if "encoding" in value.get("metadata", {}):
-            yield base64.b64decode(value["metadata"]["encoding"])
-        for key, item in value.items():
-            if key not in UNENCODED:
-                yield from payload_encodings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from payload_encodings(item)
+    return (payload.metadata["encoding"] for payload in exported_payloads(value, UNENCODED))
 
 
 @pytest.fixture(scope="module")

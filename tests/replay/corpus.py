@@ -17,8 +17,9 @@ replays with that keyring and never holds a real secret:
 
 from __future__ import annotations
 
+import base64
 import json
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -102,6 +103,25 @@ async def replay(workflow: type, recorded: Iterable[Recorded]) -> dict[str, Exce
     )
     results = await replayer.replay_workflows(histories(), raise_on_replay_failure=False)
     return {by_run[run_id].name: failure for run_id, failure in results.replay_failures.items()}
+
+
+def exported_payloads(node: Any, skip: frozenset[str] = frozenset()) -> Iterator[Payload]:
+    """Every payload in a history's JSON (a history file, or `MessageToDict` of its events),
+    in the order written, but those under the keys in `skip`."""
+    if isinstance(node, list):
+        for item in node:
+            yield from exported_payloads(item, skip)
+    elif isinstance(node, dict):
+        metadata = node.get("metadata")
+        if isinstance(metadata, dict) and "encoding" in metadata:
+            yield Payload(
+                metadata={key: base64.b64decode(value) for key, value in metadata.items()},
+                data=base64.b64decode(node.get("data", "")),
+            )
+            return
+        for key, item in node.items():
+            if key not in skip:
+                yield from exported_payloads(item, skip)
 
 
 def payload_json(payload: Payload) -> Any:

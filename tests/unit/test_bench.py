@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import base64
 import json
 from typing import Any
 
-from temporalio.api.common.v1 import Payload
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from bench.result import spread
-from tests.replay.corpus import HISTORIES, payload_json
+from tests.replay.corpus import HISTORIES, exported_payloads, payload_json
 
 
 def test_spread_reports_min_median_p95_max() -> None:
@@ -58,19 +56,6 @@ def test_a_long_benchmark_runs_only_when_named() -> None:
     ]
 
 
-def encrypted_payloads(node: Any) -> list[Payload]:
-    """Every sealed payload of a history file's JSON, in the order they were written."""
-    if isinstance(node, list):
-        return [p for item in node for p in encrypted_payloads(item)]
-    if not isinstance(node, dict):
-        return []
-    if "metadata" in node and "data" in node:
-        metadata = {k: base64.b64decode(v) for k, v in node["metadata"].items()}
-        sealed = metadata.get("encoding") == b"binary/encrypted"
-        return [Payload(metadata=metadata, data=base64.b64decode(node["data"]))] if sealed else []
-    return [p for value in node.values() for p in encrypted_payloads(value)]
-
-
 def shape(value: Any) -> Any:
     """A JSON value with its scalars blanked: what a payload carries, not its values."""
     if isinstance(value, dict):
@@ -85,7 +70,9 @@ async def test_the_codec_bench_times_the_payloads_a_webhook_onboarding_writes() 
 
     newest = sorted(p for p in HISTORIES.iterdir() if (p / "manifest.json").exists())[-1]
     history = json.loads((newest / "webhook-00000000272-approved.json").read_text())
-    recorded = [payload_json(p) for p in encrypted_payloads(history["events"])]
+    sealed = b"binary/encrypted"
+    payloads = exported_payloads(history["events"])
+    recorded = [payload_json(p) for p in payloads if p.metadata["encoding"] == sealed]
     timed = [
         json.loads(p.data)
         for value in typical_onboarding()
