@@ -339,8 +339,7 @@ def table(rows: list[Row]) -> list[str]:
         lines.append(
             f"| {r.case} | {r.onboardings} | {r.right} | {r.lost} | {r.processes} | "
             f"{r.duplicates} | {r.retried_creates} | {r.token_calls} | {r.selfies_left} | "
-            f"{r.seconds:.0f} | "
-            f"{'yes' if r.ok else 'NO'} |"
+            f"{r.seconds:.0f} | {'yes' if r.ok else 'NO'} |"
         )
     return lines
 

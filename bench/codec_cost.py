@@ -84,6 +84,7 @@ def typical_onboarding() -> list[Any]:
         release_when_settled=True,
     )
     wait = "wait up to 2s for Unico (a webhook ends it early)"
+    webhook = {"processId": PROCESS_ID, "state": "finished"}  # as the gateway signals it
     return [
         request.model_dump(mode="json"),  # the workflow's raw input
         static_summary(request),
@@ -92,10 +93,7 @@ def typical_onboarding() -> list[Any]:
         "check the selfie, create Unico process (attempt 1)",
         OpenedProcess(process=pending),
         wait,  # the timer's summary, on its start
-        {
-            "processId": PROCESS_ID,
-            "state": "finished",
-        },  # Unico's webhook, as the gateway signals it
+        webhook,
         wait,  # and on its cancel
         ReadProcessInput(process_id=PROCESS_ID, selfie_ref=request.selfie_ref),
         f"read Unico process {PROCESS_ID}",
