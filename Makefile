@@ -6,10 +6,10 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test quick demo lint typecheck clean histories bench bench-memory chaos compose-keys
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml devtools/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python -m pip install --quiet -e ./devtools -e '.[dev,bench]'
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -56,7 +56,7 @@ histories: $(STAMP)
 # Docker Compose's dev secrets (once): the sandbox's service-account keys, the payload
 # keyring and the codec token, in .state/compose/keys (docs/operations.md, "Docker Compose").
 compose-keys: $(STAMP)
-	$(BIN)/python -m onboarding.dev.credentials .state/compose
+	$(BIN)/python -m devstack.credentials .state/compose
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -1,8 +1,10 @@
 """Entry point: settings -> Temporal client -> workers. It wires; it decides nothing.
 
-With a Temporal profile or the TEMPORAL_* variables (onboarding/temporal/connection.py) and
-the Unico credentials set, this runs one worker against that namespace and Unico, and starts
-nothing else.
+With a Temporal profile or the TEMPORAL_* variables (onboarding/temporal/connection.py), a
+build id and the Unico credentials set, this runs one worker process against that namespace:
+one Temporal worker for the workflows, and one per remote system (`activities.SYSTEMS`), each
+on its own task queue under the fleet's budget for that system. Every one of them declares
+the same Worker Deployment Version, so an onboarding stays on the build that started it.
 """
 
 from __future__ import annotations
@@ -12,196 +14,141 @@ import asyncio
 import logging
 import os
 import signal
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+import socket
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
-import httpx
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.common import WorkerDeploymentVersion
+from temporalio.worker import Worker, WorkerDeploymentConfig
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from activities.client_credentials import ClientCredentials
-from activities.deployment import DeploymentDefaults
-from activities.guardian.enrollment_api import GuardianApi
-from activities.guardian.enrollments import MfaActivities
-from activities.guardian.management import ManagementApi
-from activities.guardian.sealing import TransactionSeal
-from activities.identity_cloud.accounts import AccountActivities
-from activities.identity_cloud.entity_api import EntityApi
-from activities.identity_cloud.mapping import DEFAULT_MAPPING, AttributeMapping
-from activities.selfies.cleanup import SelfieCleanup
-from activities.unico_auth import ServiceAccount, TokenCache
-from activities.unico_processes import UnicoActivities
+from activities import SYSTEMS, DeploymentDefaults, RemoteSystem, Shared, SystemSettingsError
+from activities.selfies import SelfieCleanup, SelfieSettings, open_store
+from contracts.names import queue_for
 from onboarding.runtime.entry import leave, run_service
+from onboarding.runtime.errors import SettingsError
 from onboarding.runtime.health import WorkerHealth, probe_server
-from onboarding.runtime.secrets import load_keyring, load_unico_private_key
-from onboarding.runtime.selfie_store import open_selfie_store
-from onboarding.runtime.settings import (
-    Settings,
-    SettingsError,
-    guardian_configured,
-    identity_cloud_configured,
-    identity_cloud_mapping,
-)
+from onboarding.runtime.secrets import load_keyring
+from onboarding.runtime.settings import Settings, read_settings
 from onboarding.runtime.telemetry import metrics_runtime
 from onboarding.temporal.client import connect, missing_search_attributes
 from onboarding.temporal.connection import TemporalTarget
-from workflows.names import (
-    guardian_task_queue_for,
-    identity_cloud_task_queue_for,
-    unico_task_queue_for,
-)
-from workflows.onboarding import Onboarding
-from workflows.selfie_release import SelfieRetention
+from workflows import WORKFLOWS
 
 logger = logging.getLogger("worker")
-DEFAULT_ACCOUNTS_MAPPING = AttributeMapping(dict(DEFAULT_MAPPING))
+
+# The sandbox re-imports the modules not passed through for every workflow run; the
+# `workflows` and `contracts` packages are deterministic and hold no module-level state, so
+# they are passed through once (docs/benchmarks.md has what that saves).
+WORKFLOW_RUNNER = SandboxedWorkflowRunner(
+    restrictions=SandboxRestrictions.default.with_passthrough_modules("workflows", "contracts")
+)
 
 
-def load_service_account(settings: Settings) -> ServiceAccount:
-    settings.require_unico_credentials()
-    assert settings.unico_service_account is not None
-    pem = load_unico_private_key(settings)
-    return ServiceAccount(
-        settings.unico_service_account, settings.audience, settings.token_url, pem
-    )
+@dataclass(frozen=True)
+class Wiring:
+    """What the workers of one process are made of, read and checked before any polls."""
+
+    settings: Settings
+    version: WorkerDeploymentVersion
+    selfies: SelfieSettings
+    shared: Shared
+    systems: Sequence[tuple[RemoteSystem[Any], Any, bool]]  # (system, its settings, configured)
 
 
-@asynccontextmanager
-async def unico_activities(
-    settings: Settings, account: ServiceAccount
-) -> AsyncIterator[UnicoActivities]:
-    """One pooled HTTP client and one token cache for every activity of this worker."""
-    timeout = httpx.Timeout(
-        settings.unico_read_timeout_seconds, connect=settings.unico_connect_timeout_seconds
-    )
-    limits = httpx.Limits(max_connections=settings.unico_max_connections)
-    async with httpx.AsyncClient(timeout=timeout, limits=limits) as http:
-        assert settings.unico_api_key is not None
-        yield UnicoActivities(
-            http=http,
-            tokens=TokenCache(account, http, settings.token_safety_margin_seconds),
-            selfies=open_selfie_store(settings),
-            api_url=settings.unico_api_url,
-            api_key=settings.unico_api_key,
+def wiring(settings: Settings, environment: Mapping[str, str] | None = None) -> Wiring:
+    """Every setting the workers need, from `environment` (this process's by default), or
+    `SettingsError` in one line."""
+    environment = os.environ if environment is None else environment
+    if not settings.temporal_worker_build_id:
+        raise SettingsError(
+            "TEMPORAL_WORKER_BUILD_ID is not set: every build of the worker declares its id "
+            "(the image and `onboarding dev` set one)"
         )
-
-
-@asynccontextmanager
-async def account_activities(settings: Settings) -> AsyncIterator[AccountActivities]:
-    """The account step's activity, with its own HTTP client; without Identity Cloud
-    settings it answers `configuration`, so an onboarding that asks for an account waits
-    for an operator instead of failing."""
-    mapping = identity_cloud_mapping(settings)
-    if not identity_cloud_configured(settings):
-        yield AccountActivities(None, mapping)
-        return
-    assert settings.identity_cloud_url and settings.identity_cloud_client_id
-    secret = settings.identity_cloud_client_secret
-    credentials = ClientCredentials(
-        settings.identity_cloud_client_id,
-        secret.get_secret_value() if secret else None,
-        settings.identity_cloud_client_secret_file,
+    version = WorkerDeploymentVersion(
+        settings.temporal_deployment_name, settings.temporal_worker_build_id
     )
-    timeout = httpx.Timeout(settings.identity_cloud_timeout_seconds)
-    async with httpx.AsyncClient(timeout=timeout) as http:
-        api = EntityApi(
-            http, settings.identity_cloud_url, credentials, settings.identity_cloud_entity_type
-        )
-        yield AccountActivities(api, mapping)
-
-
-@asynccontextmanager
-async def mfa_activities(settings: Settings) -> AsyncIterator[MfaActivities]:
-    """The MFA step's activities, with their own HTTP client and Auth0 token cache; without
-    Auth0 and Guardian settings they answer `configuration`, as the account step does."""
+    systems = []
+    for system in SYSTEMS:
+        system_settings = read_settings(system.settings, environment)
+        try:
+            systems.append((system, system_settings, system_settings.check()))
+        except SystemSettingsError as exc:
+            raise SettingsError(str(exc)) from None
+    selfies = read_settings(SelfieSettings, environment)
     keyring = load_keyring(settings)
-    seal = TransactionSeal(keyring.keys, keyring.current_id)
-    template = settings.guardian_user_id_template
-    if not guardian_configured(settings):
-        yield MfaActivities(None, None, seal, template)
-        return
-    assert settings.auth0_tenant_url and settings.auth0_client_id and settings.guardian_url
-    secret = settings.auth0_client_secret
-    credentials = ClientCredentials(
-        settings.auth0_client_id,
-        secret.get_secret_value() if secret else None,
-        settings.auth0_client_secret_file,
-        setting="AUTH0_CLIENT_SECRET",
+    store = open_store(selfies)
+    shared = Shared(
+        selfies=store,
+        cleanup=SelfieCleanup(store, selfies.retention_seconds),
+        payload_keys=keyring.keys,
+        current_key_id=keyring.current_id,
     )
-    async with httpx.AsyncClient(timeout=httpx.Timeout(settings.guardian_timeout_seconds)) as http:
-        management = ManagementApi(http, settings.auth0_tenant_url, credentials)
-        yield MfaActivities(management, GuardianApi(http, settings.guardian_url), seal, template)
+    return Wiring(settings, version, selfies, shared, systems)
 
 
-def _unconfigured_mfa(settings: Settings) -> MfaActivities:
-    seal = TransactionSeal({"unset": os.urandom(32)}, "unset")  # never used: no calls go out
-    return MfaActivities(None, None, seal, settings.guardian_user_id_template)
+def worker_options(wired: Wiring) -> dict[str, Any]:
+    """What every Temporal worker of this process shares: the build, the drain."""
+    return {
+        "deployment_config": WorkerDeploymentConfig(
+            version=wired.version, use_worker_versioning=True
+        ),
+        # History names the worker of each activity: its build too, for a deploy's audit.
+        "identity": f"{os.getpid()}@{socket.gethostname()} build {wired.version.build_id}",
+        "graceful_shutdown_timeout": timedelta(seconds=wired.settings.graceful_shutdown_seconds),
+    }
 
 
-def build_workers(
-    client: Client,
-    settings: Settings,
-    activities: UnicoActivities,
-    accounts: AccountActivities | None = None,
-    mfa: MfaActivities | None = None,
-) -> list[Worker]:
-    """Four workers on one connection, each with its own task queue.
-
-    The workflow queue runs the workflow and the activities that spend nothing of a remote
-    system's request budget. The Unico queue runs the process-API calls, and tells the
-    server to dispatch at most `unico_requests_per_second` of them: the server enforces it
-    for the whole fleet, however many replicas poll (the last poller's value wins, so every
-    replica must be given the same). The Identity Cloud queue does the same for the entity
-    API, at `identity_cloud_requests_per_second` (`accounts` None: not configured), and the
-    Guardian queue for Auth0's and Guardian's, at `guardian_requests_per_second` (`mfa`
-    None: not configured).
-
-    The workflow queue keeps the process-API activities registered too: a worker of the
-    version before this queue existed scheduled them there, and such a call, still waiting
-    at a deploy, must find a worker (new code never schedules them there).
-    """
-    cleanup = SelfieCleanup(activities.selfies, settings.selfie_retention_seconds)
-    activities = activities.releasing_with(cleanup)
+@asynccontextmanager
+async def build_workers(
+    client: Client, wired: Wiring, workflows: Sequence[type] = WORKFLOWS
+) -> AsyncIterator[list[Worker]]:
+    """The workflow queue's worker (the workflows, the selfie store's and the deployment's
+    own activities), then one worker per remote system on its own queue, which the server
+    rate-limits for the whole fleet (every replica must be given the same budget)."""
+    settings, options = wired.settings, worker_options(wired)
     defaults = DeploymentDefaults(settings.review_by_default)
-    drain = timedelta(seconds=settings.graceful_shutdown_seconds)
-    return [
+    workers = [
         Worker(
             client,
             task_queue=settings.task_queue,
-            workflows=[Onboarding, SelfieRetention],
-            activities=[*activities.all(), *cleanup.all(), *defaults.all()],
-            graceful_shutdown_timeout=drain,
-            # The sandbox re-imports the modules not passed through for every workflow
-            # run; our `workflows` package is deterministic and has no module-level state,
-            # so it is passed through once (docs/benchmarks.md has what that saves).
-            workflow_runner=SandboxedWorkflowRunner(
-                restrictions=SandboxRestrictions.default.with_passthrough_modules("workflows")
-            ),
-        ),
-        Worker(
-            client,
-            task_queue=unico_task_queue_for(settings.task_queue),
-            activities=activities.process_api(),
-            max_task_queue_activities_per_second=settings.unico_requests_per_second,
-            graceful_shutdown_timeout=drain,
-        ),
-        Worker(
-            client,
-            task_queue=identity_cloud_task_queue_for(settings.task_queue),
-            activities=(accounts or AccountActivities(None, DEFAULT_ACCOUNTS_MAPPING)).all(),
-            max_task_queue_activities_per_second=settings.identity_cloud_requests_per_second,
-            graceful_shutdown_timeout=drain,
-        ),
-        Worker(
-            client,
-            task_queue=guardian_task_queue_for(settings.task_queue),
-            activities=(mfa or _unconfigured_mfa(settings)).all(),
-            max_task_queue_activities_per_second=settings.guardian_requests_per_second,
-            graceful_shutdown_timeout=drain,
-        ),
+            workflows=list(workflows),
+            activities=[*wired.shared.cleanup.all(), *defaults.all()],
+            workflow_runner=WORKFLOW_RUNNER,
+            **options,
+        )
     ]
+    async with AsyncExitStack() as stack:
+        for system, system_settings, _ in wired.systems:
+            activities = await stack.enter_async_context(
+                system.activities(system_settings, wired.shared)
+            )
+            workers.append(
+                Worker(
+                    client,
+                    task_queue=queue_for(system.name, settings.task_queue),
+                    activities=list(activities),
+                    max_task_queue_activities_per_second=system_settings.requests_per_second,
+                    **options,
+                )
+            )
+        yield workers
+
+
+@asynccontextmanager
+async def serving(
+    client: Client, settings: Settings, environment: Mapping[str, str] | None = None
+) -> AsyncIterator[list[Worker]]:
+    """The workers of `settings` (and `environment`), running until the block ends."""
+    async with (
+        build_workers(client, wiring(settings, environment)) as workers,
+        running(workers),
+    ):
+        yield workers
 
 
 @asynccontextmanager
@@ -220,12 +167,24 @@ async def running(workers: Sequence[Worker]) -> AsyncIterator[list[asyncio.Task[
         await asyncio.gather(*tasks)  # raises a worker's fatal error, if one had any
 
 
+def describe(wired: Wiring, workers: Sequence[Worker], target: TemporalTarget) -> str:
+    unconfigured = [system.title for system, _, configured in wired.systems if not configured]
+    waits = (
+        f" ({' and '.join(unconfigured)} not configured: an onboarding that asks for that "
+        "step waits in blocked_configuration)"
+        if unconfigured
+        else ""
+    )
+    version = f"{wired.version.deployment_name}/{wired.version.build_id}"
+    queues = [worker.task_queue for worker in workers]
+    return f"worker polling task queues {queues} as build {version} at {target.describe()}{waits}"
+
+
 async def serve(settings: Settings) -> None:
-    account = load_service_account(settings)
-    accounts_configured = identity_cloud_configured(settings)  # half of it, or a bad mapping
-    mfa_configured = guardian_configured(settings)
+    runtime = metrics_runtime(settings)  # a taken port stops the start before anything else
+    wired = wiring(settings)
     target = TemporalTarget.from_environment()
-    client = await connect(settings, runtime=metrics_runtime(settings), target=target)
+    client = await connect(settings, runtime=runtime, target=target)
     if missing := await missing_search_attributes(client):
         # Every task that upserts one would fail, over and over: refuse to start instead.
         raise SettingsError(
@@ -237,34 +196,13 @@ async def serve(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with (
-        unico_activities(settings, account) as activities,
-        account_activities(settings) as accounts,
-        mfa_activities(settings) as mfa,
-    ):
-        workers = build_workers(client, settings, activities, accounts, mfa)
+    async with build_workers(client, wired) as workers:
         health = WorkerHealth(workers)
         async with (
             probe_server(health, client, settings.health_bind_address),
             running(workers) as tasks,
         ):
-            unconfigured = [
-                name
-                for name, configured in (
-                    ("Identity Cloud", accounts_configured),
-                    ("Guardian", mfa_configured),
-                )
-                if not configured
-            ]
-            logger.info(
-                "worker polling task queues %s at %s%s",
-                [worker.task_queue for worker in workers],
-                target.describe(),
-                f" ({' and '.join(unconfigured)} not configured: an onboarding that asks for "
-                "that step waits in blocked_configuration)"
-                if unconfigured
-                else "",
-            )
+            logger.info(describe(wired, workers, target))
             stopped = asyncio.create_task(stop.wait())
             await asyncio.wait([stopped, *tasks], return_when=asyncio.FIRST_COMPLETED)
             stopped.cancel()

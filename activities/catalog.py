@@ -1,10 +1,11 @@
 """The error catalogs: one TOML file per error system of the seeds, read once.
 
-A catalog holds every code of its system (name, description, class), the catch-all rules
-that cover codes it does not list, and the class of an answer that carries no known code,
-by HTTP status. The files are data (`activities/catalogs/*.toml`); this module only reads
-and checks them, so that a typo in a class fails at start-up, not on the day Unico answers
-that code.
+An `ErrorSystem` is one of them as a remote system answers it: its name, its catalog file
+(beside the system's code, in its package) and the reader of its envelope. A catalog holds
+every code of its system (name, description, class), the catch-all rules that cover codes
+it does not list, and the class of an answer that carries no known code, by HTTP status.
+The files are data; this module only reads and checks them, so that a typo in a class
+fails at start-up, not on the day Unico answers that code.
 """
 
 from __future__ import annotations
@@ -17,9 +18,8 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from workflows.error_classes import CATALOG_CLASSES, ErrorClass
-
-CATALOG_FILES = ("unico_auth.toml", "unico_process.toml", "identity_cloud.toml", "mfa.toml")
+from activities.envelopes import EnvelopeReader
+from contracts.errors import CATALOG_CLASSES, ErrorClass
 
 
 class CatalogError(Exception):
@@ -159,24 +159,18 @@ def load_catalog(path: Path) -> Catalog:
     )
 
 
-def load_catalogs(directory: Path, names: tuple[str, ...] = CATALOG_FILES) -> dict[str, Catalog]:
-    known: dict[str, Catalog] = {}
-    for name in names:
-        catalog = load_catalog(directory / name)
-        if catalog.system in known:
-            raise CatalogError(f"{name}: system {catalog.system!r} has a catalog already")
-        known[catalog.system] = catalog
-    return known
+@dataclass(frozen=True)
+class ErrorSystem:
+    """One error system: what errors' details name it, its catalog, its envelope's reader."""
 
+    name: str
+    package: str  # the package whose folder holds the catalog file
+    catalog_file: str
+    read_envelope: EnvelopeReader
 
-@functools.cache
-def catalogs() -> Mapping[str, Catalog]:
-    """The packaged catalogs, by system name (unico-auth, unico-process, ...)."""
-    return load_catalogs(Path(str(files("activities") / "catalogs")))
-
-
-def catalog_for(system: str) -> Catalog:
-    try:
-        return catalogs()[system]
-    except KeyError:
-        raise ValueError(f"unknown error system {system!r}") from None
+    @functools.cached_property
+    def catalog(self) -> Catalog:
+        catalog = load_catalog(Path(str(files(self.package) / self.catalog_file)))
+        if catalog.system != self.name:
+            raise CatalogError(f"{self.catalog_file}: system {catalog.system!r}, not {self.name!r}")
+        return catalog

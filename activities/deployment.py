@@ -9,9 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from temporalio import activity
-
-from workflows.names import REVIEW_BY_DEFAULT
+from contracts.activity import implements
+from contracts.deployment import review_by_default
 
 
 class DeploymentDefaults:
@@ -21,7 +20,7 @@ class DeploymentDefaults:
     def all(self) -> Sequence[Callable[..., Any]]:
         return [self.review_by_default]
 
-    @activity.defn(name=REVIEW_BY_DEFAULT)
+    @implements(review_by_default)
     async def review_by_default(self) -> bool:
         """Whether a `review` decision waits for a reviewer when the request does not say."""
         return self._review

@@ -1,7 +1,7 @@
 """An error answer -> its class, from the catalogs -> the ApplicationError the workflow reacts to.
 
-One classifier for every error system of the seeds. The order, for a code read from the
-system's envelope (activities/envelopes.py):
+One classifier for every error system of the seeds (`catalog.ErrorSystem`). The order, for
+a code read from the system's envelope:
 
 1. the code itself, listed in the system's catalog;
 2. the catalog's catch-all rules (Identity Cloud: a multiple of 10 or 100, or a range);
@@ -24,9 +24,9 @@ import httpx
 from temporalio import activity
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
-from activities.catalog import catalog_for
+from activities.catalog import ErrorSystem
 from activities.envelopes import read_envelope
-from workflows.error_classes import UNKNOWN_ERROR_ATTEMPTS, ErrorClass
+from contracts.errors import UNKNOWN_ERROR_ATTEMPTS, ErrorClass
 
 # Answers about the person or the process, not faults of ours: logged at DEBUG, no traceback.
 BENIGN = frozenset(
@@ -62,8 +62,10 @@ class Classification:
     covered_by: str | None = None  # the catch-all that matched
 
 
-def classification(system: str, code: str | None, http_status: int | None) -> Classification:
-    catalog = catalog_for(system)
+def classification(
+    system: ErrorSystem, code: str | None, http_status: int | None
+) -> Classification:
+    catalog = system.catalog
     if code is not None:
         if entry := catalog.entries.get(code):
             return Classification(entry.error_class, "code", entry.name)
@@ -74,7 +76,7 @@ def classification(system: str, code: str | None, http_status: int | None) -> Cl
     return Classification(ErrorClass.TRANSIENT, "fallback")
 
 
-def classify(system: str, code: str | None, http_status: int | None) -> ErrorClass:
+def classify(system: ErrorSystem, code: str | None, http_status: int | None) -> ErrorClass:
     return classification(system, code, http_status).error_class
 
 
@@ -91,11 +93,11 @@ def _json(response: httpx.Response) -> Any:
         return None
 
 
-def parse_error(system: str, response: httpx.Response) -> ErrorDetails:
+def parse_error(system: ErrorSystem, response: httpx.Response) -> ErrorDetails:
     """Read the code and message out of the system's error envelope, whatever came back."""
-    envelope = read_envelope(system, _json(response))
+    envelope = read_envelope(system.read_envelope, _json(response))
     return ErrorDetails(
-        system=system,
+        system=system.name,
         code=envelope.code,
         message=scrub(envelope.message or response.reason_phrase),
         http_status=response.status_code,
@@ -119,8 +121,9 @@ def _attempt() -> int:
     return activity.info().attempt if activity.in_activity() else 1
 
 
-def application_error(details: ErrorDetails, **extra: Any) -> ApplicationError:
-    found = classification(details.system, details.code, details.http_status)
+def application_error(system: ErrorSystem, details: ErrorDetails, **extra: Any) -> ApplicationError:
+    """The classified error the workflow reacts to; `details` as `parse_error` read them."""
+    found = classification(system, details.code, details.http_status)
     error_class = found.error_class
     # An error nothing explains is retried as transient, but not for ever: the one case
     # the caller's retry policy (which says what each class gets) cannot see.
@@ -162,9 +165,10 @@ def _without_none(values: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None and k != "error_class"}
 
 
-def raise_for_unico(response: httpx.Response, system: str) -> NoReturn:
+def raise_for_answer(system: ErrorSystem, response: httpx.Response) -> NoReturn:
+    """An answer that is an error: classified from the system's catalog."""
     details = parse_error(system, response)
-    raise application_error(details, next_retry_delay=retry_after(response))
+    raise application_error(system, details, next_retry_delay=retry_after(response))
 
 
 def request_was_sent(exc: httpx.TransportError) -> bool:

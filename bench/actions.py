@@ -1,7 +1,7 @@
 """Billable Temporal actions per onboarding, by kind, against the least the job needs.
 
 Runs each path of the scenario mix and each journey step on a stack of its own, exports
-every history and scores it by Temporal Cloud's rules (onboarding/dev/actions.py):
+every history and scores it by Temporal Cloud's rules (devstack/actions.py):
 
 - sync (12345678909, Unico answers at once) and webhook (00000000272, Unico scores a second
   later and says so by webhook), the two paths of the mix; rejected (00000000191) and
@@ -32,21 +32,18 @@ from typing import Any
 
 from bench.result import BenchResult
 from bench.stack import bench_stack
-from onboarding.dev.actions import KINDS, billable_actions
-from onboarding.dev.demo import SAMPLE_SELFIE
-from onboarding.dev.history import events_of
-from onboarding.dev.stack import DevStack
-from onboarding.dev.watch import until_stage
+from contracts.request import OnboardingRequest
+from contracts.review import ReviewAnswer, ReviewDecision
+from contracts.status import Stage
+from devstack.actions import KINDS, billable_actions
+from devstack.demo import SAMPLE_SELFIE
+from devstack.history import events_of
+from devstack.stack import DevStack
+from devstack.watch import until_stage
 from onboarding.temporal.client import start_onboarding
 from onboarding.temporal.otp import submit_code
 from onboarding.temporal.reviews import review_onboarding
 from workflows.cpf import cpf_with_check_digits
-from workflows.models import (
-    OnboardingRequest,
-    ReviewAnswer,
-    ReviewDecision,
-    Stage,
-)
 
 NAME = "actions"
 ROUNDS = 3  # each path's count is the same every time; the median guards a retry's noise

@@ -33,14 +33,16 @@ from temporalio.worker import Worker
 with workflow.unsafe.imports_passed_through():  # the worker's, never the workflow's
     import httpx
 
+    from activities import load
+    from activities.unico import UnicoSettings
     from bench import direct
-    from onboarding.dev.demo import SAMPLE_SELFIE
+    from devstack.demo import SAMPLE_SELFIE
     from onboarding.runtime.entry import leave
-    from onboarding.runtime.settings import Settings, load_settings
+    from onboarding.runtime.settings import load_settings
     from onboarding.temporal.client import connect
 
 if TYPE_CHECKING:
-    from onboarding.dev.stack import Child, DevStack
+    from devstack.stack import Child, DevStack
 
 TASK_QUEUE = "bench-bare"
 CALLS_QUEUE = "bench-bare-unico"  # the create and the read, as ours run on `<queue>-unico`
@@ -82,7 +84,9 @@ class Announcer:
 class BareCalls:
     """The job's two Unico calls and nothing else; one token for the worker's life."""
 
-    def __init__(self, settings: Settings, http: httpx.AsyncClient, webhook: Announcer) -> None:
+    def __init__(
+        self, settings: UnicoSettings, http: httpx.AsyncClient, webhook: Announcer
+    ) -> None:
         self._settings = settings
         self._http = http
         self._webhook = webhook
@@ -179,9 +183,10 @@ async def serve() -> None:
         asyncio.get_running_loop().add_signal_handler(sig, stop.set)
     # Worker defaults, as build_worker uses them: the comparison is of work, not settings.
     drain = timedelta(seconds=settings.graceful_shutdown_seconds)
+    unico = load(UnicoSettings)
     async with httpx.AsyncClient(timeout=30) as http:
-        calls = BareCalls(settings, http, Announcer(client))
-        await _serve(client, calls, settings.unico_requests_per_second, drain, stop)
+        calls = BareCalls(unico, http, Announcer(client))
+        await _serve(client, calls, unico.requests_per_second, drain, stop)
 
 
 async def _serve(

@@ -2,7 +2,7 @@
 
     python -m bench.chaos
 
-One stack of real processes (onboarding/dev/stack.py). Each case starts a batch of onboardings
+One stack of real processes (devstack/stack.py). Each case starts a batch of onboardings
 (the sync and async CPFs of the benchmark's mix), breaks something while they run, and
 waits for every one to end. It then checks that each reached the outcome its CPF implies,
 and counts the processes the sandbox created against the onboardings: a duplicate can only
@@ -34,15 +34,16 @@ from typing import Any
 from temporalio.service import RPCError
 
 from bench.chaos_mfa import MFA_CASES, MfaRow, mfa_table, run_mfa_case
-from onboarding.dev import credentials
-from onboarding.dev.demo import SAMPLE_SELFIE
-from onboarding.dev.scenarios import SCENARIOS
-from onboarding.dev.stack import DevStack, wait_for_port
+from contracts.names import RETRY_NOW_SIGNAL
+from contracts.request import OnboardingRequest
+from contracts.result import AccountStatus, OnboardingResult
+from devstack import credentials
+from devstack.demo import SAMPLE_SELFIE
+from devstack.scenarios import SCENARIOS
+from devstack.stack import DevStack, wait_for_port
 from onboarding.runtime.entry import leave
 from onboarding.temporal.client import OnboardingHandle, start_onboarding
 from workflows.cpf import cpf_with_check_digits
-from workflows.models import AccountStatus, OnboardingRequest, OnboardingResult
-from workflows.names import RETRY_NOW_SIGNAL
 
 BATCH = ("12345678909", "00000000272", "00000000191", "00000000353") * 2
 EXPECTED = {s.cpf: s.expected for s in SCENARIOS}

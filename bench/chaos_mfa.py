@@ -21,14 +21,16 @@ from typing import Any
 from temporalio.client import Client
 
 from activities.guardian.enrollments import e164
-from onboarding.dev.demo import SAMPLE_SELFIE
-from onboarding.dev.stack import DevStack
+from contracts.mfa import UNAVAILABLE
+from contracts.names import STATUS_QUERY
+from contracts.request import OnboardingRequest
+from contracts.result import MfaStatus
+from contracts.status import OnboardingStatus, Stage
+from devstack.demo import SAMPLE_SELFIE
+from devstack.stack import DevStack
 from onboarding.temporal.client import OnboardingHandle, start_onboarding
 from onboarding.temporal.otp import resend_code, submit_code
 from onboarding.temporal.step_updates import UpdateRefused
-from workflows.mfa import UNAVAILABLE
-from workflows.models import MfaStatus, OnboardingRequest, OnboardingStatus, Stage
-from workflows.names import STATUS_QUERY
 
 MFA_BATCH = 8
 PERSON_TIMEOUT = 180.0  # kill -9 costs an activity timeout (10 s for the person's calls)

@@ -20,21 +20,20 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter
 
 from bench.result import BenchResult
-from onboarding.temporal.codec import Keyring, new_key
-from onboarding.temporal.converter import data_converter
-from onboarding.temporal.operator_view import static_details, static_summary
-from workflows.models import (
+from contracts.outcome import Outcome, Reason
+from contracts.request import OnboardingRequest
+from contracts.result import OnboardingResult
+from contracts.selfies import SelfieRelease
+from contracts.unico import (
     CreateProcessInput,
-    OnboardingRequest,
-    OnboardingResult,
     OpenedProcess,
-    Outcome,
     ReadProcess,
     ReadProcessInput,
-    Reason,
-    SelfieRelease,
     UnicoProcess,
 )
+from onboarding.runtime.keyring import Keyring, new_key
+from onboarding.temporal.converter import data_converter
+from onboarding.temporal.operator_view import static_details, static_summary
 
 NAME = "codec"
 ROUNDS = 2000

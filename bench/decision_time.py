@@ -30,16 +30,17 @@ from pathlib import Path
 
 from temporalio.client import Client
 
+from activities.unico import UnicoSettings
 from bench.direct import onboard_all
 from bench.result import BenchResult, spread
 from bench.stack import bench_stack
+from contracts.request import OnboardingRequest
+from devstack.demo import SAMPLE_SELFIE
+from devstack.stack import DevStack
 from onboarding.cli.common import load_settings
-from onboarding.dev.demo import SAMPLE_SELFIE
-from onboarding.dev.stack import DevStack
 from onboarding.runtime.entry import leave
 from onboarding.temporal.client import connect, store_selfie
 from onboarding.temporal.decisions import start_for_decision
-from workflows.models import OnboardingRequest
 
 NAME = "decision_time"
 ROUNDS = 20
@@ -100,7 +101,7 @@ async def direct_seconds(stack: DevStack, rounds: int) -> list[float]:
     seconds = []
     for n in range(rounds):
         [(_cpf, started, finished)] = await onboard_all(
-            stack.settings, [SYNC_CPF], image, 0.1, first=n
+            stack.settings_of(UnicoSettings), [SYNC_CPF], image, 0.1, first=n
         )
         seconds.append(finished - started)
         await asyncio.sleep(SETTLE_SECONDS)

@@ -14,14 +14,14 @@ from typing import Any
 
 import httpx
 
-from activities.unico_auth import GRANT_TYPE, MIN_ASSERTION_SECONDS, ServiceAccount, build_assertion
-from onboarding.runtime.settings import Settings
+from activities.unico import UnicoSettings
+from activities.unico.auth import GRANT_TYPE, MIN_ASSERTION_SECONDS, ServiceAccount, build_assertion
 
 MAX_POLLS = 600  # a bound, far above what a 1 s delay needs
 
 
 async def onboard_all(
-    settings: Settings, cpfs: list[str], image: bytes, poll_seconds: float, first: int = 0
+    settings: UnicoSettings, cpfs: list[str], image: bytes, poll_seconds: float, first: int = 0
 ) -> list[tuple[str, float, float]]:
     """(cpf, started, finished) per onboarding, all run concurrently, monotonic seconds.
 
@@ -37,18 +37,18 @@ async def onboard_all(
         )
 
 
-def service_account(settings: Settings) -> ServiceAccount:
-    assert settings.unico_service_account and settings.unico_private_key_file
+def service_account(settings: UnicoSettings) -> ServiceAccount:
+    assert settings.service_account and settings.private_key_file
     return ServiceAccount.from_key_file(
-        settings.unico_service_account,
-        settings.audience,
+        settings.service_account,
+        settings.token_audience,
         settings.token_url,
-        settings.unico_private_key_file,
+        settings.private_key_file,
     )
 
 
 async def get_token(
-    http: httpx.AsyncClient, settings: Settings, account: ServiceAccount, index: int
+    http: httpx.AsyncClient, settings: UnicoSettings, account: ServiceAccount, index: int
 ) -> dict[str, str]:
     """The headers of Unico's calls, with a new token."""
     # A distinct `exp` per assertion: identical assertions in one second are refused.
@@ -59,12 +59,16 @@ async def get_token(
     token.raise_for_status()
     return {
         "Authorization": f"Bearer {token.json()['access_token']}",
-        "APIKEY": settings.unico_api_key or "",
+        "APIKEY": settings.api_key or "",
     }
 
 
 async def create_process(
-    http: httpx.AsyncClient, settings: Settings, headers: dict[str, str], cpf: str, image_b64: str
+    http: httpx.AsyncClient,
+    settings: UnicoSettings,
+    headers: dict[str, str],
+    cpf: str,
+    image_b64: str,
 ) -> dict[str, Any]:
     body: dict[str, Any] = {
         "subject": {"code": cpf, "name": "Pessoa Bench"},
@@ -78,7 +82,7 @@ async def create_process(
 
 
 async def read_process(
-    http: httpx.AsyncClient, settings: Settings, headers: dict[str, str], process_id: str
+    http: httpx.AsyncClient, settings: UnicoSettings, headers: dict[str, str], process_id: str
 ) -> dict[str, Any]:
     read = await http.get(f"{_processes(settings)}/{process_id}", headers=headers)
     read.raise_for_status()
@@ -86,13 +90,13 @@ async def read_process(
     return process
 
 
-def _processes(settings: Settings) -> str:
-    return settings.unico_api_url.rstrip("/") + "/processes/v1"
+def _processes(settings: UnicoSettings) -> str:
+    return settings.api_url.rstrip("/") + "/processes/v1"
 
 
 async def _onboard(
     http: httpx.AsyncClient,
-    settings: Settings,
+    settings: UnicoSettings,
     account: ServiceAccount,
     cpf: str,
     image_b64: str,

@@ -18,10 +18,10 @@ from typing import Any
 from bench.report import max_in_any_window
 from bench.result import BenchResult
 from bench.stack import bench_stack
-from onboarding.dev.demo import SAMPLE_SELFIE
-from onboarding.dev.stack import DevStack
+from contracts.request import OnboardingRequest
+from devstack.demo import SAMPLE_SELFIE
+from devstack.stack import DevStack
 from onboarding.temporal.client import start_onboarding
-from workflows.models import OnboardingRequest
 
 NAME = "fleet_rate_limit"
 ONBOARDINGS = 60

@@ -21,7 +21,7 @@ from bench.bare import start_bare_worker
 from bench.procfs import peak_rss_mib, rss_mib
 from bench.result import BenchResult
 from bench.stack import bench_stack
-from onboarding.dev.history import events_of, of_kind
+from devstack.history import events_of, of_kind
 
 NAME = "memory"
 DEFAULT = False  # about 5 minutes on 2 cores: `make bench-memory`

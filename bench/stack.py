@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from onboarding.dev.stack import DevStack
+from devstack.stack import DevStack
 
 SEARCH_ATTRIBUTE_CACHE = (
     "--dynamic-config-value",

@@ -39,6 +39,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from activities.unico import UnicoSettings
 from bench import direct
 from bench.bare import TASK_QUEUE as BARE_QUEUE
 from bench.bare import start_bare_worker
@@ -47,11 +48,12 @@ from bench.procfs import cpu_seconds, host_ticks, peak_rss_mib, reset_peak_rss, 
 from bench.report import Round, markdown, paired_ratio, ratios, undisturbed
 from bench.result import BenchResult
 from bench.stack import bench_stack
-from onboarding.dev.demo import SAMPLE_SELFIE
-from onboarding.dev.scenarios import SCENARIOS
-from onboarding.dev.stack import DevStack
+from contracts.request import OnboardingRequest
+from contracts.result import OnboardingResult
+from devstack.demo import SAMPLE_SELFIE
+from devstack.scenarios import SCENARIOS
+from devstack.stack import DevStack
 from onboarding.temporal.client import start_onboarding
-from workflows.models import OnboardingRequest, OnboardingResult
 
 NAME = "throughput"
 DELAY_SECONDS = 1.0  # the sandbox's processing time for an asynchronous CPF
@@ -243,7 +245,7 @@ async def _bare(stack: DevStack, cpfs: list[str], *, calls: bool) -> list[Timing
 async def _direct(stack: DevStack, cpfs: list[str]) -> list[Timing]:
     async with _no_webhooks(stack):
         image = SAMPLE_SELFIE.read_bytes()
-        return await direct.onboard_all(stack.settings, cpfs, image, POLL_SECONDS)
+        return await direct.onboard_all(stack.settings_of(UnicoSettings), cpfs, image, POLL_SECONDS)
 
 
 @contextlib.asynccontextmanager

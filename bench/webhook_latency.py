@@ -21,13 +21,15 @@ from temporalio.client import WorkflowHandle
 
 from bench.result import BenchResult, spread
 from bench.stack import bench_stack
-from onboarding.dev.demo import SAMPLE_SELFIE
-from onboarding.dev.history import activity_names, events_of, of_kind
-from onboarding.dev.scenarios import SCENARIOS
-from onboarding.dev.stack import DevStack
+from contracts.activity import declared
+from contracts.request import OnboardingRequest
+from contracts.result import OnboardingResult
+from contracts.unico import open_process
+from devstack.demo import SAMPLE_SELFIE
+from devstack.history import activity_names, events_of, of_kind
+from devstack.scenarios import SCENARIOS
+from devstack.stack import DevStack
 from onboarding.temporal.client import start_onboarding
-from workflows.models import OnboardingRequest, OnboardingResult
-from workflows.names import CREATE_PROCESS, OPEN_PROCESS
 
 NAME = "webhook_latency"
 SANDBOX_DELAY_SECONDS = 2.0
@@ -115,6 +117,6 @@ async def _final_from_history(handle: Handle) -> float:
     names = activity_names(events)
     for event in of_kind(events, "ACTIVITY_TASK_COMPLETED"):
         scheduled = event.activity_task_completed_event_attributes.scheduled_event_id
-        if names.get(scheduled) in (CREATE_PROCESS, OPEN_PROCESS):  # open_process since lean
+        if names.get(scheduled) == declared(open_process).name:
             return event.event_time.ToNanoseconds() / 1e9 + SANDBOX_DELAY_SECONDS
     raise LookupError(f"{handle.id}: no completed create")

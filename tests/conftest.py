@@ -7,10 +7,10 @@ from collections.abc import AsyncIterator
 import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
-from onboarding.dev.stack import temporal_binary
+from contracts.names import SEARCH_ATTRIBUTES
+from devstack.stack import temporal_binary
 from onboarding.temporal.converter import data_converter
 from tests.support import fixed_keyring
-from workflows.names import SEARCH_ATTRIBUTES
 
 SUGGEST_CONTINUE_AS_NEW_AFTER_EVENTS = 40
 

@@ -11,10 +11,10 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from onboarding.dev.credentials import ServiceAccountKeys, service_account
-from onboarding.dev.sandbox_client import SandboxClient
-from onboarding.dev.stack import free_port, sandbox_command, start_child, wait_for_port
-from onboarding.temporal.codec import Keyring
+from devstack.credentials import ServiceAccountKeys, service_account
+from devstack.sandbox_client import SandboxClient
+from devstack.stack import free_port, sandbox_command, start_child, wait_for_port
+from onboarding.runtime.keyring import Keyring
 
 LOOPBACK = "127.0.0.1"
 SERVICE_ACCOUNT = "onboarding-test@test-tenant.iam.acesso.io"

@@ -1,0 +1,30 @@
+"""Deterministic orchestration: the workflows, and the pure rules they run on.
+
+What the application shell may use: the workflows a worker runs (`WORKFLOWS`), the input's
+rules (`parse_request`), the policy (`decide`) and the reactions to each error class (what
+`onboarding explain` says), all from here.
+"""
+
+from workflows.cpf import cpf_with_check_digits
+from workflows.onboarding import Onboarding
+from workflows.policy import decide
+from workflows.reactions import REACTIONS, reaction_for, step_does
+from workflows.requests import MFA_REFUSALS, REFUSALS, parse_request, request_id_exposes_cpf
+from workflows.retention import SelfieRetention
+
+WORKFLOWS = (Onboarding, SelfieRetention)
+
+__all__ = [
+    "MFA_REFUSALS",
+    "REACTIONS",
+    "REFUSALS",
+    "WORKFLOWS",
+    "Onboarding",
+    "SelfieRetention",
+    "cpf_with_check_digits",
+    "decide",
+    "parse_request",
+    "reaction_for",
+    "request_id_exposes_cpf",
+    "step_does",
+]

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from workflows.models import OnboardingStatus, Reason, Stage
+from contracts.outcome import Reason
+from contracts.status import OnboardingStatus, Stage
 
 STAGE_WORDS = {
     Stage.VALIDATING: "Checking the request and the selfie",

@@ -8,7 +8,10 @@ identity-fraudster flag and the risk score bands. A decision may ask for a new p
 
 from __future__ import annotations
 
-from workflows.models import Decision, Outcome, PolicyBands, ProcessStatus, Reason, UnicoProcess
+from contracts.outcome import Outcome, Reason
+from contracts.request import PolicyBands
+from contracts.result import Decision
+from contracts.unico import ProcessStatus, UnicoProcess
 
 
 def _verdict(outcome: Outcome | None, code: str, message: str, *, retry: bool = False) -> Decision:

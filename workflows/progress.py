@@ -12,9 +12,11 @@ from temporalio import workflow
 from temporalio.common import SearchAttributeUpdate
 
 with workflow.unsafe.imports_passed_through():
+    from contracts.names import STAGE_ATTRIBUTE
+    from contracts.outcome import Outcome, Reason
+    from contracts.result import OnboardingResult
+    from contracts.status import OnboardingStatus, Stage
     from workflows.details import current_details
-    from workflows.models import OnboardingResult, OnboardingStatus, Outcome, Reason, Stage
-    from workflows.names import STAGE_ATTRIBUTE
 
 
 class Progress:

@@ -17,10 +17,13 @@ from types import MappingProxyType
 
 from temporalio.common import RetryPolicy
 
-from workflows.error_classes import UNKNOWN_ERROR_ATTEMPTS, ErrorClass
-from workflows.models import OnboardingOptions, Outcome, Stage
+from contracts.errors import UNKNOWN_ERROR_ATTEMPTS, ErrorClass
+from contracts.outcome import Outcome
+from contracts.request import OnboardingOptions
+from contracts.status import Stage
 
-# A refused token is replaced this many times per call; then the onboarding ends as error.
+# A refused token is replaced this many times per call (the activity drops it and gets a
+# new one on its next attempt); then the onboarding ends as error.
 MAX_TOKEN_REFRESHES = 2
 # The activities' own retries (transient, rate-limited): the first wait, growing to the last.
 RETRY_FIRST = timedelta(seconds=1)
@@ -76,7 +79,7 @@ REACTIONS: Mapping[str, Reaction] = MappingProxyType(
         ErrorClass.TOKEN_EXPIRED: Reaction(
             Remedy.NEW_TOKEN,
             Outcome.ERROR,
-            "drop the cached token, acquire a new one and call again, at most "
+            "drop the cached token and call again with a new one, at most "
             f"{MAX_TOKEN_REFRESHES} times per call; then outcome error",
         ),
         ErrorClass.INVALID_REQUEST: Reaction(

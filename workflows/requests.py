@@ -4,14 +4,10 @@ The workflow takes its input as raw JSON so that a malformed request never fails
 workflow task (which Temporal would retry forever): it ends the onboarding with outcome
 `invalid_request` and the code Unico itself would have answered. Every check here runs
 before any call to Unico (`REFUSALS` lists them, and the docs show that table); the image's
-own checks run in the `inspect_selfie` activity.
+own checks run in the `open_process` activity, before its create.
 
 20003 is Unico's "the request body is missing or invalid": the closest documented code for a
 field that Unico names no code for. Messages name the field and the rule, never the value.
-
-With `hardened=False` only the first release's rules run (types, required fields, CPF check
-digits, a blank name): the workflow passes it when it replays a history written before the
-other rules existed, so that the replay decides as the original run did.
 """
 
 from __future__ import annotations
@@ -21,6 +17,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from contracts.outcome import Reason
+from contracts.request import OnboardingRequest, Subject
 from workflows.contact import (
     is_valid_email,
     is_valid_phone,
@@ -29,7 +27,6 @@ from workflows.contact import (
     normalize_phone,
 )
 from workflows.cpf import is_valid_cpf, normalize_cpf
-from workflows.models import OnboardingRequest, Reason, Subject
 
 # Unico's input codes (seed 004) for the fields it names; anything else is a bad body.
 _MISSING_FIELD_CODES: dict[tuple[str, ...], int] = {
@@ -111,7 +108,7 @@ def refusal(code: int, message: str) -> Reason:
     return Reason(code=f"unico.{code}", message=message)
 
 
-def parse_request(raw: Any, hardened: bool = True) -> OnboardingRequest | Reason:
+def parse_request(raw: Any) -> OnboardingRequest | Reason:
     """The validated request, or the one reason it is refused (the first Unico would give)."""
     if not isinstance(raw, dict):
         return refusal(INVALID_BODY, "the request must be a JSON object")
@@ -119,21 +116,10 @@ def parse_request(raw: Any, hardened: bool = True) -> OnboardingRequest | Reason
         request = OnboardingRequest.model_validate(raw)
     except ValidationError as exc:
         return _reason_for(exc)
-    if not hardened:
-        return _first_release_rules(request)
     subject = _normalized(request.subject)
     if problem := _subject_problem(subject) or _request_problem(request, subject.code):
         return problem
     return request.model_copy(update={"subject": subject})
-
-
-def _first_release_rules(request: OnboardingRequest) -> OnboardingRequest | Reason:
-    cpf = normalize_cpf(request.subject.code)
-    if not is_valid_cpf(cpf):
-        return refusal(INVALID_CPF, "subject.code is not a valid CPF (11 digits, check digits)")
-    if not request.subject.name.strip():
-        return refusal(MISSING_NAME, "subject.name is empty")
-    return request.model_copy(update={"subject": request.subject.model_copy(update={"code": cpf})})
 
 
 def _normalized(subject: Subject) -> Subject:

@@ -15,7 +15,6 @@ from typing import Any
 import httpx
 from temporalio.exceptions import ApplicationError
 
-from activities.call_telemetry import guardian_call
 from activities.errors import (
     application_error,
     carried_details,
@@ -23,8 +22,10 @@ from activities.errors import (
     raise_for_transport,
     retry_after,
 )
+from activities.guardian.errors import MFA_ERRORS, TELEMETRY
+from activities.telemetry import remote_call
 
-SYSTEM = "mfa"
+SYSTEM = MFA_ERRORS.name
 
 
 async def post(
@@ -36,7 +37,7 @@ async def post(
 ) -> httpx.Response:
     """The 2xx answer, or the classified ApplicationError; `route` is the span's template."""
     headers = {"Authorization": authorization} if authorization else {}
-    with guardian_call(SYSTEM, route) as call:
+    with remote_call(TELEMETRY, SYSTEM, "POST", route) as call:
         try:
             response = await http.post(url, json=body, headers=headers)
         except httpx.TransportError as exc:
@@ -45,7 +46,8 @@ async def post(
         if response.is_success:
             return response
         delay = retry_after(response) or rate_limit_wait(response)
-        raise application_error(parse_error(SYSTEM, response), next_retry_delay=delay)
+        details = parse_error(MFA_ERRORS, response)
+        raise application_error(MFA_ERRORS, details, next_retry_delay=delay)
 
 
 def code_of(error: ApplicationError) -> str | None:

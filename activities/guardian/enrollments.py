@@ -26,15 +26,18 @@ from activities.guardian.calls import code_of
 from activities.guardian.enrollment_api import Flow, GuardianApi
 from activities.guardian.management import ManagementApi
 from activities.guardian.sealing import SealBroken, TransactionSeal
-from workflows.error_classes import ErrorClass
-from workflows.models import (
+from contracts.activity import implements
+from contracts.errors import ErrorClass
+from contracts.mfa import (
     Enrollment,
     OtpCheck,
     OtpVerdict,
     SmsSent,
     StartEnrollmentInput,
+    send_otp_sms,
+    start_mfa_enrollment,
+    verify_otp,
 )
-from workflows.names import SEND_OTP_SMS, START_MFA_ENROLLMENT, VERIFY_OTP
 
 NOT_CONFIGURED = (
     "Guardian is not configured: set AUTH0_TENANT_URL, AUTH0_CLIENT_ID, AUTH0_CLIENT_SECRET "
@@ -71,7 +74,7 @@ class MfaActivities:
             raise ApplicationError(NOT_CONFIGURED, type=ErrorClass.CONFIGURATION.value)
         return self._management, self._guardian
 
-    @activity.defn(name=START_MFA_ENROLLMENT)
+    @implements(start_mfa_enrollment)
     async def start_mfa_enrollment(self, person: StartEnrollmentInput) -> Enrollment:
         """A ticket, the flow, the first SMS. Each attempt starts from a new ticket (a ticket
         is single use), so a retry after a lost answer is safe."""
@@ -97,7 +100,7 @@ class MfaActivities:
         }
         return Enrollment(sealed=self._seal.seal(secret, activity.info().workflow_id or ""))
 
-    @activity.defn(name=SEND_OTP_SMS)
+    @implements(send_otp_sms)
     async def send_otp_sms(self, sealed: str) -> SmsSent:
         _, guardian = self._apis()
         secret = self._open(sealed)
@@ -116,7 +119,7 @@ class MfaActivities:
             raise
         return SmsSent(sent=True)
 
-    @activity.defn(name=VERIFY_OTP)
+    @implements(verify_otp)
     async def verify_otp(self, check: OtpCheck) -> OtpVerdict:
         _, guardian = self._apis()
         secret = self._open(check.sealed)

@@ -16,15 +16,17 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.errors import carried_details
-from activities.identity_cloud.entity_api import SYSTEM, EntityApi
+from activities.identity_cloud.entity_api import EntityApi
+from activities.identity_cloud.errors import IDENTITY_CLOUD_ERRORS
 from activities.identity_cloud.mapping import AttributeMapping
-from workflows.error_classes import ErrorClass
-from workflows.models import AccountResult, AccountStatus, Reason, RegisterAccountInput
-from workflows.names import REGISTER_ACCOUNT
+from contracts.account import RegisterAccountInput, register_account
+from contracts.activity import implements
+from contracts.errors import ErrorClass
+from contracts.outcome import Reason
+from contracts.result import AccountResult, AccountStatus
 
 NOT_CONFIGURED = (
     "Identity Cloud is not configured: set IDENTITY_CLOUD_URL, IDENTITY_CLOUD_CLIENT_ID and "
@@ -40,7 +42,7 @@ class AccountActivities:
     def all(self) -> Sequence[Callable[..., Any]]:
         return [self.register_account]
 
-    @activity.defn(name=REGISTER_ACCOUNT)
+    @implements(register_account)
     async def register_account(self, request: RegisterAccountInput) -> AccountResult:
         """Create the person's record, or adopt the one that holds their CPF."""
         if self._api is None:
@@ -84,8 +86,13 @@ def _taken_by_another(clash: ApplicationError) -> ApplicationError:
     carried = carried_details(clash)
     code = carried[0].code if carried else None
     message = (
-        f"{SYSTEM} {code or 'unique_violation'}: another person's record holds a unique value "
-        "of this one (the e-mail); nothing was created or changed"
+        f"{IDENTITY_CLOUD_ERRORS.name} {code or 'unique_violation'}: another person's record "
+        "holds a unique value of this one (the e-mail); nothing was created or changed"
     )
-    details = {"system": SYSTEM, "code": code, "message": message, "class": "invalid_request"}
+    details = {
+        "system": IDENTITY_CLOUD_ERRORS.name,
+        "code": code,
+        "message": message,
+        "class": "invalid_request",
+    }
     return ApplicationError(message, details, type=ErrorClass.INVALID_REQUEST.value)

@@ -15,7 +15,6 @@ from typing import Any
 import httpx
 from temporalio.exceptions import ApplicationError
 
-from activities.call_telemetry import identity_cloud_call
 from activities.client_credentials import ClientCredentials, CredentialsUnavailable
 from activities.errors import (
     ErrorDetails,
@@ -24,9 +23,11 @@ from activities.errors import (
     raise_for_transport,
     retry_after,
 )
-from workflows.error_classes import ErrorClass
+from activities.identity_cloud.errors import IDENTITY_CLOUD_ERRORS, TELEMETRY
+from activities.telemetry import remote_call
+from contracts.errors import ErrorClass
 
-SYSTEM = "identity-cloud"
+SYSTEM = IDENTITY_CLOUD_ERRORS.name
 
 
 class EntityApi:
@@ -43,7 +44,7 @@ class EntityApi:
         or a list) go as JSON text in their form field, as the API wants them."""
         form = {"type_name": self.type_name}
         form |= {k: v if isinstance(v, str) else json.dumps(v) for k, v in fields.items()}
-        with identity_cloud_call(SYSTEM, operation) as call:
+        with remote_call(TELEMETRY, SYSTEM, "POST", f"/{operation}") as call:
             try:
                 headers = {"Authorization": self._credentials.authorization()}
             except CredentialsUnavailable as exc:
@@ -65,8 +66,10 @@ class EntityApi:
             if body is None:
                 details = ErrorDetails(SYSTEM, None, "the answer is not JSON", response.status_code)
             else:
-                details = parse_error(SYSTEM, response)
-            raise application_error(details, next_retry_delay=retry_after(response))
+                details = parse_error(IDENTITY_CLOUD_ERRORS, response)
+            raise application_error(
+                IDENTITY_CLOUD_ERRORS, details, next_retry_delay=retry_after(response)
+            )
 
 
 def _json(response: httpx.Response) -> dict[str, Any] | None:

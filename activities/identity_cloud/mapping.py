@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from workflows.models import RegisterAccountInput
+from contracts.account import RegisterAccountInput
 
 DEFAULT_MAPPING = {
     "cpf": "cpf",

@@ -16,11 +16,10 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from temporalio import activity
-
 from activities.selfies.backend import InvalidSelfieRef, SelfieBackend
-from workflows.models import SelfieRelease, UnicoProcess
-from workflows.names import DELETE_SELFIE, RELEASE_SELFIE
+from contracts.activity import implements
+from contracts.selfies import SelfieRelease, delete_selfie, release_selfie
+from contracts.unico import UnicoProcess
 
 logger = logging.getLogger("activities.selfies.cleanup")
 
@@ -47,7 +46,7 @@ class SelfieCleanup:
             return None
         return SelfieRelease(deleted=True)
 
-    @activity.defn(name=RELEASE_SELFIE)
+    @implements(release_selfie)
     async def release_selfie(self, selfie_ref: str) -> SelfieRelease:
         """The onboarding is over: delete the selfie now, or say how long to keep it."""
         if self._retention > 0:
@@ -55,7 +54,7 @@ class SelfieCleanup:
         await self.delete_selfie(selfie_ref)
         return SelfieRelease(deleted=True)
 
-    @activity.defn(name=DELETE_SELFIE)
+    @implements(delete_selfie)
     async def delete_selfie(self, selfie_ref: str) -> None:
         """Delete it; a missing selfie is already gone, so a retry passes."""
         try:

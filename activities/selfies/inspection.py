@@ -28,7 +28,7 @@ import io
 
 from PIL import Image
 
-from workflows.models import SelfieCheck
+from contracts.unico import SelfieCheck
 
 CODE_MISSING = 20009
 CODE_UNSUPPORTED_FORMAT = 20505

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from pydantic import BaseModel
+
 from onboarding.runtime.secrets import with_dev_secrets
 from onboarding.runtime.settings import Settings
 from onboarding.runtime.settings import load_settings as load_environment
@@ -47,3 +49,8 @@ def describe_result(result: dict[str, Any]) -> str:
             f"{review['reviewed_at']}{note}"
         )
     return "\n".join(lines)
+
+
+def dump(model: BaseModel) -> dict[str, Any]:
+    """A model as the JSON a command prints."""
+    return model.model_dump(mode="json")

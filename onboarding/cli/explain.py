@@ -1,9 +1,10 @@
 """`onboarding explain`: what an error code means, its class, and what the worker does.
 
-The answers come from the same catalogs (activities/catalogs/*.toml) and the same reaction
-table (workflows/reactions.py) that the worker runs on, so the command cannot drift from
-the behaviour it explains. A code no catalog lists, nor covers by a catch-all, is an error
-here (exit 2): at run time its class would depend on the HTTP status it came with.
+The answers come from the same catalogs (each remote system's, activities/*/*.toml) and
+the same reaction table (workflows/reactions.py) that the worker runs on, so the command
+cannot drift from the behaviour it explains. A code no catalog lists, nor covers by a
+catch-all, is an error here (exit 2): at run time its class would depend on the HTTP status
+it came with.
 """
 
 from __future__ import annotations
@@ -12,14 +13,23 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from activities.catalog import Catalog, catalogs
-from workflows.error_classes import UNKNOWN_ERROR_ATTEMPTS, ErrorClass
-from workflows.models import Outcome
-from workflows.reactions import reaction_for, step_does
+from activities import SYSTEMS, Catalog, error_systems
+from contracts.errors import UNKNOWN_ERROR_ATTEMPTS, ErrorClass
+from contracts.outcome import Outcome
+from workflows import reaction_for, step_does
 
-SYSTEMS = ("unico-auth", "unico-process", "identity-cloud", "mfa")  # the catalogs' systems
-# The systems of the steps after approval: a failure there ends the step, not the onboarding.
-STEP_SYSTEMS = frozenset({"identity-cloud", "mfa"})
+# The error systems, as `--system` names them: every catalog of every remote system.
+ERROR_SYSTEMS = tuple(errors.name for errors in error_systems())
+# The error systems of the steps after approval: a failure there ends the step, not the
+# onboarding.
+STEP_SYSTEMS = frozenset(
+    errors.name for system in SYSTEMS if system.after_approval for errors in system.error_systems
+)
+
+
+def catalogs() -> dict[str, Catalog]:
+    """Every catalog, by its error system's name."""
+    return {errors.name: errors.catalog for errors in error_systems()}
 
 
 class UnknownCode(ValueError):

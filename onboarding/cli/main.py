@@ -18,13 +18,13 @@ from pydantic import ValidationError
 from temporalio.client import WorkflowFailureError
 from temporalio.service import RPCError, RPCStatusCode
 
-from onboarding.cli import explain, otp, review
-from onboarding.cli.common import CommandError, describe_result, emit, load_settings
-from onboarding.dev import demo
-from onboarding.dev.stack import DevPorts, DevStackConfig, run_dev_stack
+from contracts.request import OnboardingRequest
+from contracts.unico import UnicoProcess
+from onboarding.cli import explain, otp, plugins, review
+from onboarding.cli.common import CommandError, describe_result, dump, emit, load_settings
 from onboarding.runtime.entry import leave
+from onboarding.runtime.errors import SettingsError, StackUnavailable
 from onboarding.runtime.logs import configure_logging
-from onboarding.runtime.settings import SettingsError
 from onboarding.temporal.client import (
     connect,
     handle_for,
@@ -32,21 +32,11 @@ from onboarding.temporal.client import (
     start_onboarding,
     store_selfie,
 )
-from onboarding.temporal.connection import StackUnavailable
 from onboarding.temporal.decisions import start_for_decision
 from onboarding.temporal.step_updates import UpdateRefused
-from workflows.models import OnboardingRequest, UnicoProcess, dump
-from workflows.policy import decide
-from workflows.requests import parse_request
+from workflows import decide, parse_request
 
 # --- commands ---------------------------------------------------------------------------
-
-
-def cmd_dev(args: argparse.Namespace) -> int:
-    ports = DevPorts(args.temporal_port, args.ui_port, args.gateway_port, args.sandbox_port)
-    return run_dev_stack(
-        DevStackConfig(args.state_dir, ports, args.async_delay, webhooks=not args.no_webhooks)
-    )
 
 
 async def cmd_start(args: argparse.Namespace) -> int:
@@ -135,16 +125,6 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return 0
 
 
-async def cmd_demo(args: argparse.Namespace) -> int:
-    settings = load_settings()
-    client = await connect(settings)
-    rows = await demo.run_demo(client, settings, progress=None if args.json else print)
-    all_match = all(row.matches for row in rows)
-    payload = {"all_match": all_match, "rows": [row.as_json() for row in rows]}
-    emit(args.json, payload, demo.table(rows))
-    return 0 if all_match else 1
-
-
 # --- helpers ----------------------------------------------------------------------------
 
 
@@ -165,25 +145,12 @@ def _open_text(path: str) -> Any:
 # --- parser -----------------------------------------------------------------------------
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> tuple[argparse.ArgumentParser, dict[str, plugins.Handler]]:
+    """The parser, and the handler of each command."""
     parser = argparse.ArgumentParser(prog="onboarding", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     json_flag = argparse.ArgumentParser(add_help=False)
     json_flag.add_argument("--json", action="store_true", help="machine-readable output")
-
-    dev = commands.add_parser("dev", parents=[json_flag], help="run the local stack")
-    dev.add_argument("--state-dir", type=Path, default=Path(".state"))
-    defaults = DevPorts()
-    dev.add_argument("--temporal-port", type=int, default=defaults.temporal)
-    dev.add_argument("--ui-port", type=int, default=defaults.ui)
-    dev.add_argument("--gateway-port", type=int, default=defaults.gateway)
-    dev.add_argument("--sandbox-port", type=int, default=defaults.sandbox)
-    dev.add_argument(
-        "--async-delay", type=float, default=5.0, help="seconds the sandbox takes to score"
-    )
-    dev.add_argument(
-        "--no-webhooks", action="store_true", help="the sandbox sends no webhook: polling only"
-    )
 
     start = commands.add_parser("start", parents=[json_flag], help="start an onboarding")
     start.add_argument("--cpf", required=True)
@@ -220,27 +187,32 @@ def build_parser() -> argparse.ArgumentParser:
     )
     decide_cmd.add_argument("file", nargs="?", default="-", help="JSON file, or - for stdin")
 
-    commands.add_parser("demo", parents=[json_flag], help="run every scenario CPF")
-
     explain_cmd = commands.add_parser(
         "explain", parents=[json_flag], help="what an error code means and what the worker does"
     )
     explain_cmd.add_argument("code", nargs="?", help="e.g. 1.2.18, 20507, 414, invalid_otp")
-    explain_cmd.add_argument("--system", choices=explain.SYSTEMS)
+    explain_cmd.add_argument("--system", choices=explain.ERROR_SYSTEMS)
     explain_cmd.add_argument("--all", action="store_true", help="every catalogued code")
 
     review.add_parser(commands, json_flag)
     otp.add_parser(commands, json_flag)
-    return parser
+    # The commands other distributions add (the dev tooling's `dev` and `demo`).
+    present = plugins.installed()
+    for plugin in present.values():
+        plugin.add_parser(commands, json_flag)
+    handlers: dict[str, plugins.Handler] = {
+        **HANDLERS,
+        **{plugin.name: plugin.handler for plugin in present.values()},
+        **plugins.add_missing(commands, present),
+    }
+    return parser, handlers
 
 
 HANDLERS: dict[str, Callable[[argparse.Namespace], int | Awaitable[int]]] = {
-    "dev": cmd_dev,
     "start": cmd_start,
     "status": cmd_status,
     "result": cmd_result,
     "decide": cmd_decide,
-    "demo": cmd_demo,
     "explain": cmd_explain,
     "review": review.cmd_review,
     "otp": otp.cmd_otp,
@@ -248,11 +220,19 @@ HANDLERS: dict[str, Callable[[argparse.Namespace], int | Awaitable[int]]] = {
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser, handlers = build_parser()
+    args = parser.parse_args(argv)
     try:
-        outcome = HANDLERS[args.command](args)
+        outcome = handlers[args.command](args)
         return asyncio.run(outcome) if asyncio.iscoroutine(outcome) else int(outcome)  # type: ignore[arg-type]
-    except (CommandError, SettingsError, StackUnavailable, UpdateRefused, ValueError) as exc:
+    except (
+        CommandError,
+        SettingsError,
+        StackUnavailable,
+        UpdateRefused,
+        ValueError,
+        plugins.NotInstalled,
+    ) as exc:
         print(f"onboarding {args.command}: {exc}", file=sys.stderr)
         return 2
     except WorkflowFailureError as exc:

@@ -11,10 +11,9 @@ import getpass
 import sys
 from typing import Any
 
-from onboarding.cli.common import CommandError, emit, load_settings
+from onboarding.cli.common import CommandError, dump, emit, load_settings
 from onboarding.temporal.client import connect
 from onboarding.temporal.otp import resend_code, submit_code
-from workflows.models import dump
 
 
 def add_parser(commands: Any, json_flag: argparse.ArgumentParser) -> None:

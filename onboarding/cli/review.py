@@ -12,11 +12,10 @@ from typing import Any
 
 from temporalio.exceptions import ApplicationError
 
-from onboarding.cli.common import CommandError, emit, load_settings
+from contracts.review import ReviewAnswer, ReviewDecision, parse_review_answer
+from onboarding.cli.common import CommandError, dump, emit, load_settings
 from onboarding.temporal.client import connect
 from onboarding.temporal.reviews import WaitingReview, review_onboarding, waiting_reviews
-from workflows.models import ReviewAnswer, ReviewDecision, dump
-from workflows.review import parse_review_answer
 
 ANSWERS = {
     "approve": ReviewDecision.APPROVED,

@@ -19,7 +19,7 @@ from starlette.routing import BaseRoute, Route
 from temporalio.client import Client
 from temporalio.converter import PayloadCodec
 
-from activities.selfies.backend import SelfieBackend
+from activities.selfies import SelfieBackend
 from onboarding.gateway.bearer import BearerToken
 from onboarding.gateway.codec_server import codec_mount
 from onboarding.gateway.uploads import upload_route, upload_token
@@ -27,8 +27,7 @@ from onboarding.gateway.webhook import WebhookReceiver, webhook_route
 from onboarding.gateway.webhook_auth import WebhookAuth, webhook_auth
 from onboarding.runtime.entry import run_service
 from onboarding.runtime.secrets import load_keyring
-from onboarding.runtime.selfie_store import open_selfie_store
-from onboarding.runtime.settings import Settings
+from onboarding.runtime.settings import Settings, selfie_store
 from onboarding.temporal.client import connect
 from onboarding.temporal.codec import EncryptionCodec
 
@@ -92,7 +91,7 @@ async def serve_gateway(settings: Settings) -> None:
     # connection setting still stops it here. Its signals carry encrypted payloads.
     serves = GatewayRoutes.from_settings(settings)  # what is missing stops it before anything
     temporal = await connect(settings, lazy=True) if serves.webhook else None
-    app = create_gateway(settings, open_selfie_store(settings), codec, temporal=temporal)
+    app = create_gateway(settings, selfie_store(), codec, temporal=temporal)
     # log_config=None: uvicorn's records go through our JSON, redacting handler.
     config = uvicorn.Config(
         app, host=settings.gateway_host, port=settings.gateway_port, log_config=None

@@ -20,9 +20,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from activities.selfies.backend import InvalidSelfie, SelfieBackend
+from activities.selfies import InvalidSelfie, SelfieBackend
 from onboarding.gateway.bearer import BearerToken
-from onboarding.runtime.settings import Settings, SettingsError
+from onboarding.runtime.errors import SettingsError
+from onboarding.runtime.settings import Settings
 
 logger = logging.getLogger("onboarding.gateway.uploads")
 

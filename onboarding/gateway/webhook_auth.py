@@ -15,7 +15,8 @@ import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from onboarding.runtime.settings import Settings, SettingsError
+from onboarding.runtime.errors import SettingsError
+from onboarding.runtime.settings import Settings
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,10 @@ import sys
 from collections.abc import Callable, Coroutine
 from typing import Any, NoReturn
 
+from onboarding.runtime.errors import SettingsError, StackUnavailable
 from onboarding.runtime.logs import configure_logging
-from onboarding.runtime.settings import Settings, SettingsError, load_settings
+from onboarding.runtime.settings import Settings, load_settings
 from onboarding.runtime.telemetry import flush_traces
-from onboarding.temporal.connection import StackUnavailable
 
 
 def run_service(prog: str, serve: Callable[[Settings], Coroutine[Any, Any, None]]) -> int:

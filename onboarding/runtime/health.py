@@ -25,7 +25,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from onboarding.runtime.settings import SettingsError
+from onboarding.runtime.errors import SettingsError
 
 LIVENESS_STALL_SECONDS = 30.0
 CHECK_INTERVAL_SECONDS = 5.0

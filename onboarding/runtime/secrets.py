@@ -1,4 +1,4 @@
-"""Secrets from the settings: the payload keyring and the Unico private key.
+"""Secrets from the settings: the payload keyring, and the local stack's for the CLI.
 
 Each comes from a secret variable or from a file. A file that group or others may read gets
 a warning once its key has loaded (it is still used: refusing would take a running fleet
@@ -10,12 +10,11 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from pydantic import SecretStr
 
-from onboarding.runtime.settings import Settings, SettingsError
-from onboarding.temporal.codec import Keyring, KeyringError
+from onboarding.runtime.errors import SettingsError
+from onboarding.runtime.keyring import Keyring, KeyringError
+from onboarding.runtime.settings import Settings
 
 logger = logging.getLogger("onboarding.runtime.secrets")
 
@@ -102,23 +101,3 @@ def with_dev_secrets(settings: Settings) -> Settings:
 
 def _is_set(secret: SecretStr | None) -> bool:
     return secret is not None and bool(secret.get_secret_value().strip())
-
-
-def load_unico_private_key(settings: Settings) -> bytes:
-    """The service account's RSA key (PEM), from UNICO_PRIVATE_KEY or UNICO_PRIVATE_KEY_FILE."""
-    path = settings.unico_private_key_file
-    found = _secret_from(
-        settings.unico_private_key, path, "UNICO_PRIVATE_KEY", "UNICO_PRIVATE_KEY_FILE"
-    )
-    if found is None:
-        raise SettingsError("missing setting(s): UNICO_PRIVATE_KEY_FILE (or UNICO_PRIVATE_KEY)")
-    pem, source = found
-    try:
-        key = load_pem_private_key(pem, password=None)
-    except (ValueError, TypeError):
-        key = None
-    if not isinstance(key, rsa.RSAPrivateKey):  # RS256 signs with RSA only
-        where = f"{source}: {path}" if source.endswith("_FILE") else source
-        raise SettingsError(f"{where} is not an unencrypted PEM RSA private key")
-    warn_if_exposed(path, source)
-    return pem

@@ -27,8 +27,9 @@ from temporalio.contrib.opentelemetry import (
 from temporalio.plugin import SimplePlugin
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
-from onboarding.runtime.settings import Settings, SettingsError
-from workflows.decision_telemetry import DECISION_LATENCY_METRIC
+from contracts.names import DECISION_LATENCY_METRIC
+from onboarding.runtime.errors import SettingsError
+from onboarding.runtime.settings import Settings
 
 logger = logging.getLogger(__name__)
 

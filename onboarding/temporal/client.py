@@ -17,18 +17,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.runtime import Runtime
 from temporalio.service import RPCError, RPCStatusCode
 
-from onboarding.runtime.settings import Settings
-from onboarding.runtime.telemetry import tracing_plugins
-from onboarding.temporal.connection import (
-    StackUnavailable,
-    TemporalTarget,
-    explain_failure,
-    within_connect_timeout,
-)
-from onboarding.temporal.converter import data_converter_for
-from onboarding.temporal.operator_view import static_details, static_summary
-from workflows.models import OnboardingRequest, OnboardingResult, OnboardingStatus, Stage
-from workflows.names import (
+from contracts.names import (
     SEARCH_ATTRIBUTES,
     STAGE_ATTRIBUTE,
     STATUS_QUERY,
@@ -36,7 +25,16 @@ from workflows.names import (
     search_attribute_type,
     workflow_id_for,
 )
-from workflows.requests import request_id_exposes_cpf
+from contracts.request import OnboardingRequest
+from contracts.result import OnboardingResult
+from contracts.status import OnboardingStatus, Stage
+from onboarding.runtime.errors import StackUnavailable
+from onboarding.runtime.settings import Settings
+from onboarding.runtime.telemetry import tracing_plugins
+from onboarding.temporal.connection import TemporalTarget, explain_failure, within_connect_timeout
+from onboarding.temporal.converter import data_converter_for
+from onboarding.temporal.operator_view import static_details, static_summary
+from workflows import request_id_exposes_cpf
 
 OnboardingHandle = WorkflowHandle[object, OnboardingResult]
 

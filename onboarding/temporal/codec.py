@@ -19,17 +19,15 @@ payloads per onboarding, rotate the key long before that.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import os
-import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from temporalio.api.common.v1 import Payload
 from temporalio.converter import PayloadCodec
+
+from onboarding.runtime.keyring import Keyring
 
 ENCODING = b"binary/encrypted"
 # A None carries no data, and the server must see it as one: `upsert_memo({key: None})`
@@ -37,12 +35,6 @@ ENCODING = b"binary/encrypted"
 NULL_ENCODING = b"binary/null"
 KEY_ID_METADATA = "encryption-key-id"
 NONCE_BYTES = 12
-KEY_BYTES = 32  # AES-256
-_KEY_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
-
-
-class KeyringError(ValueError):
-    """The keys are malformed; the message names the problem, never the key material."""
 
 
 class UnknownKeyError(KeyError):
@@ -54,65 +46,6 @@ class UnknownKeyError(KeyError):
 
 class DecryptionError(ValueError):
     """A payload does not open with the key it names: wrong key bytes, or tampered data."""
-
-
-@dataclass(frozen=True)
-class Keyring:
-    """Named AES-256 keys: `current_id` encrypts, every key decrypts."""
-
-    current_id: str
-    keys: Mapping[str, bytes] = field(repr=False)
-
-    def __post_init__(self) -> None:
-        if not self.keys:
-            raise KeyringError("no encryption key is configured")
-        for key_id, key in self.keys.items():
-            if not _KEY_ID.fullmatch(key_id):
-                raise KeyringError(f"key id {key_id[:64]!r}: use 1-64 of A-Z a-z 0-9 . _ -")
-            if len(key) != KEY_BYTES:
-                raise KeyringError(f"key {key_id!r} has {len(key)} bytes; AES-256 needs 32")
-        if self.current_id not in self.keys:
-            raise KeyringError(f"the current key id {self.current_id!r} is not among the keys")
-
-    @classmethod
-    def parse(cls, text: str, current_id: str | None = None) -> Keyring:
-        """Read `id:base64key` entries, separated by commas or new lines (`#` comments).
-
-        The current key is `current_id`, or else the first entry.
-        """
-        keys: dict[str, bytes] = {}
-        for line in text.splitlines():
-            for entry in line.split("#", 1)[0].split(","):
-                if entry := entry.strip():
-                    key_id, key = _parse_entry(entry)
-                    if key_id in keys:
-                        raise KeyringError(f"key id {key_id!r} is listed twice")
-                    keys[key_id] = key
-        if not keys:
-            raise KeyringError("no encryption key is configured")
-        return cls(current_id or next(iter(keys)), keys)
-
-    @property
-    def key_ids(self) -> list[str]:
-        return list(self.keys)
-
-
-def _parse_entry(entry: str) -> tuple[str, bytes]:
-    key_id, colon, encoded = entry.partition(":")
-    key_id = key_id.strip()
-    if not colon or not key_id:
-        raise KeyringError("each key is written id:base64key")
-    try:
-        # Either base64 alphabet: `openssl rand -base64 32` or a URL-safe generator.
-        key = base64.b64decode(encoded.strip().replace("-", "+").replace("_", "/"), validate=True)
-    except (binascii.Error, ValueError):
-        raise KeyringError(f"key {key_id!r} is not valid base64") from None
-    return key_id, key
-
-
-def new_key() -> str:
-    """A fresh random key, base64-encoded, for a keyring entry."""
-    return base64.b64encode(os.urandom(KEY_BYTES)).decode("ascii")
 
 
 class EncryptionCodec(PayloadCodec):

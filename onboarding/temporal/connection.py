@@ -33,7 +33,7 @@ from cryptography.hazmat.primitives.serialization import (
 from temporalio.envconfig import ClientConfigProfile, DataSource
 from temporalio.service import TLSConfig
 
-from onboarding.runtime.settings import SettingsError
+from onboarding.runtime.errors import SettingsError, StackUnavailable
 
 T = TypeVar("T")
 
@@ -83,10 +83,6 @@ _HOST_PORT = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):[0-9]{1,5}")
 
 class TemporalSettingError(SettingsError):
     """A connection setting is wrong; the message names it and the cause, in one line."""
-
-
-class StackUnavailable(Exception):
-    """Temporal (or the gateway) cannot be reached; the message says which and where."""
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,10 @@ import dataclasses
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
 
+from onboarding.runtime.keyring import Keyring
 from onboarding.runtime.secrets import load_keyring
 from onboarding.runtime.settings import Settings
-from onboarding.temporal.codec import EncryptionCodec, Keyring
+from onboarding.temporal.codec import EncryptionCodec
 
 
 def data_converter(keyring: Keyring) -> DataConverter:

@@ -16,9 +16,10 @@ from temporalio.client import (
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from contracts.names import DECISION_UPDATE, WORKFLOW_TYPE
+from contracts.request import OnboardingRequest
+from contracts.result import IdentityDecision, OnboardingResult
 from onboarding.temporal.client import OnboardingHandle, handle_for, start_options
-from workflows.models import IdentityDecision, OnboardingRequest, OnboardingResult
-from workflows.names import DECISION_UPDATE, WORKFLOW_TYPE
 
 ASKS = 3  # a run that continued as new is asked again, a few times at most
 

@@ -13,9 +13,10 @@ from datetime import datetime, timedelta
 
 from temporalio.client import Client
 
+from contracts.names import REVIEW_UPDATE, STAGE_ATTRIBUTE, WORKFLOW_TYPE, workflow_id_for
+from contracts.review import ReviewAnswer, ReviewAnswered, ReviewBrief
+from contracts.status import Stage
 from onboarding.temporal.step_updates import send_update
-from workflows.models import ReviewAnswer, ReviewAnswered, ReviewBrief, Stage
-from workflows.names import REVIEW_UPDATE, STAGE_ATTRIBUTE, WORKFLOW_TYPE, workflow_id_for
 
 WAITING_QUERY = (
     f"WorkflowType = '{WORKFLOW_TYPE}' AND ExecutionStatus = 'Running' AND "

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from onboarding.dev.stack import free_port
+from devstack.stack import free_port
 
 BIN = Path(sys.executable).parent
 SELFIE = Path(__file__).parents[2] / "onboarding" / "assets" / "sample-selfie.jpg"

@@ -18,8 +18,8 @@ import pytest
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
 from bench.stack import SEARCH_ATTRIBUTE_CACHE, bench_stack
-from onboarding.dev.stack import DevStack, free_port
-from workflows.names import STAGE_ATTRIBUTE
+from contracts.names import STAGE_ATTRIBUTE
+from devstack.stack import DevStack, free_port
 
 pytestmark = pytest.mark.e2e
 

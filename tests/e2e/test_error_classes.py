@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from onboarding.dev.stack import temporal_binary
+from devstack.stack import temporal_binary
 from tests.e2e.local_stack import SELFIE, Stack, start_stack, stop_stack
 from tests.support import Sandbox
 

@@ -16,21 +16,21 @@ import pytest
 from temporalio.api.enums.v1 import PendingActivityState
 from temporalio.client import WorkflowHandle
 
+from activities.unico import UnicoSettings
 from bench.report import max_in_any_window
-from onboarding.dev.demo import SAMPLE_SELFIE
-from onboarding.dev.history import activity_names, of_kind
-from onboarding.dev.stack import Child, DevStack
-from onboarding.runtime.settings import Settings
+from contracts.outcome import Outcome
+from contracts.request import OnboardingRequest
+from devstack.demo import SAMPLE_SELFIE
+from devstack.history import activity_names, of_kind
+from devstack.stack import Child, DevStack
 from onboarding.temporal.client import start_onboarding
-from workflows.models import OnboardingRequest, Outcome
-from workflows.names import OPEN_PROCESS
 
 pytestmark = pytest.mark.e2e
 
 APPROVED_AT_ONCE = "12345678909"  # create answers status 3: one process-API call each
 TENANT_RATE = 10.0  # Unico's published default, enforced by the sandbox
 TENANT_BURST = 10  # the sandbox's stated burst: one second's worth
-FLEET_RATE = Settings().unico_requests_per_second  # the default: half the tenant's limit
+FLEET_RATE = UnicoSettings().requests_per_second  # the default: half the tenant's limit
 ONBOARDINGS = 30
 ANSWER_DELAY_SECONDS = 8
 
@@ -141,7 +141,7 @@ async def test_sigterm_lets_the_running_call_finish_and_another_worker_decides(
             second = stack.spawn_worker("drain-worker-second", probes=True)
             await asyncio.to_thread(second.wait_ready)
             assert first.probe("readyz") == 200
-            assert await call_in_flight(handle, OPEN_PROCESS), "SIGTERM must come mid-call"
+            assert await call_in_flight(handle, "open_process"), "SIGTERM must come mid-call"
             first.terminate()
             await asyncio.sleep(0.5)
             draining = (first.probe("readyz"), first.probe("livez"), first.process.poll())
@@ -163,7 +163,7 @@ async def test_sigterm_lets_the_running_call_finish_and_another_worker_decides(
         event.activity_task_started_event_attributes
         for event in of_kind(history.events, "ACTIVITY_TASK_STARTED")
     ]
-    (create,) = [s for s in started if scheduled[s.scheduled_event_id] == OPEN_PROCESS]
+    (create,) = [s for s in started if scheduled[s.scheduled_event_id] == "open_process"]
     assert create.identity.startswith(first.identity_prefix) and create.attempt == 1, (
         "the call in flight at SIGTERM finished, first time, on the first worker"
     )

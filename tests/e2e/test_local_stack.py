@@ -18,9 +18,9 @@ import httpx
 import pytest
 
 from activities.selfies.local_store import TOMBSTONES
-from onboarding.dev.sandbox_client import SandboxClient
-from onboarding.dev.scenarios import SCENARIOS
-from onboarding.dev.stack import LOOPBACK, free_port, start_child, temporal_binary, wait_for_port
+from devstack.sandbox_client import SandboxClient
+from devstack.scenarios import SCENARIOS
+from devstack.stack import LOOPBACK, free_port, start_child, temporal_binary, wait_for_port
 from tests.e2e.local_stack import SELFIE, Stack, running_stack, start_stack, stop_stack
 
 pytestmark = pytest.mark.e2e

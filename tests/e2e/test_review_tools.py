@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from onboarding.dev.stack import temporal_binary
+from devstack.stack import temporal_binary
 from tests.e2e.local_stack import SELFIE, Stack, running_stack
 
 pytestmark = pytest.mark.e2e

@@ -85,6 +85,7 @@ def test_a_taken_metrics_port_stops_the_worker_with_one_line(tmp_path) -> None:
             "UNICO_SERVICE_ACCOUNT": SERVICE_ACCOUNT,
             "UNICO_PRIVATE_KEY_FILE": str(keys.private),
             "UNICO_API_KEY": API_KEY,
+            "TEMPORAL_WORKER_BUILD_ID": "test",
             "METRICS_BIND_ADDRESS": f"{LOOPBACK}:{taken.getsockname()[1]}",
         }
         run = subprocess.run(

@@ -22,8 +22,8 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from onboarding.dev.demo import SAMPLE_SELFIE
-from onboarding.dev.stack import Child, DevStack
+from devstack.demo import SAMPLE_SELFIE
+from devstack.stack import Child, DevStack
 from tests.tls import SERVER_NAME, ApiKeyProxy, Pki, api_key_proxy, mtls_proxy
 
 pytestmark = pytest.mark.e2e

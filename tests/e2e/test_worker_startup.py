@@ -16,7 +16,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from onboarding.dev.stack import free_port, start_child, temporal_binary, wait_for_port
+from devstack.stack import free_port, start_child, temporal_binary, wait_for_port
 from tests.support import LOOPBACK, SERVICE_ACCOUNT, TEST_KEYS, KeyPair, make_key_pair
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,7 +36,7 @@ def dead_temporal() -> str:
 def run_worker(dead_temporal: str, tmp_path: Path, **overrides: str):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("UNICO_", "TEMPORAL_"))}
     env |= {"TEMPORAL_ADDRESS": dead_temporal, "SELFIE_DIR": str(tmp_path / "selfies")}
-    env |= {"ONBOARDING_ENCRYPTION_KEYS": TEST_KEYS}
+    env |= {"ONBOARDING_ENCRYPTION_KEYS": TEST_KEYS, "TEMPORAL_WORKER_BUILD_ID": "test"}
     env |= overrides
     return subprocess.run(
         [sys.executable, "worker.py"],
@@ -71,6 +71,18 @@ def test_no_credentials_names_every_missing_setting(dead_temporal: str, tmp_path
     assert "missing" in line
     for name in CREDENTIALS:
         assert name in line
+
+
+def test_a_worker_without_a_build_id_is_refused(
+    keys: KeyPair, dead_temporal: str, tmp_path: Path
+) -> None:
+    """Every worker declares its build: without one it would be unversioned, and onboardings
+    pinned to a build could land on it."""
+    done = run_worker(
+        dead_temporal, tmp_path, **good_credentials(keys), TEMPORAL_WORKER_BUILD_ID=""
+    )
+    line = the_one_line(done)
+    assert "TEMPORAL_WORKER_BUILD_ID" in line
 
 
 @pytest.mark.parametrize("missing", CREDENTIALS)
@@ -129,7 +141,7 @@ def test_a_wrong_private_key_file_is_one_line(
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("TOKEN_SAFETY_MARGIN_SECONDS", "soon"), ("UNICO_MAX_CONNECTIONS", "many")],
+    [("UNICO_TOKEN_SAFETY_MARGIN_SECONDS", "soon"), ("UNICO_MAX_CONNECTIONS", "many")],
 )
 def test_a_malformed_number_is_one_line(
     name: str, value: str, keys: KeyPair, dead_temporal: str, tmp_path: Path

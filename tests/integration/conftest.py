@@ -12,25 +12,15 @@ import pytest_asyncio
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from activities.guardian.enrollments import MfaActivities
-from activities.identity_cloud.accounts import AccountActivities
-from activities.selfies.local_store import SelfieStore
-from activities.unico_processes import UnicoActivities
-from onboarding.runtime.settings import Settings
+from activities.selfies import SelfieStore
+from onboarding.runtime.settings import Settings, settings_from
+from tests.integration.workers import Served, serving_workers
 from tests.support import (
     KeyPair,
     Sandbox,
     make_key_pair,
     running_sandbox,
     worker_environment,
-)
-from worker import (
-    account_activities,
-    build_workers,
-    load_service_account,
-    mfa_activities,
-    running,
-    unico_activities,
 )
 
 SANDBOX_DELAY_SECONDS = 1.0
@@ -53,46 +43,35 @@ def sandbox(keys: KeyPair, state: Path) -> Iterator[Sandbox]:
 
 
 @pytest.fixture(scope="session")
-def settings(keys: KeyPair, sandbox: Sandbox, state: Path) -> Settings:
-    env = worker_environment(keys, sandbox, state / "selfies")
-    return Settings.model_validate(
-        {
-            **{key.lower(): value for key, value in env.items()},
-            "task_queue": f"onboarding-test-{uuid.uuid4().hex[:8]}",
-        }
-    )
+def environment(keys: KeyPair, sandbox: Sandbox, state: Path) -> dict[str, str]:
+    """The session's worker's variables: the sandbox for every remote system, a task queue
+    and a deployment of its own."""
+    queue = f"onboarding-test-{uuid.uuid4().hex[:8]}"
+    return {
+        **worker_environment(keys, sandbox, state / "selfies"),
+        "TASK_QUEUE": queue,
+        "TEMPORAL_DEPLOYMENT_NAME": f"onboarding-{queue}",
+        "TEMPORAL_WORKER_BUILD_ID": "test",
+    }
 
 
 @pytest.fixture(scope="session")
-def selfies(settings: Settings) -> SelfieStore:
-    return SelfieStore(settings.selfie_dir)
+def settings(environment: dict[str, str]) -> Settings:
+    return settings_from(Settings, environment)
+
+
+@pytest.fixture(scope="session")
+def selfies(environment: dict[str, str]) -> SelfieStore:
+    return SelfieStore(Path(environment["SELFIE_DIR"]))
 
 
 @pytest_asyncio.fixture(scope="session")
-async def activities(settings: Settings) -> AsyncIterator[UnicoActivities]:
-    async with unico_activities(settings, load_service_account(settings)) as running_activities:
-        yield running_activities
+async def served(env: WorkflowEnvironment, environment: dict[str, str]) -> AsyncIterator[Served]:
+    """The session's worker, as `python -m worker` wires it."""
+    async with serving_workers(env.client, environment) as running:
+        yield running
 
 
-@pytest_asyncio.fixture(scope="session")
-async def accounts(settings: Settings) -> AsyncIterator[AccountActivities]:
-    async with account_activities(settings) as running_accounts:
-        yield running_accounts
-
-
-@pytest_asyncio.fixture(scope="session")
-async def mfa(settings: Settings) -> AsyncIterator[MfaActivities]:
-    async with mfa_activities(settings) as running_mfa:
-        yield running_mfa
-
-
-@pytest_asyncio.fixture(scope="session")
-async def client(
-    env: WorkflowEnvironment,
-    settings: Settings,
-    activities: UnicoActivities,
-    accounts: AccountActivities,
-    mfa: MfaActivities,
-) -> AsyncIterator[Client]:
-    async with running(build_workers(env.client, settings, activities, accounts, mfa)):
-        yield env.client
+@pytest.fixture(scope="session")
+def client(env: WorkflowEnvironment, served: Served) -> Client:
+    return env.client

@@ -6,8 +6,8 @@ import uuid
 from typing import Any
 
 from activities.selfies.local_store import SelfieStore
-from onboarding.dev.demo import SAMPLE_SELFIE
-from workflows.models import OnboardingRequest
+from contracts.request import OnboardingRequest
+from devstack.demo import SAMPLE_SELFIE
 
 FAST = {"poll_initial_seconds": 1, "poll_max_seconds": 4, "max_process_attempts": 2}
 SAMPLE = SAMPLE_SELFIE.read_bytes()

@@ -13,14 +13,16 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from activities.selfies.local_store import SelfieStore
-from onboarding.dev.demo import SAMPLE_SELFIE
-from onboarding.dev.history import counts, events_of
-from onboarding.dev.stack import free_port
+from contracts.names import OUTCOME_ATTRIBUTE, STAGE_ATTRIBUTE
+from contracts.outcome import Outcome
+from contracts.request import OnboardingRequest
+from contracts.result import OnboardingResult
+from devstack.demo import SAMPLE_SELFIE
+from devstack.history import counts, events_of
+from devstack.stack import free_port
 from onboarding.runtime.settings import Settings
 from onboarding.temporal.client import start_onboarding
-from worker import build_workers, load_service_account, running, unico_activities
-from workflows.models import OnboardingRequest, OnboardingResult, Outcome
-from workflows.names import OPEN_PROCESS, OUTCOME_ATTRIBUTE, STAGE_ATTRIBUTE
+from tests.integration.workers import serving_workers
 
 
 def request(selfies: SelfieStore, cpf: str, **options: Any) -> OnboardingRequest:
@@ -73,19 +75,17 @@ async def test_canceling_a_waiting_onboarding_cancels_its_timer(
 
 
 @pytest_asyncio.fixture
-async def unreachable_unico(client: Client, settings: Settings) -> AsyncIterator[Settings]:
-    """A worker whose process API refuses connections: create_process retries with backoff."""
-    dead = settings.model_copy(
-        update={
-            "unico_api_url": f"http://127.0.0.1:{free_port()}",
-            "task_queue": f"{settings.task_queue}-dead-api",
-        }
-    )
-    async with (
-        unico_activities(dead, load_service_account(dead)) as activities,
-        running(build_workers(client, dead, activities)),
-    ):
-        yield dead
+async def unreachable_unico(
+    client: Client, environment: dict[str, str], settings: Settings
+) -> AsyncIterator[Settings]:
+    """A worker whose process API refuses connections: the create retries with backoff."""
+    async with serving_workers(
+        client,
+        environment,
+        unico_api_url=f"http://127.0.0.1:{free_port()}",
+        task_queue=f"{settings.task_queue}-dead-api",
+    ) as dead:
+        yield dead.settings
 
 
 async def test_canceling_an_onboarding_mid_call_cancels_its_activity(
@@ -96,7 +96,7 @@ async def test_canceling_an_onboarding_mid_call_cancels_its_activity(
 
     async def create_is_retrying() -> bool:
         pending = (await handle.describe()).raw_description.pending_activities
-        return any(a.activity_type.name == OPEN_PROCESS and a.attempt >= 2 for a in pending)
+        return any(a.activity_type.name == "open_process" and a.attempt >= 2 for a in pending)
 
     await until(create_is_retrying)
     await assert_canceled_cleanly(handle)

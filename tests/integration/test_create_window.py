@@ -14,14 +14,15 @@ import pytest_asyncio
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities.selfies.local_store import SelfieStore
-from activities.unico_auth import ServiceAccount, TokenCache
-from activities.unico_processes import UnicoActivities
-from onboarding.dev.demo import SAMPLE_SELFIE
-from onboarding.dev.stack import free_port
+from activities.selfies import SelfieCleanup, SelfieStore
+from activities.unico.auth import ServiceAccount, TokenCache
+from activities.unico.processes import UnicoActivities
+from contracts.errors import ErrorClass
+from contracts.request import Subject
+from contracts.unico import CreateProcessInput, OpenedProcess, ReadProcessInput, UnicoProcess
+from devstack.demo import SAMPLE_SELFIE
+from devstack.stack import free_port
 from tests.support import API_KEY, SERVICE_ACCOUNT, KeyPair, Sandbox, make_key_pair, running_sandbox
-from workflows.error_classes import ErrorClass
-from workflows.models import CreateProcessInput, Subject, UnicoProcess
 from workflows.reactions import WORKFLOW_HANDLED
 
 READ_TIMEOUT = 0.5
@@ -46,7 +47,7 @@ def activities_for(
         SERVICE_ACCOUNT, url, f"{url}/oauth2/token", keys.private
     )
     tokens = TokenCache(account, http, safety_margin=60)
-    return UnicoActivities(http, tokens, selfies, url, API_KEY)
+    return UnicoActivities(http, tokens, selfies, url, API_KEY, SelfieCleanup(selfies, 0))
 
 
 @pytest_asyncio.fixture
@@ -65,10 +66,11 @@ def create_input(tmp_path: Path) -> CreateProcessInput:
 
 
 async def create(unico: UnicoActivities, tmp_path: Path) -> UnicoProcess:
-    result: UnicoProcess = await ActivityEnvironment().run(
-        unico.create_process, create_input(tmp_path)
+    opened: OpenedProcess = await ActivityEnvironment().run(
+        unico.open_process, create_input(tmp_path)
     )
-    return result
+    assert opened.process is not None
+    return opened.process
 
 
 async def failure(unico: UnicoActivities, tmp_path: Path) -> ApplicationError:
@@ -105,7 +107,10 @@ async def test_a_slow_get_is_transient(
     process = await create(unico, tmp_path)
     sandbox.inject({"endpoint": "get", "delay_seconds": READ_TIMEOUT * 3})
     with pytest.raises(ApplicationError) as caught:
-        await ActivityEnvironment().run(unico.get_process, process.id)
+        await ActivityEnvironment().run(
+            unico.read_process,
+            ReadProcessInput(process_id=process.id, selfie_ref="local:" + "0" * 32),
+        )
     assert (caught.value.type, caught.value.non_retryable) == ("transient", False)
     assert "transient" not in WORKFLOW_HANDLED
 

@@ -22,14 +22,15 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from activities.selfies.local_store import SelfieStore
-from onboarding.dev.history import activity_names, events_of, of_kind, stage_upserts
-from onboarding.runtime.settings import Settings
+from contracts.names import RETRY_NOW_SIGNAL, STATUS_QUERY
+from contracts.outcome import Outcome
+from contracts.result import OnboardingResult
+from contracts.status import OnboardingStatus, Stage
+from devstack.history import activity_names, events_of, of_kind, stage_upserts
 from onboarding.temporal.client import OnboardingHandle, start_onboarding
 from tests.integration.onboard import delta, request
+from tests.integration.workers import serving_workers
 from tests.support import Sandbox
-from worker import build_workers, load_service_account, running, unico_activities
-from workflows.models import OnboardingResult, OnboardingStatus, Outcome, Stage
-from workflows.names import RETRY_NOW_SIGNAL, STATUS_QUERY
 
 APPROVED_CPF = "12345678909"  # create answers status 3 at once
 ASYNC_CPF = "00000000272"  # status 1, then GET answers status 3
@@ -71,14 +72,11 @@ class Bench:
 
 @pytest_asyncio.fixture
 async def bench(
-    env: WorkflowEnvironment, settings: Settings, sandbox: Sandbox, selfies: SelfieStore
+    env: WorkflowEnvironment, environment: dict[str, str], sandbox: Sandbox, selfies: SelfieStore
 ) -> AsyncIterator[Bench]:
-    own = settings.model_copy(update={"task_queue": f"errors-{uuid.uuid4().hex[:8]}"})
-    async with (
-        unico_activities(own, load_service_account(own)) as activities,
-        running(build_workers(env.client, own, activities)),
-    ):
-        yield Bench(env.client, own.task_queue, sandbox, selfies)
+    queue = f"errors-{uuid.uuid4().hex[:8]}"
+    async with serving_workers(env.client, environment, task_queue=queue) as own:
+        yield Bench(env.client, own.settings.task_queue, sandbox, selfies)
 
 
 @dataclass(frozen=True)

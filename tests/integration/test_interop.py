@@ -19,8 +19,8 @@ from pydantic import SecretStr
 from temporalio.client import Client
 
 from activities.selfies.local_store import SelfieStore
-from onboarding.dev.demo import SAMPLE_SELFIE
-from onboarding.dev.stack import temporal_binary
+from devstack.demo import SAMPLE_SELFIE
+from devstack.stack import temporal_binary
 from onboarding.gateway.codec_server import CODEC_PATH
 from onboarding.gateway.service import create_gateway
 from onboarding.runtime.settings import Settings

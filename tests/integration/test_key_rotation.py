@@ -11,18 +11,20 @@ from temporalio.client import Client, WorkflowHistory
 from temporalio.worker import Replayer
 
 from activities.selfies.local_store import SelfieStore
-from activities.unico_processes import UnicoActivities
-from onboarding.dev.demo import SAMPLE_SELFIE
+from contracts.outcome import Outcome
+from contracts.request import OnboardingRequest
+from contracts.result import OnboardingResult
+from devstack.demo import SAMPLE_SELFIE
+from onboarding.runtime.keyring import Keyring
 from onboarding.runtime.settings import Settings
 from onboarding.temporal.client import start_onboarding
-from onboarding.temporal.codec import KEY_ID_METADATA, Keyring
+from onboarding.temporal.codec import KEY_ID_METADATA
 from onboarding.temporal.converter import data_converter
+from tests.integration.workers import serving_workers
 from tests.replay.corpus import exported_payloads
 from tests.support import TEST_KEYS, fixed_key
-from worker import build_workers, running
-from workflows.models import OnboardingRequest, OnboardingResult, Outcome
 from workflows.onboarding import Onboarding
-from workflows.selfie_release import SelfieRetention
+from workflows.retention import SelfieRetention
 
 NEW_KEY = f"new-1:{fixed_key('rotated key')}"
 
@@ -55,7 +57,7 @@ async def connect_with(client: Client, keys: str) -> Client:
 
 
 async def test_rotation_keeps_old_histories_readable_and_encrypts_new_ones_with_the_new_key(
-    client: Client, settings: Settings, selfies: SelfieStore, activities: UnicoActivities
+    client: Client, settings: Settings, selfies: SelfieStore, environment: dict[str, str]
 ) -> None:
     # Written before the rotation, by the session's worker: the test key only.
     before = request(selfies)
@@ -73,8 +75,10 @@ async def test_rotation_keeps_old_histories_readable_and_encrypts_new_ones_with_
     await replayer.replay_workflow(old_history)
 
     queue = f"rotated-{uuid.uuid4().hex[:8]}"
-    own = settings.model_copy(update={"task_queue": queue})
-    async with running(build_workers(rotated, own, activities)):
+    keys = f"{NEW_KEY},{TEST_KEYS}"
+    async with serving_workers(
+        rotated, environment, task_queue=queue, onboarding_encryption_keys=keys
+    ):
         new = await start_onboarding(rotated, request(selfies), queue)
         assert (await new.result()).outcome == Outcome.APPROVED
 

@@ -13,15 +13,17 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from activities.selfies.local_store import SelfieStore
-from onboarding.dev.history import events_of
-from onboarding.dev.watch import until_stage
+from contracts.names import RETRY_NOW_SIGNAL
+from contracts.outcome import Outcome
+from contracts.result import MfaStatus, OnboardingResult
+from contracts.status import Stage
+from devstack.history import events_of
+from devstack.watch import until_stage
 from onboarding.temporal.client import start_onboarding
 from onboarding.temporal.otp import resend_code, submit_code
 from onboarding.temporal.step_updates import UpdateRefused
 from tests.integration.onboard import request
 from tests.support import AUTH0_SECRET, Sandbox
-from workflows.models import MfaStatus, OnboardingResult, Outcome, Stage
-from workflows.names import RETRY_NOW_SIGNAL
 
 Handle = WorkflowHandle[Any, OnboardingResult]
 _phones = itertools.count(random.randrange(10**4, 10**6) * 10 + 5)  # never ends 0001-0003

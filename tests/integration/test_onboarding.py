@@ -9,19 +9,22 @@ import pytest
 from temporalio.client import Client
 
 from activities.selfies.local_store import SelfieStore
-from onboarding.dev.scenarios import SCENARIOS, Scenario
-from onboarding.runtime.settings import Settings
-from onboarding.temporal.client import start_onboarding
-from tests.integration.onboard import FAST, delta, request
-from tests.support import Sandbox
-from workflows.models import OnboardingRequest, OnboardingResult, OnboardingStatus, Outcome, Stage
-from workflows.names import (
+from contracts.names import (
     OUTCOME_ATTRIBUTE,
     PROCESS_ATTRIBUTE,
     STAGE_ATTRIBUTE,
     STATUS_QUERY,
     WORKFLOW_TYPE,
 )
+from contracts.outcome import Outcome
+from contracts.request import OnboardingRequest
+from contracts.result import OnboardingResult
+from contracts.status import OnboardingStatus, Stage
+from devstack.scenarios import SCENARIOS, Scenario
+from onboarding.runtime.settings import Settings
+from onboarding.temporal.client import start_onboarding
+from tests.integration.onboard import FAST, delta, request
+from tests.support import Sandbox
 
 
 async def run(client: Client, settings: Settings, req: OnboardingRequest) -> OnboardingResult:

@@ -10,14 +10,15 @@ from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.client import Client
 
 from activities.selfies.local_store import SelfieStore
-from onboarding.dev.demo import SAMPLE_SELFIE
-from onboarding.dev.history import events_of, stage_upserts
+from contracts.names import OUTCOME_ATTRIBUTE, PROCESS_ATTRIBUTE, STAGE_ATTRIBUTE
+from contracts.outcome import Outcome
+from contracts.request import OnboardingRequest
+from devstack.demo import SAMPLE_SELFIE
+from devstack.history import events_of, stage_upserts
 from onboarding.runtime.settings import Settings
 from onboarding.temporal.client import start_onboarding
 from onboarding.temporal.codec import ENCODING, EncryptionCodec
 from tests.support import fixed_keyring
-from workflows.models import OnboardingRequest, Outcome
-from workflows.names import OUTCOME_ATTRIBUTE, PROCESS_ATTRIBUTE, STAGE_ATTRIBUTE
 
 CPF = "00000000353"
 PERSONAL = {

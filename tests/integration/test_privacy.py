@@ -23,14 +23,19 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 
 from activities.selfies.local_store import SelfieStore
-from activities.unico_processes import UnicoActivities
-from onboarding.dev.demo import SAMPLE_SELFIE
-from onboarding.dev.stack import temporal_binary
-from onboarding.dev.watch import until_stage
+from contracts.names import WORKFLOW_TYPE
+from contracts.outcome import Outcome
+from contracts.request import OnboardingRequest
+from contracts.result import OnboardingResult
+from contracts.status import Stage
+from devstack.demo import SAMPLE_SELFIE
+from devstack.stack import temporal_binary
+from devstack.watch import until_stage
 from onboarding.runtime.logs import json_handler
 from onboarding.runtime.settings import Settings
 from onboarding.temporal.client import start_onboarding
 from onboarding.temporal.otp import submit_code
+from tests.integration.workers import Served, serving_workers
 from tests.replay.corpus import exported_payloads
 from tests.support import (
     API_KEY,
@@ -42,9 +47,6 @@ from tests.support import (
     Sandbox,
     running_gateway,
 )
-from worker import build_workers, running
-from workflows.models import OnboardingRequest, OnboardingResult, Outcome, Stage
-from workflows.names import WORKFLOW_TYPE
 
 SAMPLE = SAMPLE_SELFIE.read_bytes()
 FAST = {"poll_initial_seconds": 1, "poll_max_seconds": 2, "max_process_attempts": 2}
@@ -139,7 +141,7 @@ async def test_histories_hold_no_personal_data_and_the_codec_server_reveals_it(
     client: Client,
     settings: Settings,
     selfies: SelfieStore,
-    activities: UnicoActivities,
+    served: Served,
     keys: KeyPair,
     codec_server: str,
 ) -> None:
@@ -170,7 +172,7 @@ async def test_histories_hold_no_personal_data_and_the_codec_server_reveals_it(
         "phone": PERSON["phone"].encode(),
     }
     secret = {
-        "access token": (await activities.tokens.token()).encode(),
+        "access token": (await served.token_cache().token()).encode(),
         "api key": API_KEY.encode(),
         "identity cloud secret": IDENTITY_CLOUD_SECRET.encode(),
         "payload key": TEST_KEYS.split(":")[1].encode(),
@@ -243,7 +245,7 @@ async def test_the_codec_server_refuses_callers_without_the_token(codec_server: 
 
 
 async def test_logs_of_real_onboardings_hold_no_personal_data(
-    client: Client, settings: Settings, selfies: SelfieStore, activities: UnicoActivities
+    client: Client, settings: Settings, selfies: SelfieStore, served: Served
 ) -> None:
     stream = io.StringIO()
     handler = json_handler(stream)
@@ -291,7 +293,7 @@ async def test_logs_of_real_onboardings_hold_no_personal_data(
     assert any("Completing activity as failed" in line["message"] for line in lines)
     # The refused request's workflow id reaches the SDK's log lines: masked there.
     assert "onboarding-order-[redacted cpf]" in output
-    token = await activities.tokens.token()
+    token = await served.token_cache().token()
     secrets = (token, API_KEY, IDENTITY_CLOUD_SECRET, TEST_KEYS.split(":")[1])
     for needle in (CPF, CLASHING_CPF, "ana.existing@example.com", *PERSON.values(), *secrets):
         assert needle not in output
@@ -332,12 +334,10 @@ async def test_with_a_retention_period_a_durable_timer_deletes_it_later(
 
 
 @pytest.fixture
-async def keeping_settings(
-    client: Client, settings: Settings, activities: UnicoActivities
-) -> AsyncIterator[Settings]:
+async def keeping_settings(client: Client, environment: dict[str, str]) -> AsyncIterator[Settings]:
     """A second worker, on its own task queue, that keeps selfies for 30 s."""
-    keeping = settings.model_copy(
-        update={"task_queue": f"keep-{uuid.uuid4().hex[:8]}", "selfie_retention_seconds": 30}
-    )
-    async with running(build_workers(client, keeping, activities)):
-        yield keeping
+    queue = f"keep-{uuid.uuid4().hex[:8]}"
+    async with serving_workers(
+        client, environment, task_queue=queue, selfie_retention_seconds=30
+    ) as keeping:
+        yield keeping.settings

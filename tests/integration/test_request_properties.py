@@ -15,7 +15,10 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from temporalio.client import Client, WorkflowHandle
 
-from onboarding.dev.history import of_kind
+from contracts.names import WORKFLOW_TYPE
+from contracts.outcome import Outcome
+from contracts.result import OnboardingResult
+from devstack.history import of_kind
 from onboarding.runtime.settings import Settings
 from tests.requests_strategies import (
     DOCUMENTED_INPUT_CODES,
@@ -24,8 +27,6 @@ from tests.requests_strategies import (
     valid_requests,
     valid_requests_with_a_wild_option,
 )
-from workflows.models import OnboardingResult, Outcome
-from workflows.names import WORKFLOW_TYPE
 
 EXAMPLES = 40
 # Always tried, beside the generated ones: each timing option at the edges of a number.

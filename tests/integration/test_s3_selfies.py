@@ -12,6 +12,7 @@ from pathlib import Path
 import boto3
 import pytest
 
+from activities.selfies import SelfieSettings, open_store
 from activities.selfies.backend import (
     InvalidSelfie,
     InvalidSelfieRef,
@@ -21,8 +22,8 @@ from activities.selfies.backend import (
 )
 from activities.selfies.local_store import SelfieStore
 from activities.selfies.s3_store import RELEASED_TAG, S3SelfieStore
-from onboarding.runtime.selfie_store import open_selfie_store
-from onboarding.runtime.settings import Settings, SettingsError
+from onboarding.runtime.errors import SettingsError
+from onboarding.runtime.settings import read_settings
 from tests.support import S3_CREDENTIALS, running_s3
 
 BUCKET = "onboarding-selfies"
@@ -43,13 +44,10 @@ def s3_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def s3_store(s3_url: str, monkeypatch: pytest.MonkeyPatch) -> S3SelfieStore:
     for name, value in S3_CREDENTIALS.items():
         monkeypatch.setenv(name, value)
-    settings = Settings(
-        selfie_store="s3",
-        selfie_s3_bucket=BUCKET,
-        selfie_s3_endpoint_url=s3_url,
-        selfie_s3_prefix="test/",
+    settings = SelfieSettings(
+        store="s3", s3_bucket=BUCKET, s3_endpoint_url=s3_url, s3_prefix="test/"
     )
-    store = open_selfie_store(settings)
+    store = open_store(settings)
     assert isinstance(store, S3SelfieStore)
     return store
 
@@ -133,4 +131,4 @@ def test_objects_live_under_the_prefix(s3_store: S3SelfieStore, s3_url: str) -> 
 
 def test_s3_needs_a_bucket() -> None:
     with pytest.raises(SettingsError, match="SELFIE_S3_BUCKET"):
-        open_selfie_store(Settings(selfie_store="s3"))
+        read_settings(SelfieSettings, {"SELFIE_STORE": "s3"})

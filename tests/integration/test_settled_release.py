@@ -16,18 +16,13 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.selfies.cleanup import SelfieCleanup
 from activities.selfies.local_store import SelfieStore
-from activities.unico_auth import ServiceAccount, TokenCache
-from activities.unico_processes import UnicoActivities
-from onboarding.dev.demo import SAMPLE_SELFIE
+from activities.unico.auth import ServiceAccount, TokenCache
+from activities.unico.processes import UnicoActivities
+from contracts.request import Subject
+from contracts.selfies import SelfieRelease
+from contracts.unico import CreateProcessInput, OpenedProcess, ReadProcess, ReadProcessInput
+from devstack.demo import SAMPLE_SELFIE
 from tests.support import API_KEY, SERVICE_ACCOUNT, KeyPair, Sandbox
-from workflows.models import (
-    CreateProcessInput,
-    OpenedProcess,
-    ReadProcess,
-    ReadProcessInput,
-    SelfieRelease,
-    Subject,
-)
 
 SYNC_CPF, ASYNC_CPF = "12345678909", "00000000272"  # status 3 at once; status 1, then 3
 DELETED = SelfieRelease(deleted=True)
@@ -72,16 +67,15 @@ def unico_activities(
     )
     tokens = TokenCache(account, http, safety_margin=60)
     cleanup = SelfieCleanup(store, retention)
-    return UnicoActivities(http, tokens, store, sandbox.url, API_KEY, cleanup=cleanup)
+    return UnicoActivities(http, tokens, store, sandbox.url, API_KEY, cleanup)
 
 
-def create_input(store: SelfieStore, cpf: str, *, release: bool = True) -> CreateProcessInput:
+def create_input(store: SelfieStore, cpf: str) -> CreateProcessInput:
     return CreateProcessInput(
         subject=Subject(code=cpf, name="Maria Silva"),
         use_case="Onboarding",
         subsidiary_id=None,
         selfie_ref=store.put(SAMPLE_SELFIE.read_bytes()),
-        release_when_settled=release,
     )
 
 
@@ -137,16 +131,6 @@ async def test_a_retention_period_keeps_the_selfie(unico: Unico, store: SelfieSt
     opened = await open_process(unico(store, retention=30), asked)
     assert opened.release == SelfieRelease(deleted=False, keep_seconds=30)
     assert store.exists(asked.selfie_ref), "the retention workflow deletes it later"
-
-
-async def test_a_create_not_asked_to_release_keeps_the_selfie(
-    unico: Unico, store: SelfieStore
-) -> None:
-    # Onboardings that started before `selfie-with-last-call` release it at their end.
-    asked = create_input(store, SYNC_CPF, release=False)
-    opened = await open_process(unico(store), asked)
-    assert opened.process is not None and opened.release is None
-    assert store.exists(asked.selfie_ref)
 
 
 async def test_a_store_that_fails_costs_the_answer_nothing(

@@ -22,14 +22,16 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from activities.selfies.local_store import SelfieStore
-from onboarding.dev.demo import SAMPLE_SELFIE
+from contracts.outcome import Outcome
+from contracts.request import OnboardingRequest
+from contracts.result import OnboardingResult
+from devstack.demo import SAMPLE_SELFIE
 from onboarding.runtime.settings import Settings
 from onboarding.runtime.telemetry import tracer_provider
 from onboarding.temporal.client import connect, start_onboarding
 from onboarding.temporal.connection import TemporalTarget
+from tests.integration.workers import serving_workers
 from tests.support import API_KEY, Sandbox
-from worker import build_workers, load_service_account, running, unico_activities
-from workflows.models import OnboardingRequest, OnboardingResult, Outcome
 
 SUBJECT = {
     "code": "00000000272",
@@ -51,17 +53,16 @@ def exporter(settings: Settings) -> InMemorySpanExporter:
 
 @pytest_asyncio.fixture(scope="module")
 async def traced(
-    env: WorkflowEnvironment, settings: Settings, exporter: InMemorySpanExporter
+    env: WorkflowEnvironment,
+    environment: dict[str, str],
+    settings: Settings,
+    exporter: InMemorySpanExporter,
 ) -> AsyncIterator[tuple[Client, Settings]]:
-    traced_settings = settings.model_copy(update={"task_queue": f"traced-{uuid.uuid4().hex[:8]}"})
     target = TemporalTarget(address=env.client.service_client.config.target_host)
-    client = await connect(traced_settings, target=target)
-    account = load_service_account(traced_settings)
-    async with (
-        unico_activities(traced_settings, account) as activities,
-        running(build_workers(client, traced_settings, activities)),
-    ):
-        yield client, traced_settings
+    client = await connect(settings, target=target)
+    queue = f"traced-{uuid.uuid4().hex[:8]}"
+    async with serving_workers(client, environment, task_queue=queue) as traced_workers:
+        yield client, traced_workers.settings
 
 
 async def onboard(

@@ -21,12 +21,18 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from activities.selfies.local_store import SelfieStore
-from onboarding.dev.demo import SAMPLE_SELFIE
-from onboarding.dev.history import counts, events_of
-from onboarding.dev.stack import free_port
+from contracts.names import STATUS_QUERY
+from contracts.outcome import Outcome
+from contracts.request import OnboardingRequest
+from contracts.result import OnboardingResult
+from contracts.status import OnboardingStatus, Stage
+from devstack.demo import SAMPLE_SELFIE
+from devstack.history import counts, events_of
+from devstack.stack import free_port
 from onboarding.gateway.service import create_gateway
-from onboarding.runtime.settings import Settings
+from onboarding.runtime.settings import Settings, settings_from
 from onboarding.temporal.client import start_onboarding
+from tests.integration.workers import serving_workers
 from tests.serving import serving
 from tests.support import (
     GATEWAY_TOKEN,
@@ -37,9 +43,6 @@ from tests.support import (
     webhook_args,
     worker_environment,
 )
-from worker import build_workers, load_service_account, running, unico_activities
-from workflows.models import OnboardingRequest, OnboardingResult, OnboardingStatus, Outcome, Stage
-from workflows.names import STATUS_QUERY
 
 AUTH = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
 SLOW_POLL = {"poll_initial_seconds": 60, "poll_max_seconds": 60}
@@ -47,9 +50,16 @@ SANDBOX_DELAY = 1.0
 
 
 class Stack:
-    def __init__(self, client: Client, settings: Settings, sandbox: Sandbox, gateway: str):
+    def __init__(
+        self,
+        client: Client,
+        settings: Settings,
+        selfies: SelfieStore,
+        sandbox: Sandbox,
+        gateway: str,
+    ) -> None:
         self.client, self.settings, self.sandbox, self.gateway = client, settings, sandbox, gateway
-        self.selfies = SelfieStore(settings.selfie_dir)
+        self.selfies = selfies
 
     def request(self, cpf: str, **options: Any) -> OnboardingRequest:
         return OnboardingRequest.model_validate(
@@ -83,19 +93,20 @@ class Stack:
             )
 
 
-def stack_settings(keys: KeyPair, sandbox: Sandbox, work: Path, task_queue: str) -> Settings:
-    """Worker and gateway settings: the sandbox is Unico, uploads and the webhook take
+def stack_environment(
+    keys: KeyPair, sandbox: Sandbox, work: Path, task_queue: str
+) -> dict[str, str]:
+    """Worker and gateway variables: the sandbox is Unico, uploads and the webhook take
     bearer tokens."""
-    environment = worker_environment(keys, sandbox, work / "selfies")
-    return Settings.model_validate(
-        {
-            **{key.lower(): value for key, value in environment.items()},
-            "task_queue": task_queue,
-            "gateway_api_token": GATEWAY_TOKEN,
-            "webhook_auth": "bearer",
-            "webhook_bearer_token": WEBHOOK_TOKEN,
-        }
-    )
+    return {
+        **worker_environment(keys, sandbox, work / "selfies"),
+        "TASK_QUEUE": task_queue,
+        "TEMPORAL_DEPLOYMENT_NAME": f"onboarding-{task_queue}",
+        "TEMPORAL_WORKER_BUILD_ID": "test",
+        "GATEWAY_API_TOKEN": GATEWAY_TOKEN,
+        "WEBHOOK_AUTH": "bearer",
+        "WEBHOOK_BEARER_TOKEN": WEBHOOK_TOKEN,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -119,15 +130,15 @@ async def stack(
     gateway_port: int,
 ) -> AsyncIterator[Stack]:
     queue = f"onboarding-webhook-{uuid.uuid4().hex[:8]}"
-    settings = stack_settings(keys, webhook_sandbox, state, queue)
-    app = create_gateway(settings, SelfieStore(settings.selfie_dir), temporal=env.client)
-    account = load_service_account(settings)
+    environment = stack_environment(keys, webhook_sandbox, state, queue)
+    settings = settings_from(Settings, environment)
+    selfies = SelfieStore(Path(environment["SELFIE_DIR"]))
+    app = create_gateway(settings, selfies, temporal=env.client)
     async with (
         serving(app, port=gateway_port) as gateway,
-        unico_activities(settings, account) as activities,
-        running(build_workers(env.client, settings, activities)),
+        serving_workers(env.client, environment),
     ):
-        yield Stack(env.client, settings, webhook_sandbox, gateway)
+        yield Stack(env.client, settings, selfies, webhook_sandbox, gateway)
 
 
 @pytest.fixture

@@ -12,19 +12,15 @@ from temporalio import activity
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from onboarding.dev.stack import free_port
+from activities import SYSTEMS
+from contracts.activity import declarations
+from contracts.names import queue_for
+from devstack.stack import free_port
 from onboarding.runtime.health import WorkerHealth, probe_server
-from onboarding.runtime.settings import Settings
+from onboarding.runtime.settings import Settings, settings_from
+from tests.integration.workers import environment_with
 from tests.support import LOOPBACK
-from worker import build_workers, load_service_account, running, unico_activities
-from workflows.names import (
-    GUARDIAN_ACTIVITIES,
-    IDENTITY_CLOUD_ACTIVITIES,
-    UNICO_API_ACTIVITIES,
-    guardian_task_queue_for,
-    identity_cloud_task_queue_for,
-    unico_task_queue_for,
-)
+from worker import build_workers, running, wiring
 
 
 def activity_names(worker: Worker) -> set[str]:
@@ -33,56 +29,53 @@ def activity_names(worker: Worker) -> set[str]:
 
 
 async def test_each_remote_system_s_queue_runs_its_calls_at_its_fleet_rate(
-    env: WorkflowEnvironment, settings: Settings
+    env: WorkflowEnvironment, environment: dict[str, str]
 ) -> None:
-    settings = settings.model_copy(update={"task_queue": "wired"})  # the session's is taken
-    account = load_service_account(settings)
-    async with unico_activities(settings, account) as activities:
-        workflows, unico, identity_cloud, guardian = build_workers(env.client, settings, activities)
-    assert unico.task_queue == "wired-unico" == unico_task_queue_for(settings.task_queue)
-    assert activity_names(unico) == UNICO_API_ACTIVITIES
-    config = unico.config()
-    assert config["max_task_queue_activities_per_second"] == settings.unico_requests_per_second
-    assert not config["workflows"]
-    assert workflows.task_queue == settings.task_queue
-    # Every activity stays on the workflow queue too, for calls scheduled there before;
-    # the selfie's release spends nothing of Unico's budget; the review default is a
-    # local activity, run by the workflow's worker.
-    assert activity_names(workflows) == {
-        "inspect_selfie",
-        "acquire_token",
-        "release_selfie",
-        "delete_selfie",
-        "review_by_default",
-        *UNICO_API_ACTIVITIES,
-    }
-    assert workflows.config().get("max_task_queue_activities_per_second") is None
-    # Identity Cloud's entity API has its own budget, so a 510 storm there never slows
-    # the Unico calls (and the reverse).
-    assert identity_cloud.task_queue == "wired-identity-cloud"
-    assert identity_cloud.task_queue == identity_cloud_task_queue_for(settings.task_queue)
-    assert activity_names(identity_cloud) == IDENTITY_CLOUD_ACTIVITIES
-    rate = identity_cloud.config()["max_task_queue_activities_per_second"]
-    assert rate == settings.identity_cloud_requests_per_second
-    assert not identity_cloud.config()["workflows"]
-    assert guardian.task_queue == "wired-guardian" == guardian_task_queue_for(settings.task_queue)
-    assert activity_names(guardian) == GUARDIAN_ACTIVITIES
-    assert (
-        guardian.config()["max_task_queue_activities_per_second"]
-        == settings.guardian_requests_per_second
+    wired = environment_with(
+        environment,
+        task_queue="wired",  # the session's is taken
+        unico_requests_per_second=3,
+        identity_cloud_requests_per_second=4,
+        guardian_requests_per_second=6,
     )
+    settings = settings_from(Settings, wired)
+    async with build_workers(env.client, wiring(settings, wired)) as workers:
+        workflows, *remotes = workers
+    # The workflows, and the activities that spend no remote system's budget: the selfie's
+    # release and delete, the deployment's default (a local activity of this worker).
+    assert workflows.task_queue == "wired"
+    assert activity_names(workflows) == {"release_selfie", "delete_selfie", "review_by_default"}
+    assert workflows.config().get("max_task_queue_activities_per_second") is None
+    # One worker per remote system, on its own queue under its own budget: a 510 storm at
+    # Identity Cloud never slows the Unico calls (and the reverse).
+    budgets = {"unico": 3, "identity-cloud": 4, "guardian": 6}
+    assert [worker.task_queue for worker in remotes] == [
+        queue_for(system.name, "wired") for system in SYSTEMS
+    ]
+    for system, worker in zip(SYSTEMS, remotes, strict=True):
+        declared = {d.name for d in declarations() if d.system == system.name}
+        assert declared and activity_names(worker) == declared, system.name
+        config = worker.config()
+        assert config["max_task_queue_activities_per_second"] == budgets[system.name]
+        assert not config["workflows"]
+    # Every worker declares the build: a pinned onboarding's calls go to its own build.
+    for worker in workers:
+        deployment = worker.config()["deployment_config"]
+        assert deployment is not None and deployment.use_worker_versioning
+        assert deployment.version.build_id == settings.temporal_worker_build_id
 
 
 async def test_probes_tell_polling_from_draining(
-    env: WorkflowEnvironment, settings: Settings
+    env: WorkflowEnvironment, environment: dict[str, str]
 ) -> None:
     port = free_port()
-    account = load_service_account(settings)
     probes = f"http://{LOOPBACK}:{port}"
-    async with unico_activities(settings, account) as activities, httpx.AsyncClient() as http:
-        workers = build_workers(
-            env.client, settings.model_copy(update={"task_queue": "probed"}), activities
-        )
+    probed = environment_with(environment, task_queue="probed")
+    settings = settings_from(Settings, probed)
+    async with (
+        build_workers(env.client, wiring(settings, probed)) as workers,
+        httpx.AsyncClient() as http,
+    ):
         health = WorkerHealth(workers)
         async with probe_server(health, env.client, f"{LOOPBACK}:{port}"):
             not_polling = await http.get(f"{probes}/readyz")

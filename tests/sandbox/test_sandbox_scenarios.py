@@ -1,7 +1,7 @@
 """The scenario CPFs: the stand-in's answers, read by our policy, end as our table says.
 
 The sandbox holds what Unico answers per CPF (`sandbox/unico/cpf_scenarios.py`); ours holds
-what each must end as (`onboarding/dev/scenarios.py`, which the demo, the replay cases and the
+what each must end as (`devstack/scenarios.py`, which the demo, the replay cases and the
 docs use). This test ties the two through `policy.decide`, so neither copies the other.
 """
 
@@ -10,10 +10,10 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from onboarding.dev.scenarios import SCENARIOS, Scenario
+from contracts.unico import UnicoProcess
+from devstack.scenarios import SCENARIOS, Scenario
 from sandbox.unico.cpf_scenarios import SCENARIOS as SANDBOX_SCENARIOS
 from tests.sandbox.client import bearer, client_for, create_body, make_config
-from workflows.models import UnicoProcess
 from workflows.policy import decide
 
 

@@ -1,4 +1,4 @@
-"""Temporal Cloud's billing rules, as `onboarding/dev/actions.py` scores a history."""
+"""Temporal Cloud's billing rules, as `devstack/actions.py` scores a history."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from temporalio.api.common.v1 import Payload
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
 
-from onboarding.dev.actions import billable_actions
+from devstack.actions import billable_actions
 
 
 def upsert(*keys: str) -> HistoryEvent:

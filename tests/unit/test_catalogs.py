@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from activities.catalog import CATALOG_FILES, CatalogError, catalogs, load_catalog
-from activities.errors import classification
-from workflows.error_classes import ErrorClass
+from activities import classification, error_system, error_systems
+from activities.catalog import CatalogError, load_catalog
+from contracts.errors import ErrorClass
+from onboarding.cli.explain import catalogs
 
 SEEDS = Path(__file__).parents[2] / "spec" / "seeds"
 
@@ -73,7 +74,7 @@ def test_every_seed_code_has_its_class(system: str, code: str, expected: ErrorCl
     assert entry.error_class is expected
     # The classifier takes the code's own entry, whatever HTTP status came with it.
     for status in (None, 200, 400, 401, 500):
-        found = classification(system, code, status)
+        found = classification(error_system(system), code, status)
         assert (found.error_class, found.rule) == (expected, "code")
 
 
@@ -126,7 +127,7 @@ def test_every_entry_is_described() -> None:
 
 
 def test_the_catalog_files_are_the_four_systems() -> None:
-    assert len(CATALOG_FILES) == 4
+    assert len(error_systems()) == 4
     assert set(catalogs()) == {"unico-auth", "unico-process", "identity-cloud", "mfa"}
 
 

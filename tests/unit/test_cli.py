@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
+from devstack.stack import free_port
 from onboarding.cli.main import main
-from onboarding.dev.stack import free_port
 from tests.support import LOOPBACK, TEST_KEYS, environ_with
 
 ONBOARDING = Path(sys.executable).parent / "onboarding"

@@ -7,19 +7,17 @@ import base64
 import pytest
 from temporalio.api.common.v1 import Payload
 
+from contracts.request import OnboardingRequest
+from onboarding.runtime.keyring import Keyring, KeyringError, new_key
 from onboarding.temporal.codec import (
     ENCODING,
     KEY_ID_METADATA,
     DecryptionError,
     EncryptionCodec,
-    Keyring,
-    KeyringError,
     UnknownKeyError,
-    new_key,
 )
 from onboarding.temporal.converter import data_converter
 from tests.support import fixed_key
-from workflows.models import OnboardingRequest
 
 OLD = f"old:{fixed_key('old')}"
 NEW = f"new:{fixed_key('new')}"

@@ -19,23 +19,18 @@ import pytest
 import yaml
 from botocore.credentials import EnvProvider
 
-from onboarding.dev.credentials import main as make_compose_keys
-from onboarding.dev.stack import DevPorts
-from onboarding.runtime.settings import Settings
-from onboarding.temporal.codec import Keyring
+from contracts.names import SEARCH_ATTRIBUTES, TASK_QUEUE, queue_for, search_attribute_type
+from devstack.credentials import main as make_compose_keys
+from devstack.stack import DevPorts
+from onboarding.runtime.keyring import Keyring
+from onboarding.runtime.settings import Settings, every_setting
 from onboarding.temporal.connection import VARIABLES as TEMPORAL_VARIABLES
-from workflows.names import (
-    SEARCH_ATTRIBUTES,
-    TASK_QUEUE,
-    search_attribute_type,
-    unico_task_queue_for,
-)
 
 ROOT = Path(__file__).parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES: dict[str, dict[str, Any]] = COMPOSE["services"]
 OURS = {name for name, service in SERVICES.items() if "build" in service}
-SETTINGS = {name.upper() for name in Settings.model_fields}
+SETTINGS = set(every_setting())
 # boto3 reads S3's credentials itself (activities/s3_selfies.py); Settings holds none.
 BOTO3_CREDENTIALS = {EnvProvider.ACCESS_KEY, EnvProvider.SECRET_KEY}
 PINNED = re.compile(r"^[\w./-]+(:[\w][\w.-]*|@sha256:[0-9a-f]{64})$")
@@ -67,9 +62,28 @@ def test_every_image_is_pinned(name: str) -> None:
     assert not image.endswith(":latest")
 
 
-def test_our_image_is_tagged_with_the_project_version() -> None:
+def test_our_images_are_tagged_with_the_project_version() -> None:
     version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
-    assert {SERVICES[name]["image"] for name in OURS} == {f"unico-onboarding:{version}"}
+    images = {name: SERVICES[name]["image"] for name in OURS}
+    assert images.pop("sandbox") == f"unico-onboarding-sandbox:{version}"
+    assert set(images.values()) == {f"unico-onboarding:{version}"}
+
+
+def test_the_product_image_carries_no_sandbox_and_names_its_build() -> None:
+    """The worker and the gateway run the `product` target: the product install alone. Its
+    build id comes from BUILD_ID, the same the one-shot `worker-version` makes current."""
+    stages = re.split(r"^FROM ", (ROOT / "Dockerfile").read_text(), flags=re.MULTILINE)[1:]
+    by_name = {stage.split("\n", 1)[0].split(" AS ")[-1].strip(): stage for stage in stages}
+    chain = by_name["base"] + by_name["product"]
+    assert "sandbox" not in chain and "devstack" not in chain and "devtools" not in chain
+    assert "TEMPORAL_WORKER_BUILD_ID=${BUILD_ID}" in by_name["product"]
+    for name in ("worker", "gateway"):
+        assert SERVICES[name]["build"]["target"] == "product", name
+    assert SERVICES["sandbox"]["build"]["target"] == "sandbox"
+    promote = " ".join(SERVICES["worker-version"]["entrypoint"])
+    assert "set-current-version --deployment-name onboarding" in promote
+    assert "${BUILD_ID:-1.0.0}" in promote
+    assert SERVICES["worker"]["build"]["args"]["BUILD_ID"] == "${BUILD_ID:-1.0.0}"
 
 
 def test_published_ports_are_the_local_stacks_and_bind_loopback() -> None:
@@ -192,7 +206,7 @@ def test_temporal_is_set_up_for_the_workflow() -> None:
     dynamic = yaml.safe_load((ROOT / "deploy/temporal/dynamicconfig.yaml").read_text())
     for key in ("matching.numTaskqueueReadPartitions", "matching.numTaskqueueWritePartitions"):
         assert dynamic[key] == [
-            {"value": 1, "constraints": {"taskQueueName": unico_task_queue_for(TASK_QUEUE)}}
+            {"value": 1, "constraints": {"taskQueueName": queue_for("unico", TASK_QUEUE)}}
         ]
     assert environment("temporal")["DYNAMIC_CONFIG_FILE_PATH"] == (
         "config/dynamicconfig/onboarding.yaml"

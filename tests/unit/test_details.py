@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from contracts.outcome import Outcome, Reason
+from contracts.status import OnboardingStatus, Stage
 from workflows.details import current_details
-from workflows.models import OnboardingStatus, Outcome, Reason, Stage
 
 
 @pytest.mark.parametrize(

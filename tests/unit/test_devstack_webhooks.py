@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 from pathlib import Path
 
-from onboarding.dev.stack import DevPorts, DevStackConfig, webhook_environment
+from devstack.stack import DevPorts, DevStackConfig, webhook_environment
 from onboarding.gateway.webhook_auth import webhook_auth
 from onboarding.runtime.settings import Settings
 

@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 from activities.selfies import inspection
-from onboarding.dev.scenarios import SCENARIOS
-from onboarding.runtime.settings import Settings
+from devstack.scenarios import SCENARIOS
+from onboarding.runtime.settings import every_setting
 from onboarding.temporal.connection import METADATA_PREFIX, VARIABLES
 from workflows import requests
 from workflows.reactions import REACTIONS
@@ -57,17 +57,18 @@ def setting_rows() -> dict[str, str]:
 
 
 def test_every_setting_has_a_row_and_nothing_else_does() -> None:
-    assert set(setting_rows()) == {name.upper() for name in Settings.model_fields}
+    """Every variable of the shell's, the selfie store's and each remote system's settings."""
+    assert set(setting_rows()) == set(every_setting())
 
 
 def test_each_setting_row_gives_the_default_the_code_has() -> None:
     rows = setting_rows()
-    for name, field in Settings.model_fields.items():
-        cell = rows[name.upper()]
+    for variable, setting in every_setting().items():
+        cell, field = rows[variable], setting.info
         if field.default in (None, ""):  # nothing to quote: the row says what "unset" does
-            assert "`" not in cell, f"{name.upper()} has no literal default, the docs give one"
+            assert "`" not in cell, f"{variable} has no literal default, the docs give one"
         else:
-            assert cell == f"`{shown(field.default)}`", f"{name.upper()}: the docs say {cell}"
+            assert cell == f"`{shown(field.default)}`", f"{variable}: the docs say {cell}"
 
 
 def test_the_connection_table_names_every_variable_that_connect_reads() -> None:
@@ -108,7 +109,18 @@ def test_the_error_classes_table_says_what_the_reactions_table_does() -> None:
 LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)\)")
 HEADING = re.compile(r"^#{1,6} (.+)$", re.MULTILINE)
 # A path in backticks whose first folder is one of the repository's.
-TOP_FOLDERS = ("workflows", "activities", "onboarding", "sandbox", "tests", "bench", "docs")
+TOP_FOLDERS = (
+    "contracts",
+    "workflows",
+    "activities",
+    "onboarding",
+    "devstack",
+    "devtools",
+    "sandbox",
+    "tests",
+    "bench",
+    "docs",
+)
 CITED_PATH = re.compile(rf"`((?:{'|'.join(TOP_FOLDERS)}|deploy|scripts|spec)/[\w./-]*)(?::[^`]*)?`")
 
 

@@ -12,6 +12,7 @@ import pytest
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 from temporalio.testing import ActivityEnvironment
 
+from activities import error_system
 from activities.envelopes import Envelope, read_envelope
 from activities.errors import (
     ErrorDetails,
@@ -19,12 +20,12 @@ from activities.errors import (
     classification,
     classify,
     parse_error,
+    raise_for_answer,
     raise_for_transport,
-    raise_for_unico,
     retry_after,
     scrub,
 )
-from workflows.error_classes import CATALOG_CLASSES, UNKNOWN_ERROR_ATTEMPTS, ErrorClass
+from contracts.errors import CATALOG_CLASSES, UNKNOWN_ERROR_ATTEMPTS, ErrorClass
 from workflows.reactions import WORKFLOW_HANDLED
 
 AUTH, PROCESS = "unico-auth", "unico-process"
@@ -115,7 +116,7 @@ PARSED = [
     ids=[case[0] for case in PARSED],
 )
 def test_parse_error(system: str, answer: httpx.Response, code: str | None, message: str) -> None:
-    assert parse_error(system, answer) == ErrorDetails(
+    assert parse_error(error_system(system), answer) == ErrorDetails(
         system=system, code=code, message=message, http_status=answer.status_code
     )
 
@@ -164,7 +165,7 @@ CLASSES = [
 def test_classify(
     system: str, code: str | None, http_status: int | None, expected: ErrorClass
 ) -> None:
-    assert classify(system, code, http_status) is expected
+    assert classify(error_system(system), code, http_status) is expected
 
 
 # --- application_error ----------------------------------------------------------------
@@ -195,7 +196,7 @@ def test_every_class_has_a_case_here() -> None:
 def test_application_error(
     details: ErrorDetails, error_type: str, non_retryable: bool, benign: bool
 ) -> None:
-    error = application_error(details)
+    error = application_error(error_system(details.system), details)
 
     assert isinstance(error, ApplicationError)
     assert error.type == error_type
@@ -222,7 +223,7 @@ def test_raise_for_unico_carries_retry_after_as_the_next_retry_delay() -> None:
         headers={"Retry-After": "3"},
     )
     with pytest.raises(ApplicationError) as caught:
-        raise_for_unico(answer, system=PROCESS)
+        raise_for_answer(error_system(PROCESS), answer)
 
     error = caught.value
     assert error.type == "rate_limited"
@@ -234,7 +235,7 @@ def test_raise_for_unico_carries_retry_after_as_the_next_retry_delay() -> None:
 
 def test_raise_for_unico_without_retry_after_leaves_the_delay_to_the_policy() -> None:
     with pytest.raises(ApplicationError) as caught:
-        raise_for_unico(response(500), system=PROCESS)
+        raise_for_answer(error_system(PROCESS), response(500))
     assert caught.value.type == "transient"
     assert caught.value.next_retry_delay is None
 
@@ -314,14 +315,12 @@ ENVELOPES = [
 
 @pytest.mark.parametrize(("system", "body", "expected"), ENVELOPES)
 def test_each_systems_envelope(system: str, body: Any, expected: Envelope) -> None:
-    assert read_envelope(system, body) == expected
+    assert read_envelope(error_system(system).read_envelope, body) == expected
 
 
 def test_an_unknown_system_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown error system"):
-        read_envelope("acme", {})
-    with pytest.raises(ValueError, match="unknown error system"):
-        classification("acme", "1", 500)
+        error_system("acme")
 
 
 FALLBACKS = [
@@ -355,7 +354,7 @@ FALLBACKS = [
 
 @pytest.mark.parametrize(("system", "code", "status", "cls", "rule", "covered_by"), FALLBACKS)
 def test_unknown_codes_fall_back_in_order(system, code, status, cls, rule, covered_by) -> None:
-    found = classification(system, code, status)
+    found = classification(error_system(system), code, status)
     assert (found.error_class, found.rule) == (cls, rule)
     if covered_by is not None:
         assert found.covered_by == covered_by
@@ -363,14 +362,15 @@ def test_unknown_codes_fall_back_in_order(system, code, status, cls, rule, cover
 
 def test_an_unlisted_code_takes_the_narrowest_rule() -> None:
     # 365: the listed 360 covers 360-369, narrower than the seed's range 360-379.
-    assert classification("identity-cloud", "365", 200).covered_by == "360"
+    assert classification(error_system("identity-cloud"), "365", 200).covered_by == "360"
     # 419: neither 410 nor 400 is listed, so the range 400-499 decides, not its neighbours
     # 415-417 (recapture).
-    assert classification("identity-cloud", "419", 200).covered_by == "400-499"
+    assert classification(error_system("identity-cloud"), "419", 200).covered_by == "400-499"
 
 
 def error_for(system: str, resp: httpx.Response) -> ApplicationError:
-    return application_error(parse_error(system, resp), next_retry_delay=retry_after(resp))
+    errors = error_system(system)
+    return application_error(errors, parse_error(errors, resp), next_retry_delay=retry_after(resp))
 
 
 def test_the_application_error_carries_everything_support_needs() -> None:

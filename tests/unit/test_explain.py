@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from activities.catalog import catalogs, load_catalogs
-from onboarding.cli.explain import SYSTEMS, UnknownCode, explain, explain_all
+from activities.catalog import load_catalog
+from contracts.errors import CATALOG_CLASSES, ErrorClass
+from contracts.outcome import Outcome
+from contracts.status import Stage
+from onboarding.cli.explain import ERROR_SYSTEMS, UnknownCode, catalogs, explain, explain_all
 from onboarding.cli.main import main
-from workflows.error_classes import CATALOG_CLASSES, ErrorClass
-from workflows.models import Outcome, Stage
 from workflows.reactions import REACTIONS, WORKFLOW_HANDLED, Remedy, reaction_for
 
 
@@ -92,7 +93,7 @@ def test_a_code_in_several_systems_lists_every_match(tmp_path: Path, capsys) -> 
             f'system = "{system}"\ntitle = "{system}"\n'
             f'[[code]]\ncode = "42"\ndescription = "{system} says no"\nclass = "permanent"\n'
         )
-    known = load_catalogs(tmp_path, ("a.toml", "b.toml"))
+    known = {name: load_catalog(tmp_path / f"{name[0]}.toml") for name in ("alpha", "beta")}
     answers = explain("42", known=known)
     assert [(a.system, a.description) for a in answers] == [
         ("alpha", "alpha says no"),
@@ -105,7 +106,7 @@ def test_a_code_in_several_systems_lists_every_match(tmp_path: Path, capsys) -> 
 
 
 def test_the_cli_knows_the_catalogs_systems() -> None:
-    assert set(SYSTEMS) == set(catalogs())
+    assert set(ERROR_SYSTEMS) == set(catalogs())
 
 
 def test_every_class_has_a_reaction() -> None:

@@ -15,11 +15,12 @@ import pytest
 from PIL import Image
 
 from activities.selfies.local_store import SelfieStore
-from onboarding.dev.stack import free_port
+from devstack.stack import free_port
 from onboarding.gateway import service as gateway
 from onboarding.gateway.service import create_gateway
 from onboarding.runtime import entry
-from onboarding.runtime.settings import Settings, SettingsError
+from onboarding.runtime.errors import SettingsError
+from onboarding.runtime.settings import Settings
 from tests.support import GATEWAY_TOKEN, LOOPBACK, TEST_KEYS, running_gateway
 
 AUTHORIZED = {"authorization": f"Bearer {GATEWAY_TOKEN}"}

@@ -11,9 +11,10 @@ import pytest
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from activities import SystemSettingsError
+from activities.guardian import GuardianSettings
 from activities.guardian.enrollments import e164
 from activities.guardian.sealing import SealBroken, TransactionSeal
-from onboarding.runtime.settings import Settings, SettingsError, guardian_configured
 
 SECRET = {"transaction_token": "tx-token-value", "recovery_code": "ABCDEFGHIJKLMNOPQRSTUVWX"}
 KEY_A, KEY_B = os.urandom(32), os.urandom(32)
@@ -66,15 +67,15 @@ def test_the_phone_goes_in_e164(digits: str, expected: str) -> None:
 
 
 def test_guardian_settings_are_all_or_nothing(tmp_path: Path) -> None:
-    assert guardian_configured(Settings()) is False
-    full = Settings(
+    assert GuardianSettings().check() is False
+    full = GuardianSettings(
         auth0_tenant_url="http://127.0.0.1:1/auth0",
         auth0_client_id="app",
         auth0_client_secret="s",
         guardian_url="http://127.0.0.1:1/guardian",
     )
-    assert guardian_configured(full) is True
-    with pytest.raises(SettingsError, match="GUARDIAN_URL"):
-        guardian_configured(full.model_copy(update={"guardian_url": None}))
-    with pytest.raises(SettingsError, match="uuid"):
-        guardian_configured(full.model_copy(update={"guardian_user_id_template": "auth0|x"}))
+    assert full.check() is True
+    with pytest.raises(SystemSettingsError, match="GUARDIAN_URL"):
+        full.model_copy(update={"guardian_url": None}).check()
+    with pytest.raises(SystemSettingsError, match="uuid"):
+        full.model_copy(update={"guardian_user_id_template": "auth0|x"}).check()

@@ -11,8 +11,9 @@ import pytest
 
 from activities.client_credentials import ClientCredentials, CredentialsUnavailable
 from activities.identity_cloud.mapping import DEFAULT_MAPPING, AttributeMapping, MappingError
+from contracts.account import RegisterAccountInput
+from contracts.request import Subject
 from onboarding.cli.explain import explain
-from workflows.models import RegisterAccountInput, Subject
 
 PERSON = RegisterAccountInput(
     request_id="order-1",

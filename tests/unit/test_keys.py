@@ -7,8 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from onboarding.runtime.secrets import load_keyring, load_unico_private_key, with_dev_secrets
-from onboarding.runtime.settings import Settings, SettingsError
+from activities import SystemSettingsError
+from activities.unico import UnicoSettings
+from onboarding.runtime.errors import SettingsError
+from onboarding.runtime.secrets import load_keyring, with_dev_secrets
+from onboarding.runtime.settings import Settings
 from tests.support import TEST_KEYS, fixed_key, make_key_pair
 
 
@@ -72,22 +75,24 @@ def test_the_unico_key_from_a_variable_or_a_file(
 ) -> None:
     path = make_key_pair(tmp_path).private  # mode 600
     pem = path.read_bytes()
-    assert load_unico_private_key(settings(unico_private_key=pem.decode())) == pem
-    assert load_unico_private_key(settings(unico_private_key_file=path)) == pem
+    assert UnicoSettings(private_key=pem.decode()).private_key_pem() == pem
+    assert UnicoSettings(private_key_file=path).private_key_pem() == pem
     assert caplog.records == []
     path.chmod(0o640)
-    assert load_unico_private_key(settings(unico_private_key_file=path)) == pem
+    assert UnicoSettings(private_key_file=path).private_key_pem() == pem
     (warning,) = caplog.records
     assert "UNICO_PRIVATE_KEY_FILE" in warning.getMessage() and "640" in warning.getMessage()
     assert pem.decode()[40:80] not in warning.getMessage()
 
 
 def test_a_bad_unico_key_in_a_variable_is_refused_without_echoing_it() -> None:
-    with pytest.raises(SettingsError, match=r"^UNICO_PRIVATE_KEY is not an unencrypted") as bad:
-        load_unico_private_key(settings(unico_private_key="not-a-key-s3cr3t"))
+    with pytest.raises(
+        SystemSettingsError, match=r"^UNICO_PRIVATE_KEY is not an unencrypted"
+    ) as bad:
+        UnicoSettings(private_key="not-a-key-s3cr3t").private_key_pem()
     assert "s3cr3t" not in str(bad.value)
-    with pytest.raises(SettingsError, match="UNICO_PRIVATE_KEY_FILE"):
-        load_unico_private_key(settings())
+    with pytest.raises(SystemSettingsError, match="UNICO_PRIVATE_KEY_FILE"):
+        UnicoSettings(service_account="a@b.iam.acesso.io", api_key="k").check()
 
 
 def test_the_cli_falls_back_to_the_dev_keyring_only_when_none_is_set(tmp_path: Path) -> None:

@@ -1,30 +1,67 @@
-"""The arrows between the rooms run one way; an import that breaks that fails here.
+"""The arrows between the rooms run one way: exactly the table of docs/architecture.md
+("Layout and import rules"), read from the page, so that the page and the code agree.
 
-- `workflows/` imports only `workflows/` (and the libraries a workflow may use);
-- `activities/` imports from `workflows/` only the contract: `models`, `names`, `error_classes`;
-- `sandbox/` imports nothing of ours: it stands for the remote systems;
-- product code (`workflows/`, `activities/`, `onboarding/`, `worker.py`) never imports
-  `tests/` or `bench/`; `bench/` never imports `tests/`;
-- tests reach the sandbox over HTTP: only the sandbox's own tests import it.
+Also: the shell (`onboarding/`, `worker.py`, `devstack/`) takes from `workflows/` and
+`activities/` only what their packages' faces export (`workflows`, `activities`,
+`activities.<system>`), never a module inside; and no cycle runs between our modules.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-OURS = {"workflows", "activities", "onboarding", "sandbox", "worker", "tests", "bench"}
-WORKFLOW_LIBRARIES = {"temporalio", "pydantic", "opentelemetry"}
-CONTRACT = {"workflows.models", "workflows.names", "workflows.error_classes"}
+ARCHITECTURE = ROOT / "docs" / "architecture.md"
+# What a room may import besides our rooms: the libraries a deterministic room may use.
+LIBRARIES = {
+    "contracts": {"temporalio", "pydantic"},
+    "workflows": {"temporalio", "pydantic", "opentelemetry"},
+}
+SHELL = ("onboarding", "worker.py", "devstack")
 
 
-def python_files(folder: str) -> list[Path]:
-    return sorted(p for p in (ROOT / folder).rglob("*.py") if "histories" not in p.parts)
+def arrows() -> dict[str, set[str]]:
+    """The page's table: each room, and the rooms it may import (besides itself)."""
+    text = ARCHITECTURE.read_text()
+    table = text.split("## Layout and import rules", 1)[1].split("\n\n")[1]
+    found = {}
+    for line in table.splitlines()[2:]:
+        room, may = (cell.strip() for cell in line.strip("|").split("|")[:2])
+        room = room.strip("`")
+        found[room] = {name.strip().strip("`") for name in may.split(",")} - {"nothing", ""}
+    return found
+
+
+ARROWS = arrows()
+
+
+def room_of(module: str) -> str | None:
+    """`onboarding.cli.main` -> `onboarding/cli`; `worker` -> `worker.py`; else its top."""
+    parts = module.split(".")
+    if parts[0] == "onboarding" and len(parts) > 1 and f"onboarding/{parts[1]}" in ARROWS:
+        return f"onboarding/{parts[1]}"
+    if parts[0] == "worker":
+        return "worker.py"
+    return parts[0] if parts[0] in ARROWS else None
+
+
+def python_files(room: str) -> list[Path]:
+    place = ROOT / room
+    if place.suffix == ".py":
+        return [place]
+    return sorted(p for p in place.rglob("*.py") if "histories" not in p.parts)
+
+
+def module_name(path: Path) -> str:
+    relative = path.relative_to(ROOT).with_suffix("")
+    parts = relative.parts[:-1] if relative.name == "__init__" else relative.parts
+    return ".".join(parts)
 
 
 def imports(path: Path) -> Iterator[str]:
@@ -37,71 +74,85 @@ def imports(path: Path) -> Iterator[str]:
             yield node.module
 
 
-def ours(module: str) -> str | None:
-    top = module.split(".")[0]
-    return top if top in OURS else None
-
-
 def stdlib(module: str) -> bool:
     return module.split(".")[0] in sys.stdlib_module_names
 
 
-def violations(folder: str, allowed: Callable[[str], bool]) -> list[str]:
-    return [
-        f"{path.relative_to(ROOT)} imports {module}"
-        for path in python_files(folder)
-        for module in imports(path)
-        if not allowed(module)
-    ]
+def test_the_page_draws_every_room() -> None:
+    rooms = {"contracts", "workflows", "activities", "worker.py", "devstack", "sandbox"}
+    rooms |= {f"onboarding/{p.name}" for p in (ROOT / "onboarding").iterdir() if p.is_dir()}
+    rooms -= {"onboarding/__pycache__", "onboarding/assets"}
+    assert rooms <= set(ARROWS), rooms - set(ARROWS)
 
 
-def test_workflows_import_only_workflows_and_what_a_workflow_may_use() -> None:
-    def allowed(module: str) -> bool:
-        top = module.split(".")[0]
-        return stdlib(module) or top in WORKFLOW_LIBRARIES or top == "workflows"
-
-    assert violations("workflows", allowed) == []
-
-
-def test_activities_take_from_workflows_only_the_contract() -> None:
-    def allowed(module: str) -> bool:
-        top = ours(module)
-        if top == "workflows":
-            return module in CONTRACT
-        return top in (None, "activities")
-
-    assert violations("activities", allowed) == []
+@pytest.mark.parametrize("room", sorted(ARROWS))
+def test_a_room_imports_only_what_the_page_allows(room: str) -> None:
+    allowed = ARROWS[room] | {room}
+    found = []
+    for path in python_files(room):
+        for module in imports(path):
+            target = room_of(module)
+            if target is None and room in LIBRARIES and not stdlib(module):
+                if module.split(".")[0] not in LIBRARIES[room]:
+                    found.append(f"{path.relative_to(ROOT)} imports {module}")
+            elif target is not None and target not in allowed and "everything" not in allowed:
+                found.append(f"{path.relative_to(ROOT)} imports {module}")
+    assert found == []
 
 
-def test_the_sandbox_imports_nothing_of_ours() -> None:
-    assert violations("sandbox", lambda module: ours(module) in (None, "sandbox")) == []
+def face(module: str) -> bool:
+    """`workflows`, `activities`, or `activities.<package>`: what a package exports."""
+    parts = module.split(".")
+    if parts[0] == "workflows":
+        return len(parts) == 1
+    if parts[0] == "activities":
+        return len(parts) == 1 or (len(parts) == 2 and (ROOT / "activities" / parts[1]).is_dir())
+    return True
 
 
-@pytest.mark.parametrize("folder", ["workflows", "activities", "onboarding", "worker.py", "bench"])
-def test_product_code_and_benchmarks_never_import_tests(folder: str) -> None:
-    forbidden = {"tests"} if folder == "bench" else {"tests", "bench"}
-    files = [ROOT / folder] if folder.endswith(".py") else python_files(folder)
+@pytest.mark.parametrize("room", SHELL)
+def test_the_shell_takes_only_what_the_packages_export(room: str) -> None:
     found = [
         f"{path.relative_to(ROOT)} imports {module}"
-        for path in files
+        for path in python_files(room)
         for module in imports(path)
-        if ours(module) in forbidden
+        if not face(module)
     ]
     assert found == []
 
 
-def test_only_the_sandbox_s_own_tests_import_it() -> None:
-    found = [
-        f"{path.relative_to(ROOT)} imports {module}"
-        for path in python_files("tests")
-        if "sandbox" not in path.relative_to(ROOT / "tests").parts[:1]
-        for module in imports(path)
-        if ours(module) == "sandbox"
-    ]
-    assert found == []
+def test_no_cycle_between_our_modules() -> None:
+    rooms = [room for room in ARROWS if room not in ("tests", "bench")]
+    graph: dict[str, set[str]] = {}
+    for room in rooms:
+        for path in python_files(room):
+            name = module_name(path)
+            graph[name] = {module for module in imports(path) if room_of(module) and module != name}
+    # A module's import of `a.b` also runs `a`'s package: the face's own imports count.
+    cycles = []
+    state: dict[str, int] = {}
+
+    def visit(node: str, trail: list[str]) -> None:
+        state[node] = 1
+        for target in sorted(graph.get(node, ())):
+            if target not in graph:
+                continue
+            if state.get(target) == 1:
+                cycles.append(" -> ".join([*trail[trail.index(target) :], target]))
+            elif target not in state:
+                visit(target, [*trail, target])
+        state[node] = 2
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node, [node])
+    assert cycles == []
 
 
 def test_a_broken_arrow_would_be_caught(tmp_path: Path) -> None:
     stray = tmp_path / "stray.py"
-    stray.write_text("from onboarding.dev.stack import DevStack\nimport sandbox.app\n")
-    assert [ours(m) for m in imports(stray)] == ["onboarding", "sandbox"]
+    stray.write_text("from devstack.stack import DevStack\nimport sandbox.app\n")
+    assert [room_of(m) for m in imports(stray)] == ["devstack", "sandbox"]
+    assert "devstack" not in ARROWS["onboarding/cli"] and "sandbox" not in ARROWS["workflows"]
+    assert not face("workflows.steps.review") and not face("activities.unico.processes")
+    assert re.search(r"\| `workflows` \|", ARCHITECTURE.read_text())

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from contracts.request import OnboardingRequest
 from onboarding.temporal.operator_view import duration, static_details, static_summary
-from workflows.models import OnboardingRequest
 
 
 @pytest.mark.parametrize(

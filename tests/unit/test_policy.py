@@ -6,7 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from workflows.models import Outcome, PolicyBands, UnicoProcess
+from contracts.outcome import Outcome
+from contracts.request import PolicyBands
+from contracts.unico import UnicoProcess
 from workflows.policy import decide
 
 

@@ -7,9 +7,10 @@ from typing import Any
 
 from hypothesis import given, settings
 
+from contracts.outcome import Reason
+from contracts.request import OnboardingRequest
 from tests.requests_strategies import DOCUMENTED_INPUT_CODES, any_input, requests, valid_requests
 from workflows.cpf import is_valid_cpf
-from workflows.models import OnboardingRequest, Reason
 from workflows.requests import parse_request
 
 PROPERTY = settings(max_examples=150, deadline=None, database=None)

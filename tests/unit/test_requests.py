@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from contracts.request import OnboardingRequest
 from workflows.cpf import is_valid_cpf, normalize_cpf
-from workflows.models import OnboardingRequest, Reason
 from workflows.requests import parse_request
 
 SCENARIO_CPFS = [
@@ -145,20 +145,3 @@ def test_contact_fields_are_normalised():
 def test_phone_shapes_unico_takes(phone):
     raw = good(subject={"code": "12345678909", "name": "Maria", "phone": phone})
     assert isinstance(parse_request(raw), OnboardingRequest)
-
-
-def test_the_first_release_rules_for_replaying_old_histories():
-    # What the first release accepted, replay must accept again (it decided so then).
-    lenient = good(
-        request_id="r-12345678909",
-        subject={"code": "123.456.789-09", "name": "1", "email": "x", "phone": "1"},
-        options={"deadline_seconds": 10**9},
-    )
-    accepted = parse_request(lenient, hardened=False)
-    assert isinstance(accepted, OnboardingRequest)
-    assert accepted.subject.code == "12345678909"
-    assert accepted.subject.email == "x"
-    assert not isinstance(parse_request(lenient), OnboardingRequest)
-    bad_cpf = good(subject={"code": "12345678900", "name": "Maria"})
-    refused = parse_request(bad_cpf, hardened=False)
-    assert isinstance(refused, Reason) and refused.code == "unico.20507"

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from temporalio.exceptions import ApplicationError
 
+from contracts.outcome import Reason
+from contracts.review import ReviewBrief, ReviewDecision, parse_review_answer
 from onboarding.cli.review import span_text, waiting_table
 from onboarding.temporal.reviews import WaitingReview
-from workflows.models import Reason, ReviewBrief, ReviewDecision
-from workflows.review import parse_review_answer
 
 SINCE = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 

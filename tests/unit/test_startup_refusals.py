@@ -35,6 +35,7 @@ def test_the_worker_refuses(
     monkeypatch.setenv("UNICO_SERVICE_ACCOUNT", "svc@tenant.iam.acesso.io")
     monkeypatch.setenv("UNICO_PRIVATE_KEY_FILE", str(keys.private))
     monkeypatch.setenv("UNICO_API_KEY", "key")
+    monkeypatch.setenv("TEMPORAL_WORKER_BUILD_ID", "test")
     assert worker.main([]) == 2
     assert_one_line_about_the_key(capsys.readouterr().err)
 

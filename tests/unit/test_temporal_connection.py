@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from onboarding.dev.stack import free_port
+from devstack.stack import free_port
+from onboarding.runtime.errors import StackUnavailable
 from onboarding.temporal.connection import (
     VARIABLES,
-    StackUnavailable,
     TemporalSettingError,
     TemporalTarget,
     explain_failure,

@@ -16,7 +16,7 @@ import jwt
 import pytest
 from temporalio.exceptions import ApplicationError
 
-from activities.unico_auth import ServiceAccount, TokenCache, build_assertion
+from activities.unico.auth import ServiceAccount, TokenCache, build_assertion
 from tests.support import (
     API_KEY,
     SERVICE_ACCOUNT,
@@ -243,32 +243,16 @@ async def test_invalidating_the_current_token_forces_a_refresh(
     assert token_requests(fresh_sandbox) == 2
 
 
-async def test_info_reports_refreshes_and_force_refresh_gets_a_new_token(
+async def test_concurrent_callers_after_an_invalidation_share_one_request(
     keys: KeyPair, fresh_sandbox: Sandbox, http: httpx.AsyncClient
 ) -> None:
     cache = cache_for(keys, fresh_sandbox, http)
+    refused = await cache.token()
+    cache.invalidate(refused)
 
-    cold = await cache.info()
-    warm = await cache.info()
-    before = await cache.token()
-    forced = await cache.info(force_refresh=True)
-    after = await cache.token()
+    tokens = await asyncio.gather(*(cache.token() for _ in range(10)))
 
-    assert (cold.refreshed, warm.refreshed, forced.refreshed) == (True, False, True)
-    assert DEFAULT_LIFETIME - 30 < cold.expires_in_seconds < DEFAULT_LIFETIME
-    assert token_requests(fresh_sandbox) == 2
-    assert after != before
-
-
-async def test_concurrent_forced_refreshes_share_one_request(
-    keys: KeyPair, fresh_sandbox: Sandbox, http: httpx.AsyncClient
-) -> None:
-    cache = cache_for(keys, fresh_sandbox, http)
-    await cache.token()
-
-    infos = await asyncio.gather(*(cache.info(force_refresh=True) for _ in range(10)))
-
-    assert sum(info.refreshed for info in infos) == 1
+    assert len(set(tokens)) == 1 and refused not in tokens
     assert token_requests(fresh_sandbox) == 2
 
 
@@ -299,10 +283,9 @@ async def test_no_token_or_key_in_reprs(
     account = account_for(keys, audience=fresh_sandbox.url)
     cache = TokenCache(account, http, safety_margin=MARGIN)
     token = await cache.token()
-    info = await cache.info()
     pem = keys.private.read_text()
 
-    for text in (repr(account), repr(cache), repr(info), str(info)):
+    for text in (repr(account), repr(cache)):
         assert token not in text
         assert pem not in text
         assert "PRIVATE KEY" not in text

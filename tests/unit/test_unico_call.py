@@ -10,8 +10,9 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import StatusCode
 from temporalio.exceptions import ApplicationError
 
-from activities.call_telemetry import RemoteCall
-from activities.errors import raise_for_transport, raise_for_unico
+from activities import error_system
+from activities.errors import raise_for_answer, raise_for_transport
+from activities.telemetry import RemoteCall
 
 REQUEST = httpx.Request("POST", "http://unico.test/processes/v1")
 CPF = "123.456.789-09"
@@ -31,7 +32,7 @@ def failed_call(system: str, error: ApplicationError) -> tuple[RemoteCall, Reada
 
 def unico_error(system: str, status: int, body: object) -> ApplicationError:
     with pytest.raises(ApplicationError) as caught:
-        raise_for_unico(httpx.Response(status, json=body, request=REQUEST), system)
+        raise_for_answer(error_system(system), httpx.Response(status, json=body, request=REQUEST))
     return caught.value
 
 

@@ -9,7 +9,8 @@ import pytest
 
 from onboarding.gateway import service as gateway
 from onboarding.gateway.webhook_auth import WebhookAuth, webhook_auth
-from onboarding.runtime.settings import Settings, SettingsError
+from onboarding.runtime.errors import SettingsError
+from onboarding.runtime.settings import Settings
 from tests.support import TEST_KEYS
 
 

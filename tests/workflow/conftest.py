@@ -11,10 +11,11 @@ import pytest
 import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
-from onboarding.dev.history import events_of
+from contracts.request import OnboardingRequest
+from contracts.result import OnboardingResult
+from devstack.history import events_of
 from onboarding.temporal.client import start_onboarding
 from tests.workflow.stubs import Script, StubbedWorker, stubbed_worker
-from workflows.models import OnboardingRequest, OnboardingResult
 
 Onboard = Callable[..., Awaitable[tuple[OnboardingResult, list[Any]]]]
 

@@ -8,6 +8,7 @@ task queue of the test's own, with a worker that has these stubs instead of the 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -17,52 +18,38 @@ from typing import Any
 
 from temporalio import activity
 from temporalio.client import Client
+from temporalio.common import WorkerDeploymentVersion
 from temporalio.exceptions import ApplicationError
-from temporalio.worker import Worker
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+from temporalio.worker import Worker, WorkerDeploymentConfig
 
-from workflows.models import (
-    AccountResult,
-    AccountStatus,
+from contracts.activity import declarations
+from contracts.mfa import Enrollment, OtpVerdict, SmsSent
+from contracts.names import queue_for
+from contracts.result import AccountResult, AccountStatus
+from contracts.selfies import SelfieRelease
+from contracts.unico import (
     CreateProcessInput,
-    Enrollment,
     OpenedProcess,
-    OtpVerdict,
     ReadProcess,
     ReadProcessInput,
     SelfieCheck,
-    SelfieRelease,
-    SmsSent,
-    TokenInfo,
     UnicoProcess,
 )
-from workflows.names import (
-    ACQUIRE_TOKEN,
-    CREATE_PROCESS,
-    DELETE_SELFIE,
-    GET_PROCESS,
-    GUARDIAN_ACTIVITIES,
-    IDENTITY_CLOUD_ACTIVITIES,
-    INSPECT_SELFIE,
-    OPEN_PROCESS,
-    READ_PROCESS,
-    REGISTER_ACCOUNT,
-    RELEASE_SELFIE,
-    REVIEW_BY_DEFAULT,
-    SEND_OTP_SMS,
-    START_MFA_ENROLLMENT,
-    UNICO_API_ACTIVITIES,
-    VERIFY_OTP,
-    guardian_task_queue_for,
-    identity_cloud_task_queue_for,
-    unico_task_queue_for,
-)
-from workflows.onboarding import Onboarding
-from workflows.selfie_release import SelfieRetention
+from devstack.versions import make_current
+from worker import WORKFLOW_RUNNER
+from workflows import WORKFLOWS
 
-# As the worker runs it (worker.py): the workflows package passed through the sandbox.
-WORKFLOW_RUNNER = SandboxedWorkflowRunner(
-    restrictions=SandboxRestrictions.default.with_passthrough_modules("workflows")
+# What a script answers by: each activity's name, and, inside the Unico activities, the
+# parts they are made of (the selfie's check, the create, the read), so that a test scripts
+# a refused selfie, a failed create or a pending read.
+INSPECT_SELFIE, CREATE_PROCESS, GET_PROCESS = "inspect_selfie", "create_process", "get_process"
+OPEN_PROCESS, READ_PROCESS = "open_process", "read_process"
+RELEASE_SELFIE, DELETE_SELFIE = "release_selfie", "delete_selfie"
+REVIEW_BY_DEFAULT, REGISTER_ACCOUNT = "review_by_default", "register_account"
+START_MFA_ENROLLMENT, SEND_OTP_SMS, VERIFY_OTP = (
+    "start_mfa_enrollment",
+    "send_otp_sms",
+    "verify_otp",
 )
 APPROVED = UnicoProcess.model_validate({"id": "p-1", "status": 3, "unicoId": {"result": "yes"}})
 PENDING = UnicoProcess.model_validate({"id": "p-1", "status": 1})
@@ -108,7 +95,6 @@ class Fail:
 
 DEFAULTS: dict[str, Any] = {
     INSPECT_SELFIE: SelfieCheck(ok=True),
-    ACQUIRE_TOKEN: TokenInfo(expires_in_seconds=3600, refreshed=False),
     CREATE_PROCESS: APPROVED,
     GET_PROCESS: APPROVED,
     RELEASE_SELFIE: SelfieRelease(deleted=True),
@@ -155,14 +141,8 @@ class Script:
         check: SelfieCheck = await self.answer(INSPECT_SELFIE, (created.selfie_ref,))
         if not check.ok:
             return OpenedProcess(refused=check)
-        if self.answers.get(ACQUIRE_TOKEN):  # a scripted token failure fails the create
-            await self.answer(ACQUIRE_TOKEN, (False,))
         process: UnicoProcess = await self.answer(CREATE_PROCESS, args)
-        release = (
-            await self._release(created.selfie_ref, process)
-            if created.release_when_settled
-            else None
-        )
+        release = await self._release(created.selfie_ref, process)
         return OpenedProcess(process=process, release=release)
 
     async def _read(self, args: tuple[Any, ...]) -> ReadProcess:
@@ -201,36 +181,29 @@ class StubbedWorker:
 
 @asynccontextmanager
 async def stubbed_worker(client: Client, queue: str | None = None) -> AsyncIterator[StubbedWorker]:
-    """The Onboarding workflow with stubbed activities, on queues of its own (or `queue`,
-    to take over another worker's onboardings, as a restarted one does)."""
+    """The workflows with stubbed activities, each on the queue its contract names (the
+    workflow's own, or its remote system's), under `queue` (or a queue of its own; a given
+    one takes over another worker's onboardings, as a restarted one does)."""
     stubbed = StubbedWorker(queue or f"stubbed-{uuid.uuid4().hex[:8]}")
-    queue = stubbed.queue
-    stubs = {name: stubbed.stub(name) for name in [*DEFAULTS, OPEN_PROCESS, READ_PROCESS]}
-    workflows = Worker(
-        client,
-        task_queue=queue,
-        workflows=[Onboarding, SelfieRetention],
-        workflow_runner=WORKFLOW_RUNNER,
-        activities=[
-            stub
-            for name, stub in stubs.items()
-            if name not in UNICO_API_ACTIVITIES | IDENTITY_CLOUD_ACTIVITIES | GUARDIAN_ACTIVITIES
-        ],
-    )
-    unico = Worker(
-        client,
-        task_queue=unico_task_queue_for(queue),
-        activities=[stubs[name] for name in sorted(UNICO_API_ACTIVITIES)],
-    )
-    identity_cloud = Worker(
-        client,
-        task_queue=identity_cloud_task_queue_for(queue),
-        activities=[stubs[name] for name in sorted(IDENTITY_CLOUD_ACTIVITIES)],
-    )
-    guardian = Worker(
-        client,
-        task_queue=guardian_task_queue_for(queue),
-        activities=[stubs[name] for name in sorted(GUARDIAN_ACTIVITIES)],
-    )
-    async with workflows, unico, identity_cloud, guardian:
+    # A deployment of its own: each test module's worker is current in its own.
+    version = WorkerDeploymentVersion(f"onboarding-{stubbed.queue}", "stub")
+    deployment = WorkerDeploymentConfig(version=version, use_worker_versioning=True)
+    by_queue: dict[str | None, list[Callable[..., Any]]] = {}
+    for declared in declarations():
+        by_queue.setdefault(declared.system, []).append(stubbed.stub(declared.name))
+    workers = [
+        Worker(
+            client,
+            task_queue=queue_for(system, stubbed.queue) if system else stubbed.queue,
+            activities=stubs,
+            deployment_config=deployment,
+            workflows=[] if system else list(WORKFLOWS),
+            workflow_runner=WORKFLOW_RUNNER,
+        )
+        for system, stubs in by_queue.items()
+    ]
+    async with contextlib.AsyncExitStack() as stack:
+        for running in workers:
+            await stack.enter_async_context(running)
+        await make_current(client, version)
         yield stubbed

@@ -14,32 +14,28 @@ from typing import Any
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from onboarding.dev.history import events_of, patch_markers, stage_upserts
-from onboarding.dev.watch import until_stage
+from contracts.account import RegisterAccountInput
+from contracts.names import DECISION_UPDATE, RETRY_NOW_SIGNAL, REVIEW_UPDATE, STATUS_QUERY
+from contracts.outcome import Outcome, Reason
+from contracts.result import AccountResult, AccountStatus, IdentityDecision
+from contracts.status import OnboardingStatus, Stage
+from contracts.unico import UnicoProcess
+from devstack.history import events_of, patch_markers, stage_upserts
+from devstack.watch import until_stage
 from onboarding.temporal.client import OnboardingHandle, start_onboarding
 from tests.workflow.conftest import Onboard, request
-from tests.workflow.stubs import APPROVED, PENDING, TO_REVIEW, Fail, Hold, Script, StubbedWorker
-from workflows.models import (
-    AccountResult,
-    AccountStatus,
-    IdentityDecision,
-    OnboardingStatus,
-    Outcome,
-    Reason,
-    RegisterAccountInput,
-    Stage,
-    UnicoProcess,
-)
-from workflows.names import (
+from tests.workflow.stubs import (
+    APPROVED,
     CREATE_PROCESS,
-    DECISION_UPDATE,
     GET_PROCESS,
+    PENDING,
     REGISTER_ACCOUNT,
-    RETRY_NOW_SIGNAL,
-    REVIEW_UPDATE,
-    STATUS_QUERY,
+    TO_REVIEW,
+    Fail,
+    Hold,
+    Script,
+    StubbedWorker,
 )
-from workflows.onboarding import PATCH_SELFIE_WITH_LAST_CALL
 
 REGISTER = {"account": {"register": True}}
 IDENTITY_CLOUD = "identity-cloud"
@@ -53,7 +49,7 @@ async def test_an_approved_person_gets_an_account(onboard: Onboard, worker: Stub
     person = RegisterAccountInput.model_validate(sent)
     assert person.subject.code == "12345678909" and person.request_id
     # The step's own patch is implied by `selfie-with-last-call`, the run's one marker.
-    assert patch_markers(events) == [PATCH_SELFIE_WITH_LAST_CALL]
+    assert patch_markers(events) == []
     # It lasts a moment: in the details and the status query, not an upsert of its own.
     assert stage_upserts(events)[-1] == "decided"
     assert "registering" not in stage_upserts(events)
@@ -70,7 +66,7 @@ async def test_no_account_unless_approved_and_asked(
     result, events = await onboard(Script({CREATE_PROCESS: [process]}), **options)
     assert result.account is None
     assert worker.script.called(REGISTER_ACCOUNT) == []
-    assert patch_markers(events) == [PATCH_SELFIE_WITH_LAST_CALL]
+    assert patch_markers(events) == []
 
 
 @pytest.mark.parametrize(

@@ -14,15 +14,24 @@ import pytest
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from onboarding.dev.history import counts, events_of, patch_markers
+from contracts.names import DECISION_UPDATE, REVIEW_UPDATE
+from contracts.outcome import Outcome
+from contracts.result import IdentityDecision, OnboardingResult
+from devstack.history import counts, events_of, patch_markers
 from onboarding.temporal.client import start_onboarding
 from onboarding.temporal.decisions import decision_of, start_for_decision
 from tests.workflow.conftest import Onboard, request
-from tests.workflow.stubs import APPROVED, PENDING, TO_REVIEW, Hold, Script, StubbedWorker
-from workflows import onboarding
-from workflows.models import IdentityDecision, OnboardingResult, Outcome
-from workflows.names import CREATE_PROCESS, DECISION_UPDATE, GET_PROCESS, REVIEW_UPDATE
-from workflows.onboarding import PATCH_SELFIE_WITH_LAST_CALL
+from tests.workflow.stubs import (
+    APPROVED,
+    CREATE_PROCESS,
+    GET_PROCESS,
+    PENDING,
+    TO_REVIEW,
+    Hold,
+    Script,
+    StubbedWorker,
+)
+from workflows.steps import identity
 
 Handle = WorkflowHandle[Any, OnboardingResult]
 
@@ -165,7 +174,7 @@ async def test_a_continue_as_new_past_the_deferral_limit_is_asked_again(
 ) -> None:
     """The run continues as new under a waiting update (its history is too long to wait):
     the client asks the new run, and the caller sees only the answer."""
-    monkeypatch.setattr(onboarding, "DEFER_CONTINUE_AS_NEW_UNTIL_EVENTS", 0)
+    monkeypatch.setattr(identity, "DEFER_CONTINUE_AS_NEW_UNTIL_EVENTS", 0)
     worker.script = Script({CREATE_PROCESS: [PENDING], GET_PROCESS: [PENDING] * 6})
     handle, decision = await start_for_decision(env.client, request(), worker.queue)
     assert decision.outcome == Outcome.APPROVED
@@ -173,12 +182,8 @@ async def test_a_continue_as_new_past_the_deferral_limit_is_asked_again(
     assert len(await run_ids(handle)) >= 2
 
 
-async def test_a_new_run_records_one_patch_marker_whatever_its_path(
-    onboard: Onboard,
-) -> None:
-    """`selfie-with-last-call` (like `lean-history`) implies every older patch (the review
-    step's among them): an approval and a review record the same one marker. Older
-    histories keep theirs (tests/replay)."""
+async def test_a_run_records_no_patch_marker_whatever_its_path(onboard: Onboard) -> None:
+    """1.0 keeps one path: a run is pinned to its build, and no branch asks for a patch."""
     _, approved = await onboard(Script({CREATE_PROCESS: [APPROVED]}))
     _, reviewed = await onboard(Script({CREATE_PROCESS: [TO_REVIEW]}), review={"enabled": False})
-    assert patch_markers(approved) == patch_markers(reviewed) == [PATCH_SELFIE_WITH_LAST_CALL]
+    assert patch_markers(approved) == patch_markers(reviewed) == []

@@ -14,40 +14,34 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
-from onboarding.dev.history import events_of, patch_markers, stage_upserts
-from onboarding.dev.watch import until_stage
+from contracts.mfa import (
+    Enrollment,
+    OtpAnswer,
+    OtpVerdict,
+    ResendAnswer,
+    SmsSent,
+    StartEnrollmentInput,
+)
+from contracts.names import RESEND_OTP_UPDATE, SUBMIT_OTP_UPDATE
+from contracts.outcome import Outcome
+from contracts.result import MfaResult, MfaStatus, OnboardingResult
+from contracts.status import Stage
+from devstack.history import events_of, patch_markers, stage_upserts
+from devstack.watch import until_stage
 from onboarding.temporal.client import start_onboarding
 from tests.workflow.conftest import request
 from tests.workflow.stubs import (
     APPROVED,
+    CREATE_PROCESS,
+    START_MFA_ENROLLMENT,
     TO_REVIEW,
+    VERIFY_OTP,
     Fail,
     Hold,
     Script,
     StubbedWorker,
     stubbed_worker,
 )
-from workflows.models import (
-    Enrollment,
-    MfaResult,
-    MfaStatus,
-    OnboardingResult,
-    OtpAnswer,
-    OtpVerdict,
-    Outcome,
-    ResendAnswer,
-    SmsSent,
-    Stage,
-    StartEnrollmentInput,
-)
-from workflows.names import (
-    CREATE_PROCESS,
-    RESEND_OTP_UPDATE,
-    START_MFA_ENROLLMENT,
-    SUBMIT_OTP_UPDATE,
-    VERIFY_OTP,
-)
-from workflows.onboarding import PATCH_SELFIE_WITH_LAST_CALL
 
 Handle = WorkflowHandle[Any, OnboardingResult]
 MFA = {"mfa": {"enroll": True, "user_id": "auth0|maria"}}
@@ -106,7 +100,7 @@ async def test_a_wrong_code_then_the_right_one_enrolls_the_person(
     assert StartEnrollmentInput.model_validate(person).phone == "5511912345678"
     assert [c["code"] for c in script.called(VERIFY_OTP)] == ["000000", "123456"]
     events = await events_of(handle)
-    assert patch_markers(events) == [PATCH_SELFIE_WITH_LAST_CALL]  # the step's patch implied
+    assert patch_markers(events) == []  # one path: no patch asked
     assert "awaiting_otp" in stage_upserts(events)
 
 
@@ -311,7 +305,7 @@ async def test_no_step_unless_approved(env: WorkflowEnvironment, worker: Stubbed
     handle = await start_onboarding(env.client, mfa_request(), worker.queue)
     result = await handle.result()
     assert (result.outcome, result.mfa) == (Outcome.REVIEW, None)
-    assert patch_markers(await events_of(handle)) == [PATCH_SELFIE_WITH_LAST_CALL]
+    assert patch_markers(await events_of(handle)) == []
 
 
 async def test_a_code_sent_while_no_worker_runs_is_answered_by_the_next(

@@ -19,29 +19,31 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
-from onboarding.dev.history import counts, events_of, of_kind, stage_upserts
-from onboarding.dev.watch import until_stage
-from onboarding.temporal.client import start_onboarding
-from tests.workflow.conftest import request
-from tests.workflow.stubs import PENDING, TO_REVIEW, Hold, Script, StubbedWorker, stubbed_worker
-from workflows.models import (
-    IdentityDecision,
-    OnboardingResult,
-    OnboardingStatus,
-    Outcome,
-    ReviewAnswered,
-    ReviewRecord,
-    Stage,
-)
-from workflows.names import (
-    CREATE_PROCESS,
+from contracts.names import (
     DECISION_UPDATE,
-    GET_PROCESS,
-    REVIEW_BY_DEFAULT,
     REVIEW_DEADLINE_ATTRIBUTE,
     REVIEW_UPDATE,
     STATUS_QUERY,
     WEBHOOK_SIGNAL,
+)
+from contracts.outcome import Outcome
+from contracts.result import IdentityDecision, OnboardingResult
+from contracts.review import ReviewAnswered, ReviewRecord
+from contracts.status import OnboardingStatus, Stage
+from devstack.history import counts, events_of, of_kind, stage_upserts
+from devstack.watch import until_stage
+from onboarding.temporal.client import start_onboarding
+from tests.workflow.conftest import request
+from tests.workflow.stubs import (
+    CREATE_PROCESS,
+    GET_PROCESS,
+    PENDING,
+    REVIEW_BY_DEFAULT,
+    TO_REVIEW,
+    Hold,
+    Script,
+    StubbedWorker,
+    stubbed_worker,
 )
 
 Handle = WorkflowHandle[Any, OnboardingResult]

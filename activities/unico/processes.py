@@ -1,0 +1,155 @@
+"""Unico's process API: create a process (`open_process`) and read it (`read_process`).
+
+One `UnicoActivities` per worker holds the pooled HTTP client, the token cache and the
+selfie store; its bound methods are the activities. Nothing reaches Unico for an image that
+Unico would refuse: the create first checks the selfie as Unico would. The create and the
+read that settle a process release its selfie on the way out (`SelfieCleanup.release_settled`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import httpx
+
+from activities.errors import (
+    application_error,
+    classify,
+    parse_error,
+    raise_for_transport,
+    retry_after,
+)
+from activities.selfies.backend import SelfieBackend, SelfieNotFound, SelfieReleased
+from activities.selfies.cleanup import SelfieCleanup
+from activities.selfies.inspection import inspect_image
+from activities.telemetry import RemoteCall, remote_call
+from activities.unico.auth import TokenCache
+from activities.unico.errors import TELEMETRY, UNICO_PROCESS
+from contracts.activity import implements
+from contracts.errors import ErrorClass
+from contracts.selfies import SelfieRelease
+from contracts.unico import (
+    CreateProcessInput,
+    OpenedProcess,
+    ReadProcess,
+    ReadProcessInput,
+    SelfieCheck,
+    UnicoProcess,
+    open_process,
+    read_process,
+)
+
+PROCESS_PATH = "/processes/v1"
+PROCESS_ROUTE = PROCESS_PATH + "/{processId}"  # the template: a metric label holds no id
+
+
+class UnicoActivities:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        tokens: TokenCache,
+        selfies: SelfieBackend,
+        api_url: str,
+        api_key: str,
+        cleanup: SelfieCleanup,
+    ) -> None:
+        self._http = http
+        self._tokens = tokens
+        self._selfies = selfies
+        self._api_url = api_url.rstrip("/")
+        self._api_key = api_key
+        self._cleanup = cleanup
+
+    def all(self) -> Sequence[Callable[..., Any]]:
+        """The activities, each of which spends Unico's budget of requests."""
+        return [self.open_process, self.read_process]
+
+    @property
+    def tokens(self) -> TokenCache:
+        return self._tokens
+
+    @implements(open_process)
+    async def open_process(self, request: CreateProcessInput) -> OpenedProcess:
+        """The selfie checked as Unico would, then the create (a token from the worker's
+        cache on the way): one activity, and still nothing reaches Unico for an image that
+        Unico would refuse. The refusal keeps its code; errors keep their classes."""
+        try:
+            check, image = await self._read_and_check(request.selfie_ref)
+        except SelfieReleased as released:
+            # This create answered before, settled, released the selfie, and its answer was
+            # lost: the process is Unico's already, so read it instead of creating another.
+            process = await self._get(released.process_id)
+            return OpenedProcess(process=process, release=SelfieRelease(deleted=True))
+        if not check.ok or image is None:
+            return OpenedProcess(refused=check)
+        process = await self._create(request, image)
+        release = await self._cleanup.release_settled(request.selfie_ref, process)
+        return OpenedProcess(process=process, release=release)
+
+    @implements(read_process)
+    async def read_process(self, request: ReadProcessInput) -> ReadProcess:
+        """The read; an answer that settles the process releases the selfie too."""
+        process = await self._get(request.process_id)
+        release = await self._cleanup.release_settled(request.selfie_ref, process)
+        return ReadProcess(process=process, release=release)
+
+    async def _read_and_check(self, selfie_ref: str) -> tuple[SelfieCheck, bytes | None]:
+        """The image's check, and the image when there is one."""
+        try:
+            # The store may be a network service (S3): keep the event loop free.
+            data = await asyncio.to_thread(self._selfies.get, selfie_ref)
+        except SelfieReleased:
+            raise
+        except SelfieNotFound:
+            missing = SelfieCheck(ok=False, code=20009, message="no selfie stored under selfie_ref")
+            return missing, None
+        return inspect_image(data), data
+
+    async def _create(self, request: CreateProcessInput, image: bytes) -> UnicoProcess:
+        subject = request.subject.model_dump(exclude_none=True)
+        body: dict[str, Any] = {
+            "subject": subject,
+            "useCase": request.use_case,
+            "imageBase64": base64.b64encode(image).decode("ascii"),
+        }
+        if request.subsidiary_id:
+            body["subsidiaryId"] = request.subsidiary_id
+        with remote_call(TELEMETRY, UNICO_PROCESS.name, "POST", PROCESS_PATH) as call:
+            return _returned(call, await self._call("POST", PROCESS_PATH, json=body))
+
+    async def _get(self, process_id: str) -> UnicoProcess:
+        with remote_call(TELEMETRY, UNICO_PROCESS.name, "GET", PROCESS_ROUTE) as call:
+            return _returned(call, await self._call("GET", f"{PROCESS_PATH}/{process_id}"))
+
+    async def _call(self, method: str, path: str, json: Any = None) -> UnicoProcess:
+        token = await self._tokens.token()
+        headers = {"Authorization": f"Bearer {token}", "APIKEY": self._api_key}
+        try:
+            response = await self._http.request(
+                method, self._api_url + path, json=json, headers=headers
+            )
+        except httpx.TransportError as exc:
+            # POST /processes/v1 is not idempotent: no blind retry once it may have arrived.
+            raise_for_transport(UNICO_PROCESS.name, exc, idempotent=method != "POST")
+        if response.status_code == 200:
+            # A 200 that is no process falls through to the classifier (fallback, bounded).
+            with contextlib.suppress(ValueError):
+                return UnicoProcess.model_validate(response.json())
+        details = parse_error(UNICO_PROCESS, response)
+        if classify(UNICO_PROCESS, details.code, details.http_status) is ErrorClass.TOKEN_EXPIRED:
+            # A refused token must not be served again, to this or any other onboarding: the
+            # workflow calls again, and the next attempt gets a new one.
+            self._tokens.invalidate(token)
+        raise application_error(UNICO_PROCESS, details, next_retry_delay=retry_after(response))
+
+
+def _returned(call: RemoteCall, process: UnicoProcess) -> UnicoProcess:
+    """The process API answered 200 with this process: its id and status go on the span."""
+    call.answered(200)
+    call.span.set_attribute("unico.process_id", process.id)
+    call.span.set_attribute("unico.status", process.status)
+    return process

@@ -1,0 +1,98 @@
+"""A reviewer's answer (update `review`), the record the result keeps, and what a reviewer
+sees of a waiting review (the memo's `review`).
+
+`parse_review_answer` is the answer's rules, shared by the workflow's validator and the
+callers that check an answer before sending it: it refuses with a `review.*` code.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from contracts.errors import refusal
+from contracts.outcome import Outcome, Reason
+
+
+class ReviewDecision(StrEnum):
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    RECAPTURE = "recapture"
+
+
+OUTCOMES = {
+    ReviewDecision.APPROVED: Outcome.APPROVED,
+    ReviewDecision.REJECTED: Outcome.REJECTED,
+    ReviewDecision.RECAPTURE: Outcome.RECAPTURE,
+}
+# An operator's id as directories and SSO systems write them: a login or an e-mail address.
+REVIEWER_ID = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._@+-]{0,62}[A-Za-z0-9])?")
+NOTE_MAX_LENGTH = 500
+NOT_AWAITING = "review.not_awaiting"
+ALREADY_ANSWERED = "review.already_answered"
+
+
+class ReviewAnswer(BaseModel):
+    """What a reviewer sends (update `review`): checked by the workflow's validator."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    decision: ReviewDecision
+    reviewer: str
+    note: str | None = None
+
+
+class ReviewRecord(ReviewAnswer):
+    """The review as the result keeps it: who decided what, when, and why."""
+
+    reviewed_at: datetime
+
+
+class ReviewAnswered(BaseModel):
+    """The `review` update's answer: the outcome the reviewer's answer sets, and the record."""
+
+    outcome: Outcome
+    review: ReviewRecord
+
+
+class ReviewBrief(BaseModel):
+    """What a reviewer needs to decide, kept in the memo while the onboarding waits."""
+
+    reasons: list[Reason]
+    score: int | None
+    process_id: str | None
+    waiting_since: datetime
+    deadline: datetime
+
+
+def parse_review_answer(raw: Any) -> ReviewAnswer:
+    """The reviewer's answer, or `ApplicationError` with a `review.*` code saying what is wrong."""
+    if not isinstance(raw, dict):
+        raise refusal("review.malformed", 'send {"decision", "reviewer", "note"?} as JSON')
+    try:
+        answer = ReviewAnswer.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False, include_input=False)[0]
+        field = ".".join(str(part) for part in first["loc"]) or "answer"
+        code = "review.invalid_decision" if field == "decision" else "review.malformed"
+        choices = ", ".join(d.value for d in ReviewDecision)
+        why = f"one of {choices}" if field == "decision" else first["msg"]
+        raise refusal(code, f"{field}: {why}") from None
+    if not REVIEWER_ID.fullmatch(answer.reviewer):
+        raise refusal(
+            "review.invalid_reviewer",
+            "reviewer: an operator id of 1-64 letters, digits or . _ @ + - (no spaces)",
+        )
+    note = answer.note
+    if note is not None:
+        if len(note) > NOTE_MAX_LENGTH:
+            raise refusal("review.invalid_note", f"note: at most {NOTE_MAX_LENGTH} characters")
+        if any(unicodedata.category(char)[0] == "C" for char in note):
+            raise refusal("review.invalid_note", "note: no control or invisible characters")
+        answer = answer.model_copy(update={"note": note.strip() or None})
+    return answer

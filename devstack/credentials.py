@@ -1,0 +1,127 @@
+"""The local stack's secrets, each made once in a keys folder and kept across restarts.
+
+`make run` keeps them in `.state/keys/`: the sandbox's service-account key pair (the worker
+signs with the private key, the sandbox verifies with the public one) and API key, the
+payload keyring, the codec server's token, the gateway's token for selfie uploaders, the
+Basic-auth password the sandbox (as Unico) sends to the webhook, and the Identity Cloud API
+client's secret (the worker reads the file, so rewriting it rotates the secret).
+
+`python -m devstack.credentials [DIR]` makes them for Docker Compose (default
+`.state/compose/keys`). Compose mounts the private key and the keyring into containers that
+run as another user, so those two are made readable: they unlock nothing but the local
+stack. A real service account's key, or a production keyring, never goes through here.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from onboarding.runtime.keyring import new_key
+
+COMPOSE_KEYS = Path(".state/compose/keys")
+
+
+@dataclass(frozen=True)
+class ServiceAccountKeys:
+    private: Path
+    public: Path
+    api_key: str
+
+
+def service_account(keys_dir: Path) -> ServiceAccountKeys:
+    """A service-account key pair and API key for the sandbox."""
+    private, public = keys_dir / "service-account.pem", keys_dir / "service-account.pub.pem"
+    api_key = kept_secret(keys_dir, "api-key", lambda: secrets.token_urlsafe(24))
+    if not private.exists():
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        pem = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        _write_secret(private, pem)
+        public.write_bytes(
+            key.public_key().public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+        )
+    return ServiceAccountKeys(private, public, api_key.read_text().strip())
+
+
+def payload_keyring(keys_dir: Path) -> Path:
+    """The payload keyring file: one `dev-1:<base64>` key."""
+    return kept_secret(keys_dir, "payload-keys", lambda: f"dev-1:{new_key()}\n")
+
+
+def codec_token(keys_dir: Path) -> str:
+    return _token(keys_dir, "codec-token")
+
+
+def gateway_token(keys_dir: Path) -> str:
+    """The bearer token selfie uploaders send the gateway (the CLI reads it from here)."""
+    return _token(keys_dir, "gateway-token")
+
+
+def webhook_password(keys_dir: Path) -> str:
+    """The Basic-auth password the sandbox (as Unico) sends to the gateway's webhook."""
+    return _token(keys_dir, "webhook-password")
+
+
+def identity_cloud_secret(keys_dir: Path) -> Path:
+    """The file of the Identity Cloud API client's secret, which the sandbox checks."""
+    return kept_secret(keys_dir, "identity-cloud-secret", lambda: secrets.token_urlsafe(32))
+
+
+def auth0_secret(keys_dir: Path) -> Path:
+    """The file of the Auth0 machine-to-machine app's secret, which the sandbox checks."""
+    return kept_secret(keys_dir, "auth0-secret", lambda: secrets.token_urlsafe(32))
+
+
+def _token(keys_dir: Path, name: str) -> str:
+    return kept_secret(keys_dir, name, lambda: secrets.token_urlsafe(32)).read_text().strip()
+
+
+def kept_secret(keys_dir: Path, name: str, make: Callable[[], str]) -> Path:
+    """A secret file in the keys folder (0700), made (0600) on first use and kept."""
+    keys_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = keys_dir / name
+    if not path.exists():
+        _write_secret(path, make().encode())
+    return path
+
+
+def _write_secret(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Docker Compose's dev secrets, in DIR/keys (see the module's docstring)."""
+    args = sys.argv[1:] if argv is None else argv
+    keys_dir = Path(args[0]) / "keys" if args else COMPOSE_KEYS
+    account = service_account(keys_dir)
+    keyring = payload_keyring(keys_dir)
+    codec_token(keys_dir)
+    gateway_token(keys_dir)
+    identity_cloud_secret(keys_dir).chmod(0o644)
+    auth0_secret(keys_dir).chmod(0o644)
+    account.private.chmod(0o644)
+    keyring.chmod(0o644)
+    print(f"dev service account keys: {account.private} and {account.public}")
+    print(f"dev payload keyring: {keyring}; codec token: {keys_dir / 'codec-token'}")
+    print(f"gateway token (GATEWAY_API_TOKEN): {keys_dir / 'gateway-token'}")
+    print(f"Identity Cloud client secret: {keys_dir / 'identity-cloud-secret'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

