@@ -28,7 +28,7 @@ typecheck: $(STAMP)
 # Everything: every tier, real processes included (what .ci/run calls). The fast tiers run
 # on both cores; the tiers with real servers one test at a time, so timings stay honest.
 test: lint typecheck
-	$(BIN)/pytest -n 2 tests/unit tests/sandbox tests/workflow
+	$(BIN)/pytest -n 2 tests/unit tests/sandbox tests/workflow tests/fuzz
 	$(BIN)/pytest tests/integration tests/replay tests/e2e
 
 # The fast loop (under a minute): lint, types, the unit and sandbox tests, and the workflow's

@@ -13,6 +13,10 @@ GUARDIAN = "guardian"
 # Refusals of `submit_otp` and `resend_otp` before anything reaches history: Guardian's own
 # client-side codes, and ours when no enrollment waits.
 NOT_AWAITING = "mfa.not_awaiting"
+# An update sent with arguments it does not take.
+MALFORMED = "mfa.malformed"
+# A code or a resend sent while a code is being checked.
+BUSY = "mfa.busy"
 FIELD_REQUIRED = "field_required"
 INVALID_OTP_FORMAT = "invalid_otp_format"
 UNAVAILABLE = "mfa.unavailable"

@@ -12,6 +12,8 @@ from temporalio.common import SearchAttributeKey
 
 WORKFLOW_TYPE = "Onboarding"
 RETENTION_WORKFLOW_TYPE = "SelfieRetention"
+# A retention timer's workflow id: this prefix, then its onboarding's.
+RETENTION_ID_PREFIX = "selfie-retention-"
 TASK_QUEUE = "onboarding"
 # Worker Deployment Versioning: every worker of a build declares this deployment and the
 # build's id; an `Onboarding` run stays pinned to the build that started it.

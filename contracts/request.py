@@ -7,12 +7,20 @@ malformed request ends as `invalid_request` instead of failing a workflow task.
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+# A request is JSON from any client: exact types (`true` is no number of seconds, "5" no
+# number at all), no infinities, and a field we do not know is refused by its name (a typo
+# such as `mfa.enrol` would otherwise be ignored without a word).
+STRICT_JSON = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+
 
 class Subject(BaseModel):
+    model_config = STRICT_JSON
+
     code: str = Field(description="CPF, 11 digits")
     name: str
     email: str | None = None
@@ -26,6 +34,8 @@ class PolicyBands(BaseModel):
     to review: a person decides what the table does not.
     """
 
+    model_config = STRICT_JSON
+
     deny_max: int = -40
     review_negative_max: int = -10
     review_positive_min: int = 10
@@ -35,17 +45,28 @@ class PolicyBands(BaseModel):
 class RetrySchedule(BaseModel):
     """Durable waits between the workflow's own retries: `initial`, growing to `max`."""
 
+    model_config = STRICT_JSON
+
     initial_seconds: float = Field(gt=0)
     max_seconds: float = Field(gt=0)
     backoff: float = Field(default=2.0, ge=1)
 
     def delay(self, retry: int) -> float:
-        """The wait before retry number `retry` (0 for the first)."""
+        """The wait before retry number `retry` (0 for the first): it grows to `max_seconds`
+        and stays there, however many retries (a blocked account may wait for weeks)."""
+        if retry <= 0 or self.backoff == 1 or self.initial_seconds >= self.max_seconds:
+            return float(min(self.initial_seconds, self.max_seconds))
+        # The retry from which the wait is `max_seconds`: no power beyond it is computed.
+        growth = math.log(self.max_seconds / self.initial_seconds) / math.log(self.backoff)
+        if retry >= growth:
+            return float(self.max_seconds)
         return float(min(self.initial_seconds * self.backoff**retry, self.max_seconds))
 
 
 class ReviewOptions(BaseModel):
     """Whether a `review` decision waits for a person, and how long."""
+
+    model_config = STRICT_JSON
 
     enabled: bool | None = None  # None: the deployment's default (`review_by_default`)
     deadline_seconds: float = Field(default=48 * 3600, gt=0)
@@ -58,7 +79,7 @@ class AccountOptions(BaseModel):
     may take (its own budget: a review may have outlasted the onboarding's deadline)."""
 
     # `register` in JSON; named otherwise here, since BaseModel has a `register` already.
-    model_config = ConfigDict(validate_by_name=True, serialize_by_alias=True)
+    model_config = STRICT_JSON | ConfigDict(validate_by_name=True, serialize_by_alias=True)
     wanted: bool = Field(default=False, alias="register")
     deadline_seconds: float = Field(default=3600, gt=0)
 
@@ -66,6 +87,8 @@ class AccountOptions(BaseModel):
 class MfaOptions(BaseModel):
     """Whether an approved person enrolls their phone in Guardian MFA, as which Auth0 user
     (None: derived from the registered account), and how long the conversation may take."""
+
+    model_config = STRICT_JSON
 
     enroll: bool = False
     user_id: str | None = Field(default=None, min_length=1, max_length=200)
@@ -77,6 +100,8 @@ class MfaOptions(BaseModel):
 
 class OnboardingOptions(BaseModel):
     """Per-onboarding tuning; the defaults suit production, tests shorten the timers."""
+
+    model_config = STRICT_JSON
 
     # Upper bounds are checked where the request is read (`workflows.requests`).
     poll_initial_seconds: float = Field(default=2.0, gt=0)
@@ -94,6 +119,8 @@ class OnboardingOptions(BaseModel):
 
 
 class OnboardingRequest(BaseModel):
+    model_config = STRICT_JSON
+
     request_id: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:-]+$")
     subject: Subject
     use_case: str = "Onboarding"

@@ -35,7 +35,11 @@ class IdentityDecision(BaseModel):
     unico_status: int | None = None
     unico_id: str | None = None
     score: int | None = None
+    # Create requests sent to Unico, each a process Unico may hold (and bill); of them,
+    # those whose answer was lost (a timeout, a worker killed with it out): processes the
+    # onboarding never saw, to reconcile with Unico's bill.
     attempts: int = 0
+    ambiguous_creates: int = 0
 
 
 class AccountStatus(StrEnum):

@@ -34,6 +34,7 @@ OUTCOMES = {
 REVIEWER_ID = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._@+-]{0,62}[A-Za-z0-9])?")
 NOTE_MAX_LENGTH = 500
 NOT_AWAITING = "review.not_awaiting"
+MALFORMED = "review.malformed"
 ALREADY_ANSWERED = "review.already_answered"
 
 
@@ -73,13 +74,13 @@ class ReviewBrief(BaseModel):
 def parse_review_answer(raw: Any) -> ReviewAnswer:
     """The reviewer's answer, or `ApplicationError` with a `review.*` code saying what is wrong."""
     if not isinstance(raw, dict):
-        raise refusal("review.malformed", 'send {"decision", "reviewer", "note"?} as JSON')
+        raise refusal(MALFORMED, 'send {"decision", "reviewer", "note"?} as JSON')
     try:
         answer = ReviewAnswer.model_validate(raw)
     except ValidationError as exc:
         first = exc.errors(include_url=False, include_input=False)[0]
         field = ".".join(str(part) for part in first["loc"]) or "answer"
-        code = "review.invalid_decision" if field == "decision" else "review.malformed"
+        code = "review.invalid_decision" if field == "decision" else MALFORMED
         choices = ", ".join(d.value for d in ReviewDecision)
         why = f"one of {choices}" if field == "decision" else first["msg"]
         raise refusal(code, f"{field}: {why}") from None

@@ -16,6 +16,9 @@ class SelfieRelease(BaseModel):
 
     deleted: bool
     keep_seconds: float = 0
+    # False: the onboarding never claimed it (refused before any call, or another's): it
+    # stays for its owner, or for the sweep of unclaimed uploads.
+    owned: bool = True
 
 
 @contract("release_selfie")

@@ -93,6 +93,9 @@ class OpenedProcess(BaseModel):
     refused: SelfieCheck | None = None
     process: UnicoProcess | None = None
     release: SelfieRelease | None = None
+    # Creates of earlier attempts that left and whose answer nobody saw (a worker killed
+    # while one was out): Unico may hold a process for each.
+    unanswered_creates: int = 0
 
 
 class ReadProcessInput(BaseModel):

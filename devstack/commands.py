@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from devstack import demo
-from devstack.stack import DevPorts, DevStackConfig, run_dev_stack
+from devstack.stack import DevPorts, DevStackConfig
+from devstack.supervisor import run_dev_stack
 from onboarding.cli.common import emit, load_settings
 from onboarding.cli.plugins import Command
 from onboarding.temporal.client import connect

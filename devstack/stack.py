@@ -6,6 +6,7 @@ Temporal dev server (a SQLite file, or in memory; the Web UI; our search attribu
 sandbox, the gateway and the worker(s) as child processes, each in its own session so that
 Ctrl-C reaches only this supervisor, which then stops them in order: workers first, the
 server last. State (database, dev secrets, selfies, logs) lives in a git-ignored folder.
+While `onboarding dev` runs, `supervisor` restarts a worker that dies.
 """
 
 from __future__ import annotations
@@ -232,6 +233,8 @@ class Child:
     probes: str | None = None  # a worker's /livez and /readyz, when it serves them
     metrics: str | None = None  # a worker's Prometheus /metrics
     on_ready: Callable[[], None] | None = None  # once a worker polls: make its build current
+    restartable: bool = False  # a worker: `onboarding dev` starts it again when it dies
+    started_at: float = field(default_factory=time.monotonic)
 
     @property
     def pid(self) -> int:
@@ -467,6 +470,7 @@ class DevStack:
             extra["HEALTH_BIND_ADDRESS"] = f"{LOOPBACK}:{free_port()}"
             extra["METRICS_BIND_ADDRESS"] = f"{LOOPBACK}:{free_port()}"
         child = self.spawn(name, [sys.executable, "-m", "worker"], extra)
+        child.restartable = True  # stateless: Temporal holds every onboarding it worked on
         if "temporal" in self.config.parts:
             build_id = child.env["TEMPORAL_WORKER_BUILD_ID"]
             child.on_ready = lambda: self.make_current(build_id)
@@ -487,8 +491,14 @@ class DevStack:
         except subprocess.TimeoutExpired:
             old.process.kill()
             old.process.wait()
+        self.respawn(old)
+
+    def respawn(self, old: Child) -> Child:
+        """Start a child that has exited again, alike, in its place in the stopping order."""
         process = _popen(old.command, old.env, old.log)
-        self.children[self.children.index(old)] = replace(old, process=process)
+        new = replace(old, process=process, started_at=time.monotonic())
+        self.children[self.children.index(old)] = new
+        return new
 
     def make_current(self, build_id: str, timeout: float = 60) -> None:
         """New onboardings go to `build_id`'s workers from now on, as an operator's deploy
@@ -507,9 +517,6 @@ class DevStack:
             if time.monotonic() > deadline:
                 raise DevStackError(f"could not make build {build_id} current; see {log}")
             time.sleep(0.2)
-
-    def failed_child(self) -> Child | None:
-        return next((c for c in self.children if c.process.poll() is not None), None)
 
     def stop(self, timeout: float = 20.0) -> list[str]:
         """Stop in reverse order so that workers finish their tasks while Temporal is up.
@@ -620,32 +627,3 @@ def banner(config: DevStackConfig) -> str:
             "--selfie onboarding/assets/sample-selfie.jpg --wait",
         ]
     )
-
-
-def run_dev_stack(config: DevStackConfig | None = None) -> int:
-    stack = DevStack(config)
-    stopping = False
-
-    def request_stop(signum: int, frame: object) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGINT, request_stop)
-    signal.signal(signal.SIGTERM, request_stop)
-    try:
-        stack.start()
-        print(banner(stack.config), flush=True)
-        while not stopping:
-            if failed := stack.failed_child():
-                raise DevStackError(f"{failed.name} stopped unexpectedly; see {failed.log}")
-            time.sleep(0.5)
-        print("stopping the stack ...", flush=True)
-        code = 0
-    except DevStackError as exc:
-        print(f"onboarding dev: {exc}", file=sys.stderr)
-        code = 1
-    finally:
-        unclean = stack.stop()  # whatever happened, no child outlives the supervisor
-    for child in unclean:
-        print(f"onboarding dev: {child} did not stop cleanly", file=sys.stderr)
-    return 1 if unclean else code

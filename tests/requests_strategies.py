@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 DOCUMENTED_INPUT_CODES = {20003, 20004, 20005, 20006, 20009, 20507}
@@ -130,3 +131,23 @@ def valid_requests_with_a_wild_option(draw: st.DrawFn) -> dict[str, Any]:
 
 
 any_input = st.one_of(json_values, requests(), valid_requests_with_a_wild_option())
+
+
+def generated(strategy: st.SearchStrategy[Any], count: int) -> list[Any]:
+    """`count` examples of `strategy`, drawn by Hypothesis, for a test that then sends them
+    through the real stack (where shrinking a failure would cost minutes)."""
+    found: list[Any] = []
+
+    @settings(
+        max_examples=count,
+        database=None,
+        deadline=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(strategy)
+    def collect(value: Any) -> None:
+        found.append(value)
+
+    collect()
+    return found

@@ -48,7 +48,8 @@ class CallOptions:
     `attempt` bounds one attempt; `retry` is what the activity retries by itself; `budget`
     bounds the call in all (None: until the step's deadline); `react`: the workflow's
     reactions by class (a new token, an operator's wait), or none (a person waits on a
-    screen: fail fast); `local`: as a local activity of the workflow's own worker.
+    screen: fail fast); `local`: as a local activity of the workflow's own worker;
+    `heartbeat`: the heartbeat timeout, for an activity that beats while it works.
     """
 
     attempt: timedelta = timedelta(seconds=60)
@@ -56,6 +57,8 @@ class CallOptions:
     budget: timedelta | None = None
     react: bool = True
     local: bool = False
+    # For an activity that beats (`activities/heartbeats.py`): a dead worker is seen then.
+    heartbeat: timedelta | None = None
 
 
 STEP_CALL = CallOptions()
@@ -165,6 +168,8 @@ class Calls:
         if how.local:
             result: R = await workflow.execute_local_activity(activity, **options)
             return result
+        if how.heartbeat is not None:
+            options["heartbeat_timeout"] = how.heartbeat
         system = declared(activity).system
         queue = queue_for(system, workflow.info().task_queue) if system else None
         result = await workflow.execute_activity(activity, task_queue=queue, **options)

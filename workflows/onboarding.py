@@ -23,7 +23,9 @@ from temporalio.common import VersioningBehavior
 from temporalio.workflow import HandlerUnfinishedPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from contracts.mfa import OtpAnswer, ResendAnswer
+    from contracts.errors import refusal
+    from contracts.mfa import FIELD_REQUIRED, INVALID_OTP_FORMAT, OtpAnswer, ResendAnswer
+    from contracts.mfa import MALFORMED as MFA_MALFORMED
     from contracts.names import (
         DECISION_UPDATE,
         OUTCOME_ATTRIBUTE,
@@ -39,10 +41,12 @@ with workflow.unsafe.imports_passed_through():
     from contracts.outcome import Outcome, Reason
     from contracts.request import OnboardingRequest
     from contracts.result import IdentityDecision, OnboardingResult
+    from contracts.review import MALFORMED as REVIEW_MALFORMED
     from contracts.review import ReviewAnswered
     from contracts.status import Carry, OnboardingStatus, Stage
+    from workflows.inbox import ignore_extra, no_arguments, sole_argument
     from workflows.journey import Finished, Journey
-    from workflows.requests import parse_request
+    from workflows.requests import parse_request, refuse_other_workflow_ids
     from workflows.steps.account import AccountStep
     from workflows.steps.identity import IdentityStep
     from workflows.steps.mfa import MfaStep
@@ -64,10 +68,12 @@ class Onboarding:
         self._decision: IdentityDecision | None = None  # the `decision` update's answer
 
     @workflow.run
-    async def run(self, raw: Any, carry: Carry | None = None) -> OnboardingResult:
+    async def run(self, *args: Any) -> OnboardingResult:
+        """Takes the request, as JSON (and, after a continue-as-new, the state carried)."""
         self._journey.progress.show()
+        raw = args[0] if args else None
         try:
-            result = await self._onboard(raw, carry)
+            result = await self._onboard(raw, self._carried(args))
         except Finished as finished:
             result = finished.result
         except asyncio.CancelledError:
@@ -99,65 +105,86 @@ class Onboarding:
 
     # --- what callers and operators send ------------------------------------------------
 
+    # Every handler takes `*args`: a client may send any number of arguments of any shape,
+    # and none may fail a workflow task (`workflows/inbox.py`).
+
     @workflow.query(name=STATUS_QUERY)
-    def status(self) -> OnboardingStatus:
+    def status(self, *args: Any) -> OnboardingStatus:
+        ignore_extra(args, STATUS_QUERY)
         return self._status
 
     @workflow.signal(name=WEBHOOK_SIGNAL)
-    def unico_webhook(self, notification: Any = None) -> None:
+    def unico_webhook(self, *args: Any) -> None:
         """Unico says a process finished: only a hint to read it now, never the result."""
+        ignore_extra(args, WEBHOOK_SIGNAL, takes=1)
+        notification = args[0] if args else None
         process_id = notification.get("processId") if isinstance(notification, dict) else None
-        self._identity.wake(process_id)
+        self._identity.wake(process_id if isinstance(process_id, str) else None)
 
     @workflow.signal(name=RETRY_NOW_SIGNAL)
-    def retry_now(self) -> None:
+    def retry_now(self, *args: Any) -> None:
         """An operator fixed what blocked this onboarding: retry now, not at the next timer."""
+        ignore_extra(args, RETRY_NOW_SIGNAL)
         self._journey.retry_now = True
 
     # Abandoned only by a continue-as-new past the deferral limit: the client then asks the
     # new run; the run's end waits for it as for any update.
     @workflow.update(name=DECISION_UPDATE, unfinished_policy=HandlerUnfinishedPolicy.ABANDON)
-    async def decision(self) -> IdentityDecision:
+    async def decision(self, *args: Any) -> IdentityDecision:
         """The identity decision, as soon as there is one (a waiting review: `review`)."""
         await workflow.wait_condition(lambda: self._decision is not None)
         assert self._decision is not None
         return self._decision
 
+    @decision.validator
+    def _decision_is_asked(self, *args: Any) -> None:
+        no_arguments(args, code="decision.malformed")
+
     @workflow.update(name=REVIEW_UPDATE)
-    async def review(self, answer: Any) -> ReviewAnswered:
+    async def review(self, *args: Any) -> ReviewAnswered:
         """A reviewer's answer: `{"decision", "reviewer", "note"?}`; answers the outcome it
         sets and the record kept."""
-        return self._review.desk.answer(answer)
+        return self._review.desk.answer(_review_answer(args))
 
     @review.validator
-    def _review_is_welcome(self, answer: Any) -> None:
-        self._review.desk.check(answer)
+    def _review_is_welcome(self, *args: Any) -> None:
+        self._review.desk.check(_review_answer(args))
 
     @workflow.update(name=SUBMIT_OTP_UPDATE)
-    async def submit_otp(self, answer: Any) -> OtpAnswer:
+    async def submit_otp(self, *args: Any) -> OtpAnswer:
         """The person's code from the SMS: `{"code": "123456"}`; answers accepted (with the
         recovery code, once) or why not and the attempts left."""
-        return await self._mfa.desk.submit(answer)
+        return await self._mfa.desk.submit(_code_answer(args))
 
     @submit_otp.validator
-    def _code_is_welcome(self, answer: Any) -> None:
-        self._mfa.desk.check_code(answer)
+    def _code_is_welcome(self, *args: Any) -> None:
+        self._mfa.desk.check_code(_code_answer(args))
 
     @workflow.update(name=RESEND_OTP_UPDATE)
-    async def resend_otp(self) -> ResendAnswer:
+    async def resend_otp(self, *args: Any) -> ResendAnswer:
         """Another SMS, or `too_many_sms` and when to try again."""
         return await self._mfa.desk.resend()
 
     @resend_otp.validator
-    def _resend_is_welcome(self) -> None:
+    def _resend_is_welcome(self, *args: Any) -> None:
+        no_arguments(args, code=MFA_MALFORMED)
         self._mfa.desk.check_resend()
 
     # --- around the steps ---------------------------------------------------------------
+
+    def _carried(self, args: tuple[Any, ...]) -> Carry | None:
+        """The state a continue-as-new hands over; from a client's start, nothing is taken."""
+        if len(args) > 1 and workflow.info().continued_run_id is not None:
+            return Carry.model_validate(args[1])
+        ignore_extra(args, "the workflow's input", takes=1)
+        return None
 
     def _validate(self, raw: Any, *, first_run: bool) -> OnboardingRequest:
         if first_run:
             self._mark_validating()
         parsed = parse_request(raw)
+        if isinstance(parsed, OnboardingRequest):
+            parsed = refuse_other_workflow_ids(parsed, workflow.info().workflow_id)
         if isinstance(parsed, Reason):
             raise Finished(OnboardingResult(outcome=Outcome.INVALID_REQUEST, reasons=[parsed]))
         self._request = parsed
@@ -193,3 +220,13 @@ class Onboarding:
         if self._request is None or not self._identity.deadline:
             return workflow.info().workflow_start_time.timestamp()
         return self._identity.deadline - self._request.options.deadline_seconds
+
+
+def _review_answer(args: tuple[Any, ...]) -> Any:
+    return sole_argument(args, code=REVIEW_MALFORMED, shape='{"decision", "reviewer", "note"?}')
+
+
+def _code_answer(args: tuple[Any, ...]) -> Any:
+    if not args:
+        raise refusal(FIELD_REQUIRED, 'send {"code": "<the code from the SMS>"} (field otpCode)')
+    return sole_argument(args, code=INVALID_OTP_FORMAT, shape='{"code": "<the code>"}')

@@ -74,4 +74,5 @@ class Progress:
             process_id=status.process_id,
             unico_status=status.unico_status,
             attempts=status.attempts,
+            ambiguous_creates=status.ambiguous_creates,
         )

@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from contracts.names import workflow_id_for
 from contracts.outcome import Reason
 from contracts.request import OnboardingRequest, Subject
 from workflows.contact import (
@@ -50,6 +51,13 @@ OPTION_RANGES: dict[str, tuple[float, float]] = {
     "deadline_seconds": (1, 30 * 24 * 3600),
     "max_process_attempts": (1, 10),
 }
+# The waits while an operator fixes the account or a lock-out runs out
+# (`options.configuration_retry`, `options.locked_retry`).
+RETRY_SCHEDULE_RANGES: dict[str, tuple[float, float]] = {
+    "initial_seconds": (1, 24 * 3600),
+    "max_seconds": (1, 7 * 24 * 3600),
+    "backoff": (1, 10),
+}
 SCORE_RANGE = (-100, 100)
 REVIEW_DEADLINE_RANGE = (60, 30 * 24 * 3600)  # a minute to 30 days
 ACCOUNT_DEADLINE_RANGE = (60, 7 * 24 * 3600)  # a minute to a week
@@ -62,7 +70,12 @@ _SUBSIDIARY_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
 # Every refusal, with the Unico code it answers: the table the docs show (a test keeps both
 # the same, and another that each rule answers its code).
 REFUSALS: tuple[tuple[str, int], ...] = (
-    ("not a JSON object; a field of the wrong type; a malformed `request_id`", INVALID_BODY),
+    (
+        'not a JSON object; a field of the wrong type (`true` is not a number, `"5"` not a '
+        "number either); a field we do not know (named in the message); a malformed "
+        "`request_id`",
+        INVALID_BODY,
+    ),
     ("`subject` missing", 20004),
     ("`subject.code` missing or blank", MISSING_CPF),
     ("`subject.name` missing or blank", MISSING_NAME),
@@ -84,9 +97,14 @@ REFUSALS: tuple[tuple[str, int], ...] = (
     ("`use_case` over 64 characters; `subsidiary_id` not 1-64 of `A-Z a-z 0-9 -`", INVALID_BODY),
     ("`selfie_ref` over 256 characters", INVALID_BODY),
     (
-        "an option out of range (`OPTION_RANGES`); a score band outside -100..100; a review "
-        "deadline outside 1 min..30 days; an account step deadline outside 1 min..7 days; an MFA "
-        "deadline outside 1 min..1 day",
+        "a workflow id other than `onboarding-<request_id>` (two ids for one request would make "
+        "two Unico processes)",
+        INVALID_BODY,
+    ),
+    (
+        "an option out of range (`OPTION_RANGES`, `RETRY_SCHEDULE_RANGES`); a score band "
+        "outside -100..100; a review deadline outside 1 min..30 days; an account step deadline "
+        "outside 1 min..7 days; an MFA deadline outside 1 min..1 day",
         INVALID_BODY,
     ),
 )
@@ -120,6 +138,16 @@ def parse_request(raw: Any) -> OnboardingRequest | Reason:
     if problem := _subject_problem(subject) or _request_problem(request, subject.code):
         return problem
     return request.model_copy(update={"subject": subject})
+
+
+def refuse_other_workflow_ids(
+    request: OnboardingRequest, workflow_id: str
+) -> OnboardingRequest | Reason:
+    """One request, one onboarding: the workflow id is the request's, so that Temporal's
+    id uniqueness (not the caller's care) keeps a second start from a second process."""
+    if workflow_id != workflow_id_for(request.request_id):
+        return refusal(INVALID_BODY, "the workflow id must be onboarding-<request_id>")
+    return request
 
 
 def _normalized(subject: Subject) -> Subject:
@@ -165,6 +193,11 @@ def _request_problem(request: OnboardingRequest, cpf: str) -> Reason | None:
     for name, (low, high) in OPTION_RANGES.items():
         if not low <= getattr(request.options, name) <= high:
             return refusal(INVALID_BODY, f"options.{name} must be from {low:g} to {high:g}")
+    for schedule in ("configuration_retry", "locked_retry"):
+        for name, (low, high) in RETRY_SCHEDULE_RANGES.items():
+            if not low <= getattr(getattr(request.options, schedule), name) <= high:
+                where = f"options.{schedule}.{name}"
+                return refusal(INVALID_BODY, f"{where} must be from {low:g} to {high:g}")
     low, high = SCORE_RANGE
     for band, value in request.options.bands:
         if not low <= value <= high:
@@ -210,6 +243,15 @@ def _reason_for(exc: ValidationError) -> Reason:
     if CPF_FIELD in locations:
         return refusal(INVALID_CPF, "subject.code must be a CPF in a string")
     first = errors[0]
-    where = ".".join(locations[0]) or "request"
+    where = ".".join(_printable(part) for part in locations[0]) or "request"
     # The message names the field and the rule, never the value (it may be personal data).
     return refusal(INVALID_BODY, f"{where}: {first['msg']}")
+
+
+_FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}|[0-9]{1,4}")
+
+
+def _printable(part: str) -> str:
+    """A field's name as a message may show it: a name a client could mean, or a stand-in
+    (a key may be anything, even a CPF, and the message must not carry it)."""
+    return part if _FIELD_NAME.fullmatch(part) else "<field>"

@@ -21,6 +21,7 @@ from activities.selfies.cleanup import SelfieCleanup
 from activities.selfies.local_store import SelfieStore
 from activities.selfies.s3_store import S3SelfieStore
 from activities.selfies.settings import SelfieSettings
+from activities.selfies.sweeper import SelfieSweeper
 
 
 def open_store(settings: SelfieSettings) -> SelfieBackend:
@@ -43,5 +44,6 @@ __all__ = [
     "SelfieReleased",
     "SelfieSettings",
     "SelfieStore",
+    "SelfieSweeper",
     "open_store",
 ]

@@ -9,12 +9,19 @@ A selfie released by the Unico call that settled its process leaves a tombstone 
 process (`release`): a retry of that call, whose first answer was lost, finds the process
 instead of a missing selfie. A tombstone holds no personal data and goes after
 `TOMBSTONE_SECONDS`, long after any retry of the call can come.
+
+A selfie used by an onboarding carries a claim (`Claim`): the onboarding that first used it,
+and whether a create request left for it without an answer yet. Only its owner deletes it
+(`activities/selfies/claims.py`); an upload nobody claims, and one whose onboarding ended
+without deleting it (terminated), are swept (`activities/selfies/sweeper.py`).
 """
 
 from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Protocol
 
 # A hard limit against filling the disk. Unico's 800 KB limit is the inspection's job, so an
@@ -48,6 +55,31 @@ class InvalidSelfie(ValueError):
     """The bytes cannot be stored: empty, or beyond the store's hard size limit."""
 
 
+@dataclass(frozen=True)
+class Claim:
+    """Who uses a selfie (a workflow id) and how many create requests left for it and got
+    no answer that the workflow knows of (a worker died while one was out)."""
+
+    owner: str
+    unanswered_creates: int = 0
+
+    def to_text(self) -> str:
+        return f"{self.unanswered_creates} {self.owner}"
+
+    @classmethod
+    def from_text(cls, text: str) -> Claim | None:
+        count, _, owner = text.strip().partition(" ")
+        if not owner or not count.isdigit():
+            return None  # a record cut short: as if unclaimed (only the sweeper acts on it)
+        return cls(owner=owner, unanswered_creates=int(count))
+
+
+@dataclass(frozen=True)
+class StoredSelfie:
+    ref: str
+    stored_at: float  # epoch seconds
+
+
 class SelfieBackend(Protocol):
     """What every selfie store offers; callers depend on this, not on a backend."""
 
@@ -66,6 +98,14 @@ class SelfieBackend(Protocol):
         ...
 
     def exists(self, ref: str) -> bool: ...
+
+    def read_claim(self, ref: str) -> Claim | None: ...
+
+    def write_claim(self, ref: str, claim: Claim) -> None: ...
+
+    def selfies(self) -> Iterator[StoredSelfie]:
+        """Every selfie stored (tombstones and claims aside), for the sweeper."""
+        ...
 
 
 def check_selfie(data: bytes, max_bytes: int) -> None:

@@ -6,7 +6,8 @@ will need the selfie again): the selfie goes there, leaving a tombstone for a re
 call. Otherwise `release_selfie` runs as an onboarding's last step. With
 SELFIE_RETENTION_SECONDS at 0 (the default) either deletes the selfie at once; otherwise it
 answers how long to keep it, and the workflow leaves a durable timer (`SelfieRetention`) to
-call `delete_selfie` then.
+call `delete_selfie` then. Either deletes only a selfie its onboarding owns (`claims.py`):
+one named by a request refused before any call, or claimed by another onboarding, stays.
 """
 
 from __future__ import annotations
@@ -16,7 +17,10 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from temporalio import activity
+
 from activities.selfies.backend import InvalidSelfieRef, SelfieBackend
+from activities.selfies.claims import SelfieClaims, owner_of
 from contracts.activity import implements
 from contracts.selfies import SelfieRelease, delete_selfie, release_selfie
 from contracts.unico import UnicoProcess
@@ -28,6 +32,7 @@ class SelfieCleanup:
     def __init__(self, store: SelfieBackend, retention_seconds: float) -> None:
         self._store = store
         self._retention = retention_seconds
+        self._claims = SelfieClaims(store)
 
     def all(self) -> Sequence[Callable[..., Any]]:
         return [self.release_selfie, self.delete_selfie]
@@ -49,6 +54,8 @@ class SelfieCleanup:
     @implements(release_selfie)
     async def release_selfie(self, selfie_ref: str) -> SelfieRelease:
         """The onboarding is over: delete the selfie now, or say how long to keep it."""
+        if not await self._owned(selfie_ref):
+            return SelfieRelease(deleted=False, owned=False)
         if self._retention > 0:
             return SelfieRelease(deleted=False, keep_seconds=self._retention)
         await self.delete_selfie(selfie_ref)
@@ -57,8 +64,14 @@ class SelfieCleanup:
     @implements(delete_selfie)
     async def delete_selfie(self, selfie_ref: str) -> None:
         """Delete it; a missing selfie is already gone, so a retry passes."""
+        if not await self._owned(selfie_ref):
+            logger.warning("the selfie is not this onboarding's to delete; it stays")
+            return
         try:
             await asyncio.to_thread(self._store.delete, selfie_ref)
         except InvalidSelfieRef:
             # Not a ref of this store (malformed, or another backend's): nothing to delete.
             logger.warning("no selfie of this store is named %r; nothing deleted", selfie_ref[:80])
+
+    async def _owned(self, selfie_ref: str) -> bool:
+        return await self._claims.owns(selfie_ref, owner_of(activity.info().workflow_id))

@@ -2,23 +2,28 @@
 
 A released selfie's tombstone is a file of the same name under `released/`, holding the
 process id; the store removes tombstones older than `TOMBSTONE_SECONDS` as it writes new
-ones, at most once an hour.
+ones, at most once an hour. A selfie's claim is a file of the same name under `claims/`;
+it stays with a tombstone (a stranger's ref must not find the process) and goes with it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from activities.selfies.backend import (
     MAX_SELFIE_BYTES,
     TOMBSTONE_SECONDS,
+    Claim,
     InvalidSelfieRef,
     SelfieNotFound,
     SelfieReleased,
+    StoredSelfie,
     check_selfie,
     new_selfie_id,
     selfie_id,
@@ -26,6 +31,8 @@ from activities.selfies.backend import (
 
 BACKEND = "local"
 TOMBSTONES = "released"
+CLAIMS = "claims"
+_SELFIE_NAME = re.compile(r"[0-9a-f]{32}")
 SWEEP_EVERY_SECONDS = 3600.0
 
 
@@ -43,6 +50,7 @@ class SelfieStore:
         self.max_bytes = max_bytes
         self.tombstone_seconds = tombstone_seconds
         self._tombstones = self.root / TOMBSTONES  # made by the first release
+        self._claims = self.root / CLAIMS  # made by the first claim
         _private_directory(self.root)
         self._swept_at = float("-inf")
 
@@ -73,6 +81,7 @@ class SelfieStore:
         key = selfie_id(ref, BACKEND)
         (self.root / key).unlink(missing_ok=True)
         (self._tombstones / key).unlink(missing_ok=True)
+        (self._claims / key).unlink(missing_ok=True)
 
     def release(self, ref: str, process_id: str) -> None:
         """The tombstone (written whole and synced), then the selfie goes."""
@@ -91,8 +100,29 @@ class SelfieStore:
         except InvalidSelfieRef:
             return False
 
+    def read_claim(self, ref: str) -> Claim | None:
+        key = selfie_id(ref, BACKEND)
+        try:
+            return Claim.from_text((self._claims / key).read_text("utf-8"))
+        except FileNotFoundError:
+            return None
+
+    def write_claim(self, ref: str, claim: Claim) -> None:
+        key = selfie_id(ref, BACKEND)
+        if not self._claims.is_dir():
+            _private_directory(self._claims)
+        self._write(self._claims / key, claim.to_text().encode("utf-8"))
+
+    def selfies(self) -> Iterator[StoredSelfie]:
+        for entry in os.scandir(self.root):
+            if _SELFIE_NAME.fullmatch(entry.name):
+                with contextlib.suppress(FileNotFoundError):  # deleted as we looked
+                    stored_at = entry.stat().st_mtime
+                    yield StoredSelfie(ref=f"{BACKEND}:{entry.name}", stored_at=stored_at)
+
     def sweep_tombstones(self, now: float | None = None) -> int:
-        """Remove the tombstones older than `tombstone_seconds`; answer how many went."""
+        """Remove the tombstones older than `tombstone_seconds`, with their claims; answer
+        how many went."""
         cutoff = (time.time() if now is None else now) - self.tombstone_seconds
         removed = 0
         if not self._tombstones.is_dir():
@@ -101,6 +131,7 @@ class SelfieStore:
             with contextlib.suppress(FileNotFoundError):  # another worker's sweep took it
                 if entry.is_file() and entry.stat().st_mtime < cutoff:
                     os.unlink(entry.path)
+                    (self._claims / entry.name).unlink(missing_ok=True)
                     removed += 1
         return removed
 

@@ -8,10 +8,13 @@ whose onboarding never ran, a lifecycle rule that expires the prefix after some 
 A released selfie's tombstone overwrites its object in one request: an empty body whose
 metadata names the process, tagged `onboarding-selfie=released`, so that a lifecycle rule
 filtered on that tag expires tombstones after `TOMBSTONE_SECONDS` (docs/personal-data.md).
+A selfie's claim is a small object under `<prefix>claims/<id>`, deleted with the selfie.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import boto3
@@ -20,8 +23,10 @@ from botocore.exceptions import ClientError
 
 from activities.selfies.backend import (
     MAX_SELFIE_BYTES,
+    Claim,
     SelfieNotFound,
     SelfieReleased,
+    StoredSelfie,
     check_selfie,
     new_selfie_id,
     selfie_id,
@@ -34,6 +39,8 @@ BACKEND = "s3"
 _MISSING = {"404", "NoSuchKey", "NotFound"}
 RELEASED_METADATA = "released-process"  # S3 answers metadata keys in lower case
 RELEASED_TAG = "onboarding-selfie=released"
+CLAIMS = "claims/"
+_SELFIE_NAME = re.compile(r"[0-9a-f]{32}")
 
 
 class S3SelfieStore:
@@ -100,6 +107,32 @@ class S3SelfieStore:
     def delete(self, ref: str) -> None:
         """S3 answers a delete of a missing key with success: a retried clean-up passes."""
         self._client.delete_object(Bucket=self.bucket, Key=self._key(ref))
+        self._client.delete_object(Bucket=self.bucket, Key=self._claim_key(ref))
+
+    def read_claim(self, ref: str) -> Claim | None:
+        try:
+            answer = self._client.get_object(Bucket=self.bucket, Key=self._claim_key(ref))
+        except ClientError as exc:
+            if _is_missing(exc):
+                return None
+            raise
+        return Claim.from_text(answer["Body"].read().decode("utf-8", "replace"))
+
+    def write_claim(self, ref: str, claim: Claim) -> None:
+        body = claim.to_text().encode("utf-8")
+        self._client.put_object(Bucket=self.bucket, Key=self._claim_key(ref), Body=body)
+
+    def selfies(self) -> Iterator[StoredSelfie]:
+        pages = self._client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=self.prefix
+        )
+        for page in pages:
+            for item in page.get("Contents", []):
+                name = item["Key"][len(self.prefix) :]
+                # A tombstone is an empty body; claims live under their own prefix.
+                if _SELFIE_NAME.fullmatch(name) and item.get("Size", 0) > 0:
+                    stored_at = item["LastModified"].timestamp()
+                    yield StoredSelfie(ref=f"{BACKEND}:{name}", stored_at=stored_at)
 
     def exists(self, ref: str) -> bool:
         """A selfie is there (a tombstone is none)."""
@@ -117,6 +150,9 @@ class S3SelfieStore:
 
     def _key(self, ref: str) -> str:
         return self.prefix + selfie_id(ref, BACKEND)
+
+    def _claim_key(self, ref: str) -> str:
+        return self.prefix + CLAIMS + selfie_id(ref, BACKEND)
 
 
 def _is_missing(exc: ClientError) -> bool:

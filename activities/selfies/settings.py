@@ -21,6 +21,12 @@ class SelfieSettings(BaseSettings):
     retention_seconds: float = Field(
         default=0, ge=0, le=366 * 24 * 3600, description="0: deleted when the onboarding ends"
     )
+    # How old an upload no onboarding claimed (or one whose onboarding closed without
+    # deleting it) must be before the sweep deletes it, and how often the worker sweeps.
+    unclaimed_seconds: float = Field(default=3600, ge=60, le=30 * 24 * 3600)
+    sweep_seconds: float = Field(
+        default=600, ge=0, le=24 * 3600, description="0: this worker never sweeps"
+    )
 
     @model_validator(mode="after")
     def _s3_needs_a_bucket(self) -> SelfieSettings:

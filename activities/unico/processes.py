@@ -15,6 +15,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import httpx
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from activities.errors import (
     application_error,
@@ -23,7 +25,14 @@ from activities.errors import (
     raise_for_transport,
     retry_after,
 )
-from activities.selfies.backend import SelfieBackend, SelfieNotFound, SelfieReleased
+from activities.heartbeats import heartbeating
+from activities.selfies.backend import (
+    InvalidSelfieRef,
+    SelfieBackend,
+    SelfieNotFound,
+    SelfieReleased,
+)
+from activities.selfies.claims import SelfieClaims, owner_of
 from activities.selfies.cleanup import SelfieCleanup
 from activities.selfies.inspection import inspect_image
 from activities.telemetry import RemoteCall, remote_call
@@ -45,6 +54,11 @@ from contracts.unico import (
 
 PROCESS_PATH = "/processes/v1"
 PROCESS_ROUTE = PROCESS_PATH + "/{processId}"  # the template: a metric label holds no id
+NO_SELFIE = SelfieCheck(ok=False, code=20009, message="no selfie stored under selfie_ref")
+# A selfie_ref that another onboarding claimed: to this one, as if no selfie were there.
+NOT_THEIRS = SelfieCheck(
+    ok=False, code=20009, message="the selfie under selfie_ref belongs to another onboarding"
+)
 
 
 class UnicoActivities:
@@ -63,6 +77,7 @@ class UnicoActivities:
         self._api_url = api_url.rstrip("/")
         self._api_key = api_key
         self._cleanup = cleanup
+        self._claims = SelfieClaims(selfies)
 
     def all(self) -> Sequence[Callable[..., Any]]:
         """The activities, each of which spends Unico's budget of requests."""
@@ -77,24 +92,49 @@ class UnicoActivities:
         """The selfie checked as Unico would, then the create (a token from the worker's
         cache on the way): one activity, and still nothing reaches Unico for an image that
         Unico would refuse. The refusal keeps its code; errors keep their classes."""
+        ref, owner = request.selfie_ref, owner_of(activity.info().workflow_id)
         try:
-            check, image = await self._read_and_check(request.selfie_ref)
-        except SelfieReleased as released:
-            # This create answered before, settled, released the selfie, and its answer was
-            # lost: the process is Unico's already, so read it instead of creating another.
-            process = await self._get(released.process_id)
-            return OpenedProcess(process=process, release=SelfieRelease(deleted=True))
-        if not check.ok or image is None:
-            return OpenedProcess(refused=check)
-        process = await self._create(request, image)
-        release = await self._cleanup.release_settled(request.selfie_ref, process)
-        return OpenedProcess(process=process, release=release)
+            earlier = await self._claims.take(ref, owner)
+        except InvalidSelfieRef:  # no ref of this store: it names no selfie
+            return OpenedProcess(refused=NO_SELFIE)
+        if earlier is None:
+            return OpenedProcess(refused=NOT_THEIRS)
+        async with heartbeating():
+            try:
+                check, image = await self._read_and_check(ref)
+            except SelfieReleased as released:
+                # This create answered before, settled, released the selfie, and its answer
+                # was lost: the process is Unico's already; read it instead of creating.
+                process = await self._get(released.process_id)
+                await self._claims.count(ref, owner, 0)
+                return OpenedProcess(
+                    process=process,
+                    release=SelfieRelease(deleted=True),
+                    unanswered_creates=earlier,
+                )
+            if not check.ok or image is None:
+                await self._claims.count(ref, owner, 0)
+                return OpenedProcess(refused=check, unanswered_creates=earlier)
+            token = await self._tokens.token()  # a death while getting it sends nothing
+            # Counted before it leaves: if this worker dies with it out, the next attempt
+            # knows that Unico may hold a process for it.
+            await self._claims.count(ref, owner, earlier + 1)
+            try:
+                process = await self._create(request, image, token)
+            except ApplicationError:
+                # Unico answered, or the workflow counts the lost answer itself.
+                await self._claims.count(ref, owner, earlier)
+                raise
+            await self._claims.count(ref, owner, 0)
+            release = await self._cleanup.release_settled(ref, process)
+        return OpenedProcess(process=process, release=release, unanswered_creates=earlier)
 
     @implements(read_process)
     async def read_process(self, request: ReadProcessInput) -> ReadProcess:
         """The read; an answer that settles the process releases the selfie too."""
-        process = await self._get(request.process_id)
-        release = await self._cleanup.release_settled(request.selfie_ref, process)
+        async with heartbeating():
+            process = await self._get(request.process_id)
+            release = await self._cleanup.release_settled(request.selfie_ref, process)
         return ReadProcess(process=process, release=release)
 
     async def _read_and_check(self, selfie_ref: str) -> tuple[SelfieCheck, bytes | None]:
@@ -105,11 +145,10 @@ class UnicoActivities:
         except SelfieReleased:
             raise
         except SelfieNotFound:
-            missing = SelfieCheck(ok=False, code=20009, message="no selfie stored under selfie_ref")
-            return missing, None
+            return NO_SELFIE, None
         return inspect_image(data), data
 
-    async def _create(self, request: CreateProcessInput, image: bytes) -> UnicoProcess:
+    async def _create(self, request: CreateProcessInput, image: bytes, token: str) -> UnicoProcess:
         subject = request.subject.model_dump(exclude_none=True)
         body: dict[str, Any] = {
             "subject": subject,
@@ -119,14 +158,16 @@ class UnicoActivities:
         if request.subsidiary_id:
             body["subsidiaryId"] = request.subsidiary_id
         with remote_call(TELEMETRY, UNICO_PROCESS.name, "POST", PROCESS_PATH) as call:
-            return _returned(call, await self._call("POST", PROCESS_PATH, json=body))
+            return _returned(call, await self._call("POST", PROCESS_PATH, body, token))
 
     async def _get(self, process_id: str) -> UnicoProcess:
         with remote_call(TELEMETRY, UNICO_PROCESS.name, "GET", PROCESS_ROUTE) as call:
             return _returned(call, await self._call("GET", f"{PROCESS_PATH}/{process_id}"))
 
-    async def _call(self, method: str, path: str, json: Any = None) -> UnicoProcess:
-        token = await self._tokens.token()
+    async def _call(
+        self, method: str, path: str, json: Any = None, token: str | None = None
+    ) -> UnicoProcess:
+        token = token or await self._tokens.token()
         headers = {"Authorization": f"Bearer {token}", "APIKEY": self._api_key}
         try:
             response = await self._http.request(

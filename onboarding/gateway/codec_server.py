@@ -5,19 +5,18 @@ protobuf JSON of `temporal.api.common.v1.Payloads` (base64 `data` and metadata v
 UI calls `/decode` from the browser, so the routes answer CORS preflights for the configured
 origins, allowing the `Authorization` and `X-Namespace` headers the UI and CLI send.
 
-Authentication: `Authorization: Bearer <CODEC_AUTH_TOKEN>`, compared in constant time;
-anything else is 401. Temporal's UI can attach only its own OIDC login token, and only over
-HTTPS, so the local stack's UI (plain HTTP, no login) cannot send ours. For it alone,
-`CODEC_DEV_TRUSTED_ORIGINS` lets calls whose `Origin` is the UI's go without a token: to
-`/decode`, to show payloads, and to `/encode`, which the UI calls to seal what an operator
-types in "send update" (a reviewer's note). Encoding reveals nothing: it only seals. A
-browser sets `Origin` itself and no page can forge it, but any local program can: it is a
-development convenience and must stay empty in production.
+Authentication: `Authorization: Bearer <CODEC_AUTH_TOKEN>`, checked as on every route of
+the gateway (`bearer`); anything else is 401. Temporal's UI can attach only its own OIDC
+login token, and only over HTTPS, so the local stack's UI (plain HTTP, no login) cannot
+send ours. For it alone, `CODEC_DEV_TRUSTED_ORIGINS` lets calls whose `Origin` is the UI's
+go without a token: to `/decode`, to show payloads, and to `/encode`, which the UI calls to
+seal what an operator types in "send update" (a reviewer's note). Encoding reveals nothing:
+it only seals. A browser sets `Origin` itself and no page can forge it, but any local
+program can: it is a development convenience and must stay empty in production.
 """
 
 from __future__ import annotations
 
-import hmac
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
@@ -31,6 +30,7 @@ from starlette.types import ASGIApp
 from temporalio.api.common.v1 import Payload, Payloads
 from temporalio.converter import PayloadCodec
 
+from onboarding.gateway.bearer import BearerToken
 from onboarding.runtime.settings import Settings
 from onboarding.temporal.codec import DecryptionError, UnknownKeyError
 
@@ -51,12 +51,12 @@ class CodecAuth:
     """Who may use the codec: the bearer token, or a trusted dev origin."""
 
     def __init__(self, token: str | None, dev_trusted_origins: Sequence[str] = ()) -> None:
-        self._expected = f"Bearer {token}".encode() if token else None
+        # No token: an empty secret, which accepts no one.
+        self.token = BearerToken("codec", "CODEC_AUTH_TOKEN", (token or "").encode())
         self._trusted = frozenset(dev_trusted_origins)
 
     def allows(self, request: Request) -> bool:
-        given = request.headers.get("authorization", "").encode()
-        if self._expected is not None and hmac.compare_digest(given, self._expected):
+        if self.token.accepts(request.headers):
             return True
         return request.headers.get("origin", "") in self._trusted
 
@@ -67,11 +67,7 @@ def codec_app(codec: PayloadCodec, auth: CodecAuth, cors_origins: Sequence[str])
     def endpoint(convert: Convert) -> Callable[[Request], Awaitable[Response]]:
         async def handle(request: Request) -> Response:
             if not auth.allows(request):
-                return JSONResponse(
-                    {"error": "send Authorization: Bearer <the gateway's CODEC_AUTH_TOKEN>"},
-                    status_code=401,
-                    headers={"WWW-Authenticate": 'Bearer realm="codec"'},
-                )
+                return auth.token.refusal()
             return await _convert(request, convert)
 
         return handle

@@ -22,6 +22,7 @@ from temporalio.converter import PayloadCodec
 from activities.selfies import SelfieBackend
 from onboarding.gateway.bearer import BearerToken
 from onboarding.gateway.codec_server import codec_mount
+from onboarding.gateway.upload_slots import UploadSlots
 from onboarding.gateway.uploads import upload_route, upload_token
 from onboarding.gateway.webhook import WebhookReceiver, webhook_route
 from onboarding.gateway.webhook_auth import WebhookAuth, webhook_auth
@@ -69,7 +70,8 @@ def create_gateway(
     serves = GatewayRoutes.from_settings(settings)
     routes: list[BaseRoute] = [Route("/healthz", healthz, methods=["GET"])]
     if serves.uploads is not None:
-        routes.append(upload_route(store, serves.uploads))
+        slots = UploadSlots(settings.gateway_max_concurrent_uploads)
+        routes.append(upload_route(store, serves.uploads, slots))
     if serves.webhook is not None:
         if temporal is None:
             raise ValueError("the webhook needs a Temporal client to signal onboardings")

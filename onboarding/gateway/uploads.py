@@ -1,15 +1,18 @@
 """`POST /selfies`: the claim check of the flow's first step, for callers with the token.
 
 The selfie is the raw body (image/* or application/octet-stream) or the `selfie` file field of
-a multipart body, refused as soon as it passes the store's limit, so a large upload is never
-buffered. The upload does not inspect the image: the workflow's activity does, so that a bad
-selfie ends as `invalid_request` with its proper Unico code rather than as an HTTP error here.
-A caller without `Authorization: Bearer <GATEWAY_API_TOKEN>` is refused before the body is
-read: nothing is stored, and only the refusal is logged.
+a multipart body, streamed and refused as soon as it passes the store's limit, so a large
+upload is never buffered. The upload does not inspect the image: the workflow's activity does,
+so that a bad selfie ends as `invalid_request` with its proper Unico code rather than as an
+HTTP error here. A caller without `Authorization: Bearer <GATEWAY_API_TOKEN>` is refused
+before the body is read: nothing is stored, and only the refusal is logged. An upload past
+GATEWAY_MAX_CONCURRENT_UPLOADS in flight is turned away (503, Retry-After) before its body is
+read too (`upload_slots`), so the gateway holds at most that many images in memory.
 """
 
 from __future__ import annotations
 
+import io
 import logging
 from collections.abc import AsyncGenerator, Awaitable, Callable
 
@@ -22,6 +25,7 @@ from starlette.routing import Route
 
 from activities.selfies import InvalidSelfie, SelfieBackend
 from onboarding.gateway.bearer import BearerToken
+from onboarding.gateway.upload_slots import UploadSlots
 from onboarding.runtime.errors import SettingsError
 from onboarding.runtime.settings import Settings
 
@@ -54,25 +58,28 @@ def upload_token(settings: Settings) -> BearerToken:
             "GATEWAY_API_TOKEN is not set: POST /selfies would take uploads from anyone; set "
             "it, or leave selfies out of GATEWAY_ROUTES"
         )
-    return BearerToken("selfies", token.get_secret_value().strip().encode())
+    secret = token.get_secret_value().strip().encode()
+    return BearerToken("selfies", "GATEWAY_API_TOKEN", secret)
 
 
-def upload_route(store: SelfieBackend, token: BearerToken) -> Route:
-    return Route(UPLOAD_PATH, _upload_endpoint(store, token), methods=["POST"])
+def upload_route(store: SelfieBackend, token: BearerToken, slots: UploadSlots) -> Route:
+    return Route(UPLOAD_PATH, _upload_endpoint(store, token, slots), methods=["POST"])
 
 
 def _upload_endpoint(
-    store: SelfieBackend, token: BearerToken
+    store: SelfieBackend, token: BearerToken, slots: UploadSlots
 ) -> Callable[[Request], Awaitable[JSONResponse]]:
     async def upload_selfie(request: Request) -> JSONResponse:
         if not token.accepts(request.headers):
             # Refused before the body is read: nothing is stored, and only this is logged.
             logger.info("selfie upload refused: no valid credentials")
-            return JSONResponse(
-                {"error": "unauthorized: send Authorization: Bearer <GATEWAY_API_TOKEN>"},
-                status_code=401,
-                headers=token.challenge,
-            )
+            return token.refusal()
+        if not slots.try_take():
+            # Turned away before the body is read, so memory stays bounded by the limit.
+            logger.info("selfie upload turned away: %d upload(s) in flight", slots.limit)
+            busy = f"{slots.limit} upload(s) in flight, the gateway's limit: retry shortly"
+            return JSONResponse({"error": busy}, status_code=503, headers=slots.retry_after)
+        logger.debug("selfie upload admitted: %d of %d in flight", slots.in_flight, slots.limit)
         try:
             data = await _selfie_bytes(request, store.max_bytes)
             ref = await run_in_threadpool(store.put, data)  # file I/O off the event loop
@@ -80,6 +87,8 @@ def _upload_endpoint(
             return JSONResponse({"error": str(exc)}, status_code=exc.status_code)
         except InvalidSelfie as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
+        finally:
+            slots.release()
         return JSONResponse({"selfie_ref": ref}, status_code=201)
 
     return upload_selfie
@@ -88,35 +97,40 @@ def _upload_endpoint(
 async def _selfie_bytes(request: Request, max_bytes: int) -> bytes:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type == "multipart/form-data":
-        body = await _read_body(request, max_bytes + MULTIPART_OVERHEAD)
+        body = _bounded_body(request, max_bytes + MULTIPART_OVERHEAD)
         return await _multipart_selfie(request.headers, body)
     if content_type.startswith("image/") or content_type == "application/octet-stream":
-        return await _read_body(request, max_bytes)
+        return await _collected(_bounded_body(request, max_bytes))
     raise _UploadRefused(_USAGE, status_code=415)
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
-    """The body, refused as soon as it passes `limit`: a large upload is never buffered."""
+async def _bounded_body(request: Request, limit: int) -> AsyncGenerator[bytes, None]:
+    """The body's chunks as they arrive, refused as soon as they pass `limit`."""
     too_large = _UploadRefused(f"the upload is larger than the {limit} byte limit")
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise too_large
-    chunks: list[bytes] = []
     total = 0
     async for chunk in request.stream():
         total += len(chunk)
         if total > limit:
             raise too_large
-        chunks.append(chunk)
-    return b"".join(chunks)
+        yield chunk
 
 
-async def _multipart_selfie(headers: Headers, body: bytes) -> bytes:
-    # Parse the already bounded body, so the parser never reads past the limit.
-    async def replay() -> AsyncGenerator[bytes, None]:
-        yield body
+async def _collected(chunks: AsyncGenerator[bytes, None]) -> bytes:
+    # BytesIO hands its own buffer over in getvalue(), where a join would copy every chunk
+    # into a second image-sized buffer.
+    buffer = io.BytesIO()
+    async for chunk in chunks:
+        buffer.write(chunk)
+    return buffer.getvalue()
 
-    parser = MultiPartParser(headers, replay(), max_files=1, max_fields=16)
+
+async def _multipart_selfie(headers: Headers, body: AsyncGenerator[bytes, None]) -> bytes:
+    # The parser reads the bounded stream as it comes: never the whole body at once, never
+    # past the limit (it closes what it spooled when the stream refuses).
+    parser = MultiPartParser(headers, body, max_files=1, max_fields=16)
     try:
         form = await parser.parse()
     except MultiPartException as exc:

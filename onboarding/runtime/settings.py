@@ -67,6 +67,10 @@ class Settings(BaseSettings):
     gateway_api_token: SecretStr | None = Field(
         default=None, description="the bearer token every selfie upload must carry"
     )
+    # Each upload in flight holds its image (up to 10 MB) in memory; more are answered 503.
+    gateway_max_concurrent_uploads: int = Field(
+        default=4, ge=1, description="selfie uploads in flight at once"
+    )
     gateway_routes: str = Field(
         default="selfies,webhook,codec",
         pattern=r"^\s*(selfies|webhook|codec)(\s*,\s*(selfies|webhook|codec))*\s*$",

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import random
 from typing import Any
 
 import httpx
 from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.common import (
     SearchAttributePair,
     TypedSearchAttributes,
@@ -18,6 +20,7 @@ from temporalio.runtime import Runtime
 from temporalio.service import RPCError, RPCStatusCode
 
 from contracts.names import (
+    RETENTION_ID_PREFIX,
     SEARCH_ATTRIBUTES,
     STAGE_ATTRIBUTE,
     STATUS_QUERY,
@@ -37,6 +40,10 @@ from onboarding.temporal.operator_view import static_details, static_summary
 from workflows import request_id_exposes_cpf
 
 OnboardingHandle = WorkflowHandle[object, OnboardingResult]
+# A gateway with GATEWAY_MAX_CONCURRENT_UPLOADS in flight answers 503 and Retry-After: so
+# many tries, each wait at most so long, before the caller hears of it.
+UPLOAD_ATTEMPTS = 10
+MAX_UPLOAD_WAIT_SECONDS = 5.0
 
 
 async def connect(
@@ -130,9 +137,13 @@ async def store_selfie(settings: Settings, image: bytes) -> str:
         headers["Authorization"] = f"Bearer {settings.gateway_api_token.get_secret_value()}"
     try:
         async with httpx.AsyncClient(timeout=30) as http:
-            response = await http.post(
-                gateway_url.rstrip("/") + "/selfies", content=image, headers=headers
-            )
+            for attempt in range(1, UPLOAD_ATTEMPTS + 1):
+                response = await http.post(
+                    gateway_url.rstrip("/") + "/selfies", content=image, headers=headers
+                )
+                if response.status_code != 503 or attempt == UPLOAD_ATTEMPTS:
+                    break
+                await asyncio.sleep(busy_gateway_wait(response))
     except httpx.TransportError as exc:
         raise StackUnavailable(f"cannot reach the gateway at {gateway_url} ({exc})") from None
     if response.status_code == 401:
@@ -143,6 +154,14 @@ async def store_selfie(settings: Settings, image: bytes) -> str:
     if response.status_code != 201:
         raise ValueError(f"the gateway refused the selfie: {response.text.strip()}")
     return str(response.json()["selfie_ref"])
+
+
+def busy_gateway_wait(response: httpx.Response) -> float:
+    """Seconds to wait after the gateway's 503 (its uploads in flight at their limit): its
+    Retry-After, capped, plus a jitter so that callers turned away together spread out."""
+    retry_after = response.headers.get("retry-after", "")
+    seconds = min(float(retry_after), MAX_UPLOAD_WAIT_SECONDS) if retry_after.isdigit() else 1.0
+    return seconds + random.uniform(0, 0.5)
 
 
 async def missing_search_attributes(client: Client) -> list[str]:
@@ -161,3 +180,19 @@ async def missing_search_attributes(client: Client) -> list[str]:
         for key in SEARCH_ATTRIBUTES
         if known.custom_attributes.get(key.name) != int(key.indexed_value_type)
     ]
+
+
+async def onboarding_open(client: Client, workflow_id: str) -> bool:
+    """Whether the onboarding `workflow_id`, or the retention timer of its selfie, still
+    runs: the selfie sweep asks before it deletes a claimed selfie. When Temporal cannot
+    say, the answer is yes (the selfie waits for the next sweep)."""
+    for keeper in (workflow_id, RETENTION_ID_PREFIX + workflow_id):
+        try:
+            description = await client.get_workflow_handle(keeper).describe()
+        except RPCError as err:
+            if err.status == RPCStatusCode.NOT_FOUND:
+                continue
+            return True
+        if description.status == WorkflowExecutionStatus.RUNNING:
+            return True
+    return False

@@ -13,8 +13,10 @@ import io
 import json
 import logging
 import subprocess
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from functools import partial
 from typing import Any
 
 import httpx
@@ -22,6 +24,7 @@ import pytest
 from temporalio.client import Client
 from temporalio.service import RPCError
 
+from activities.selfies import SelfieSweeper
 from activities.selfies.local_store import SelfieStore
 from contracts.names import WORKFLOW_TYPE
 from contracts.outcome import Outcome
@@ -33,7 +36,7 @@ from devstack.stack import temporal_binary
 from devstack.watch import until_stage
 from onboarding.runtime.logs import json_handler
 from onboarding.runtime.settings import Settings
-from onboarding.temporal.client import start_onboarding
+from onboarding.temporal.client import onboarding_open, start_onboarding
 from onboarding.temporal.otp import submit_code
 from tests.integration.workers import Served, serving_workers
 from tests.replay.corpus import exported_payloads
@@ -314,11 +317,17 @@ async def test_the_selfie_is_deleted_when_the_onboarding_ends(
     client: Client, settings: Settings, selfies: SelfieStore
 ) -> None:
     approved = onboarding_request(selfies, CPF)
+    assert selfies.exists(approved.selfie_ref)
+    await run(client, settings, approved)
+    assert not selfies.exists(approved.selfie_ref), "its owner deleted it"
+    # A request refused before any call claims nothing and deletes nothing (its caller may
+    # fix the typo and name the upload again): the sweep of unclaimed uploads takes it.
     refused = onboarding_request(selfies, "12345678900")  # bad check digits
-    for request in (approved, refused):
-        assert selfies.exists(request.selfie_ref)
-        await run(client, settings, request)
-        assert not selfies.exists(request.selfie_ref), request.subject.code
+    await run(client, settings, refused)
+    assert selfies.exists(refused.selfie_ref)
+    sweeper = SelfieSweeper(selfies, partial(onboarding_open, client), unclaimed_seconds=60)
+    await sweeper.sweep(now=time.time() + 61)
+    assert not selfies.exists(refused.selfie_ref)
 
 
 async def test_with_a_retention_period_a_durable_timer_deletes_it_later(

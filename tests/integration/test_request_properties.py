@@ -11,11 +11,10 @@ import asyncio
 import uuid
 from typing import Any
 
-from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from temporalio.client import Client, WorkflowHandle
 
-from contracts.names import WORKFLOW_TYPE
+from contracts.names import WORKFLOW_TYPE, workflow_id_for
 from contracts.outcome import Outcome
 from contracts.result import OnboardingResult
 from devstack.history import of_kind
@@ -24,6 +23,7 @@ from tests.requests_strategies import (
     DOCUMENTED_INPUT_CODES,
     OPTION_NAMES,
     any_input,
+    generated,
     valid_requests,
     valid_requests_with_a_wild_option,
 )
@@ -42,22 +42,14 @@ EDGES = [
 ]
 
 
-def generated(strategy: st.SearchStrategy[Any], count: int) -> list[Any]:
-    found: list[Any] = []
-
-    @settings(
-        max_examples=count,
-        database=None,
-        deadline=None,
-        phases=[Phase.generate],
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(strategy)
-    def collect(value: Any) -> None:
-        found.append(value)
-
-    collect()
-    return found
+def workflow_id_of(raw: Any, used: set[str]) -> str:
+    """The id a caller must use (`onboarding-<request_id>`) where the input has a request id
+    not used yet, so that a valid request meets the checks behind the id's."""
+    request_id = raw.get("request_id") if isinstance(raw, dict) else None
+    if isinstance(request_id, str) and request_id and request_id not in used:
+        used.add(request_id)
+        return workflow_id_for(request_id)
+    return f"property-{uuid.uuid4().hex}"
 
 
 async def test_no_generated_request_fails_a_workflow_task(
@@ -68,11 +60,12 @@ async def test_no_generated_request_fails_a_workflow_task(
         st.one_of(valid_requests_with_a_wild_option(), any_input, valid_requests()), EXAMPLES
     )
     handles: list[tuple[Any, WorkflowHandle[Any, OnboardingResult]]] = []
+    used: set[str] = set()
     for raw in inputs:
         handle = await client.start_workflow(
             WORKFLOW_TYPE,
             raw,
-            id=f"property-{uuid.uuid4().hex}",
+            id=workflow_id_of(raw, used),
             task_queue=settings.task_queue,
             result_type=OnboardingResult,
         )

@@ -6,6 +6,7 @@ The server is moto's server mode, a separate process speaking the S3 HTTP API on
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pytest
 
 from activities.selfies import SelfieSettings, open_store
 from activities.selfies.backend import (
+    Claim,
     InvalidSelfie,
     InvalidSelfieRef,
     SelfieBackend,
@@ -104,6 +106,27 @@ def test_a_tombstone_is_tagged_for_the_buckets_expiry_rule(
     tags = s3.get_object_tagging(Bucket=BUCKET, Key=key)["TagSet"]
     assert [f"{t['Key']}={t['Value']}" for t in tags] == [RELEASED_TAG]
     assert s3.head_object(Bucket=BUCKET, Key=key)["ContentLength"] == 0, "no bytes of the selfie"
+
+
+def test_a_claim_is_kept_beside_the_selfie_and_goes_with_it(store: SelfieBackend) -> None:
+    ref = store.put(b"\xff\xd8\xff selfie")
+    assert store.read_claim(ref) is None
+    store.write_claim(ref, Claim(owner="onboarding-a", unanswered_creates=1))
+    assert store.read_claim(ref) == Claim(owner="onboarding-a", unanswered_creates=1)
+    store.release(ref, "process-7")
+    assert store.read_claim(ref) is not None, "it stays with the tombstone"
+    store.delete(ref)
+    assert store.read_claim(ref) is None
+
+
+def test_the_sweeper_lists_selfies_but_no_tombstone_or_claim(store: SelfieBackend) -> None:
+    kept, released = store.put(b"\xff\xd8\xff kept"), store.put(b"\xff\xd8\xff gone")
+    store.write_claim(kept, Claim(owner="onboarding-a"))
+    store.release(released, "process-7")
+    listed = {selfie.ref: selfie.stored_at for selfie in store.selfies()}  # others' too (S3)
+    assert kept in listed and released not in listed
+    assert abs(listed[kept] - time.time()) < 60
+    assert all(ref.partition(":")[2] not in ("claims", "released") for ref in listed)
 
 
 def test_refusals(store: SelfieBackend) -> None:

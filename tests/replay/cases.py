@@ -161,6 +161,9 @@ class Case:
     review_answers: tuple[dict[str, Any], ...] = ()
     cancel_while_reviewing: bool = False
     early_decision: bool = False  # started by update-with-start, asking for the decision
+    # Once the review waits, what no handler can use: signals with extra arguments (in
+    # history, ignored) and updates of the wrong arity (refused, no event).
+    stray_input: bool = False
     subject: dict[str, str] = field(default_factory=dict)  # e-mail, phone
     account: str | None = None  # the account step's status the result must carry
     person_sends: tuple[str, ...] = ()  # the MFA conversation (SMS_CODE, WRONG_CODE, ...)
@@ -210,6 +213,10 @@ CASES: tuple[Case, ...] = (
         review_answers=(
             _answer("maybe"), _answer("approved", reviewer="ana b"), _answer("approved"),
         ),
+    ),
+    Case(
+        "review-after-stray-input", REVIEW, "00000000353", Outcome.APPROVED,
+        review_answers=(_answer("approved"),), stray_input=True,
     ),
     Case("early-decision-sync", REVIEW, "12345678909", Outcome.APPROVED, early_decision=True),
     Case("early-decision-async", REVIEW, "00000000272", Outcome.APPROVED, early_decision=True),

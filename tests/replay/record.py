@@ -27,7 +27,13 @@ from PIL import Image
 from temporalio.client import Client, WorkflowHistory, WorkflowUpdateFailedError
 
 from activities.guardian.enrollments import e164
-from contracts.names import RESEND_OTP_UPDATE, REVIEW_UPDATE, SUBMIT_OTP_UPDATE
+from contracts.names import (
+    RESEND_OTP_UPDATE,
+    RETRY_NOW_SIGNAL,
+    REVIEW_UPDATE,
+    SUBMIT_OTP_UPDATE,
+    WEBHOOK_SIGNAL,
+)
 from contracts.outcome import Outcome
 from contracts.request import OnboardingRequest
 from contracts.result import IdentityDecision
@@ -133,6 +139,8 @@ async def _review(handle: OnboardingHandle, case: Case) -> None:
     if case.cancel_while_reviewing:
         await handle.cancel()
         return
+    if case.stray_input:
+        await _send_stray_input(handle, case)
     *refused, accepted = case.review_answers
     for answer in refused:
         try:
@@ -141,6 +149,20 @@ async def _review(handle: OnboardingHandle, case: Case) -> None:
             continue
         raise CaseMismatch(f"{case.name}: the workflow took {answer}")
     await handle.execute_update(REVIEW_UPDATE, accepted)
+
+
+async def _send_stray_input(handle: OnboardingHandle, case: Case) -> None:
+    await handle.signal(WEBHOOK_SIGNAL, args=[{}, {"processId": 7}])
+    await handle.signal(RETRY_NOW_SIGNAL, args=["now"])
+    for args in ([], [_STRAY, _STRAY]):
+        try:
+            await handle.execute_update(REVIEW_UPDATE, args=args)
+        except WorkflowUpdateFailedError:
+            continue
+        raise CaseMismatch(f"{case.name}: the workflow took {len(args)} arguments")
+
+
+_STRAY = {"decision": "approved", "reviewer": "ana"}
 
 
 async def _converse(sandbox: SandboxClient, handle: OnboardingHandle, case: Case) -> None:

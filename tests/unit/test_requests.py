@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from contracts.request import OnboardingRequest
+from contracts.request import OnboardingRequest, RetrySchedule
 from workflows.cpf import is_valid_cpf, normalize_cpf
 from workflows.requests import parse_request
 
@@ -145,3 +145,46 @@ def test_contact_fields_are_normalised():
 def test_phone_shapes_unico_takes(phone):
     raw = good(subject={"code": "12345678909", "name": "Maria", "phone": phone})
     assert isinstance(parse_request(raw), OnboardingRequest)
+
+
+def _with_options(**options: object) -> dict[str, object]:
+    return {
+        "request_id": "r-1",
+        "subject": {"code": "12345678909", "name": "Maria Silva"},
+        "selfie_ref": "local:" + "0" * 32,
+        "options": options,
+    }
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"mfa": {"enrol": True}}, "options.mfa.enrol: Extra inputs are not permitted"),
+        ({"deadline_seconds": True}, "options.deadline_seconds: Input should be a valid number"),
+        ({"poll_max_seconds": "5"}, "options.poll_max_seconds: Input should be a valid number"),
+        ({"review": {"enabled": 1}}, "options.review.enabled: Input should be a valid boolean"),
+        (
+            {"configuration_retry": {"initial_seconds": 60, "max_seconds": 1800, "backoff": 1e300}},
+            "options.configuration_retry.backoff must be from 1 to 10",
+        ),
+        (
+            {"locked_retry": {"initial_seconds": 60, "max_seconds": 1e9}},
+            "options.locked_retry.max_seconds must be from 1 to 604800",
+        ),
+        # A key may be anything, a CPF too: the message names it only if it could be a name.
+        ({"123.456.789-09": 1}, "options.<field>: Extra inputs are not permitted"),
+    ],
+)
+def test_an_option_refused_is_named_with_its_rule(options, message):
+    reason = parse_request(_with_options(**options))
+    assert not isinstance(reason, OnboardingRequest)
+    assert (reason.code, reason.message) == ("unico.20003", message)
+
+
+def test_a_wait_schedule_saturates_however_many_retries():
+    schedule = RetrySchedule(initial_seconds=60, max_seconds=1800)
+    assert [schedule.delay(n) for n in (0, 1, 4, 5)] == [60, 120, 960, 1800]
+    # 1,024 waits overflowed `initial * backoff**retry` before; a million do not now.
+    assert schedule.delay(1024) == schedule.delay(10**6) == 1800
+    steep = RetrySchedule(initial_seconds=1, max_seconds=1e308, backoff=1e300)
+    assert steep.delay(2) == 1e308

@@ -22,6 +22,7 @@ from temporalio.common import WorkerDeploymentVersion
 from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker, WorkerDeploymentConfig
 
+from activities.heartbeats import heartbeating
 from contracts.activity import declarations
 from contracts.mfa import Enrollment, OtpVerdict, SmsSent
 from contracts.names import queue_for
@@ -36,7 +37,7 @@ from contracts.unico import (
     UnicoProcess,
 )
 from devstack.versions import make_current
-from worker import WORKFLOW_RUNNER
+from worker import LEAVE_PAYLOAD_LIMIT_TO_SERVER, WORKFLOW_RUNNER
 from workflows import WORKFLOWS
 
 # What a script answers by: each activity's name, and, inside the Unico activities, the
@@ -174,7 +175,9 @@ class StubbedWorker:
     def stub(self, name: str) -> Callable[..., Any]:
         @activity.defn(name=name)
         async def answer(*args: Any) -> Any:
-            return await self.script.answer(name, args)
+            # Beats while it answers (a held answer too), as the real activities do.
+            async with heartbeating():
+                return await self.script.answer(name, args)
 
         return answer
 
@@ -199,6 +202,7 @@ async def stubbed_worker(client: Client, queue: str | None = None) -> AsyncItera
             deployment_config=deployment,
             workflows=[] if system else list(WORKFLOWS),
             workflow_runner=WORKFLOW_RUNNER,
+            disable_payload_error_limit=LEAVE_PAYLOAD_LIMIT_TO_SERVER,
         )
         for system, stubs in by_queue.items()
     ]

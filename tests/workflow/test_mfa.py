@@ -26,7 +26,7 @@ from contracts.names import RESEND_OTP_UPDATE, SUBMIT_OTP_UPDATE
 from contracts.outcome import Outcome
 from contracts.result import MfaResult, MfaStatus, OnboardingResult
 from contracts.status import Stage
-from devstack.history import events_of, patch_markers, stage_upserts
+from devstack.history import counts, events_of, patch_markers, stage_upserts
 from devstack.watch import until_stage
 from onboarding.temporal.client import start_onboarding
 from tests.workflow.conftest import request
@@ -170,7 +170,7 @@ async def test_the_attempts_run_out(env: WorkflowEnvironment, worker: StubbedWor
     assert result.mfa.reason is not None and result.mfa.reason.code == "mfa.max_attempts"
 
 
-async def test_two_codes_at_once_take_turns(
+async def test_a_code_sent_while_one_is_checked_is_refused_before_history(
     env: WorkflowEnvironment, worker: StubbedWorker
 ) -> None:
     held = Hold(OtpVerdict(accepted=True, recovery_code=RECOVERY))
@@ -179,17 +179,20 @@ async def test_two_codes_at_once_take_turns(
         handle = await start_awaiting(env, worker, script)
         first = asyncio.create_task(submit(handle, {"code": "123456"}))
         await asyncio.wait_for(held.started.wait(), 20)
-        second = asyncio.create_task(submit(handle, {"code": "123456"}))
-        await asyncio.sleep(0.5)  # the second is accepted and waits its turn
+        assert await refusal(handle, {"code": "654321"}) == "mfa.busy"
+        with pytest.raises(WorkflowUpdateFailedError) as resent:
+            await handle.execute_update(RESEND_OTP_UPDATE, result_type=ResendAnswer)
+        assert isinstance(resent.value.cause, ApplicationError)
+        assert resent.value.cause.type == "mfa.busy"
         held.release()
-        answers = await asyncio.gather(first, second, return_exceptions=True)
+        answer = await first
         result = await handle.result()
-    assert answers[0] == OtpAnswer(accepted=True, recovery_code=RECOVERY)
-    assert isinstance(answers[1], WorkflowUpdateFailedError)
-    cause = answers[1].cause
-    assert isinstance(cause, ApplicationError) and cause.type == "mfa.not_awaiting"
+        events = await events_of(handle)
+    assert answer == OtpAnswer(accepted=True, recovery_code=RECOVERY)
     assert len(script.called(VERIFY_OTP)) == 1, "one code reached Guardian"
     assert result.mfa == MfaResult(status=MfaStatus.ENROLLED)
+    accepted = counts(events)["WORKFLOW_EXECUTION_UPDATE_ACCEPTED"]
+    assert accepted == 1, "the refused code and resend wrote nothing"
 
 
 async def test_the_deadline_ends_the_step_expired(

@@ -10,7 +10,9 @@ for a new process gets one while attempts remain. A long wait continues as new.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable
+from datetime import timedelta
 from typing import Any, NoReturn, TypeVar
 
 from temporalio import workflow
@@ -32,7 +34,7 @@ with workflow.unsafe.imports_passed_through():
         open_process,
         read_process,
     )
-    from workflows.calls import CallFailed, DeadlinePassed, durable_sleep
+    from workflows.calls import STEP_CALL, CallFailed, DeadlinePassed, durable_sleep
     from workflows.journey import Journey
     from workflows.policy import decide
     from workflows.reactions import Remedy
@@ -42,6 +44,9 @@ T = TypeVar("T")
 # A waiting `decision` update postpones a suggested continue-as-new (it would fail the
 # update), but not past this many events: then it goes, and the client asks the new run.
 DEFER_CONTINUE_AS_NEW_UNTIL_EVENTS = 20_000
+# Unico's calls beat every second: a worker killed with one out is seen within 5 s, and the
+# call retried then, where the 60 s attempt timeout alone kept it waiting a minute.
+UNICO_CALL = dataclasses.replace(STEP_CALL, heartbeat=timedelta(seconds=5))
 
 
 class IdentityStep:
@@ -90,6 +95,7 @@ class IdentityStep:
                 unico_id=final.unico_id.result if final.unico_id else None,
                 score=final.score,
                 attempts=self._status.attempts,
+                ambiguous_creates=self._status.ambiguous_creates,
             )
 
     async def _create(self, request: OnboardingRequest) -> UnicoProcess:
@@ -124,7 +130,10 @@ class IdentityStep:
             selfie_ref=request.selfie_ref,
         )
         summary = f"check the selfie, create Unico process (attempt {attempt})"
-        opened = await self._call(self._calls.run(open_process, created, summary))
+        opened = await self._call(self._calls.run(open_process, created, summary, UNICO_CALL))
+        # Creates of earlier tries whose answer was lost with their worker: each went out.
+        self._status.attempts += opened.unanswered_creates
+        self._status.ambiguous_creates += opened.unanswered_creates
         if opened.refused is not None:
             self._refuse_selfie(opened.refused)
         assert opened.process is not None
@@ -159,7 +168,7 @@ class IdentityStep:
     async def _read(self, request: OnboardingRequest, process_id: str) -> UnicoProcess:
         asked = ReadProcessInput(process_id=process_id, selfie_ref=request.selfie_ref)
         summary = f"read Unico process {process_id}"
-        read = await self._call(self._calls.run(read_process, asked, summary))
+        read = await self._call(self._calls.run(read_process, asked, summary, UNICO_CALL))
         self.released = read.release
         return read.process
 

@@ -27,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
     from contracts.errors import refusal
     from contracts.mfa import (
         ALREADY_ENROLLED,
+        BUSY,
         FIELD_REQUIRED,
         INVALID_OTP,
         INVALID_OTP_FORMAT,
@@ -113,12 +114,19 @@ class OtpDesk:
         return self._turn.locked()
 
     def check_code(self, raw: Any) -> str:
-        """For the validator: read-only."""
+        """For the validator: read-only. A code sent while another is being checked is
+        refused here, before history: the one being checked may settle the enrollment."""
         self._check_waiting()
+        self._check_free()
         return parse_code(raw, self.options.otp_digits)
 
     def check_resend(self) -> None:
         self._check_waiting()
+        self._check_free()
+
+    def _check_free(self) -> None:
+        if self.busy:
+            raise refusal(BUSY, "a code is being checked with Guardian: wait for its answer")
 
     def _check_waiting(self) -> None:
         if not self.waiting:
@@ -127,7 +135,10 @@ class OtpDesk:
 
     async def submit(self, raw: Any) -> OtpAnswer:
         """The handler's half: the code's verdict from Guardian, in turn."""
-        code = self.check_code(raw)
+        # Not `check_code`: two codes validated in one activation may both be accepted, and
+        # the second then waits its turn instead of failing after its acceptance.
+        self._check_waiting()
+        code = parse_code(raw, self.options.otp_digits)
         async with self._turn:
             self._check_waiting()  # the update before this one may have settled it
             assert self.enrollment is not None and self.enrollment.sealed is not None
@@ -174,7 +185,7 @@ class OtpDesk:
 
     async def resend(self) -> ResendAnswer:
         """A new SMS; after an expired transaction, a new flow within MAX_FLOW_RESTARTS."""
-        self.check_resend()
+        self._check_waiting()
         async with self._turn:
             self._check_waiting()
             assert self.enrollment is not None and self.enrollment.sealed is not None

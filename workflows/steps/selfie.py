@@ -18,7 +18,7 @@ from temporalio import workflow
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
-    from contracts.names import RETENTION_WORKFLOW_TYPE
+    from contracts.names import RETENTION_ID_PREFIX, RETENTION_WORKFLOW_TYPE
     from contracts.selfies import SelfieRelease, release_selfie
     from workflows.calls import CallFailed, CallOptions, DeadlinePassed
     from workflows.journey import Journey
@@ -49,7 +49,7 @@ async def release(journey: Journey, selfie_ref: str, released: SelfieRelease | N
             )
         except (CallFailed, DeadlinePassed):
             released = None  # the store is down: the retention workflow retries the delete
-    if released is not None and released.deleted:
+    if released is not None and (released.deleted or not released.owned):
         return
     keep_seconds = released.keep_seconds if released is not None else 0.0
     # An earlier run of this onboarding (after a reset) may already have left one.
@@ -57,6 +57,6 @@ async def release(journey: Journey, selfie_ref: str, released: SelfieRelease | N
         await workflow.start_child_workflow(
             RETENTION_WORKFLOW_TYPE,
             args=[selfie_ref, keep_seconds],
-            id=f"selfie-retention-{workflow.info().workflow_id}",
+            id=f"{RETENTION_ID_PREFIX}{workflow.info().workflow_id}",
             parent_close_policy=workflow.ParentClosePolicy.ABANDON,
         )

@@ -1,0 +1,103 @@
+"""A worker killed while a Unico call is out: the call is retried within seconds, and a
+create whose answer died with the worker is counted, so that the processes Unico holds are
+the onboarding's attempts.
+
+Real processes: `onboarding dev` (which restarts the worker), the sandbox holding its
+answers 3 s so that the kill lands while the request is out, the worker killed with SIGKILL.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from devstack.sandbox_client import SandboxClient
+from tests.e2e.local_stack import BIN, SELFIE, Stack, start_stack
+from tests.e2e.test_worker_restart import worker_pids
+
+pytestmark = pytest.mark.e2e
+
+# Longer than the 5 s heartbeat timeout plus the restart, far shorter than the 60 s attempt
+# timeout that alone noticed a dead worker before.
+RETRY_WITHIN_SECONDS = 30
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    running = start_stack(tmp_path_factory.mktemp("death") / "stack")
+    try:
+        yield running
+    finally:
+        running.process.send_signal(signal.SIGINT)
+        running.process.communicate(timeout=60)
+
+
+def start(stack: Stack, cpf: str, request_id: str) -> subprocess.Popen[str]:
+    command = [
+        str(BIN / "onboarding"), "start", "--cpf", cpf, "--name", "Maria Silva",
+        "--selfie", str(SELFIE), "--request-id", request_id, "--wait", "--json",
+    ]  # fmt: skip
+    return subprocess.Popen(
+        command, env=stack.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def kill_while_out(stack: Stack, sandbox: SandboxClient, counter: str) -> None:
+    """Once the held request reached the sandbox, kill the worker; then wait for the retry."""
+    seen = sandbox.stats()[counter]
+    deadline = time.monotonic() + 30
+    while sandbox.stats()[counter] == seen:
+        assert time.monotonic() < deadline, f"no {counter}"
+        time.sleep(0.05)
+    [worker] = worker_pids(stack.process.pid)
+    os.kill(worker, signal.SIGKILL)
+    killed_at = time.monotonic()
+    while sandbox.stats()[counter] == seen + 1:
+        assert time.monotonic() - killed_at < RETRY_WITHIN_SECONDS, "not retried in time"
+        time.sleep(0.1)
+
+
+def result_of(started: subprocess.Popen[str]) -> dict[str, Any]:
+    output, errors = started.communicate(timeout=120)
+    assert started.returncode == 0, errors
+    result: dict[str, Any] = json.loads(output)["result"]
+    return result
+
+
+def test_a_create_lost_with_its_worker_is_counted(stack: Stack) -> None:
+    sandbox = SandboxClient(f"http://127.0.0.1:{stack.ports['sandbox']}")
+    created = sandbox.stats()["processes_created"]
+    sandbox.inject({"endpoint": "create", "times": 1, "delay_seconds": 3})
+    started = start(stack, "12345678909", "death-during-create")
+    kill_while_out(stack, sandbox, "create_requests")
+    result = result_of(started)
+    made = sandbox.stats()["processes_created"] - created
+    assert result["outcome"] == "approved"
+    assert made == 2, "the killed create made a process, and the retry another"
+    assert (result["attempts"], result["ambiguous_creates"]) == (2, 1)
+    status = stack.onboarding("status", "death-during-create", "--json")
+    assert status.returncode == 0, status.stderr
+    assert json.loads(status.stdout)["ambiguous_creates"] == 1
+
+
+def test_a_read_lost_with_its_worker_is_read_again(stack: Stack) -> None:
+    sandbox = SandboxClient(f"http://127.0.0.1:{stack.ports['sandbox']}")
+    created = sandbox.stats()["processes_created"]
+    sandbox.inject({"endpoint": "get", "times": 1, "delay_seconds": 3})
+    started = start(stack, "00000000272", "death-during-read")
+    kill_while_out(stack, sandbox, "get_requests")
+    result = result_of(started)
+    assert result["outcome"] == "approved"
+    assert sandbox.stats()["processes_created"] - created == 1
+    assert (result["attempts"], result["ambiguous_creates"]) == (1, 0)
+
+
+def test_the_stack_runs_on(stack: Stack) -> None:
+    assert stack.process.poll() is None, "one dead worker must not stop the stack"
