@@ -4,6 +4,7 @@ as a person reads their phone; the enrollments are counted (never two for a pers
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import random
 from typing import Any
@@ -13,6 +14,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from activities.selfies.local_store import SelfieStore
+from contracts.mfa import OtpAnswer
 from contracts.names import RETRY_NOW_SIGNAL
 from contracts.outcome import Outcome
 from contracts.result import MfaStatus, OnboardingResult
@@ -207,3 +209,26 @@ async def test_a_code_when_none_waits_is_refused_in_one_line(
         await submit_code(client, onboarding.request_id, "123456")
     assert refused.value.code == "mfa.not_awaiting"
     assert "has ended" in str(refused.value)
+
+
+async def test_twenty_codes_at_once_get_one_enrollment_and_readable_answers(
+    env: WorkflowEnvironment, client: Client, settings: Any, selfies: SelfieStore, sandbox: Sandbox
+) -> None:
+    """Twenty callers send the right code at once, through the client and its codec: one
+    is accepted, and every other gets an answer it can read (`mfa.busy` while the first
+    is checked, `mfa.not_awaiting` after), never a payload it cannot decode."""
+    phone, e164 = new_phone()
+    with env.with_time_skipping_disabled():
+        handle = await start_awaiting(client, settings, selfies, phone)
+        code = sandbox.last_code(e164)
+        answers = await asyncio.gather(
+            *(submit_code(client, request_id(handle), code) for _ in range(20)),
+            return_exceptions=True,
+        )
+        await handle.result()
+    accepted = [a for a in answers if isinstance(a, OtpAnswer) and a.accepted]
+    refused = [a for a in answers if isinstance(a, UpdateRefused)]
+    assert len(accepted) == 1
+    assert len(accepted) + len(refused) == 20, [repr(a) for a in answers]
+    assert {r.code for r in refused} <= {"mfa.busy", "mfa.not_awaiting"}
+    assert len(enrollments_of(sandbox, e164)) == 1
