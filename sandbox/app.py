@@ -43,6 +43,7 @@ from sandbox.identity_cloud.errors import EntityError
 from sandbox.identity_cloud.ratelimit import check_rate
 from sandbox.identity_cloud.store import EntityStore
 from sandbox.unico.auth import TokenEndpoint, TokenError, TokenStore
+from sandbox.unico.captures import CaptureDesk
 from sandbox.unico.cpf_scenarios import scenario_for
 from sandbox.unico.processes import Gate, ProcessError, ProcessStore, read_body, validate_create
 from sandbox.unico.ratelimit import RateLimitMiddleware, TenantRateLimit
@@ -127,6 +128,7 @@ class Sandbox:
         self.token_endpoint = TokenEndpoint(config, self.runtime, self.tokens)
         self.gate = Gate(self.tokens, config.api_key)
         self.processes = ProcessStore()
+        self.captures = CaptureDesk()
         self.stats = Stats()
         self.faults = Faults()
         self.webhooks = WebhookSender(config.webhook_url, parse_header(config.webhook_header))
@@ -150,6 +152,7 @@ class Sandbox:
         self.tokens.clear()
         self.token_endpoint.reset()
         self.processes.clear()
+        self.captures.reset()
         self.stats = Stats()
         self.webhooks.reset()
         self.rate_limit.reset()
@@ -260,10 +263,15 @@ def _unico_routes(sandbox: Sandbox) -> list[Route]:
 
     async def create(request: Request) -> Answer:
         sandbox.gate.check(request.headers)
-        cpf = validate_create(await read_body(request, sandbox.config.max_body_bytes))
+        body = await read_body(request, sandbox.config.max_body_bytes)
+        required = sandbox.runtime.unico_capture_required
+        cpf, capture = validate_create(body, sandbox.captures, required)
         delay = sandbox.runtime.async_delay_seconds
-        created = sandbox.processes.create(cpf, delay)
-        later = scenario_for(cpf).later
+        spoof = capture is not None and capture.liveness == "spoof"
+        created = sandbox.processes.create(cpf, delay, spoof=spoof)
+        if capture is not None:
+            sandbox.captures.spend(capture)
+        later = None if spoof else scenario_for(cpf).later
         sandbox.webhooks.announce(created["id"], None if later is None else later["status"], delay)
         return 200, created
 
@@ -437,6 +445,14 @@ def _admin_routes(sandbox: Sandbox) -> list[Route]:
                 setattr(sandbox.runtime, name, value)
         return UnicoJSON(settings())
 
+    async def captures(request: Request) -> Response:
+        """The capture SDK's stand-in: `{"image_base64", "liveness"?, "age_seconds"?}`."""
+        try:
+            image, liveness, age = _capture_order(await request.body())
+            return UnicoJSON(sandbox.captures.seal(image, liveness, age))
+        except ValueError as exc:
+            return UnicoJSON({"error": str(exc)}, 400)
+
     async def faults(request: Request) -> Response:
         if request.method == "POST":
             try:
@@ -454,6 +470,7 @@ def _admin_routes(sandbox: Sandbox) -> list[Route]:
         Route("/_sandbox/rate-limit", rate_limit, methods=["GET"]),
         Route("/_sandbox/reset", reset, methods=["POST"]),
         Route("/_sandbox/config", config, methods=["GET", "POST"]),
+        Route("/_sandbox/captures", captures, methods=["POST"]),
         Route("/_sandbox/identity-cloud/records", records, methods=["GET"]),
         Route("/_sandbox/guardian/sms", sms, methods=["GET"]),
         Route("/_sandbox/guardian/enrollments", enrollments, methods=["GET"]),
@@ -463,6 +480,7 @@ def _admin_routes(sandbox: Sandbox) -> list[Route]:
 
 CONFIG_KEYS = (
     "async_delay_seconds",
+    "unico_capture_required",
     "token_lifetime_seconds",
     "identity_cloud_client_secret",
     "identity_cloud_find_lag_seconds",
@@ -492,10 +510,30 @@ def _config_changes(body: bytes) -> dict[str, Any]:
         raise ValueError("identity_cloud_find_lag_seconds must be a number")
     if not isinstance(secret, str) or not secret:
         raise ValueError("identity_cloud_client_secret must be a non-empty string")
+    if not isinstance(payload.get("unico_capture_required", False), bool):
+        raise ValueError("unico_capture_required must be true or false")
     if delay < 0 or lifetime < 0 or lag < 0:
         raise ValueError("settings must not be negative")
     auth0 = guardian_settings.changes(payload)
     return {**{k: float(v) if k in _FLOATS else v for k, v in payload.items()}, **auth0}
+
+
+def _capture_order(body: bytes) -> tuple[str, str, float]:
+    try:
+        order = json.loads(body or b"null")
+    except ValueError:
+        raise ValueError("send JSON: {image_base64, liveness?, age_seconds?}") from None
+    if not isinstance(order, dict) or set(order) - {"image_base64", "liveness", "age_seconds"}:
+        raise ValueError("send JSON: {image_base64, liveness?, age_seconds?}")
+    image, liveness = order.get("image_base64"), order.get("liveness", "live")
+    age = order.get("age_seconds", 0)
+    if not isinstance(image, str) or not image:
+        raise ValueError("image_base64 must be the image, in base64")
+    if not isinstance(liveness, str):
+        raise ValueError('liveness must be "live" or "spoof"')
+    if not _is_number(age) or age < 0:
+        raise ValueError("age_seconds must be a number, 0 or more")
+    return image, liveness, float(age)
 
 
 class RequestLog:

@@ -78,6 +78,8 @@ class Runtime:
     guardian_sms_per_hour: int = 10  # per user, rolling hour (Auth0's published limit)
     guardian_code_ttl_seconds: float = 300.0  # an SMS code's life (Auth0: 5 minutes)
     guardian_transaction_ttl_seconds: float = 300.0  # an enrollment transaction's life
+    # An API key that demands the SDK: a plain image (no capture) answers 10506.
+    unico_capture_required: bool = False
 
     @classmethod
     def from_config(cls, config: SandboxConfig) -> Runtime:

@@ -19,6 +19,13 @@ from starlette.datastructures import Headers
 from starlette.requests import Request
 
 from sandbox.unico.auth import TokenState, TokenStore
+from sandbox.unico.captures import (
+    CAPTURE_REQUIRED,
+    Capture,
+    CaptureDesk,
+    CaptureError,
+    looks_like_capture,
+)
 from sandbox.unico.cpf_scenarios import Scenario, scenario_for
 from sandbox.unico.images import image_error
 
@@ -43,6 +50,13 @@ ERRORS: Mapping[int, tuple[int, str]] = {
         "A imagem precisa estar no padrão HD ou possuir uma resolução superior a 640 x 480.",
     ),
     20900: (400, "O base64 informado não é válido."),
+    10506: (
+        403,
+        "Bundle inválido. APIKEY usa um método de segurança e esta solicitação não atende aos "
+        "requisitos de segurança (SDK).",
+    ),
+    10507: (400, "JWT expirado. O .jwt deve ser enviado em até 10 minutos."),
+    10508: (400, "O .jwt só pode ser usado uma única vez."),
     30017: (401, "Jwt header is an invalid JSON."),
     50001: (404, "O processo informado não foi encontrado."),
     99999: (500, "Internal failure! Try again later"),
@@ -114,8 +128,11 @@ def _missing(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def validate_create(body: bytes) -> str:
-    """Check a create request as Unico does; answer the subject's CPF."""
+def validate_create(
+    body: bytes, captures: CaptureDesk, capture_required: bool = False
+) -> tuple[str, Capture | None]:
+    """Check a create request as Unico does; answer the subject's CPF, and the SDK's
+    capture when `imageBase64` is one (None: a plain image)."""
     try:
         payload = json.loads(body)
     except (ValueError, RecursionError):
@@ -134,10 +151,24 @@ def validate_create(body: bytes) -> str:
         raise ProcessError(20009)
     if not isinstance(code, str) or not valid_cpf(code):
         raise ProcessError(20507)
-    error = image_error(image) if isinstance(image, str) else 20900
+    if not isinstance(image, str):
+        raise ProcessError(20900)
+    capture = None
+    if looks_like_capture(image):
+        try:
+            capture = captures.open(image)
+        except CaptureError as refused:
+            raise ProcessError(refused.code) from None
+        image = capture.image_base64
+    elif capture_required:
+        raise ProcessError(CAPTURE_REQUIRED)
+    error = image_error(image)
     if error is not None:
         raise ProcessError(error)
-    return code
+    return code, capture
+
+
+SPOOFED = Scenario(created={"status": 3, "unicoId": {"result": "inconclusive"}, "liveness": 2})
 
 
 @dataclass(frozen=True)
@@ -153,9 +184,10 @@ class ProcessStore:
         self._clock = clock
         self._processes: dict[str, _Process] = {}
 
-    def create(self, cpf: str, delay_seconds: float) -> dict[str, Any]:
+    def create(self, cpf: str, delay_seconds: float, spoof: bool = False) -> dict[str, Any]:
         process_id = str(uuid.uuid4())
-        scenario = scenario_for(cpf)
+        # A spoofed capture fails liveness whatever the CPF: final at once, liveness 2.
+        scenario = SPOOFED if spoof else scenario_for(cpf)
         self._processes[process_id] = _Process(scenario, self._clock() + delay_seconds)
         return {"id": process_id, **scenario.created}
 
