@@ -84,6 +84,8 @@ class SelfieCheck(BaseModel):
     ok: bool
     code: int | None = None
     message: str | None = None
+    # The capture of Unico's SDK (sealed for Unico: sent as it is), not a plain image.
+    capture: bool = False
 
 
 class OpenedProcess(BaseModel):

@@ -17,6 +17,12 @@ since a phone selfie is usually portrait: the image needs at least 640 * 480 pix
 shorter side of at least 480. So 640x480, 480x640 and 1280x720 pass; 639x480 and 1000x400
 do not. Being orientation-free, the rule needs no EXIF rotation.
 
+A capture of Unico's SDK (for liveness) is told apart by content too: ASCII text of three
+to five base64url segments joined by dots, as the SDK's sealed string is. It is sealed for
+Unico and never opened here: only its shape and size are checked (`inspect_capture`), and
+Unico judges the rest (10507 past 10 minutes, 10508 used before, its own refusal of an
+altered one).
+
 Only the header is parsed and `verify()` run (PNG checks its chunk CRCs; JPEG and WebP have
 no verify in Pillow, so a truncated one passes here and is Unico's to refuse). Pixels are
 never decoded, and the pixel count is checked before anything else reads the image.
@@ -25,6 +31,7 @@ never decoded, and the pixel count is checked before anything else reads the ima
 from __future__ import annotations
 
 import io
+import re
 
 from PIL import Image
 
@@ -43,6 +50,11 @@ MIN_SIDE = 480
 # (about 89 MP), which we leave as it is: it is process-wide.
 MAX_PIXELS = 50_000_000
 
+# Unico's limit is 800 KB of image; sealed, base64 twice over, that is about 1.5 MB.
+MAX_CAPTURE_BYTES = 2 * 1024 * 1024
+_CAPTURE = re.compile(rb"[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]*){2,4}")
+_IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8", b"RIFF")
+
 # Pillow's format names; phones often write multi-picture JPEGs, which Pillow calls MPO.
 ACCEPTED_FORMATS = frozenset({"PNG", "JPEG", "MPO", "WEBP"})
 
@@ -54,7 +66,34 @@ REFUSALS: tuple[tuple[str, int], ...] = (
     ("an image, but not PNG, JPEG or WebP", CODE_UNSUPPORTED_FORMAT),
     ("over 800 KB, or over 50 million pixels (a decompression bomb)", CODE_TOO_LARGE),
     ("under 640x480 (either orientation)", CODE_LOW_RESOLUTION),
+    ("a capture of Unico's SDK that is not dot-joined base64url text", CODE_NOT_AN_IMAGE),
+    ("a capture over 2 MB", CODE_TOO_LARGE),
 )
+
+
+def inspect_selfie(data: bytes) -> SelfieCheck:
+    """A capture of Unico's SDK or a plain image, by content; then its own checks."""
+    if is_capture_like(data):
+        return inspect_capture(data)
+    return inspect_image(data)
+
+
+def is_capture_like(data: bytes) -> bool:
+    """Text with a dot near its start and no image signature: meant as a capture."""
+    return not data.startswith(_IMAGE_MAGIC) and b"." in data[:4096] and data[:64].isascii()
+
+
+def inspect_capture(data: bytes) -> SelfieCheck:
+    if len(data) > MAX_CAPTURE_BYTES:
+        return _refuse(
+            CODE_TOO_LARGE, f"the capture is {len(data)} bytes; at most {MAX_CAPTURE_BYTES}"
+        )
+    if not _CAPTURE.fullmatch(data.strip()):
+        return _refuse(
+            CODE_NOT_AN_IMAGE,
+            "the capture is not the SDK's sealed string (base64url segments joined by dots)",
+        )
+    return SelfieCheck(ok=True, capture=True)
 
 
 def inspect_image(data: bytes) -> SelfieCheck:

@@ -34,7 +34,7 @@ from activities.selfies.backend import (
 )
 from activities.selfies.claims import SelfieClaims, owner_of
 from activities.selfies.cleanup import SelfieCleanup
-from activities.selfies.inspection import inspect_image
+from activities.selfies.inspection import inspect_selfie
 from activities.telemetry import RemoteCall, remote_call
 from activities.unico.auth import TokenCache
 from activities.unico.errors import TELEMETRY, UNICO_PROCESS
@@ -120,7 +120,7 @@ class UnicoActivities:
             # knows that Unico may hold a process for it.
             await self._claims.count(ref, owner, earlier + 1)
             try:
-                process = await self._create(request, image, token)
+                process = await self._create(request, image, check.capture, token)
             except ApplicationError:
                 # Unico answered, or the workflow counts the lost answer itself.
                 await self._claims.count(ref, owner, earlier)
@@ -146,14 +146,18 @@ class UnicoActivities:
             raise
         except SelfieNotFound:
             return NO_SELFIE, None
-        return inspect_image(data), data
+        return inspect_selfie(data), data
 
-    async def _create(self, request: CreateProcessInput, image: bytes, token: str) -> UnicoProcess:
+    async def _create(
+        self, request: CreateProcessInput, image: bytes, capture: bool, token: str
+    ) -> UnicoProcess:
         subject = request.subject.model_dump(exclude_none=True)
+        # The SDK's capture goes as it is (sealed for Unico); a plain image, in base64.
+        sent = image.strip().decode("ascii") if capture else base64.b64encode(image).decode()
         body: dict[str, Any] = {
             "subject": subject,
             "useCase": request.use_case,
-            "imageBase64": base64.b64encode(image).decode("ascii"),
+            "imageBase64": sent,
         }
         if request.subsidiary_id:
             body["subsidiaryId"] = request.subsidiary_id

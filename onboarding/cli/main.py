@@ -41,7 +41,8 @@ from workflows import decide, parse_request
 
 async def cmd_start(args: argparse.Namespace) -> int:
     settings = load_settings()
-    image = _read_selfie(args.selfie)
+    # A capture is stored as the SDK made it; the store and the worker tell it by content.
+    image = _read_selfie(args.capture or args.selfie)
     raw: dict[str, Any] = {
         "request_id": args.request_id or uuid.uuid4().hex,
         "subject": {"code": args.cpf, "name": args.name, "email": args.email, "phone": args.phone},
@@ -155,7 +156,13 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, plugins.Handler]]
     start = commands.add_parser("start", parents=[json_flag], help="start an onboarding")
     start.add_argument("--cpf", required=True)
     start.add_argument("--name", required=True)
-    start.add_argument("--selfie", required=True, type=Path, help="image file")
+    given = start.add_mutually_exclusive_group(required=True)
+    given.add_argument("--selfie", type=Path, help="image file (PNG, JPEG or WebP)")
+    given.add_argument(
+        "--capture",
+        type=Path,
+        help="a file holding the sealed string of Unico's SDK (`encrypted`), for liveness",
+    )
     start.add_argument("--email")
     start.add_argument("--phone")
     start.add_argument("--request-id", help="idempotency key (default: a new id)")

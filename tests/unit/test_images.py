@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 import onboarding
-from activities.selfies.inspection import MAX_BYTES, inspect_image
+from activities.selfies.inspection import MAX_BYTES, inspect_image, inspect_selfie
 
 SAMPLE_SELFIE = Path(onboarding.__file__).parent / "assets" / "sample-selfie.jpg"
 
@@ -121,3 +121,32 @@ def test_pillow_global_limit_is_left_alone() -> None:
     inspect_image(png_header_claiming(100_000, 100_000))
     inspect_image(encode("JPEG", (640, 480)))
     assert limit == Image.MAX_IMAGE_PIXELS
+
+
+# A capture of Unico's SDK: sealed text, told from an image by content and sent as it is.
+SEALED = b"eyJ0eXAiOiJ1bmljby1jYXB0dXJlIn0.bm9uY2U.Ym94LW9mLXRoZS1jYXB0dXJl"
+
+
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        (SEALED, None),
+        (SEALED + b"\n", None),  # a file that ends in a new line
+        (b"a.b.c.d.e", None),  # five segments, as a JWE's
+        (b"eyJhbGciOi.J9", 20900),  # two segments
+        (b"eyJ0eXAi.bm9u+Y2U.Ym94", 20900),  # not base64url
+        (b"eyJ0eXAi." + b"A" * (2 * 1024 * 1024), 20506),
+    ],
+    ids=["sealed", "trailing-newline", "five-segments", "two-segments", "not-base64url", "big"],
+)
+def test_a_capture_is_told_apart_by_content_and_checked_by_shape(
+    data: bytes, code: int | None
+) -> None:
+    check = inspect_selfie(data)
+    assert check.code == code, check.message
+    assert check.ok == (code is None) and check.capture == (code is None)
+
+
+def test_an_image_is_never_taken_for_a_capture() -> None:
+    check = inspect_selfie(encode("JPEG", (640, 480)))
+    assert check.ok and not check.capture
