@@ -100,6 +100,12 @@ class SelfieStore:
         except InvalidSelfieRef:
             return False
 
+    def stored_at(self, ref: str) -> float:
+        try:
+            return (self.root / selfie_id(ref, BACKEND)).stat().st_mtime
+        except FileNotFoundError:
+            raise SelfieNotFound(f"no selfie is stored under {ref}") from None
+
     def read_claim(self, ref: str) -> Claim | None:
         key = selfie_id(ref, BACKEND)
         try:

@@ -109,6 +109,15 @@ class S3SelfieStore:
         self._client.delete_object(Bucket=self.bucket, Key=self._key(ref))
         self._client.delete_object(Bucket=self.bucket, Key=self._claim_key(ref))
 
+    def stored_at(self, ref: str) -> float:
+        try:
+            head = self._client.head_object(Bucket=self.bucket, Key=self._key(ref))
+        except ClientError as exc:
+            if _is_missing(exc):
+                raise SelfieNotFound(f"no selfie is stored under {ref}") from None
+            raise
+        return head["LastModified"].timestamp()
+
     def read_claim(self, ref: str) -> Claim | None:
         try:
             answer = self._client.get_object(Bucket=self.bucket, Key=self._claim_key(ref))

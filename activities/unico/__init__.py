@@ -42,6 +42,7 @@ async def unico_activities(settings: UnicoSettings, shared: Shared) -> AsyncIter
             api_url=settings.api_url,
             api_key=settings.api_key,
             cleanup=shared.cleanup,
+            capture_required=settings.capture_required,
         )
         yield activities.all()
 

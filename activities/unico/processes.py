@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -54,6 +55,16 @@ from contracts.unico import (
 
 PROCESS_PATH = "/processes/v1"
 PROCESS_ROUTE = PROCESS_PATH + "/{processId}"  # the template: a metric label holds no id
+# A capture is good for 10 minutes (10507 after); half a minute is kept for the create's way.
+CAPTURE_SENDABLE_SECONDS = 600 - 30
+CAPTURE_TOO_OLD = SelfieCheck(
+    ok=False, code=10507, message="the capture is past its 10 minutes: capture again"
+)
+PLAIN_IMAGE_REFUSED = SelfieCheck(
+    ok=False,
+    code=10506,
+    message="this deployment demands a capture of Unico's SDK (UNICO_CAPTURE_REQUIRED)",
+)
 NO_SELFIE = SelfieCheck(ok=False, code=20009, message="no selfie stored under selfie_ref")
 # A selfie_ref that another onboarding claimed: to this one, as if no selfie were there.
 NOT_THEIRS = SelfieCheck(
@@ -70,6 +81,7 @@ class UnicoActivities:
         api_url: str,
         api_key: str,
         cleanup: SelfieCleanup,
+        capture_required: bool = False,
     ) -> None:
         self._http = http
         self._tokens = tokens
@@ -78,6 +90,7 @@ class UnicoActivities:
         self._api_key = api_key
         self._cleanup = cleanup
         self._claims = SelfieClaims(selfies)
+        self._capture_required = capture_required
 
     def all(self) -> Sequence[Callable[..., Any]]:
         """The activities, each of which spends Unico's budget of requests."""
@@ -146,7 +159,18 @@ class UnicoActivities:
             raise
         except SelfieNotFound:
             return NO_SELFIE, None
-        return inspect_selfie(data), data
+        check = inspect_selfie(data)
+        if check.ok and not check.capture and self._capture_required:
+            return PLAIN_IMAGE_REFUSED, None
+        if check.ok and check.capture and await self._capture_too_old(selfie_ref):
+            return CAPTURE_TOO_OLD, None
+        return check, data
+
+    async def _capture_too_old(self, selfie_ref: str) -> bool:
+        """Past its 10 minutes by the time a create could reach Unico: reckoned from when
+        the store took it (the app uploads it as soon as the SDK made it)."""
+        stored_at = await asyncio.to_thread(self._selfies.stored_at, selfie_ref)
+        return time.time() - stored_at > CAPTURE_SENDABLE_SECONDS
 
     async def _create(
         self, request: CreateProcessInput, image: bytes, capture: bool, token: str

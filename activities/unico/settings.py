@@ -46,6 +46,10 @@ class UnicoSettings(SystemSettings):
     token_safety_margin_seconds: float = Field(
         default=300.0, ge=0, description="a cached token this close to its expiry is renewed"
     )
+    capture_required: bool = Field(
+        default=False,
+        description="liveness always: a plain image is refused (10506) before any call",
+    )
 
     @property
     def token_audience(self) -> str:

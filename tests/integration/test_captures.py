@@ -6,19 +6,30 @@ liveness, a capture used twice or past its 10 minutes asks for a new capture."""
 from __future__ import annotations
 
 import base64
+import os
+import time
 import uuid
 from typing import Any
 
+import httpx
 from temporalio.client import Client
+from temporalio.testing import ActivityEnvironment
 
+from activities.selfies.cleanup import SelfieCleanup
 from activities.selfies.local_store import SelfieStore
+from activities.unico.auth import ServiceAccount, TokenCache
+from activities.unico.processes import UnicoActivities
+from contracts.names import RETRY_NOW_SIGNAL
 from contracts.outcome import Outcome
-from contracts.request import OnboardingRequest
+from contracts.request import OnboardingRequest, Subject
 from contracts.result import OnboardingResult
+from contracts.status import Stage
+from contracts.unico import CreateProcessInput
+from devstack.watch import until_stage
 from onboarding.runtime.settings import Settings
 from onboarding.temporal.client import start_onboarding
 from tests.integration.onboard import FAST, SAMPLE, delta
-from tests.support import Sandbox
+from tests.support import API_KEY, SERVICE_ACCOUNT, KeyPair, Sandbox
 
 SYNC_CPF = "12345678909"
 
@@ -73,3 +84,75 @@ async def test_a_capture_used_twice_or_too_old_asks_for_a_new_one(
     old = await onboard(client, settings, selfies, sealed(sandbox, age_seconds=601))
     assert (reused.outcome, reused.reasons[0].code) == (Outcome.RECAPTURE, "unico.10508")
     assert (old.outcome, old.reasons[0].code) == (Outcome.RECAPTURE, "unico.10507")
+
+
+async def test_a_lost_create_answer_then_10508_ends_recapture_with_the_create_counted(
+    client: Client, settings: Settings, selfies: SelfieStore, sandbox: Sandbox
+) -> None:
+    before = sandbox.stats()
+    sandbox.inject({"endpoint": "create", "drop_connection": True})
+    result = await onboard(client, settings, selfies, sealed(sandbox))
+    assert (result.outcome, result.reasons[0].code) == (Outcome.RECAPTURE, "unico.10508")
+    assert (result.attempts, result.ambiguous_creates) == (2, 1)
+    assert delta(before, sandbox.stats())["processes_created"] == 1, "Unico holds the first"
+
+
+async def test_a_capture_that_expires_while_blocked_is_never_sent(
+    client: Client, settings: Settings, selfies: SelfieStore, sandbox: Sandbox
+) -> None:
+    sandbox.inject({"endpoint": "create", "code": 10201, "times": None})  # a wrong APIKEY
+    capture = sealed(sandbox)
+    request = OnboardingRequest.model_validate(
+        {
+            "request_id": uuid.uuid4().hex,
+            "subject": {"code": SYNC_CPF, "name": "Maria Silva"},
+            "selfie_ref": selfies.put(capture),
+            "options": {**FAST, "configuration_retry": {"initial_seconds": 1, "max_seconds": 1}},
+        }
+    )
+    handle = await start_onboarding(client, request, settings.task_queue)
+    await until_stage(handle, Stage.BLOCKED_CONFIGURATION)
+    # Ten minutes pass while an operator fixes the key: the capture is past its time.
+    path = selfies.root / request.selfie_ref.split(":")[1]
+    os.utime(path, (time.time() - 601, time.time() - 601))
+    sandbox.clear_faults()
+    before = sandbox.stats()
+    await handle.signal(RETRY_NOW_SIGNAL)
+    result = await handle.result()
+    assert (result.outcome, result.reasons[0].code) == (Outcome.RECAPTURE, "unico.10507")
+    assert delta(before, sandbox.stats())["create_requests"] == 0, "nothing sent to Unico"
+
+
+async def test_a_deployment_that_demands_captures_refuses_a_plain_image(
+    sandbox: Sandbox, keys: KeyPair, selfies: SelfieStore
+) -> None:
+    async with httpx.AsyncClient(timeout=10) as http:
+        account = ServiceAccount.from_key_file(
+            SERVICE_ACCOUNT, sandbox.url, f"{sandbox.url}/oauth2/token", keys.private
+        )
+        unico = UnicoActivities(
+            http, TokenCache(account, http, safety_margin=60), selfies, sandbox.url, API_KEY,
+            SelfieCleanup(selfies, 0), capture_required=True,
+        )  # fmt: skip
+        before = sandbox.stats()
+        opened = await ActivityEnvironment().run(
+            unico.open_process,
+            CreateProcessInput(
+                subject=Subject(code=SYNC_CPF, name="Maria Silva"),
+                use_case="Onboarding",
+                subsidiary_id=None,
+                selfie_ref=selfies.put(SAMPLE),
+            ),
+        )
+        assert opened.refused is not None and opened.refused.code == 10506
+        live = await ActivityEnvironment().run(
+            unico.open_process,
+            CreateProcessInput(
+                subject=Subject(code=SYNC_CPF, name="Maria Silva"),
+                use_case="Onboarding",
+                subsidiary_id=None,
+                selfie_ref=selfies.put(sealed(sandbox)),
+            ),
+        )
+    assert live.process is not None
+    assert delta(before, sandbox.stats())["create_requests"] == 1, "the plain image never left"

@@ -164,6 +164,8 @@ class Case:
     # Once the review waits, what no handler can use: signals with extra arguments (in
     # history, ignored) and updates of the wrong arity (refused, no event).
     stray_input: bool = False
+    capture: dict[str, Any] | None = None  # a capture of Unico's SDK: its order to the sandbox
+    stored_ago_seconds: float = 0  # the selfie came this long ago (a capture past its time)
     subject: dict[str, str] = field(default_factory=dict)  # e-mail, phone
     account: str | None = None  # the account step's status the result must carry
     person_sends: tuple[str, ...] = ()  # the MFA conversation (SMS_CODE, WRONG_CODE, ...)
@@ -186,6 +188,16 @@ CASES: tuple[Case, ...] = (
     *_scenario_cases(WEBHOOK),
     *_scenario_cases(POLLING, {"00000000272", "00000000604", "00000000868", "00000001163"}),
     Case("invalid-cpf", POLLING, "12345678900", Outcome.INVALID_REQUEST),
+    Case("capture-live", POLLING, "12345678909", Outcome.APPROVED, capture={"liveness": "live"}),
+    Case("capture-spoof", POLLING, "12345678909", Outcome.REJECTED, capture={"liveness": "spoof"}),
+    Case(
+        "capture-expired", POLLING, "12345678909", Outcome.RECAPTURE,
+        capture={"age_seconds": 601},
+    ),
+    Case(
+        "capture-expired-before-any-call", POLLING, "12345678909", Outcome.RECAPTURE,
+        capture={}, stored_ago_seconds=601,
+    ),
     Case("small-selfie", POLLING, "12345678909", Outcome.INVALID_REQUEST, small_selfie=True),
     Case("deadline", SLOW, "00000000353", Outcome.EXPIRED, {"deadline_seconds": 2}),
     Case("canceled", SLOW, "00000000353", Outcome.CANCELED, cancel_while_waiting=True),

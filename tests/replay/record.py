@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import io
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -99,11 +101,18 @@ def request_id(case: Case) -> str:
 async def run_case(stack: DevStack, case: Case) -> list[WorkflowHistory]:
     client = stack.client
     image = small_selfie() if case.small_selfie else SAMPLE_SELFIE.read_bytes()
+    if case.capture is not None:  # the SDK's sealed capture of the image (the sandbox's)
+        order = {"image_base64": base64.b64encode(image).decode(), **case.capture}
+        image = str(stack.sandbox.request("POST", "captures", order)["capture"]).encode()
+    selfie_ref = stack.selfies.put(image)
+    if case.stored_ago_seconds:
+        then = time.time() - case.stored_ago_seconds
+        os.utime(stack.selfies.root / selfie_ref.split(":")[1], (then, then))
     request = OnboardingRequest.model_validate(
         {
             "request_id": request_id(case),
             "subject": {"code": case.cpf, "name": SUBJECT_NAME, **case.subject},
-            "selfie_ref": stack.selfies.put(image),
+            "selfie_ref": selfie_ref,
             "options": {**case.group.options, **case.options},
         }
     )

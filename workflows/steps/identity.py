@@ -44,6 +44,8 @@ T = TypeVar("T")
 # A waiting `decision` update postpones a suggested continue-as-new (it would fail the
 # update), but not past this many events: then it goes, and the client asks the new run.
 DEFER_CONTINUE_AS_NEW_UNTIL_EVENTS = 20_000
+# A capture the create refused before any call as Unico would (10507: past its 10 minutes).
+RECAPTURE_CODES = {10507: Outcome.RECAPTURE}
 # Unico's calls beat every second: a worker killed with one out is seen within 5 s, and the
 # call retried then, where the 60 s attempt timeout alone kept it waiting a minute.
 UNICO_CALL = dataclasses.replace(STEP_CALL, heartbeat=timedelta(seconds=5))
@@ -141,9 +143,11 @@ class IdentityStep:
         return opened.process
 
     def _refuse_selfie(self, check: SelfieCheck) -> NoReturn:
-        """The image Unico would refuse: `invalid_request` with Unico's code, no call made."""
+        """The image Unico would refuse, no call made: `invalid_request` with Unico's code;
+        a capture past its time, `recapture` (the app asks the person for a new one)."""
         code = check.code or 20900
-        self._journey.finish(Outcome.INVALID_REQUEST, f"unico.{code}", check.message or "")
+        outcome = RECAPTURE_CODES.get(code, Outcome.INVALID_REQUEST)
+        self._journey.finish(outcome, f"unico.{code}", check.message or "")
 
     async def _wait_until_final(
         self, request: OnboardingRequest, process: UnicoProcess, raw: Any
