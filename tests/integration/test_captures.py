@@ -123,6 +123,16 @@ async def test_a_capture_that_expires_while_blocked_is_never_sent(
     assert delta(before, sandbox.stats())["create_requests"] == 0, "nothing sent to Unico"
 
 
+def creating(selfies: SelfieStore, selfie: bytes) -> CreateProcessInput:
+    """The create's input for `selfie`, stored."""
+    return CreateProcessInput(
+        subject=Subject(code=SYNC_CPF, name="Maria Silva"),
+        use_case="Onboarding",
+        subsidiary_id=None,
+        selfie_ref=selfies.put(selfie),
+    )
+
+
 async def test_a_deployment_that_demands_captures_refuses_a_plain_image(
     sandbox: Sandbox, keys: KeyPair, selfies: SelfieStore
 ) -> None:
@@ -135,24 +145,9 @@ async def test_a_deployment_that_demands_captures_refuses_a_plain_image(
             SelfieCleanup(selfies, 0), capture_required=True,
         )  # fmt: skip
         before = sandbox.stats()
-        opened = await ActivityEnvironment().run(
-            unico.open_process,
-            CreateProcessInput(
-                subject=Subject(code=SYNC_CPF, name="Maria Silva"),
-                use_case="Onboarding",
-                subsidiary_id=None,
-                selfie_ref=selfies.put(SAMPLE),
-            ),
-        )
+        opened = await ActivityEnvironment().run(unico.open_process, creating(selfies, SAMPLE))
         assert opened.refused is not None and opened.refused.code == 10506
-        live = await ActivityEnvironment().run(
-            unico.open_process,
-            CreateProcessInput(
-                subject=Subject(code=SYNC_CPF, name="Maria Silva"),
-                use_case="Onboarding",
-                subsidiary_id=None,
-                selfie_ref=selfies.put(sealed(sandbox)),
-            ),
-        )
+        capture = sealed(sandbox)
+        live = await ActivityEnvironment().run(unico.open_process, creating(selfies, capture))
     assert live.process is not None
     assert delta(before, sandbox.stats())["create_requests"] == 1, "the plain image never left"
