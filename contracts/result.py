@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from contracts.outcome import Outcome, Reason
 from contracts.review import ReviewRecord
+from contracts.selfies import SelfieKind
 
 
 class Decision(BaseModel):
@@ -40,6 +41,8 @@ class IdentityDecision(BaseModel):
     # onboarding never saw, to reconcile with Unico's bill.
     attempts: int = 0
     ambiguous_creates: int = 0
+    # What Unico was given: "capture" (its SDK's, liveness checked) or "image" (none checked).
+    selfie: SelfieKind | None = None
 
 
 class AccountStatus(StrEnum):

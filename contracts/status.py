@@ -9,6 +9,7 @@ from enum import StrEnum
 from pydantic import BaseModel
 
 from contracts.outcome import Outcome, Reason
+from contracts.selfies import SelfieKind
 
 
 class Stage(StrEnum):
@@ -42,6 +43,7 @@ class OnboardingStatus(BaseModel):
     blocked_by: Reason | None = None  # the error an operator must fix, while blocked
     ambiguous_creates: int = 0  # creates that got no answer: Unico may hold a process
     review_deadline: datetime | None = None  # while a review waits: when it is due
+    selfie: SelfieKind | None = None  # once the create read it: a plain image or a capture
 
 
 class Carry(BaseModel):
@@ -55,3 +57,4 @@ class Carry(BaseModel):
     ambiguous_creates: int = 0
     wake_now: bool = False  # a webhook came during the last read: read again at once
     unico_status: int | None = None  # the last status read, for the `status` query
+    selfie: SelfieKind | None = None

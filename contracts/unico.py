@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.activity import contract, not_called
 from contracts.request import Subject
-from contracts.selfies import SelfieRelease
+from contracts.selfies import SelfieKind, SelfieRelease
 
 # The remote system: its calls run on `<task queue>-unico`, under the fleet's budget.
 UNICO = "unico"
@@ -98,6 +98,8 @@ class OpenedProcess(BaseModel):
     # Creates of earlier attempts that left and whose answer nobody saw (a worker killed
     # while one was out): Unico may hold a process for each.
     unanswered_creates: int = 0
+    # What Unico was given: a plain image, or a capture of its SDK (liveness checked).
+    selfie_kind: SelfieKind | None = None
 
 
 class ReadProcessInput(BaseModel):

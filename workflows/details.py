@@ -34,6 +34,12 @@ UNICO_STATUS_WORDS = {
 }
 
 
+SELFIE_WORDS = {
+    "capture": "a capture of Unico's SDK (liveness checked)",
+    "image": "a plain image (no liveness check)",
+}
+
+
 def current_details(
     status: OnboardingStatus,
     *,
@@ -52,6 +58,8 @@ def current_details(
         facts.append(f"status {status.unico_status} ({words})")
     if status.attempts:
         facts.append(f"attempt {status.attempts}")
+    if status.selfie is not None:  # the kind only: no personal data
+        facts.append(SELFIE_WORDS[status.selfie])
     if status.polls:
         facts.append(f"{status.polls} read{'s' if status.polls != 1 else ''}")
     lines = [headline]

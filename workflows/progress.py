@@ -75,4 +75,5 @@ class Progress:
             unico_status=status.unico_status,
             attempts=status.attempts,
             ambiguous_creates=status.ambiguous_creates,
+            selfie=status.selfie,
         )

@@ -124,7 +124,7 @@ class UnicoActivities:
                     process=process,
                     release=SelfieRelease(deleted=True),
                     unanswered_creates=earlier,
-                )
+                )  # what it was is gone with it: the first answer said
             if not check.ok or image is None:
                 await self._claims.count(ref, owner, 0)
                 return OpenedProcess(refused=check, unanswered_creates=earlier)
@@ -140,7 +140,10 @@ class UnicoActivities:
                 raise
             await self._claims.count(ref, owner, 0)
             release = await self._cleanup.release_settled(ref, process)
-        return OpenedProcess(process=process, release=release, unanswered_creates=earlier)
+        kind = "capture" if check.capture else "image"
+        return OpenedProcess(
+            process=process, release=release, unanswered_creates=earlier, selfie_kind=kind
+        )
 
     @implements(read_process)
     async def read_process(self, request: ReadProcessInput) -> ReadProcess:

@@ -65,6 +65,9 @@ async def test_a_live_capture_gets_the_cpf_s_verdict_with_one_create(
     result = await onboard(client, settings, selfies, sealed(sandbox))
     assert result.outcome == Outcome.APPROVED
     assert delta(before, sandbox.stats())["create_requests"] == 1
+    assert result.selfie == "capture", "the result says liveness was checked"
+    plain = await onboard(client, settings, selfies, SAMPLE)
+    assert (plain.outcome, plain.selfie) == (Outcome.APPROVED, "image")
 
 
 async def test_a_spoof_fails_liveness(

@@ -98,6 +98,7 @@ class IdentityStep:
                 score=final.score,
                 attempts=self._status.attempts,
                 ambiguous_creates=self._status.ambiguous_creates,
+                selfie=self._status.selfie,
             )
 
     async def _create(self, request: OnboardingRequest) -> UnicoProcess:
@@ -136,6 +137,7 @@ class IdentityStep:
         # Creates of earlier tries whose answer was lost with their worker: each went out.
         self._status.attempts += opened.unanswered_creates
         self._status.ambiguous_creates += opened.unanswered_creates
+        self._status.selfie = opened.selfie_kind or self._status.selfie
         if opened.refused is not None:
             self._refuse_selfie(opened.refused)
         assert opened.process is not None
@@ -214,6 +216,7 @@ class IdentityStep:
         status.process_id = carry.process_id
         self._woken = carry.wake_now
         status.unico_status = carry.unico_status
+        status.selfie = carry.selfie
         self._journey.progress.enter(Stage.WAITING)
         return UnicoProcess(id=carry.process_id, status=ProcessStatus.PROCESSING)
 
@@ -236,6 +239,7 @@ class IdentityStep:
             ambiguous_creates=status.ambiguous_creates,
             wake_now=self._woken,
             unico_status=status.unico_status,
+            selfie=status.selfie,
         )
         workflow.continue_as_new(args=[raw, carry])
 
