@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
 import os
 import signal
@@ -187,13 +186,8 @@ async def sweeping(client: Client, wired: Wiring) -> AsyncIterator[None]:
     sweeper = SelfieSweeper(
         wired.shared.selfies, partial(onboarding_open, client), wired.selfies.unclaimed_seconds
     )
-    task = asyncio.create_task(sweeper.run(every))
-    try:
+    async with sweeper.running(every):
         yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 def describe(wired: Wiring, workers: Sequence[Worker], target: TemporalTarget) -> str:

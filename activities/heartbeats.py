@@ -13,6 +13,8 @@ from collections.abc import AsyncIterator
 
 from temporalio import activity
 
+from activities.background import in_background
+
 BEAT_EVERY_SECONDS = 1.0
 
 
@@ -28,10 +30,5 @@ async def heartbeating(every: float = BEAT_EVERY_SECONDS) -> AsyncIterator[None]
             activity.heartbeat()
             await asyncio.sleep(every)
 
-    task = asyncio.create_task(beat())
-    try:
+    async with in_background(beat()):
         yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task

@@ -23,8 +23,7 @@ from temporalio.common import VersioningBehavior
 from temporalio.workflow import HandlerUnfinishedPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from contracts.errors import refusal
-    from contracts.mfa import FIELD_REQUIRED, INVALID_OTP_FORMAT, OtpAnswer, ResendAnswer
+    from contracts.mfa import INVALID_OTP_FORMAT, OtpAnswer, ResendAnswer
     from contracts.mfa import MALFORMED as MFA_MALFORMED
     from contracts.names import (
         DECISION_UPDATE,
@@ -49,7 +48,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.requests import parse_request, refuse_other_workflow_ids
     from workflows.steps.account import AccountStep
     from workflows.steps.identity import IdentityStep
-    from workflows.steps.mfa import MfaStep
+    from workflows.steps.mfa import MfaStep, code_required
     from workflows.steps.review import ReviewStep
     from workflows.steps.selfie import release, selfie_ref_in
     from workflows.telemetry import record_decision
@@ -228,5 +227,5 @@ def _review_answer(args: tuple[Any, ...]) -> Any:
 
 def _code_answer(args: tuple[Any, ...]) -> Any:
     if not args:
-        raise refusal(FIELD_REQUIRED, 'send {"code": "<the code from the SMS>"} (field otpCode)')
+        raise code_required()
     return sole_argument(args, code=INVALID_OTP_FORMAT, shape='{"code": "<the code>"}')

@@ -11,11 +11,13 @@ when Temporal cannot say, the selfie stays until the next sweep.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from activities.background import in_background
 from activities.selfies.backend import SelfieBackend, StoredSelfie
 
 logger = logging.getLogger("activities.selfies.sweeper")
@@ -66,6 +68,10 @@ class SelfieSweeper:
         if not await self._onboarding_open(claim.owner):
             return "abandoned"
         return None
+
+    def running(self, every_seconds: float) -> contextlib.AbstractAsyncContextManager[None]:
+        """Sweep every `every_seconds` while the block runs (the worker's life)."""
+        return in_background(self.run(every_seconds))
 
     async def run(self, every_seconds: float) -> None:
         """Sweep every `every_seconds` until canceled; a failed pass waits for the next."""

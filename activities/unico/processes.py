@@ -124,7 +124,7 @@ class UnicoActivities:
                     process=process,
                     release=SelfieRelease(deleted=True),
                     unanswered_creates=earlier,
-                )  # what it was is gone with it: the first answer said
+                )
             if not check.ok or image is None:
                 await self._claims.count(ref, owner, 0)
                 return OpenedProcess(refused=check, unanswered_creates=earlier)

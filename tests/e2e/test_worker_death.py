@@ -71,14 +71,22 @@ def result_of(started: subprocess.Popen[str]) -> dict[str, Any]:
     return result
 
 
-def test_a_create_lost_with_its_worker_is_counted(stack: Stack) -> None:
+def lost_with_its_worker(
+    stack: Stack, endpoint: str, cpf: str, request_id: str
+) -> tuple[dict[str, Any], int]:
+    """One onboarding whose worker is killed while its call to `endpoint` is out: its result,
+    and the processes the sandbox created for it."""
     sandbox = SandboxClient(f"http://127.0.0.1:{stack.ports['sandbox']}")
     created = sandbox.stats()["processes_created"]
-    sandbox.inject({"endpoint": "create", "times": 1, "delay_seconds": 3})
-    started = start(stack, "12345678909", "death-during-create")
-    kill_while_out(stack, sandbox, "create_requests")
+    sandbox.inject({"endpoint": endpoint, "times": 1, "delay_seconds": 3})
+    started = start(stack, cpf, request_id)
+    kill_while_out(stack, sandbox, f"{endpoint}_requests")
     result = result_of(started)
-    made = sandbox.stats()["processes_created"] - created
+    return result, sandbox.stats()["processes_created"] - created
+
+
+def test_a_create_lost_with_its_worker_is_counted(stack: Stack) -> None:
+    result, made = lost_with_its_worker(stack, "create", "12345678909", "death-during-create")
     assert result["outcome"] == "approved"
     assert made == 2, "the killed create made a process, and the retry another"
     assert (result["attempts"], result["ambiguous_creates"]) == (2, 1)
@@ -88,14 +96,9 @@ def test_a_create_lost_with_its_worker_is_counted(stack: Stack) -> None:
 
 
 def test_a_read_lost_with_its_worker_is_read_again(stack: Stack) -> None:
-    sandbox = SandboxClient(f"http://127.0.0.1:{stack.ports['sandbox']}")
-    created = sandbox.stats()["processes_created"]
-    sandbox.inject({"endpoint": "get", "times": 1, "delay_seconds": 3})
-    started = start(stack, "00000000272", "death-during-read")
-    kill_while_out(stack, sandbox, "get_requests")
-    result = result_of(started)
+    result, made = lost_with_its_worker(stack, "get", "00000000272", "death-during-read")
     assert result["outcome"] == "approved"
-    assert sandbox.stats()["processes_created"] - created == 1
+    assert made == 1
     assert (result["attempts"], result["ambiguous_creates"]) == (1, 0)
 
 

@@ -34,7 +34,6 @@ from contracts.names import (
     STATUS_QUERY,
     SUBMIT_OTP_UPDATE,
     WEBHOOK_SIGNAL,
-    WORKFLOW_TYPE,
 )
 from contracts.outcome import Outcome
 from contracts.result import MfaStatus, OnboardingResult
@@ -43,7 +42,7 @@ from devstack.history import events_of, of_kind
 from devstack.watch import until_stage
 from onboarding.temporal.client import start_onboarding
 from tests.requests_strategies import generated, json_values
-from tests.workflow.conftest import request
+from tests.workflow.conftest import request, start_as_any_client
 from tests.workflow.stubs import APPROVED, CREATE_PROCESS, TO_REVIEW, Script, StubbedWorker
 
 Handle = WorkflowHandle[Any, OnboardingResult]
@@ -163,13 +162,7 @@ async def test_any_input_at_any_arity_ends_the_onboarding_cleanly(
 ) -> None:
     worker.script = Script({CREATE_PROCESS: [APPROVED]})
     for args in generated(arguments, EXAMPLES):
-        handle: Handle = await env.client.start_workflow(
-            WORKFLOW_TYPE,
-            args=args,
-            id=f"onboarding-fuzz-{uuid.uuid4().hex}",
-            task_queue=worker.queue,
-            result_type=OnboardingResult,
-        )
+        handle = await start_as_any_client(env, worker, args, f"onboarding-fuzz-{uuid.uuid4().hex}")
         result = await handle.result()
         SENT[("workflow input", f"ended {result.outcome.value}")] += 1
         assert result.outcome == Outcome.INVALID_REQUEST, args

@@ -9,8 +9,10 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
+from contracts.names import WORKFLOW_TYPE
 from contracts.request import OnboardingRequest
 from contracts.result import OnboardingResult
 from devstack.history import events_of
@@ -48,3 +50,16 @@ def onboard(env: WorkflowEnvironment, worker: StubbedWorker) -> Onboard:
         return result, await events_of(handle)
 
     return run
+
+
+async def start_as_any_client(
+    env: WorkflowEnvironment, worker: StubbedWorker, args: list[Any], workflow_id: str
+) -> WorkflowHandle[Any, OnboardingResult]:
+    """An onboarding started as a plain client may: these arguments, this workflow id."""
+    return await env.client.start_workflow(
+        WORKFLOW_TYPE,
+        args=args,
+        id=workflow_id,
+        task_queue=worker.queue,
+        result_type=OnboardingResult,
+    )

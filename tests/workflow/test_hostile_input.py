@@ -25,7 +25,6 @@ from contracts.names import (
     REVIEW_UPDATE,
     STATUS_QUERY,
     WEBHOOK_SIGNAL,
-    WORKFLOW_TYPE,
 )
 from contracts.outcome import Outcome
 from contracts.result import OnboardingResult
@@ -33,7 +32,7 @@ from contracts.status import OnboardingStatus, Stage
 from devstack.history import counts, events_of
 from devstack.watch import until_stage
 from onboarding.temporal.client import start_onboarding
-from tests.workflow.conftest import request
+from tests.workflow.conftest import request, start_as_any_client
 from tests.workflow.stubs import APPROVED, CREATE_PROCESS, TO_REVIEW, Script, StubbedWorker
 
 Handle = WorkflowHandle[Any, OnboardingResult]
@@ -134,13 +133,7 @@ async def test_a_start_of_any_arity_ends_as_its_first_input_says(
     env: WorkflowEnvironment, worker: StubbedWorker, args: list[Any], code: str
 ) -> None:
     worker.script = Script({CREATE_PROCESS: [APPROVED]})
-    handle: Handle = await env.client.start_workflow(
-        WORKFLOW_TYPE,
-        args=args,
-        id=f"onboarding-{uuid.uuid4().hex}",
-        task_queue=worker.queue,
-        result_type=OnboardingResult,
-    )
+    handle = await start_as_any_client(env, worker, args, f"onboarding-{uuid.uuid4().hex}")
     result = await handle.result()
     assert result.outcome == Outcome.INVALID_REQUEST
     assert [r.code for r in result.reasons] == [code]
@@ -153,13 +146,7 @@ async def test_a_workflow_id_not_the_request_s_is_refused_before_any_call(
 ) -> None:
     worker.script = Script({CREATE_PROCESS: [APPROVED]})
     started = request()
-    handle: Handle = await env.client.start_workflow(
-        WORKFLOW_TYPE,
-        started,
-        id=f"onboarding-x-{started.request_id}",
-        task_queue=worker.queue,
-        result_type=OnboardingResult,
-    )
+    handle = await start_as_any_client(env, worker, [started], f"onboarding-x-{started.request_id}")
     result = await handle.result()
     assert result.outcome == Outcome.INVALID_REQUEST
     assert result.reasons[0].message == "the workflow id must be onboarding-<request_id>"
@@ -173,12 +160,8 @@ async def test_a_wait_schedule_that_would_overflow_is_refused_where_it_is_read(
     schedule = {"initial_seconds": 60, "max_seconds": 1800, "backoff": 1e300}
     started = request().model_dump(mode="json")
     started["options"]["configuration_retry"] = schedule
-    handle: Handle = await env.client.start_workflow(
-        WORKFLOW_TYPE,
-        started,
-        id=f"onboarding-{started['request_id']}",
-        task_queue=worker.queue,
-        result_type=OnboardingResult,
+    handle = await start_as_any_client(
+        env, worker, [started], f"onboarding-{started['request_id']}"
     )
     result = await handle.result()
     assert result.outcome == Outcome.INVALID_REQUEST

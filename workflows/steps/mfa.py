@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from contracts.errors import refusal
@@ -76,11 +77,16 @@ SUMMARIES = {
 }
 
 
+def code_required() -> ApplicationError:
+    """Guardian's client-side refusal of an answer without a code."""
+    return refusal(FIELD_REQUIRED, 'send {"code": "<the code from the SMS>"} (field otpCode)')
+
+
 def parse_code(raw: Any, digits: int) -> str:
     """The person's code, or a refusal with Guardian's client-side code."""
     code = raw.get("code") if isinstance(raw, dict) else None
     if code is None or (isinstance(code, str) and not code.strip()):
-        raise refusal(FIELD_REQUIRED, 'send {"code": "<the code from the SMS>"} (field otpCode)')
+        raise code_required()
     if (
         not isinstance(code, str)
         or len(code) != digits
