@@ -161,6 +161,23 @@ def carried_details(error: ApplicationError) -> tuple[ErrorDetails, str | None] 
     return details, rule if isinstance(rule, str) else None
 
 
+def with_unanswered_creates(error: ApplicationError, unanswered: int) -> ApplicationError:
+    """`error`, carrying the count of earlier creates that left without an answer (a worker
+    died with one out), so that a failure which ends the onboarding still counts them."""
+    if unanswered <= 0:
+        return error
+    raw = error.details[0] if error.details else None
+    details = {**(raw if isinstance(raw, dict) else {}), "unanswered_creates": unanswered}
+    return ApplicationError(
+        error.message,
+        details,
+        type=error.type,
+        non_retryable=error.non_retryable,
+        next_retry_delay=error.next_retry_delay,
+        category=error.category,
+    )
+
+
 def _without_none(values: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None and k != "error_class"}
 

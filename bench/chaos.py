@@ -16,7 +16,10 @@ to Identity Cloud, who ask for an account while its entity API is broken. Each m
 approved with an account, and Identity Cloud must hold exactly one record per person:
 `entity.create` has no idempotency key, so a duplicate would be a real one.
 The MFA cases (bench/chaos_mfa.py) play people who type the code from the SMS while
-Guardian or the worker breaks: each must end enrolled, once.
+Guardian or the worker breaks: each must end enrolled, once. The capture cases
+(bench/chaos_captures.py) lose the create's answer for captures of Unico's SDK, which can be
+sent once: each onboarding ends approved or `recapture` (10508, its lost create counted),
+with one process each.
 Not a `make test` test: it takes minutes.
 """
 
@@ -35,6 +38,7 @@ from typing import Any
 
 from temporalio.service import RPCError
 
+from bench.chaos_captures import CaptureRow, capture_table, run_capture_case
 from bench.chaos_mfa import MFA_CASES, MfaRow, mfa_table, run_mfa_case
 from contracts.names import RETRY_NOW_SIGNAL
 from contracts.request import OnboardingRequest
@@ -154,6 +158,13 @@ CASES: tuple[tuple[str, Break], ...] = (
     ),
 )
 PREPARED: tuple[tuple[str, Break], ...] = (("tokens expiring mid-flow (2 s)", _short_tokens),)
+CAPTURE_CASES: tuple[tuple[str, Break], ...] = (
+    (
+        "captures: create answers dropped",
+        _faults({"endpoint": "create", "times": 4, "drop_connection": True}),
+    ),
+    ("captures: kill -9 worker during create", _kill_worker_during("create")),
+)
 
 
 # --- the account step ---------------------------------------------------------------------
@@ -346,8 +357,9 @@ def table(rows: list[Row]) -> list[str]:
 
 
 async def main(only: str | None = None) -> int:
-    """Every case, or the cases of one part: `identity`, `account` or `mfa`."""
+    """Every case, or the cases of one part: `identity`, `capture`, `account` or `mfa`."""
     rows: list[Row] = []
+    capture_rows: list[CaptureRow] = []
     account_rows: list[AccountRow] = []
     mfa_rows: list[MfaRow] = []
     with tempfile.TemporaryDirectory(prefix="chaos-") as work:
@@ -359,6 +371,9 @@ async def main(only: str | None = None) -> int:
             for name, act, prepared in cases if only in (None, "identity") else []:
                 rows.append(await run_case(stack, name, act, prepared=prepared))
                 print(f"  {name}: {'ok' if rows[-1].ok else 'FAILED'}", flush=True)
+            for name, act in CAPTURE_CASES if only in (None, "capture") else ():
+                capture_rows.append(await run_capture_case(stack, name, act, _result))
+                print(f"  {name}: {'ok' if capture_rows[-1].ok else 'FAILED'}", flush=True)
             for name, account_act in ACCOUNT_CASES if only in (None, "account") else ():
                 account_rows.append(await run_account_case(stack, name, account_act))
                 print(f"  {name}: {'ok' if account_rows[-1].ok else 'FAILED'}", flush=True)
@@ -366,15 +381,18 @@ async def main(only: str | None = None) -> int:
                 mfa_rows.append(await run_mfa_case(stack, name, mfa_act))
                 print(f"  {name}: {'ok' if mfa_rows[-1].ok else 'FAILED'}", flush=True)
     print("\n".join(table(rows)), flush=True)
+    print("\nCaptures of Unico's SDK (one use each):", flush=True)
+    print("\n".join(capture_table(capture_rows)), flush=True)
     print("\nThe account step (Identity Cloud):", flush=True)
     print("\n".join(account_table(account_rows)), flush=True)
     print("\nThe MFA step (Auth0 and Guardian):", flush=True)
     print("\n".join(mfa_table(mfa_rows)), flush=True)
-    checked = [r.ok for r in rows] + [r.ok for r in account_rows] + [r.ok for r in mfa_rows]
+    checked = [r.ok for r in rows] + [r.ok for r in capture_rows]
+    checked += [r.ok for r in account_rows] + [r.ok for r in mfa_rows]
     return 0 if all(checked) else 1
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(prog="python -m bench.chaos")
-    parser.add_argument("only", nargs="?", choices=("identity", "account", "mfa"))
+    parser.add_argument("only", nargs="?", choices=("identity", "capture", "account", "mfa"))
     leave(asyncio.run(main(parser.parse_args().only)))

@@ -1,15 +1,18 @@
 """`onboarding demo`: one onboarding per scenario CPF, concurrently, with live progress; one
 review settled (a score-28 onboarding with review on, which the demo approves as reviewer
-`demo` once it waits); and one whole journey: a new person approved, registered in Identity
+`demo` once it waits); one whole journey: a new person approved, registered in Identity
 Cloud and enrolled in MFA, the demo typing the code it reads from the sandbox's SMS inbox
-as the person would read it from their phone."""
+as the person would read it from their phone; and four captures of Unico's SDK (made by the
+sandbox's stand-in, each with the image the person saw beside it): a live one approved, a
+spoof rejected, an old one and a reused one each asking for a new capture."""
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from importlib.resources import files
 from typing import Any
@@ -48,6 +51,29 @@ DEMO_REVIEW = ReviewAnswer(
 )
 JOURNEY = "account and MFA: the demo types the SMS code"
 DEV_SANDBOX = "http://127.0.0.1:8089"  # the dev stack's, when GUARDIAN_URL does not say
+LIVE_CPF = SCENARIOS[0].cpf  # its verdict is approved at once, so the capture decides
+
+
+@dataclass(frozen=True)
+class CaptureScenario:
+    scenario: Scenario
+    order: dict[str, Any]  # what the sandbox's capture SDK is asked for
+
+
+LIVE = CaptureScenario(
+    Scenario(LIVE_CPF, "a live capture: liveness checked", Outcome.APPROVED), {"liveness": "live"}
+)
+CAPTURES = (
+    CaptureScenario(
+        Scenario(LIVE_CPF, "a spoofed capture: liveness.2", Outcome.REJECTED),
+        {"liveness": "spoof"},
+    ),
+    CaptureScenario(
+        Scenario(LIVE_CPF, "a capture made 11 minutes ago: unico.10507", Outcome.RECAPTURE),
+        {"liveness": "live", "age_seconds": 660},
+    ),
+)
+REUSED = Scenario(LIVE_CPF, "the live capture sent again: unico.10508", Outcome.RECAPTURE)
 
 
 @dataclass(frozen=True)
@@ -56,6 +82,8 @@ class DemoRow:
     workflow_id: str
     result: OnboardingResult
     seconds: float
+
+    note: str | None = None  # what sets the row apart, beyond its CPF
 
     @property
     def matches(self) -> bool:
@@ -67,6 +95,9 @@ class DemoRow:
             "expected": self.scenario.expected.value,
             "actual": self.result.outcome.value,
             "match": self.matches,
+            "note": self.note,
+            "selfie": self.result.selfie,
+            "reasons": [reason.code for reason in self.result.reasons],
             "workflow_id": self.workflow_id,
             "process_id": self.result.process_id,
             "attempts": self.result.attempts,
@@ -89,9 +120,16 @@ async def run_demo(
             progress(f"[{time.monotonic() - started:6.1f}s] {text}")
 
     async def one(
-        number: int, scenario: Scenario, reviewed: bool = False, journey: bool = False
+        number: int,
+        scenario: Scenario,
+        reviewed: bool = False,
+        journey: bool = False,
+        capture: bytes | None = None,
     ) -> DemoRow:
-        selfie_ref = await store_selfie(settings, image)
+        if capture is None:
+            selfie_ref = await store_selfie(settings, image)
+        else:  # with the image the person saw, for a reviewer
+            selfie_ref = await store_selfie(settings, capture, image)
         # Said either way: a deployment that reviews by default would keep the other
         # `review` rows waiting for days.
         options = OnboardingOptions(review=ReviewOptions(enabled=reviewed))
@@ -114,7 +152,6 @@ async def run_demo(
                 await _settle_review(client, handle, request.request_id, say)
             if journey:
                 assert subject.phone is not None
-                sandbox = (GuardianSettings().guardian_url or DEV_SANDBOX).removesuffix("/guardian")
                 await _type_the_code(
                     client, handle, request.request_id, subject.phone, sandbox, say
                 )
@@ -123,14 +160,43 @@ async def run_demo(
             watcher.cancel()
         mark = "ok" if result.outcome == scenario.expected else "MISMATCH"
         say(f"{scenario.cpf} -> {result.outcome.value} ({mark})")
-        return DemoRow(scenario, handle.id, result, time.monotonic() - started)
+        note = scenario.unico_behaviour if capture is not None else None
+        return DemoRow(scenario, handle.id, result, time.monotonic() - started, note)
 
-    runs = [one(n, s) for n, s in enumerate(SCENARIOS, 1)]
-    runs.append(one(len(SCENARIOS) + 1, REVIEWED, reviewed=True))
+    # Made first: a capture is good for 10 minutes, and the demo takes less than one.
+    sandbox = SandboxClient(sandbox_url())
+    live_capture = await _capture(sandbox, image, LIVE.order)
+    captures = [await _capture(sandbox, image, made.order) for made in CAPTURES]
+
+    runs: list[Awaitable[DemoRow]] = [one(n, s) for n, s in enumerate(SCENARIOS, 1)]
+    number = len(SCENARIOS)
+    runs.append(one(number + 1, REVIEWED, reviewed=True))
     # A person nobody onboarded before, so the account and the enrollment are new.
     person = cpf_with_check_digits(f"{random.randrange(10**8, 10**9)}")
-    runs.append(one(len(SCENARIOS) + 2, Scenario(person, JOURNEY, Outcome.APPROVED), journey=True))
+    runs.append(one(number + 2, Scenario(person, JOURNEY, Outcome.APPROVED), journey=True))
+    live = asyncio.ensure_future(one(number + 3, LIVE.scenario, capture=live_capture))
+    runs.append(live)
+    for offset, (made, capture) in enumerate(zip(CAPTURES, captures, strict=True), number + 4):
+        runs.append(one(offset, made.scenario, capture=capture))
+
+    async def reused() -> DemoRow:
+        await live  # the live row's create has used the capture
+        return await one(number + 4 + len(CAPTURES), REUSED, capture=live_capture)
+
+    runs.append(reused())
     return list(await asyncio.gather(*runs))
+
+
+def sandbox_url() -> str:
+    """The sandbox that plays Unico's SDK and the phone's SMS inbox."""
+    return (GuardianSettings().guardian_url or DEV_SANDBOX).removesuffix("/guardian")
+
+
+async def _capture(sandbox: SandboxClient, image: bytes, order: dict[str, Any]) -> bytes:
+    """A capture as the app gets it from Unico's SDK (the sandbox's stand-in makes it)."""
+    body = {"image_base64": base64.b64encode(image).decode(), **order}
+    made = await asyncio.to_thread(sandbox.request, "POST", "captures", body)
+    return str(made["capture"]).encode("ascii")
 
 
 def new_phone() -> str:
@@ -142,13 +208,12 @@ async def _type_the_code(
     handle: OnboardingHandle,
     request_id: str,
     phone: str,
-    sandbox_url: str,
+    inbox: SandboxClient,
     say: Callable[[str], None],
 ) -> None:
     """Once the code waits: read it from the sandbox's inbox and send it, as the app would."""
     if not await _until(handle, Stage.AWAITING_OTP):
         return
-    inbox = SandboxClient(sandbox_url)
     code = inbox.last_code(e164("".join(c for c in phone if c.isdigit())))
     answer = await submit_code(client, request_id, code)
     say(f"{handle.id} code from the SMS: {'accepted' if answer.accepted else answer.reason}")
@@ -189,13 +254,18 @@ async def _watch(handle: OnboardingHandle, cpf: str, say: Callable[[str], None])
 
 
 def table(rows: list[DemoRow]) -> str:
-    header = f"{'CPF':<12} {'expected':<16} {'actual':<16} {'match':<6} {'attempts':>8} {'s':>6}"
+    header = (
+        f"{'CPF':<12} {'selfie':<8} {'expected':<16} {'actual':<16} {'match':<6} "
+        f"{'attempts':>8} {'s':>6}"
+    )
     lines = [header, "-" * len(header)]
     for row in rows:
         lines.append(
-            f"{row.scenario.cpf:<12} {row.scenario.expected.value:<16} "
+            f"{row.scenario.cpf:<12} {row.result.selfie or '-':<8} "
+            f"{row.scenario.expected.value:<16} "
             f"{row.result.outcome.value:<16} {'yes' if row.matches else 'NO':<6} "
             f"{row.result.attempts:>8} {row.seconds:>6.1f}"
+            + (f"  {row.note}" if row.note else "")
             + (f"  reviewed by {row.result.review.reviewer}" if row.result.review else "")
             + (f"  account {row.result.account.status.value}" if row.result.account else "")
             + (f", mfa {row.result.mfa.status.value}" if row.result.mfa else "")

@@ -65,11 +65,15 @@ STEP_CALL = CallOptions()
 
 
 class CallFailed(Exception):
-    """No reaction cures the failure: `reaction` says what it means, `reason` why."""
+    """No reaction cures the failure: `reaction` says what it means, `reason` why;
+    `unanswered_creates`: earlier creates of the call that left without an answer."""
 
-    def __init__(self, reaction: Reaction, reason: Reason, error_type: str | None) -> None:
+    def __init__(
+        self, reaction: Reaction, reason: Reason, error_type: str | None, unanswered: int = 0
+    ) -> None:
         super().__init__(reason.code)
         self.reaction, self.reason, self.error_type = reaction, reason, error_type
+        self.unanswered_creates = unanswered
 
 
 class DeadlinePassed(Exception):
@@ -193,7 +197,7 @@ class Calls:
         if self.remaining() <= 0:  # the error, not "deadline", says what went wrong
             message = f"{reason.message} (still failing at the deadline)"
             still = Reason(code=reason.code, message=message)
-            raise CallFailed(reaction, still, error_type_of(err))
+            raise CallFailed(reaction, still, error_type_of(err), unanswered_creates_of(err))
 
     def _fail(
         self, activity: Callable[..., Any], err: ActivityError, reaction: Reaction
@@ -204,7 +208,8 @@ class Calls:
             raise asyncio.CancelledError
         if isinstance(cause, ActivityTimeout) and self.remaining() <= 0:
             raise DeadlinePassed
-        raise CallFailed(reaction, reason_for(activity, err), error_type_of(err))
+        reason = reason_for(activity, err)
+        raise CallFailed(reaction, reason, error_type_of(err), unanswered_creates_of(err))
 
 
 # Without the workflow's reactions, every failure is final: the step says what it means.
@@ -214,6 +219,14 @@ _NO_REACTION = reaction_for(None)
 def error_type_of(err: ActivityError) -> str | None:
     cause = err.cause
     return cause.type if isinstance(cause, ApplicationError) else None
+
+
+def unanswered_creates_of(err: ActivityError) -> int:
+    """What the error says of earlier creates that left without an answer (0: none)."""
+    cause = err.cause
+    raw = cause.details[0] if isinstance(cause, ApplicationError) and cause.details else None
+    count = raw.get("unanswered_creates") if isinstance(raw, dict) else None
+    return count if isinstance(count, int) and count > 0 else 0
 
 
 # The create's reasons keep the name callers match on, whichever activity made the create.

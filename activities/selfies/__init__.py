@@ -5,7 +5,8 @@ A caller stores the bytes and passes the returned `selfie_ref` to the workflow; 
 that calls Unico fetches the bytes by ref (`inspection` first checks them as Unico would),
 and the onboarding's last step deletes them (`cleanup`). Stores: `local_store` (a private
 directory) and `s3_store` (S3-compatible object storage), both `backend.SelfieBackend`;
-`open_store` picks the one the settings name.
+`open_store` picks the one the settings name. Beside a capture of Unico's SDK, the image the
+person saw is kept for reviewers only (`preview`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from activities.selfies.backend import (
 )
 from activities.selfies.cleanup import SelfieCleanup
 from activities.selfies.local_store import SelfieStore
+from activities.selfies.preview import MAX_PREVIEW_BYTES, preview_image
 from activities.selfies.s3_store import S3SelfieStore
 from activities.selfies.settings import SelfieSettings
 from activities.selfies.sweeper import SelfieSweeper
@@ -35,6 +37,7 @@ def open_store(settings: SelfieSettings) -> SelfieBackend:
 
 
 __all__ = [
+    "MAX_PREVIEW_BYTES",
     "InvalidSelfie",
     "InvalidSelfieRef",
     "S3SelfieStore",
@@ -46,4 +49,5 @@ __all__ = [
     "SelfieStore",
     "SelfieSweeper",
     "open_store",
+    "preview_image",
 ]

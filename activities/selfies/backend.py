@@ -10,6 +10,10 @@ process (`release`): a retry of that call, whose first answer was lost, finds th
 instead of a missing selfie. A tombstone holds no personal data and goes after
 `TOMBSTONE_SECONDS`, long after any retry of the call can come.
 
+A capture of Unico's SDK may come with the image the person saw (its preview): kept beside
+the capture only as a reviewer's evidence, never sent to Unico, and gone with the capture
+(`delete`, `release`).
+
 A selfie used by an onboarding carries a claim (`Claim`): the onboarding that first used it,
 and whether a create request left for it without an answer yet. Only its owner deletes it
 (`activities/selfies/claims.py`); an upload nobody claims, and one whose onboarding ended
@@ -95,6 +99,14 @@ class SelfieBackend(Protocol):
     def release(self, ref: str, process_id: str) -> None:
         """Delete the selfie, leaving a tombstone that names the process: `get` then
         raises `SelfieReleased`. Idempotent, like `delete` (which removes both)."""
+        ...
+
+    def put_preview(self, ref: str, data: bytes) -> None:
+        """Keep the image the person saw beside the capture under `ref`."""
+        ...
+
+    def get_preview(self, ref: str) -> bytes:
+        """The preview kept beside `ref`; `SelfieNotFound` when there is none."""
         ...
 
     def exists(self, ref: str) -> bool: ...

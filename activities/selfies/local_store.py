@@ -4,6 +4,7 @@ A released selfie's tombstone is a file of the same name under `released/`, hold
 process id; the store removes tombstones older than `TOMBSTONE_SECONDS` as it writes new
 ones, at most once an hour. A selfie's claim is a file of the same name under `claims/`;
 it stays with a tombstone (a stranger's ref must not find the process) and goes with it.
+A capture's preview is a file of the same name under `previews/`, gone with the capture.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from activities.selfies.backend import (
 BACKEND = "local"
 TOMBSTONES = "released"
 CLAIMS = "claims"
+PREVIEWS = "previews"
 _SELFIE_NAME = re.compile(r"[0-9a-f]{32}")
 SWEEP_EVERY_SECONDS = 3600.0
 
@@ -51,6 +53,7 @@ class SelfieStore:
         self.tombstone_seconds = tombstone_seconds
         self._tombstones = self.root / TOMBSTONES  # made by the first release
         self._claims = self.root / CLAIMS  # made by the first claim
+        self._previews = self.root / PREVIEWS  # made by the first preview
         _private_directory(self.root)
         self._swept_at = float("-inf")
 
@@ -82,6 +85,7 @@ class SelfieStore:
         (self.root / key).unlink(missing_ok=True)
         (self._tombstones / key).unlink(missing_ok=True)
         (self._claims / key).unlink(missing_ok=True)
+        (self._previews / key).unlink(missing_ok=True)
 
     def release(self, ref: str, process_id: str) -> None:
         """The tombstone (written whole and synced), then the selfie goes."""
@@ -92,7 +96,21 @@ class SelfieStore:
             _private_directory(self._tombstones)
         self._write(self._tombstones / key, process_id.encode("utf-8"))
         (self.root / key).unlink(missing_ok=True)
+        (self._previews / key).unlink(missing_ok=True)
         self._sweep_if_due()
+
+    def put_preview(self, ref: str, data: bytes) -> None:
+        check_selfie(data, self.max_bytes)
+        key = selfie_id(ref, BACKEND)
+        if not self._previews.is_dir():
+            _private_directory(self._previews)
+        self._write(self._previews / key, data)
+
+    def get_preview(self, ref: str) -> bytes:
+        try:
+            return (self._previews / selfie_id(ref, BACKEND)).read_bytes()
+        except FileNotFoundError:
+            raise SelfieNotFound(f"no preview is kept beside {ref}") from None
 
     def exists(self, ref: str) -> bool:
         try:

@@ -8,7 +8,9 @@ whose onboarding never ran, a lifecycle rule that expires the prefix after some 
 A released selfie's tombstone overwrites its object in one request: an empty body whose
 metadata names the process, tagged `onboarding-selfie=released`, so that a lifecycle rule
 filtered on that tag expires tombstones after `TOMBSTONE_SECONDS` (docs/personal-data.md).
-A selfie's claim is a small object under `<prefix>claims/<id>`, deleted with the selfie.
+A selfie's claim is a small object under `<prefix>claims/<id>`, deleted with the selfie; a
+capture's preview is an object under `<prefix>previews/<id>`, deleted with the capture (and
+by its release: a tombstone needs no evidence).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ _MISSING = {"404", "NoSuchKey", "NotFound"}
 RELEASED_METADATA = "released-process"  # S3 answers metadata keys in lower case
 RELEASED_TAG = "onboarding-selfie=released"
 CLAIMS = "claims/"
+PREVIEWS = "previews/"
 _SELFIE_NAME = re.compile(r"[0-9a-f]{32}")
 
 
@@ -103,11 +106,31 @@ class S3SelfieStore:
             Metadata={RELEASED_METADATA: process_id},
             Tagging=RELEASED_TAG,
         )
+        self._client.delete_object(Bucket=self.bucket, Key=self._preview_key(ref))
 
     def delete(self, ref: str) -> None:
         """S3 answers a delete of a missing key with success: a retried clean-up passes."""
         self._client.delete_object(Bucket=self.bucket, Key=self._key(ref))
         self._client.delete_object(Bucket=self.bucket, Key=self._claim_key(ref))
+        self._client.delete_object(Bucket=self.bucket, Key=self._preview_key(ref))
+
+    def put_preview(self, ref: str, data: bytes) -> None:
+        check_selfie(data, self.max_bytes)
+        self._client.put_object(
+            Bucket=self.bucket,
+            Key=self._preview_key(ref),
+            Body=data,
+            ContentType="application/octet-stream",
+        )
+
+    def get_preview(self, ref: str) -> bytes:
+        try:
+            answer = self._client.get_object(Bucket=self.bucket, Key=self._preview_key(ref))
+        except ClientError as exc:
+            if _is_missing(exc):
+                raise SelfieNotFound(f"no preview is kept beside {ref}") from None
+            raise
+        return answer["Body"].read()
 
     def stored_at(self, ref: str) -> float:
         try:
@@ -162,6 +185,9 @@ class S3SelfieStore:
 
     def _claim_key(self, ref: str) -> str:
         return self.prefix + CLAIMS + selfie_id(ref, BACKEND)
+
+    def _preview_key(self, ref: str) -> str:
+        return self.prefix + PREVIEWS + selfie_id(ref, BACKEND)
 
 
 def _is_missing(exc: ClientError) -> bool:

@@ -25,6 +25,7 @@ from activities.errors import (
     parse_error,
     raise_for_transport,
     retry_after,
+    with_unanswered_creates,
 )
 from activities.heartbeats import heartbeating
 from activities.selfies.backend import (
@@ -134,10 +135,11 @@ class UnicoActivities:
             await self._claims.count(ref, owner, earlier + 1)
             try:
                 process = await self._create(request, image, check.capture, token)
-            except ApplicationError:
-                # Unico answered, or the workflow counts the lost answer itself.
+            except ApplicationError as failed:
+                # Unico answered, or the workflow counts the lost answer itself; the earlier
+                # lost ones ride on the error, in case it ends the onboarding (10508).
                 await self._claims.count(ref, owner, earlier)
-                raise
+                raise with_unanswered_creates(failed, earlier) from failed.__cause__
             await self._claims.count(ref, owner, 0)
             release = await self._cleanup.release_settled(ref, process)
         kind = "capture" if check.capture else "image"

@@ -42,7 +42,11 @@ from workflows import decide, parse_request
 async def cmd_start(args: argparse.Namespace) -> int:
     settings = load_settings()
     # A capture is stored as the SDK made it; the store and the worker tell it by content.
-    image = _read_selfie(args.capture or args.selfie)
+    # Beside --capture, --selfie is the image the person saw: the reviewers' evidence.
+    if args.capture is None and args.selfie is None:
+        raise CommandError("give the person's --selfie (an image) or --capture (the SDK's)")
+    selfie = _read_selfie(args.capture or args.selfie)
+    preview = _read_selfie(args.selfie) if args.capture and args.selfie else None
     raw: dict[str, Any] = {
         "request_id": args.request_id or uuid.uuid4().hex,
         "subject": {"code": args.cpf, "name": args.name, "email": args.email, "phone": args.phone},
@@ -62,7 +66,7 @@ async def cmd_start(args: argparse.Namespace) -> int:
     if not isinstance(checked, OnboardingRequest):
         raise CommandError(f"invalid request ({checked.code}): {checked.message}")
     client = await connect(settings)
-    selfie_ref = await store_selfie(settings, image)
+    selfie_ref = await store_selfie(settings, selfie, preview)
     request = OnboardingRequest.model_validate({**raw, "selfie_ref": selfie_ref})
     if args.wait_decision:
         handle, decision = await start_for_decision(client, request, settings.task_queue)
@@ -156,9 +160,13 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, plugins.Handler]]
     start = commands.add_parser("start", parents=[json_flag], help="start an onboarding")
     start.add_argument("--cpf", required=True)
     start.add_argument("--name", required=True)
-    given = start.add_mutually_exclusive_group(required=True)
-    given.add_argument("--selfie", type=Path, help="image file (PNG, JPEG or WebP)")
-    given.add_argument(
+    start.add_argument(
+        "--selfie",
+        type=Path,
+        help="image file (PNG, JPEG or WebP); beside --capture, the image the person saw, "
+        "kept for reviewers and never sent to Unico",
+    )
+    start.add_argument(
         "--capture",
         type=Path,
         help="a file holding the sealed string of Unico's SDK (`encrypted`), for liveness",

@@ -128,19 +128,24 @@ async def onboarding_status(client: Client, request_id: str) -> OnboardingStatus
     return status
 
 
-async def store_selfie(settings: Settings, image: bytes) -> str:
+async def store_selfie(settings: Settings, selfie: bytes, preview: bytes | None = None) -> str:
     """Upload the selfie to the gateway's claim-check store (GATEWAY_URL, with its bearer
-    token GATEWAY_API_TOKEN); only the ref it answers enters Temporal."""
+    token GATEWAY_API_TOKEN); only the ref it answers enters Temporal.
+
+    `selfie` is a plain image (PNG, JPEG or WebP bytes) or a capture of Unico's SDK (its
+    `encrypted` string, as bytes), told apart by content. Beside a capture, `preview` is the
+    image the person saw (the SDK's `base64`, decoded or not): kept for reviewers only,
+    never sent to Unico, deleted with the capture. ValueError when the gateway refuses.
+    """
     gateway_url = settings.gateway_url
-    headers = {"Content-Type": "application/octet-stream"}
+    headers = {}
     if settings.gateway_api_token is not None:
         headers["Authorization"] = f"Bearer {settings.gateway_api_token.get_secret_value()}"
+    body = _upload_body(selfie, preview)
     try:
-        async with httpx.AsyncClient(timeout=30) as http:
+        async with httpx.AsyncClient(timeout=30, headers=headers) as http:
             for attempt in range(1, UPLOAD_ATTEMPTS + 1):
-                response = await http.post(
-                    gateway_url.rstrip("/") + "/selfies", content=image, headers=headers
-                )
+                response = await http.post(gateway_url.rstrip("/") + "/selfies", **body)
                 if response.status_code != 503 or attempt == UPLOAD_ATTEMPTS:
                     break
                 await asyncio.sleep(busy_gateway_wait(response))
@@ -154,6 +159,14 @@ async def store_selfie(settings: Settings, image: bytes) -> str:
     if response.status_code != 201:
         raise ValueError(f"the gateway refused the selfie: {response.text.strip()}")
     return str(response.json()["selfie_ref"])
+
+
+def _upload_body(selfie: bytes, preview: bytes | None) -> dict[str, Any]:
+    """The raw body for a selfie alone; a multipart body when a preview goes with it."""
+    if preview is None:
+        return {"content": selfie, "headers": {"Content-Type": "application/octet-stream"}}
+    kind = "application/octet-stream"
+    return {"files": {"selfie": ("selfie", selfie, kind), "preview": ("preview", preview, kind)}}
 
 
 def busy_gateway_wait(response: httpx.Response) -> float:

@@ -1,5 +1,6 @@
 """`onboarding start --capture FILE` on the stack as users run it: the SDK's sealed string
-(made by the sandbox's capture SDK) stored, sent to Unico as it is, and decided."""
+(made by the sandbox's capture SDK) stored, sent to Unico as it is, and decided; the image the
+person saw (`--selfie` beside it) kept for reviewers only, and gone with the capture."""
 
 from __future__ import annotations
 
@@ -30,13 +31,15 @@ def test_a_capture_file_is_onboarded_and_a_spoof_rejected(tmp_path: Path) -> Non
             capture.write_text(made["capture"] + "\n")  # as an app might save it
             done = stack.onboarding(
                 "start", "--cpf", "12345678909", "--name", "Maria Silva",
-                "--capture", str(capture), "--wait", "--json",
+                "--capture", str(capture), "--selfie", str(SELFIE), "--wait", "--json",
             )  # fmt: skip
             assert done.returncode == 0, done.stderr
             outcomes[liveness] = json.loads(done.stdout)["result"]["outcome"]
-        both = stack.onboarding("start", "--cpf", "12345678909", "--name", "M",
-                                "--capture", str(capture), "--selfie", str(SELFIE))  # fmt: skip
-        assert both.returncode == 2 and "not allowed with" in both.stderr
+        previews = tmp_path / "stack" / "selfies" / "previews"
+        assert previews.is_dir(), "the previews were kept"
+        assert list(previews.iterdir()) == [], "and went with their captures"
+        neither = stack.onboarding("start", "--cpf", "12345678909", "--name", "M")
+        assert neither.returncode != 0 and "--capture" in neither.stderr
     finally:
         stack.process.send_signal(signal.SIGINT)
         stack.process.communicate(timeout=60)

@@ -123,12 +123,23 @@ def test_demo_reaches_every_expected_outcome(stack: Stack) -> None:
     ]
     waiting = stack.onboarding("review", "list", "--json")
     assert json.loads(waiting.stdout) == [], "the demo leaves no review waiting"
+    # And four captures of Unico's SDK, each with the image the person saw beside it.
+    captures = [(row["selfie"], row["actual"], row["reasons"]) for row in rows if row["note"]]
+    assert captures == [
+        ("capture", "approved", ["unico_id.yes"]),
+        ("capture", "rejected", ["liveness.2"]),
+        # No process was made: the reason, not `selfie`, says that a capture was refused.
+        (None, "recapture", ["unico.10507"]),
+        (None, "recapture", ["unico.10508"]),
+    ]
+    assert {row["selfie"] for row in rows if not row["note"]} == {"image"}
 
 
 def test_every_selfie_is_deleted_once_its_onboarding_ends(stack: Stack) -> None:
     # Runs after the demo and the single onboarding above: all finished.
     selfies = stack.state_dir / "selfies"
     assert [path for path in selfies.iterdir() if path.is_file()] == []
+    assert list((selfies / "previews").iterdir()) == [], "the captures' previews went too"
     # What is left of those Unico settled: a tombstone each, naming the process and no more.
     tombstones = list((selfies / TOMBSTONES).iterdir())
     assert tombstones, "the demo's settled onboardings released theirs with the last call"

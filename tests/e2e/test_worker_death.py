@@ -1,6 +1,7 @@
 """A worker killed while a Unico call is out: the call is retried within seconds, and a
 create whose answer died with the worker is counted, so that the processes Unico holds are
-the onboarding's attempts.
+the onboarding's attempts. For a capture of Unico's SDK (one use), the retried create meets
+10508: the onboarding ends `recapture`, the lost create still counted.
 
 Real processes: `onboarding dev` (which restarts the worker), the sandbox holding its
 answers 3 s so that the kill lands while the request is out, the worker killed with SIGKILL.
@@ -8,12 +9,14 @@ answers 3 s so that the kill lands while the request is out, the worker killed w
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import signal
 import subprocess
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -39,10 +42,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         running.process.communicate(timeout=60)
 
 
-def start(stack: Stack, cpf: str, request_id: str) -> subprocess.Popen[str]:
+def start(
+    stack: Stack, cpf: str, request_id: str, selfie: list[str] | None = None
+) -> subprocess.Popen[str]:
     command = [
         str(BIN / "onboarding"), "start", "--cpf", cpf, "--name", "Maria Silva",
-        "--selfie", str(SELFIE), "--request-id", request_id, "--wait", "--json",
+        *(selfie or ["--selfie", str(SELFIE)]), "--request-id", request_id, "--wait", "--json",
     ]  # fmt: skip
     return subprocess.Popen(
         command, env=stack.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
@@ -72,14 +77,14 @@ def result_of(started: subprocess.Popen[str]) -> dict[str, Any]:
 
 
 def lost_with_its_worker(
-    stack: Stack, endpoint: str, cpf: str, request_id: str
+    stack: Stack, endpoint: str, cpf: str, request_id: str, selfie: list[str] | None = None
 ) -> tuple[dict[str, Any], int]:
     """One onboarding whose worker is killed while its call to `endpoint` is out: its result,
     and the processes the sandbox created for it."""
     sandbox = SandboxClient(f"http://127.0.0.1:{stack.ports['sandbox']}")
     created = sandbox.stats()["processes_created"]
     sandbox.inject({"endpoint": endpoint, "times": 1, "delay_seconds": 3})
-    started = start(stack, cpf, request_id)
+    started = start(stack, cpf, request_id, selfie)
     kill_while_out(stack, sandbox, f"{endpoint}_requests")
     result = result_of(started)
     return result, sandbox.stats()["processes_created"] - created
@@ -93,6 +98,23 @@ def test_a_create_lost_with_its_worker_is_counted(stack: Stack) -> None:
     status = stack.onboarding("status", "death-during-create", "--json")
     assert status.returncode == 0, status.stderr
     assert json.loads(status.stdout)["ambiguous_creates"] == 1
+
+
+def test_a_capture_lost_with_its_worker_ends_recapture_and_is_counted(
+    stack: Stack, tmp_path: Path
+) -> None:
+    sandbox = SandboxClient(f"http://127.0.0.1:{stack.ports['sandbox']}")
+    order = {"image_base64": base64.b64encode(SELFIE.read_bytes()).decode(), "liveness": "live"}
+    capture = tmp_path / "live.capture"
+    capture.write_text(sandbox.request("POST", "captures", order)["capture"])
+    given = ["--capture", str(capture), "--selfie", str(SELFIE)]
+    result, made = lost_with_its_worker(stack, "create", "12345678909", "death-capture", given)
+    assert (result["outcome"], [r["code"] for r in result["reasons"]]) == (
+        "recapture",
+        ["unico.10508"],
+    )
+    assert made == 1, "the killed create made the process; the retry, with a used capture, none"
+    assert (result["attempts"], result["ambiguous_creates"]) == (2, 1)
 
 
 def test_a_read_lost_with_its_worker_is_read_again(stack: Stack) -> None:

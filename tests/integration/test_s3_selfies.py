@@ -119,14 +119,32 @@ def test_a_claim_is_kept_beside_the_selfie_and_goes_with_it(store: SelfieBackend
     assert store.read_claim(ref) is None
 
 
+def test_a_preview_is_kept_beside_its_capture_and_goes_with_it(store: SelfieBackend) -> None:
+    deleted, released = store.put(b"sealed.capture.one"), store.put(b"sealed.capture.two")
+    for ref in (deleted, released):
+        with pytest.raises(SelfieNotFound):
+            store.get_preview(ref)
+        store.put_preview(ref, b"\xff\xd8\xff preview")
+        assert store.get_preview(ref) == b"\xff\xd8\xff preview"
+        assert store.get(ref).startswith(b"sealed."), "the capture is untouched"
+    store.delete(deleted)
+    store.release(released, "process-9")
+    for ref in (deleted, released):
+        with pytest.raises(SelfieNotFound):
+            store.get_preview(ref)
+    with pytest.raises(InvalidSelfie, match="empty"):
+        store.put_preview(store.put(b"capture.x.y"), b"")
+
+
 def test_the_sweeper_lists_selfies_but_no_tombstone_or_claim(store: SelfieBackend) -> None:
     kept, released = store.put(b"\xff\xd8\xff kept"), store.put(b"\xff\xd8\xff gone")
+    store.put_preview(kept, b"\xff\xd8\xff preview")
     store.write_claim(kept, Claim(owner="onboarding-a"))
     store.release(released, "process-7")
     listed = {selfie.ref: selfie.stored_at for selfie in store.selfies()}  # others' too (S3)
     assert kept in listed and released not in listed
     assert abs(listed[kept] - time.time()) < 60
-    assert all(ref.partition(":")[2] not in ("claims", "released") for ref in listed)
+    assert all(ref.partition(":")[2] not in ("claims", "released", "previews") for ref in listed)
 
 
 def test_refusals(store: SelfieBackend) -> None:

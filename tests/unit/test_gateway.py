@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import os
 import subprocess
@@ -24,6 +25,16 @@ from onboarding.runtime.settings import Settings
 from tests.support import GATEWAY_TOKEN, LOOPBACK, TEST_KEYS, running_gateway
 
 AUTHORIZED = {"authorization": f"Bearer {GATEWAY_TOKEN}"}
+
+
+# Shaped like the SDK's sealed string; the gateway never opens it.
+CAPTURE = b"eyJhbGciOiJkaXIifQ..c2VhbGVk.Ym9keQ.dGFn"
+
+
+def gif() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(buffer, "GIF")
+    return buffer.getvalue()
 
 
 def jpeg() -> bytes:
@@ -79,6 +90,29 @@ async def test_the_upload_does_not_inspect(client: httpx.AsyncClient, store: Sel
     assert store.get(response.json()["selfie_ref"]) == b"not an image"
 
 
+async def test_a_capture_keeps_the_image_the_person_saw_beside_it(
+    client: httpx.AsyncClient, store: SelfieStore
+) -> None:
+    preview = jpeg()
+    files = {"selfie": ("capture", CAPTURE, None), "preview": ("me.jpg", preview, "image/jpeg")}
+    response = await client.post("/selfies", files=files)
+    assert response.status_code == 201
+    ref = response.json()["selfie_ref"]
+    assert (store.get(ref), store.get_preview(ref)) == (CAPTURE, preview)
+
+
+async def test_a_preview_may_come_as_the_sdk_s_base64(
+    client: httpx.AsyncClient, store: SelfieStore
+) -> None:
+    preview = jpeg()
+    text = b"data:image/jpeg;base64," + base64.b64encode(preview)
+    response = await client.post(
+        "/selfies", files={"selfie": ("c", CAPTURE, None), "preview": ("p", text, None)}
+    )
+    assert response.status_code == 201
+    assert store.get_preview(response.json()["selfie_ref"]) == preview
+
+
 REFUSALS: list[tuple[str, dict[str, Any], int, str]] = [
     ("empty-raw", {"content": b"", "headers": {"content-type": "image/jpeg"}}, 400, "empty"),
     (
@@ -89,9 +123,15 @@ REFUSALS: list[tuple[str, dict[str, Any], int, str]] = [
     ),
     (
         "too-large-multipart",
-        {"files": {"selfie": ("me.jpg", b"x" * 200_000, "image/jpeg")}},
+        {"files": {"selfie": ("me.jpg", b"x" * 5_000_000, "image/jpeg")}},
         400,
         "larger",
+    ),
+    (
+        "selfie-part-over-the-store-limit",
+        {"files": {"selfie": ("me.jpg", b"x" * 200_000, "image/jpeg")}},
+        400,
+        "at most 100000",
     ),
     ("empty-multipart", {"files": {"selfie": ("me.jpg", b"", "image/jpeg")}}, 400, "empty"),
     (
@@ -105,7 +145,43 @@ REFUSALS: list[tuple[str, dict[str, Any], int, str]] = [
         "multipart-two-files",
         {"files": [("selfie", ("a.jpg", b"x", "image/jpeg")), ("b", ("b.jpg", b"y", None))]},
         400,
+        "unexpected file field(s) ['b']",
+    ),
+    (
+        "multipart-three-files",
+        {
+            "files": [
+                ("selfie", ("a", CAPTURE, None)),
+                ("preview", ("b", b"y", None)),
+                ("preview", ("c", b"z", None)),
+            ]
+        },
+        400,
         "multipart",
+    ),
+    (
+        "preview-beside-a-plain-image",
+        {"files": {"selfie": ("me.jpg", b"\xff\xd8x", None), "preview": ("p", b"y", None)}},
+        400,
+        "beside a capture",
+    ),
+    (
+        "preview-not-an-image",
+        {"files": {"selfie": ("c", CAPTURE, None), "preview": ("p", b"not an image", None)}},
+        400,
+        "not an image",
+    ),
+    (
+        "preview-a-gif",
+        {"files": {"selfie": ("c", CAPTURE, None), "preview": ("p", gif(), None)}},
+        400,
+        "GIF",
+    ),
+    (
+        "preview-as-a-text-field",
+        {"files": {"selfie": ("c", CAPTURE, None)}, "data": {"preview": "x"}},
+        400,
+        "must be a file field",
     ),
     (
         "multipart-no-boundary",

@@ -19,7 +19,7 @@ import pytest
 from pydantic import ValidationError
 
 from activities.selfies.backend import MAX_SELFIE_BYTES
-from onboarding.gateway.uploads import MULTIPART_OVERHEAD
+from onboarding.gateway.uploads import MULTIPART_OVERHEAD, PREVIEW_FIELD_BYTES
 from onboarding.runtime.settings import Settings
 from onboarding.temporal.client import store_selfie
 from tests.support import GATEWAY_TOKEN, running_gateway
@@ -99,7 +99,7 @@ def chunked(data: bytes) -> bytes:
     return f"{len(data):x}\r\n".encode() + data + b"\r\n"
 
 
-MULTIPART_LIMIT = MAX_SELFIE_BYTES + MULTIPART_OVERHEAD
+MULTIPART_LIMIT = MAX_SELFIE_BYTES + PREVIEW_FIELD_BYTES + MULTIPART_OVERHEAD
 BOUNDARY = "limit-test-boundary"
 FIRST_PART = (
     f"--{BOUNDARY}\r\n"

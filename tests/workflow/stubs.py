@@ -81,9 +81,13 @@ class Fail:
     message: str = "stubbed failure"
     non_retryable: bool = False  # as an activity says of an error it gave up on
     system: str = "stub"  # the remote system that answered, as the details name it
+    unanswered_creates: int = 0  # earlier creates lost with their worker, as the claim said
 
     def error(self) -> ApplicationError:
-        details = {"system": self.system, "code": self.code, "message": self.message}
+        details: dict[str, Any] = {"system": self.system, "code": self.code}
+        details["message"] = self.message
+        if self.unanswered_creates:
+            details["unanswered_creates"] = self.unanswered_creates
         # Retried at once when the class is one the retry policy retries: no backoff to wait.
         return ApplicationError(
             self.message,

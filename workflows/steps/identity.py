@@ -134,15 +134,18 @@ class IdentityStep:
         )
         summary = f"check the selfie, create Unico process (attempt {attempt})"
         opened = await self._call(self._calls.run(open_process, created, summary, UNICO_CALL))
-        # Creates of earlier tries whose answer was lost with their worker: each went out.
-        self._status.attempts += opened.unanswered_creates
-        self._status.ambiguous_creates += opened.unanswered_creates
+        self._count_unanswered(opened.unanswered_creates)
         self._status.selfie = opened.selfie_kind or self._status.selfie
         if opened.refused is not None:
             self._refuse_selfie(opened.refused)
         assert opened.process is not None
         self.released = opened.release
         return opened.process
+
+    def _count_unanswered(self, creates: int) -> None:
+        """Creates of earlier tries whose answer was lost with their worker: each went out."""
+        self._status.attempts += creates
+        self._status.ambiguous_creates += creates
 
     def _refuse_selfie(self, check: SelfieCheck) -> NoReturn:
         """The image Unico would refuse, no call made: `invalid_request` with Unico's code;
@@ -202,7 +205,8 @@ class IdentityStep:
             self._expire()
         except CallFailed as failed:
             if failed.reaction.remedy is Remedy.NEW_PROCESS:
-                raise
+                raise  # the next create's claim still holds the earlier ones
+            self._count_unanswered(failed.unanswered_creates)
             reason = failed.reason
             self._journey.finish(failed.reaction.outcome, reason.code, reason.message)
 
