@@ -22,6 +22,7 @@ from datetime import timedelta
 from functools import partial
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from temporalio.client import Client
 from temporalio.common import WorkerDeploymentVersion
 from temporalio.worker import Worker, WorkerDeploymentConfig
@@ -30,10 +31,11 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities import SYSTEMS, DeploymentDefaults, RemoteSystem, Shared, SystemSettingsError
 from activities.selfies import SelfieCleanup, SelfieSettings, SelfieSweeper, open_store
 from contracts.names import queue_for
+from contracts.review_proof import trusted_signers
 from onboarding.runtime.entry import leave, run_service
 from onboarding.runtime.errors import SettingsError
 from onboarding.runtime.health import WorkerHealth, probe_server
-from onboarding.runtime.secrets import load_keyring
+from onboarding.runtime.secrets import load_keyring, load_signer_keys
 from onboarding.runtime.settings import Settings, read_settings
 from onboarding.runtime.telemetry import metrics_runtime
 from onboarding.temporal.client import connect, missing_search_attributes, onboarding_open
@@ -66,6 +68,7 @@ class Wiring:
     selfies: SelfieSettings
     shared: Shared
     systems: Sequence[tuple[RemoteSystem[Any], Any, bool]]  # (system, its settings, configured)
+    signers: Mapping[str, Ed25519PublicKey]  # the reviewers' console keys trusted
 
 
 def wiring(settings: Settings, environment: Mapping[str, str] | None = None) -> Wiring:
@@ -96,7 +99,7 @@ def wiring(settings: Settings, environment: Mapping[str, str] | None = None) -> 
         payload_keys=keyring.keys,
         current_key_id=keyring.current_id,
     )
-    return Wiring(settings, version, selfies, shared, systems)
+    return Wiring(settings, version, selfies, shared, systems, load_signer_keys(settings))
 
 
 def worker_options(wired: Wiring) -> dict[str, Any]:
@@ -120,6 +123,8 @@ async def build_workers(
     rate-limits for the whole fleet (every replica must be given the same budget)."""
     settings, options = wired.settings, worker_options(wired)
     defaults = DeploymentDefaults(settings.review_by_default)
+    # The review update's validator reads them (contracts/review_proof.py).
+    trusted_signers.replace(wired.signers)
     workers = [
         Worker(
             client,
@@ -200,7 +205,15 @@ def describe(wired: Wiring, workers: Sequence[Worker], target: TemporalTarget) -
     )
     version = f"{wired.version.deployment_name}/{wired.version.build_id}"
     queues = [worker.task_queue for worker in workers]
-    return f"worker polling task queues {queues} as build {version} at {target.describe()}{waits}"
+    signers = (
+        f"; review answers signed by console key(s) {sorted(wired.signers)}"
+        if wired.signers
+        else "; no console key (REVIEW_SIGNER_KEYS): every review answer is refused"
+    )
+    return (
+        f"worker polling task queues {queues} as build {version} at {target.describe()}"
+        f"{waits}{signers}"
+    )
 
 
 async def serve(settings: Settings) -> None:

@@ -33,16 +33,15 @@ from typing import Any
 from bench.result import BenchResult
 from bench.stack import bench_stack
 from contracts.request import OnboardingRequest
-from contracts.review import ReviewAnswer, ReviewDecision
 from contracts.status import Stage
 from devstack.actions import KINDS, billable_actions
+from devstack.console_client import REVIEWER, ConsoleUser
 from devstack.demo import SAMPLE_SELFIE
 from devstack.history import events_of
 from devstack.stack import DevStack
 from devstack.watch import until_stage
 from onboarding.temporal.client import start_onboarding
 from onboarding.temporal.otp import submit_code
-from onboarding.temporal.reviews import review_onboarding
 from workflows.cpf import cpf_with_check_digits
 
 NAME = "actions"
@@ -78,8 +77,9 @@ async def one(stack: DevStack, path: str, n: int) -> Counter[str]:
     handle = await start_onboarding(stack.client, request, stack.settings.task_queue)
     if path == "review step":
         await until_stage(handle, Stage.AWAITING_REVIEW, seconds=None, poll=0.2)
-        answer = ReviewAnswer(decision=ReviewDecision.APPROVED, reviewer="bench")
-        await review_onboarding(stack.client, request.request_id, answer)
+        async with ConsoleUser(stack.console_url) as reviewer:  # the console's path
+            await reviewer.log_in(*REVIEWER)
+            await reviewer.answer(request.request_id, "approved", "documents.match")
     elif path == "mfa step":
         await until_stage(handle, Stage.AWAITING_OTP, seconds=None, poll=0.2)
         code = stack.sandbox.last_code(f"+55{subject['phone']}")

@@ -33,24 +33,38 @@ OUTCOMES = {
 # An operator's id as directories and SSO systems write them: a login or an e-mail address.
 REVIEWER_ID = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._@+-]{0,62}[A-Za-z0-9])?")
 NOTE_MAX_LENGTH = 500
+REASON_CODE = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+PROOF_MAX_LENGTH = 4096
 NOT_AWAITING = "review.not_awaiting"
 MALFORMED = "review.malformed"
 ALREADY_ANSWERED = "review.already_answered"
 
 
 class ReviewAnswer(BaseModel):
-    """What a reviewer sends (update `review`): checked by the workflow's validator."""
+    """What the reviewers' console sends (update `review`): checked by the workflow's
+    validator. `proof` names the verified reviewer (`contracts/review_proof.py`); a typed
+    `reviewer` is what answers carried before reviewers were verified, kept for their
+    histories and refused in a new answer."""
 
     model_config = ConfigDict(extra="forbid")
 
     decision: ReviewDecision
-    reviewer: str
+    reviewer: str | None = None
+    reason: str | None = None
     note: str | None = None
+    proof: str | None = None
 
 
-class ReviewRecord(ReviewAnswer):
-    """The review as the result keeps it: who decided what, when, and why."""
+class ReviewRecord(BaseModel):
+    """The review as the result keeps it: who decided what, when, and why. `reviewer` is
+    the verified login (an e-mail address) and `reviewer_id` the identity provider's subject;
+    records from before verified reviewers have a typed `reviewer` and no `reviewer_id`."""
 
+    decision: ReviewDecision
+    reviewer: str
+    reviewer_id: str | None = None
+    reason: str | None = None
+    note: str | None = None
     reviewed_at: datetime
 
 
@@ -74,7 +88,7 @@ class ReviewBrief(BaseModel):
 def parse_review_answer(raw: Any) -> ReviewAnswer:
     """The reviewer's answer, or `ApplicationError` with a `review.*` code saying what is wrong."""
     if not isinstance(raw, dict):
-        raise refusal(MALFORMED, 'send {"decision", "reviewer", "note"?} as JSON')
+        raise refusal(MALFORMED, 'send {"decision", "reason"?, "note"?, "proof"} as JSON')
     try:
         answer = ReviewAnswer.model_validate(raw)
     except ValidationError as exc:
@@ -84,11 +98,15 @@ def parse_review_answer(raw: Any) -> ReviewAnswer:
         choices = ", ".join(d.value for d in ReviewDecision)
         why = f"one of {choices}" if field == "decision" else first["msg"]
         raise refusal(code, f"{field}: {why}") from None
-    if not REVIEWER_ID.fullmatch(answer.reviewer):
+    if answer.reviewer is not None and not REVIEWER_ID.fullmatch(answer.reviewer):
         raise refusal(
             "review.invalid_reviewer",
             "reviewer: an operator id of 1-64 letters, digits or . _ @ + - (no spaces)",
         )
+    if answer.reason is not None and not REASON_CODE.fullmatch(answer.reason):
+        raise refusal("review.invalid_reason", "reason: a reason code (a-z 0-9 . _ -, at most 64)")
+    if answer.proof is not None and len(answer.proof) > PROOF_MAX_LENGTH:
+        raise refusal(MALFORMED, f"proof: at most {PROOF_MAX_LENGTH} characters")
     note = answer.note
     if note is not None:
         if len(note) > NOTE_MAX_LENGTH:

@@ -26,6 +26,7 @@ def add_dev(commands: Any, json_flag: argparse.ArgumentParser) -> None:
     dev.add_argument("--ui-port", type=int, default=defaults.ui)
     dev.add_argument("--gateway-port", type=int, default=defaults.gateway)
     dev.add_argument("--sandbox-port", type=int, default=defaults.sandbox)
+    dev.add_argument("--console-port", type=int, default=defaults.console)
     dev.add_argument(
         "--async-delay", type=float, default=5.0, help="seconds the sandbox takes to score"
     )
@@ -35,7 +36,9 @@ def add_dev(commands: Any, json_flag: argparse.ArgumentParser) -> None:
 
 
 def cmd_dev(args: argparse.Namespace) -> int:
-    ports = DevPorts(args.temporal_port, args.ui_port, args.gateway_port, args.sandbox_port)
+    ports = DevPorts(
+        args.temporal_port, args.ui_port, args.gateway_port, args.sandbox_port, args.console_port
+    )
     return run_dev_stack(
         DevStackConfig(args.state_dir, ports, args.async_delay, webhooks=not args.no_webhooks)
     )

@@ -3,8 +3,9 @@
 `make run` keeps them in `.state/keys/`: the sandbox's service-account key pair (the worker
 signs with the private key, the sandbox verifies with the public one) and API key, the
 payload keyring, the codec server's token, the gateway's token for selfie uploaders, the
-Basic-auth password the sandbox (as Unico) sends to the webhook, and the Identity Cloud API
-client's secret (the worker reads the file, so rewriting it rotates the secret).
+Basic-auth password the sandbox (as Unico) sends to the webhook, the Identity Cloud API
+client's secret (the worker reads the file, so rewriting it rotates the secret), and the
+reviewers' console's signing key, whose public half the workers trust.
 
 `python -m devstack.credentials [DIR]` makes them for Docker Compose (default
 `.state/compose/keys`). Compose mounts the private key and the keyring into containers that
@@ -23,7 +24,9 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from contracts.review_proof import public_key_text
 from onboarding.runtime.keyring import new_key
 
 COMPOSE_KEYS = Path(".state/compose/keys")
@@ -83,6 +86,31 @@ def identity_cloud_secret(keys_dir: Path) -> Path:
 def auth0_secret(keys_dir: Path) -> Path:
     """The file of the Auth0 machine-to-machine app's secret, which the sandbox checks."""
     return kept_secret(keys_dir, "auth0-secret", lambda: secrets.token_urlsafe(32))
+
+
+CONSOLE_KEY_ID = "dev-console-1"
+
+
+def console_signing_key(keys_dir: Path) -> Path:
+    """The reviewers' console's Ed25519 key (PEM): it signs each answer for the verified
+    reviewer; the workers trust its public half (`console_signer_keys`)."""
+
+    def make() -> str:
+        pem = Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        return pem.decode()
+
+    return kept_secret(keys_dir, "console-signing.pem", make)
+
+
+def console_signer_keys(keys_dir: Path) -> str:
+    """The `kid:key` entry the workers trust (REVIEW_SIGNER_KEYS) for the console's key."""
+    key = serialization.load_pem_private_key(console_signing_key(keys_dir).read_bytes(), None)
+    assert isinstance(key, Ed25519PrivateKey)
+    return public_key_text(CONSOLE_KEY_ID, key)
 
 
 def _token(keys_dir: Path, name: str) -> str:

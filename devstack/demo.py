@@ -1,8 +1,9 @@
 """`onboarding demo`: one onboarding per scenario CPF, concurrently, with live progress; one
-review settled (a score-28 onboarding with review on, which the demo approves as reviewer
-`demo` once it waits); one whole journey: a new person approved, registered in Identity
-Cloud and enrolled in MFA, the demo typing the code it reads from the sandbox's SMS inbox
-as the person would read it from their phone; and four captures of Unico's SDK (made by the
+review settled (a score-28 onboarding with review on, which the demo approves once it
+waits, logged in at the reviewers' console as the sandbox's reviewer Ana); one whole
+journey: a new person approved, registered in Identity Cloud and enrolled in MFA, the demo
+typing the code it reads from the sandbox's SMS inbox as the person would read it from their
+phone; and four captures of Unico's SDK (made by the
 sandbox's stand-in, each with the image the person saw beside it): a live one approved, a
 spoof rejected, an old one and a reused one each asking for a new capture."""
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import os
 import random
 import time
 from collections.abc import Awaitable, Callable
@@ -31,24 +33,21 @@ from contracts.request import (
     Subject,
 )
 from contracts.result import OnboardingResult
-from contracts.review import ReviewAnswer, ReviewDecision
 from contracts.status import OnboardingStatus, Stage
+from devstack.console_client import REVIEWER, ConsoleError, ConsoleUser
 from devstack.sandbox_client import SandboxClient
 from devstack.scenarios import SCENARIOS, Scenario
 from devstack.watch import until_stage
-from onboarding.runtime.settings import Settings
+from onboarding.runtime.console_settings import ConsoleSettings
+from onboarding.runtime.settings import Settings, read_settings
 from onboarding.temporal.client import OnboardingHandle, start_onboarding, store_selfie
 from onboarding.temporal.otp import submit_code
-from onboarding.temporal.reviews import review_onboarding
 from workflows import cpf_with_check_digits
 
 SAMPLE_SELFIE = files("onboarding") / "assets" / "sample-selfie.jpg"
 DEMO_NAME = "Pessoa Demonstracao"
 # Unico answers score 28 (`review`); with review on, the demo settles it as a reviewer would.
 REVIEWED = Scenario("00000000353", "score 28, review on: the demo approves", Outcome.APPROVED)
-DEMO_REVIEW = ReviewAnswer(
-    decision=ReviewDecision.APPROVED, reviewer="demo", note="settled by onboarding demo"
-)
 JOURNEY = "account and MFA: the demo types the SMS code"
 DEV_SANDBOX = "http://127.0.0.1:8089"  # the dev stack's, when GUARDIAN_URL does not say
 LIVE_CPF = SCENARIOS[0].cpf  # its verdict is approved at once, so the capture decides
@@ -149,7 +148,12 @@ async def run_demo(
         watcher = asyncio.create_task(_watch(handle, scenario.cpf, say))
         try:
             if reviewed:
-                await _settle_review(client, handle, request.request_id, say)
+                await _settle_review(
+                    read_settings(ConsoleSettings, os.environ).public_url,
+                    handle,
+                    request.request_id,
+                    say,
+                )
             if journey:
                 assert subject.phone is not None
                 await _type_the_code(
@@ -220,13 +224,19 @@ async def _type_the_code(
 
 
 async def _settle_review(
-    client: Client, handle: OnboardingHandle, request_id: str, say: Callable[[str], None]
+    console_url: str, handle: OnboardingHandle, request_id: str, say: Callable[[str], None]
 ) -> None:
-    """Once the onboarding waits for a reviewer, answer as one: `onboarding review approve`."""
+    """Once the onboarding waits for a reviewer, answer as one: logged in at the console."""
     if not await _until(handle, Stage.AWAITING_REVIEW):
         return
-    answered = await review_onboarding(client, request_id, DEMO_REVIEW)
-    say(f"{handle.id} review settled: {answered.outcome.value} by {answered.review.reviewer}")
+    async with ConsoleUser(console_url) as reviewer:
+        await reviewer.log_in(*REVIEWER)
+        answered = await reviewer.answer(
+            request_id, "approved", "documents.match", "settled by onboarding demo"
+        )
+    if answered.status_code != 200 or f"{request_id}: approved" not in answered.text:
+        raise ConsoleError(f"the console did not take the demo's answer ({answered.status_code})")
+    say(f"{handle.id} review settled at the console by {REVIEWER[0]}")
 
 
 async def _until(handle: OnboardingHandle, stage: Stage) -> bool:

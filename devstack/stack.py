@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -46,8 +47,9 @@ DEV_SERVICE_ACCOUNT = "onboarding-dev@dev-tenant.iam.acesso.io"
 DEV_WEBHOOK_USER = "unico"
 DEV_IDENTITY_CLOUD_CLIENT = "onboarding-dev"
 DEV_AUTH0_CLIENT = "onboarding-dev"
+DEV_CONSOLE_CLIENT = "onboarding-console-dev"
 LOOPBACK = "127.0.0.1"
-PARTS = ("temporal", "sandbox", "gateway", "worker")
+PARTS = ("temporal", "sandbox", "gateway", "worker", "console")
 READY_LINE = "worker polling"  # what a worker logs once it polls
 # The checkout the workers run: its source makes the local build's id.
 SOURCE_ROOT = Path(contracts.__file__).resolve().parents[1]
@@ -70,11 +72,12 @@ class DevPorts:
     ui: int = 8233
     gateway: int = 8088
     sandbox: int = 8089
+    console: int = 8090
 
     @classmethod
     def free(cls) -> DevPorts:
         """Ports of its own, so that a stack runs beside a developer's `make run`."""
-        return cls(free_port(), free_port(), free_port(), free_port())
+        return cls(free_port(), free_port(), free_port(), free_port(), free_port())
 
 
 @dataclass(frozen=True)
@@ -217,8 +220,36 @@ def stack_environment(config: DevStackConfig) -> dict[str, str]:
         **webhook_environment(config),
         **identity_cloud_environment(config),
         **guardian_environment(config),
+        **console_environment(config),
         **config.settings,
     }
+
+
+def console_environment(config: DevStackConfig) -> dict[str, str]:
+    """The reviewers' console, logging reviewers in with the sandbox's Auth0 stand-in."""
+    keys, ports = config.keys_dir, config.ports
+    session = credentials.kept_secret(keys, "console-session", lambda: secrets.token_urlsafe(48))
+    client_secret = credentials.kept_secret(keys, "console-client-secret", secrets.token_urlsafe)
+    return {
+        # The sandbox registers the console as its login's web application.
+        "SANDBOX_CONSOLE_CLIENT_ID": DEV_CONSOLE_CLIENT,
+        "SANDBOX_CONSOLE_CLIENT_SECRET": client_secret.read_text().strip(),
+        "CONSOLE_HOST": LOOPBACK,
+        "CONSOLE_PORT": str(ports.console),
+        "CONSOLE_PUBLIC_URL": console_url(config),
+        "CONSOLE_OIDC_ISSUER": f"http://{LOOPBACK}:{ports.sandbox}/auth0/",
+        "CONSOLE_OIDC_CLIENT_ID": DEV_CONSOLE_CLIENT,
+        "CONSOLE_OIDC_CLIENT_SECRET": client_secret.read_text().strip(),
+        "CONSOLE_SESSION_SECRET": session.read_text().strip(),
+        # It signs answers with its key; the workers trust the public half.
+        "CONSOLE_SIGNING_KEY_FILE": str(credentials.console_signing_key(keys)),
+        "CONSOLE_SIGNING_KEY_ID": credentials.CONSOLE_KEY_ID,
+        "REVIEW_SIGNER_KEYS": credentials.console_signer_keys(keys),
+    }
+
+
+def console_url(config: DevStackConfig) -> str:
+    return f"http://{LOOPBACK}:{config.ports.console}"
 
 
 @dataclass
@@ -386,6 +417,10 @@ class DevStack:
         return SandboxClient(f"http://{LOOPBACK}:{self.config.ports.sandbox}")
 
     @property
+    def console_url(self) -> str:
+        return console_url(self.config)
+
+    @property
     def gateway_url(self) -> str:
         return f"http://{LOOPBACK}:{self.config.ports.gateway}"
 
@@ -409,6 +444,7 @@ class DevStack:
             ("Web UI", ports.ui, "temporal" if config.ui else ""),
             ("gateway", ports.gateway, "gateway"),
             ("sandbox", ports.sandbox, "sandbox"),
+            ("reviewers' console", ports.console, "console"),
         ]
         for name, port, part in wanted:
             if part in parts and not port_is_free(port):
@@ -433,6 +469,9 @@ class DevStack:
             wait_for_port(ports.gateway, 30, self.children[-1])
         if "worker" in parts:
             self.spawn_worker("worker").wait_ready()
+        if "console" in parts:
+            self.spawn("console", [sys.executable, "-m", "onboarding.console"])
+            wait_for_port(ports.console, 30, self.children[-1])
 
     def _temporal_command(self) -> list[str]:
         config = self.config
@@ -620,6 +659,8 @@ def banner(config: DevStackConfig) -> str:
             f"  Auth0, Guardian   http://{LOOPBACK}:{ports.sandbox}/auth0, /guardian (sandbox; "
             f"SMS inbox http://{LOOPBACK}:{ports.sandbox}/_sandbox/guardian/sms)",
             f"  codec server      {codec_endpoint(config)} (the Web UI decrypts through it)",
+            f"  reviewers' console {console_url(config)} (log in as ana@reviewers.example, "
+            "password ana-dev-password; see docs/console.md)",
             f"  logs              {config.logs_dir}",
             "Try, in another terminal:",
             "  .venv/bin/onboarding demo",

@@ -24,7 +24,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -35,6 +35,7 @@ from sandbox.guardian import parsing
 from sandbox.guardian import settings as guardian_settings
 from sandbox.guardian.enrollment_api import EnrollmentAPI
 from sandbox.guardian.errors import AuthError, GuardianError
+from sandbox.guardian.login import Login, LoginError, discovery, error_page, login_page
 from sandbox.guardian.management import Management
 from sandbox.guardian.tickets import TicketStore
 from sandbox.identity_cloud.auth import ClientCredentials
@@ -144,6 +145,7 @@ class Sandbox:
             config.identity_cloud_rate_limit, config.identity_cloud_rate_burst
         )
         self.tickets = TicketStore()  # made by the tenant, spent by Guardian
+        self.login = Login({config.console_client_id: config.console_client_secret})
         self.management = Management(config.auth0_client_id, self.runtime, self.tickets)
         self.guardian = EnrollmentAPI(self.runtime, self.tickets)
 
@@ -330,11 +332,65 @@ def _origin(request: Request) -> str:
     return f"{request.url.scheme}://{request.url.netloc}"
 
 
+def _issuer(request: Request) -> str:
+    """The tenant's URL as its ID tokens name it: Auth0's ends in a slash."""
+    return f"{_origin(request)}{AUTH0}/"
+
+
+def _login_routes(sandbox: Sandbox) -> list[Route]:
+    """The pages and documents of a person's login (`sandbox/guardian/login.py`)."""
+    login = sandbox.login
+
+    async def authorize_page(request: Request) -> Response:
+        try:
+            asked = login.checked_request(request.query_params)
+        except LoginError as exc:
+            return HTMLResponse(error_page(str(exc)), status_code=exc.status_code)
+        return HTMLResponse(login_page(asked))
+
+    async def authorize_form(request: Request) -> Response:
+        async with request.form() as form:
+            fields = {k: v for k, v in form.items() if isinstance(v, str)}
+        try:
+            asked = login.checked_request(fields)
+        except LoginError as exc:
+            return HTMLResponse(error_page(str(exc)), status_code=exc.status_code)
+        back = login.sign_in(asked, fields.get("username", ""), fields.get("password", ""))
+        if back is None:
+            return HTMLResponse(login_page(asked, "Wrong email or password."), status_code=401)
+        return RedirectResponse(back, status_code=302)
+
+    async def configuration(request: Request) -> Response:
+        return Auth0JSON(discovery(_issuer(request)))
+
+    async def jwks(request: Request) -> Response:
+        return Auth0JSON(login.jwks())
+
+    async def logout(request: Request) -> Response:
+        back = request.query_params.get("post_logout_redirect_uri") or request.query_params.get(
+            "returnTo"
+        )
+        if back and login.allowed_callback(back):
+            return RedirectResponse(back, status_code=302)
+        return HTMLResponse(error_page("You are logged out."), status_code=200)
+
+    return [
+        Route(f"{AUTH0}/authorize", authorize_page, methods=["GET"]),
+        Route(f"{AUTH0}/authorize", authorize_form, methods=["POST"]),
+        Route(f"{AUTH0}/.well-known/openid-configuration", configuration, methods=["GET"]),
+        Route(f"{AUTH0}/.well-known/jwks.json", jwks, methods=["GET"]),
+        Route(f"{AUTH0}/oidc/logout", logout, methods=["GET"]),
+    ]
+
+
 def _auth0_routes(sandbox: Sandbox) -> list[Route]:
     management, guardian = sandbox.management, sandbox.guardian
 
     async def token(request: Request) -> Answer:
         fields = parsing.token_fields(request.headers, await request.body())
+        if fields.get("grant_type") == "authorization_code":  # a person's login
+            client = parsing.basic_client(request.headers)
+            return 200, sandbox.login.exchange(fields, client, _issuer(request))
         return 200, management.issue_token(fields, f"{_origin(request)}{AUTH0}/api/v2/")
 
     async def ticket(request: Request) -> Answer:
@@ -577,6 +633,7 @@ def create_app(config: SandboxConfig) -> Starlette:
         *_unico_routes(sandbox),
         *_identity_cloud_routes(sandbox),
         *_auth0_routes(sandbox),
+        *_login_routes(sandbox),
         *_admin_routes(sandbox),
         *webhook_routes(sandbox.webhooks),
     ]

@@ -49,6 +49,8 @@ class SandboxConfig:
     identity_cloud_rate_limit: float = 0.0  # entity API requests a second; 0: no limit
     auth0_client_id: str = "sandbox-auth0-client"  # the Management API client
     auth0_client_secret: str = "sandbox-auth0-secret"
+    console_client_id: str = "onboarding-console"  # the web application people log in to
+    console_client_secret: str = "sandbox-console-secret"
 
     @property
     def rate_burst(self) -> float:
@@ -154,6 +156,14 @@ def _parser() -> argparse.ArgumentParser:
         "--auth0-client-secret",
         help="its secret (SANDBOX_AUTH0_CLIENT_SECRET, default sandbox-auth0-secret)",
     )
+    p.add_argument(
+        "--console-client-id",
+        help="the login's web application (SANDBOX_CONSOLE_CLIENT_ID, default onboarding-console)",
+    )
+    p.add_argument(
+        "--console-client-secret",
+        help="its secret (SANDBOX_CONSOLE_CLIENT_SECRET, default sandbox-console-secret)",
+    )
     return p
 
 
@@ -250,9 +260,13 @@ def _auth0(args: argparse.Namespace, env: Mapping[str, str]) -> dict[str, Any]:
     """The Management API client's credentials."""
     client_id = _pick(args.auth0_client_id, env, "SANDBOX_AUTH0_CLIENT_ID")
     secret = _pick(args.auth0_client_secret, env, "SANDBOX_AUTH0_CLIENT_SECRET")
+    console_id = _pick(args.console_client_id, env, "SANDBOX_CONSOLE_CLIENT_ID")
+    console_secret = _pick(args.console_client_secret, env, "SANDBOX_CONSOLE_CLIENT_SECRET")
     return {
         "auth0_client_id": client_id or "sandbox-auth0-client",
         "auth0_client_secret": secret or "sandbox-auth0-secret",
+        "console_client_id": console_id or "onboarding-console",
+        "console_client_secret": console_secret or "sandbox-console-secret",
     }
 
 

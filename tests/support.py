@@ -15,6 +15,7 @@ from devstack.credentials import ServiceAccountKeys, service_account
 from devstack.sandbox_client import SandboxClient
 from devstack.stack import free_port, sandbox_command, start_child, wait_for_port
 from onboarding.runtime.keyring import Keyring
+from tests.reviewers import TEST_SIGNER_KEYS
 
 LOOPBACK = "127.0.0.1"
 SERVICE_ACCOUNT = "onboarding-test@test-tenant.iam.acesso.io"
@@ -132,6 +133,7 @@ def worker_environment(keys: KeyPair, sandbox: Sandbox, selfie_dir: Path) -> dic
         "GUARDIAN_URL": f"{sandbox.url}/guardian",
         "SELFIE_DIR": str(selfie_dir),
         "ONBOARDING_ENCRYPTION_KEYS": TEST_KEYS,
+        "REVIEW_SIGNER_KEYS": TEST_SIGNER_KEYS,
     }
 
 

@@ -141,13 +141,13 @@ class Onboarding:
 
     @workflow.update(name=REVIEW_UPDATE)
     async def review(self, *args: Any) -> ReviewAnswered:
-        """A reviewer's answer: `{"decision", "reviewer", "note"?}`; answers the outcome it
+        """A reviewer's answer: `{"decision", "reason"?, "note"?, "proof"}`; answers the outcome it
         sets and the record kept."""
         return self._review.desk.answer(_review_answer(args))
 
     @review.validator
     def _review_is_welcome(self, *args: Any) -> None:
-        self._review.desk.check(_review_answer(args))
+        self._review.desk.admit(_review_answer(args))
 
     @workflow.update(name=SUBMIT_OTP_UPDATE)
     async def submit_otp(self, *args: Any) -> OtpAnswer:
@@ -222,7 +222,9 @@ class Onboarding:
 
 
 def _review_answer(args: tuple[Any, ...]) -> Any:
-    return sole_argument(args, code=REVIEW_MALFORMED, shape='{"decision", "reviewer", "note"?}')
+    return sole_argument(
+        args, code=REVIEW_MALFORMED, shape='{"decision", "reason"?, "note"?, "proof"}'
+    )
 
 
 def _code_answer(args: tuple[Any, ...]) -> Any:

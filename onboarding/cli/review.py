@@ -1,21 +1,26 @@
-"""`onboarding review`: the reviews waiting, and a reviewer's answer to one.
+"""`onboarding review`: the reviews waiting.
 
 onboarding review list [--json]
-onboarding review approve|reject|recapture REQUEST_ID --reviewer ID [--note TEXT] [--json]
+
+An answer is the reviewers' console's: it must name a verified reviewer, and only the
+console, which logs reviewers in with the identity provider, holds the key that signs that
+proof (contracts/review_proof.py). A command line that signed would let whoever runs it
+answer as anyone. So `review approve|reject|recapture` only say where to answer.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from temporalio.exceptions import ApplicationError
-
-from contracts.review import ReviewAnswer, ReviewDecision, parse_review_answer
+from contracts.review import ReviewDecision
 from onboarding.cli.common import CommandError, dump, emit, load_settings
+from onboarding.runtime.console_settings import ConsoleSettings
+from onboarding.runtime.settings import read_settings
 from onboarding.temporal.client import connect
-from onboarding.temporal.reviews import WaitingReview, review_onboarding, waiting_reviews
+from onboarding.temporal.reviews import WaitingReview, waiting_reviews
 
 ANSWERS = {
     "approve": ReviewDecision.APPROVED,
@@ -25,45 +30,37 @@ ANSWERS = {
 
 
 def add_parser(commands: Any, json_flag: argparse.ArgumentParser) -> None:
-    review = commands.add_parser("review", help="the reviews waiting, and answers to them")
+    review = commands.add_parser("review", help="the reviews waiting (answers: the console)")
     actions = review.add_subparsers(dest="action", required=True)
     actions.add_parser("list", parents=[json_flag], help="waiting reviews, oldest first")
     for action, decision in ANSWERS.items():
         answer = actions.add_parser(
-            action, parents=[json_flag], help=f"settle a review as {decision.value}"
+            action, parents=[json_flag], help=f"where to answer {decision.value}: the console"
         )
         answer.add_argument("request_id")
-        answer.add_argument("--reviewer", required=True, help="your operator id")
-        answer.add_argument("--note", help="why, for the audit trail (kept encrypted)")
+        # Taken, so that an old script gets the console's address rather than a usage error.
+        answer.add_argument("--reviewer", help=argparse.SUPPRESS)
+        answer.add_argument("--note", help=argparse.SUPPRESS)
 
 
 async def cmd_review(args: argparse.Namespace) -> int:
+    settings = load_settings()
     if args.action != "list":
-        # Refused here as the workflow's validator would, before connecting to anything.
-        answer = _checked_answer(args)
-    client = await connect(load_settings())
-    if args.action == "list":
-        now = datetime.now(UTC)
-        reviews = await waiting_reviews(client)
-        emit(args.json, [_row(review, now) for review in reviews], waiting_table(reviews, now))
-        return 0
-    answered = await review_onboarding(client, args.request_id, answer)
-    record = answered.review
-    payload = {"request_id": args.request_id, **dump(answered)}
-    by = f"{record.decision.value} by {record.reviewer}"
-    text = f"{args.request_id}: {answered.outcome.value} ({by})"
-    emit(args.json, payload, text)
+        console = read_settings(ConsoleSettings, os.environ)
+        raise CommandError(console_only(console.public_url, args.request_id))
+    client = await connect(settings)
+    now = datetime.now(UTC)
+    reviews = await waiting_reviews(client)
+    emit(args.json, [_row(review, now) for review in reviews], waiting_table(reviews, now))
     return 0
 
 
-def _checked_answer(args: argparse.Namespace) -> ReviewAnswer:
-    raw = {"decision": ANSWERS[args.action].value, "reviewer": args.reviewer}
-    if args.note is not None:
-        raw["note"] = args.note
-    try:
-        return parse_review_answer(raw)
-    except ApplicationError as refused:
-        raise CommandError(f"{refused.message} ({refused.type})") from None
+def console_only(console_url: str, request_id: str) -> str:
+    return (
+        f"answer in the reviewers' console: {console_url.rstrip('/')}/reviews/{request_id} "
+        "(an answer must name a reviewer the identity provider verified; the command line "
+        "cannot prove who runs it)"
+    )
 
 
 def _row(review: WaitingReview, now: datetime) -> dict[str, Any]:

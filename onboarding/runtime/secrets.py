@@ -1,4 +1,5 @@
-"""Secrets from the settings: the payload keyring, and the local stack's for the CLI.
+"""Secrets from the settings: the payload keyring, the reviewers' console's public keys,
+and the local stack's for the CLI.
 
 Each comes from a secret variable or from a file. A file that group or others may read gets
 a warning once its key has loaded (it is still used: refusing would take a running fleet
@@ -7,43 +8,22 @@ down over a chmod). Errors name the setting and the problem, never a byte of the
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import SecretStr
 
+from contracts.review_proof import SignerKeyError, parse_signer_keys
 from onboarding.runtime.errors import SettingsError
+from onboarding.runtime.files import read_secret_file, warn_if_exposed
 from onboarding.runtime.keyring import Keyring, KeyringError
 from onboarding.runtime.settings import Settings
-
-logger = logging.getLogger("onboarding.runtime.secrets")
 
 KEYS_SETTING = "ONBOARDING_ENCRYPTION_KEYS"
 KEYS_FILE_SETTING = "ONBOARDING_ENCRYPTION_KEYS_FILE"
 # Under STATE_DIR, made by `onboarding dev`.
 DEV_KEYRING = Path("keys") / "payload-keys"
 DEV_GATEWAY_TOKEN = Path("keys") / "gateway-token"
-
-
-def read_secret_file(path: Path, setting: str) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise SettingsError(f"{setting}: cannot read {path}: {exc.strerror}") from None
-
-
-def warn_if_exposed(path: Path | None, setting: str) -> None:
-    """A warning when the file's mode lets anyone but its owner read it."""
-    if path is None:
-        return
-    mode = path.stat().st_mode
-    if mode & 0o077:
-        logger.warning(
-            "%s: %s is open to group or others (mode %o): run chmod 600 on it",
-            setting,
-            path,
-            mode & 0o777,
-        )
 
 
 def _secret_from(
@@ -78,6 +58,21 @@ def load_keyring(settings: Settings) -> Keyring:
         raise SettingsError(f"{source}: {exc}") from None
     warn_if_exposed(settings.onboarding_encryption_keys_file, KEYS_FILE_SETTING)
     return keyring
+
+
+def load_signer_keys(settings: Settings) -> dict[str, Ed25519PublicKey]:
+    """The console keys whose proofs the worker accepts (none: every answer is refused)."""
+    if settings.review_signer_keys.strip() and settings.review_signer_keys_file is not None:
+        raise SettingsError("set REVIEW_SIGNER_KEYS or REVIEW_SIGNER_KEYS_FILE, not both")
+    text, source = settings.review_signer_keys, "REVIEW_SIGNER_KEYS"
+    if settings.review_signer_keys_file is not None:
+        source = "REVIEW_SIGNER_KEYS_FILE"
+        raw = read_secret_file(settings.review_signer_keys_file, source)
+        text = raw.decode("utf-8", "replace")
+    try:
+        return parse_signer_keys(text)
+    except SignerKeyError as exc:
+        raise SettingsError(f"{source}: {exc}") from None
 
 
 def with_dev_secrets(settings: Settings) -> Settings:

@@ -21,6 +21,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from activities import SYSTEMS
 from activities.selfies import SelfieBackend, SelfieSettings, open_store
 from contracts.names import DEPLOYMENT_NAME, TASK_QUEUE
+from onboarding.runtime.console_settings import ConsoleSettings
 from onboarding.runtime.errors import SettingsError
 
 BIND_ADDRESS = r"^[^\s:]+:\d{1,5}$"  # host:port, as Prometheus and the probes bind
@@ -57,6 +58,13 @@ class Settings(BaseSettings):
     codec_dev_trusted_origins: str = Field(
         default="", description="dev only: the codec from these origins needs no token"
     )
+
+    # The reviewers' console's public keys: a review answer must carry its proof of a
+    # verified reviewer (contracts/review_proof.py); several keys during a rotation
+    review_signer_keys: str = Field(
+        default="", description="`kid:base64url-key` entries, by commas or lines"
+    )
+    review_signer_keys_file: Path | None = None
 
     log_level: str = "INFO"
 
@@ -166,7 +174,7 @@ def every_setting() -> dict[str, Setting]:
     """Every variable a process of ours reads: the shell's, the selfie store's, and each
     remote system's, by name."""
     found: dict[str, Setting] = {}
-    models: list[type[BaseSettings]] = [Settings, SelfieSettings]
+    models: list[type[BaseSettings]] = [Settings, SelfieSettings, ConsoleSettings]
     models += [system.settings for system in SYSTEMS]
     for model in models:
         for name, variable in variables_of(model).items():

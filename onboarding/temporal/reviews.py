@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.service import RPCError, RPCStatusCode
 
 from contracts.names import REVIEW_UPDATE, STAGE_ATTRIBUTE, WORKFLOW_TYPE, workflow_id_for
 from contracts.review import ReviewAnswer, ReviewAnswered, ReviewBrief
@@ -54,6 +55,28 @@ async def waiting_reviews(client: Client) -> list[WaitingReview]:
         brief = ReviewBrief.model_validate(memo["review"])
         found.append(WaitingReview(execution.id.removeprefix(prefix), brief))
     return sorted(found, key=lambda review: review.brief.waiting_since)
+
+
+async def waiting_review(client: Client, request_id: str) -> WaitingReview | None:
+    """One onboarding's waiting review (from its memo: no query), or None when it waits for
+    none (unknown, ended, or at another stage)."""
+    handle = client.get_workflow_handle(workflow_id_for(request_id))
+    try:
+        described = await handle.describe()
+    except RPCError as exc:
+        if exc.status is RPCStatusCode.NOT_FOUND:
+            return None
+        raise
+    stage = described.typed_search_attributes.get(STAGE_ATTRIBUTE)
+    if (
+        described.status is not WorkflowExecutionStatus.RUNNING
+        or stage != Stage.AWAITING_REVIEW.value
+    ):
+        return None
+    memo = await described.memo()
+    if "review" not in memo:
+        return None
+    return WaitingReview(request_id, ReviewBrief.model_validate(memo["review"]))
 
 
 async def review_onboarding(

@@ -8,10 +8,11 @@ that means for it.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote_plus
 
 from starlette.datastructures import Headers
 
@@ -59,3 +60,17 @@ def token_fields(headers: Headers, body: bytes) -> dict[str, Any]:
     if payload is None:
         raise AuthError("invalid_request", f"The body must be a JSON object or {FORM}")
     return payload
+
+
+def basic_client(headers: Headers) -> tuple[str, str] | None:
+    """The client of `Authorization: Basic base64(id:secret)`, or None without that header."""
+    scheme, _, value = headers.get("authorization", "").strip().partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        client_id, _, secret = (
+            base64.b64decode(value.strip(), validate=True).decode().partition(":")
+        )
+    except (ValueError, UnicodeDecodeError):
+        raise AuthError("invalid_client", "Malformed Basic credentials") from None
+    return unquote_plus(client_id), unquote_plus(secret)

@@ -3,6 +3,7 @@ beside it: for the end-to-end tests that drive the real stack."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -12,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from devstack.stack import free_port
 
@@ -39,8 +41,16 @@ class Stack:
         )
 
 
+def result_of(stack: Stack, request_id: str) -> dict[str, Any]:
+    """`onboarding result --json`: the onboarding's result."""
+    done = stack.onboarding("result", request_id, "--json")
+    assert done.returncode == 0, done.stderr
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
+
+
 def start_stack(state_dir: Path) -> Stack:
-    ports = {name: free_port() for name in ("temporal", "ui", "gateway", "sandbox")}
+    ports = {name: free_port() for name in ("temporal", "ui", "gateway", "sandbox", "console")}
     command = [str(BIN / "onboarding"), "dev", "--state-dir", str(state_dir)]
     for name, port in ports.items():
         command += [f"--{name}-port", str(port)]
@@ -59,6 +69,7 @@ def start_stack(state_dir: Path) -> Stack:
         # The profile file the stack wrote for its children serves the CLI as well.
         "TEMPORAL_CONFIG_FILE": str(state_dir / "temporal.toml"),
         "GATEWAY_URL": f"http://127.0.0.1:{ports['gateway']}",
+        "CONSOLE_PUBLIC_URL": f"http://127.0.0.1:{ports['console']}",
         # Where `onboarding demo` reads the person's SMS (the sandbox on its own port here).
         "GUARDIAN_URL": f"http://127.0.0.1:{ports['sandbox']}/guardian",
         # As beside `make run`: the CLI finds the stack's dev key and gateway token under

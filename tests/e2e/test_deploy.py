@@ -16,13 +16,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.common import WorkerDeploymentVersion
 
 from contracts.outcome import Outcome
 from contracts.request import OnboardingRequest
-from contracts.review import ReviewAnswer, ReviewDecision
 from contracts.status import Stage
+from devstack.credentials import CONSOLE_KEY_ID, console_signing_key
 from devstack.demo import SAMPLE_SELFIE
 from devstack.history import activity_names, events_of, of_kind
 from devstack.stack import DevStack
@@ -33,6 +35,7 @@ from onboarding.temporal.client import start_onboarding
 from onboarding.temporal.reviews import review_onboarding
 from tests.integration.workers import environment_with
 from tests.replay.altered import OnboardingWithAPause
+from tests.reviewers import signed_answer
 from worker import build_workers, running, wiring
 
 pytestmark = pytest.mark.e2e
@@ -115,8 +118,14 @@ async def test_a_pinned_onboarding_finishes_on_its_build_while_new_ones_run_on_t
                 assert (await fresh.result()).outcome is Outcome.APPROVED
                 note(f"{fresh.id} ran on B: approved")
 
-                answer = ReviewAnswer(decision=ReviewDecision.APPROVED, reviewer="ana")
-                await review_onboarding(client, waiting.id.removeprefix("onboarding-"), answer)
+                # Signed as the stack's console signs (this stack runs no console).
+                key = load_pem_private_key(
+                    console_signing_key(stack.config.keys_dir).read_bytes(), None
+                )
+                assert isinstance(key, Ed25519PrivateKey)
+                request_id = waiting.id.removeprefix("onboarding-")
+                answer = signed_answer(request_id, "approved", key=key, key_id=CONSOLE_KEY_ID)
+                await review_onboarding(client, request_id, answer)
                 result = await waiting.result()
                 note(
                     f"{waiting.id} answered: {result.outcome.value} on A, account "

@@ -116,10 +116,10 @@ def test_demo_reaches_every_expected_outcome(stack: Stack) -> None:
     # And the whole journey: a new person registered, the SMS code typed by the demo.
     [whole] = journey
     assert (whole["account"]["status"], whole["mfa"]["status"]) == ("registered", "enrolled")
-    # One more row: a review the demo settled as reviewer `demo`.
+    # One more row: a review the demo settled at the console, logged in as Ana.
     reviewed = [row for row in rows if row["review"]]
     assert [(row["cpf"], row["actual"], row["review"]["reviewer"]) for row in reviewed] == [
-        ("00000000353", "approved", "demo")
+        ("00000000353", "approved", "ana@reviewers.example")
     ]
     waiting = stack.onboarding("review", "list", "--json")
     assert json.loads(waiting.stdout) == [], "the demo leaves no review waiting"

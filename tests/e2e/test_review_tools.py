@@ -1,9 +1,10 @@
-"""End to end: a reviewer settles reviews on `onboarding dev`, with each tool an operator has.
+"""End to end: the tools an operator has beside the reviewers' console, on `onboarding dev`.
 
-`onboarding review`, `temporal workflow update execute` with the codec flags, and the Web
-UI's "send update" (the requests its page makes: the payload sealed by the codec server,
-then the UI server's update route), against the real stack. Unico's sandbox answers score
-28 for 00000000353: a `review` decision.
+`onboarding review list` shows the queue; an answer needs a verified reviewer, so
+`onboarding review approve`, `temporal workflow update execute` with the codec flags, and
+the Web UI's "send update" (the requests its page makes: the payload sealed by the codec
+server, then the UI server's update route) are all refused, and the review still waits for
+the console. Unico's sandbox answers score 28 for 00000000353: a `review` decision.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from typing import Any
 import httpx
 import pytest
 
+from devstack.console_client import REVIEWER, ConsoleUser
 from devstack.stack import temporal_binary
-from tests.e2e.local_stack import SELFIE, Stack, running_stack
+from tests.e2e.local_stack import SELFIE, Stack, result_of, running_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -55,13 +57,6 @@ def listed(stack: Stack, request_id: str) -> dict[str, Any]:
         if request_id in rows or time.monotonic() > deadline:
             return rows[request_id]
         time.sleep(0.5)
-
-
-def result_of(stack: Stack, request_id: str) -> dict[str, Any]:
-    done = stack.onboarding("result", request_id, "--json")
-    assert done.returncode == 0, done.stderr
-    result: dict[str, Any] = json.loads(done.stdout)
-    return result
 
 
 def temporal(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
@@ -101,51 +96,61 @@ def test_the_decision_comes_back_before_the_review_and_the_list_shows_it(stack: 
     assert REVIEW_CPF not in text.stdout + json.dumps(row), "no personal data in the list"
 
 
-def test_the_onboarding_cli_settles_a_review_once(stack: Stack) -> None:
+def still_waits(stack: Stack, request_id: str) -> None:
+    done = stack.onboarding("review", "list", "--json")
+    assert request_id in {row["request_id"] for row in json.loads(done.stdout)}
+
+
+async def answered_in_the_console(
+    stack: Stack, request_id: str, decision: str, **more: Any
+) -> None:
+    async with ConsoleUser(f"http://127.0.0.1:{stack.ports['console']}") as ana:
+        await ana.log_in(*REVIEWER)
+        answered = await ana.answer(request_id, decision, **more)
+    assert f"{request_id}: {decision}" in answered.text
+
+
+async def test_the_onboarding_cli_cannot_answer_and_says_where_to(stack: Stack) -> None:
     waiting_review(stack, "e2e-review-cli")
     approved = stack.onboarding(
         "review", "approve", "e2e-review-cli", "--reviewer", "ana.silva",
         "--note", "documento conferido por telefone", "--json",
     )  # fmt: skip
-    assert approved.returncode == 0, approved.stderr
-    answer = json.loads(approved.stdout)
-    assert answer["outcome"] == "approved"
-    assert answer["review"]["reviewer"] == "ana.silva"
-
+    assert approved.returncode == 2 and approved.stderr.count("\n") == 1
+    console = f"http://127.0.0.1:{stack.ports['console']}/reviews/e2e-review-cli"
+    assert console in approved.stderr and "verified" in approved.stderr
+    still_waits(stack, "e2e-review-cli")
+    await answered_in_the_console(stack, "e2e-review-cli", "approved", reason="documents.match")
     result = result_of(stack, "e2e-review-cli")
-    assert result["outcome"] == "approved"
     assert [r["code"] for r in result["reasons"]] == ["score.review", "review.approved"]
-    assert result["review"]["note"] == "documento conferido por telefone"
-    assert result["review"]["reviewed_at"] == answer["review"]["reviewed_at"]
-
-    again = stack.onboarding("review", "reject", "e2e-review-cli", "--reviewer", "bob")
-    assert again.returncode == 2
-    assert again.stderr.count("\n") == 1
-    assert "has ended" in again.stderr and "review.not_awaiting" in again.stderr
-    unknown = stack.onboarding("review", "approve", "e2e-no-such", "--reviewer", "bob")
-    assert unknown.returncode == 2 and "no onboarding has request id" in unknown.stderr
+    assert result["review"]["reviewer"] == "ana@reviewers.example"
 
 
-def test_the_temporal_cli_settles_a_review_through_the_codec(stack: Stack) -> None:
+async def test_a_typed_update_is_refused_and_the_console_s_note_is_sealed(stack: Stack) -> None:
     waiting_review(stack, "e2e-review-temporal")
     workflow = "onboarding-e2e-review-temporal"
-    refused = temporal(
+    malformed = temporal(
         stack, "workflow", "update", "execute", "--workflow-id", workflow, "--name", "review",
         "--input", json.dumps({"decision": "maybe", "reviewer": "bob"}),
     )  # fmt: skip
-    assert refused.returncode != 0
-    assert "review.invalid_decision" in refused.stderr
+    assert malformed.returncode != 0
+    assert "review.invalid_decision" in malformed.stderr
 
     note = "a selfie não confere com a foto do documento"
-    settled = temporal(
+    typed = temporal(
         stack, "workflow", "update", "execute", "--workflow-id", workflow, "--name", "review",
         "--input", json.dumps({"decision": "rejected", "reviewer": "bob", "note": note}),
     )  # fmt: skip
-    assert settled.returncode == 0, settled.stderr
-    assert "outcome:rejected" in settled.stdout
+    assert typed.returncode != 0
+    assert "review.unverified" in typed.stderr, typed.stderr
+    print(f"a typed review update answers: {typed.stderr.strip()}")
+    still_waits(stack, "e2e-review-temporal")
+
+    await answered_in_the_console(
+        stack, "e2e-review-temporal", "rejected", reason="documents.mismatch", note=note
+    )
     result = result_of(stack, "e2e-review-temporal")
     assert (result["outcome"], result["review"]["note"]) == ("rejected", note)
-
     # The note is in the history only sealed: read it without the codec and it is not there.
     raw = subprocess.run(
         [str(temporal_binary()), "workflow", "show", "--workflow-id", workflow, "-o", "json"],
@@ -157,7 +162,7 @@ def test_the_temporal_cli_settles_a_review_through_the_codec(stack: Stack) -> No
     assert "confere" not in history and base64.b64encode(note.encode()).decode() not in history
 
 
-def test_the_web_ui_s_send_update_settles_a_review(stack: Stack) -> None:
+def test_the_web_ui_s_send_update_is_refused(stack: Stack) -> None:
     """What the UI's page does: seal the typed input at the codec endpoint (from the UI's
     origin, no token), then POST the UI server's update route with its CSRF token."""
     waiting_review(stack, "e2e-review-ui")
@@ -190,6 +195,5 @@ def test_the_web_ui_s_send_update_settles_a_review(stack: Stack) -> None:
             headers={"X-CSRF-TOKEN": browser.cookies["_csrf"]},
         )
     assert sent.status_code == 200, sent.text
-    assert "success" in sent.json()["outcome"]
-    result = result_of(stack, "e2e-review-ui")
-    assert (result["outcome"], result["review"]["reviewer"]) == ("recapture", "carla")
+    assert "failure" in sent.json()["outcome"] and "review.unverified" in sent.text
+    still_waits(stack, "e2e-review-ui")

@@ -14,6 +14,7 @@ else the right one sent last.
 
 from __future__ import annotations
 
+import base64
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -42,6 +43,7 @@ from devstack.history import events_of, of_kind
 from devstack.watch import until_stage
 from onboarding.temporal.client import start_onboarding
 from tests.requests_strategies import generated, json_values
+from tests.reviewers import signed_body
 from tests.workflow.conftest import request, start_as_any_client
 from tests.workflow.stubs import APPROVED, CREATE_PROCESS, TO_REVIEW, Script, StubbedWorker
 
@@ -55,10 +57,27 @@ edge_numbers = st.sampled_from(
 )
 text = st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=60)
 big_text = st.sampled_from(["x" * 20_000, "ç" * 50_000, "\u202e" * 100_000])
+
+
+def _segment(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+# A proof shaped like the console's, naming the key the worker trusts, whose signature is
+# anything: it reaches the signature check (which once aborted a worker from the sandbox).
+forged_proof = st.tuples(st.binary(max_size=40), st.binary(max_size=64)).map(
+    lambda parts: ".".join(
+        [
+            _segment(b'{"alg":"EdDSA","typ":"JWT","kid":"test-console-1"}'),
+            _segment(parts[0]),
+            _segment(parts[1]),
+        ]
+    )
+)
 # The names our handlers read, so that values reach the checks behind the shape checks.
 our_fields = st.dictionaries(
-    st.sampled_from(["code", "decision", "reviewer", "note", "processId", "status"]),
-    st.one_of(json_values, edge_numbers, text, big_text),
+    st.sampled_from(["code", "decision", "reviewer", "note", "proof", "processId", "status"]),
+    st.one_of(json_values, edge_numbers, text, big_text, forged_proof),
     max_size=4,
 )
 argument = st.one_of(json_values, edge_numbers, text, our_fields, big_text.map(lambda s: [s]))
@@ -128,7 +147,7 @@ async def test_a_waiting_review_survives_anything_sent_to_it(
         through = await fuzz(handle, handlers)
         reviewed = [answer for handler, answer in through if handler == REVIEW_UPDATE]
         if not reviewed:
-            await handle.execute_update(REVIEW_UPDATE, {"decision": "approved", "reviewer": "ana"})
+            await handle.execute_update(REVIEW_UPDATE, signed_body(handle.id, "approved"))
         result = await handle.result()
     await no_task_failed(handle)
     expected = Outcome(reviewed[0]["outcome"]) if reviewed else Outcome.APPROVED

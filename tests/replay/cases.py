@@ -172,8 +172,18 @@ class Case:
     mfa: str | None = None  # the MFA step's status the result must carry
 
 
-def _answer(decision: str, reviewer: str = "ana.reviewer", **more: Any) -> dict[str, Any]:
-    return {"decision": decision, "reviewer": reviewer, **more}
+# The reviewer an answer is signed for as it is sent, as the console signs it.
+SIGNED_AS = "signed_as"
+
+
+def _answer(decision: str, **more: Any) -> dict[str, Any]:
+    """An answer from the reviewers' console, for Ana, signed when it is sent."""
+    return {"decision": decision, SIGNED_AS: "ana", **more}
+
+
+def _typed(decision: str, **more: Any) -> dict[str, Any]:
+    """An answer typed by a client, with no proof: the workflow refuses it."""
+    return {"decision": decision, **more}
 
 
 def _scenario_cases(group: Group, cpfs: set[str] | None = None) -> list[Case]:
@@ -223,7 +233,8 @@ CASES: tuple[Case, ...] = (
     Case(
         "review-refused-then-approved", REVIEW, "00000000353", Outcome.APPROVED,
         review_answers=(
-            _answer("maybe"), _answer("approved", reviewer="ana b"), _answer("approved"),
+            _typed("maybe"), _typed("approved", reviewer="ana b"),
+            _typed("approved", reviewer="ana"), _answer("approved"),
         ),
     ),
     Case(

@@ -48,8 +48,18 @@ from devstack.watch import until_stage
 from onboarding.runtime.entry import leave
 from onboarding.temporal.client import OnboardingHandle, start_onboarding
 from onboarding.temporal.decisions import start_for_decision
-from tests.replay.cases import CASES, GROUPS, RESEND, SMS_CODE, WRONG_CODE, Case, Group
+from tests.replay.cases import (
+    CASES,
+    GROUPS,
+    RESEND,
+    SIGNED_AS,
+    SMS_CODE,
+    WRONG_CODE,
+    Case,
+    Group,
+)
 from tests.replay.corpus import HISTORIES, MANIFEST, current_release
+from tests.reviewers import REVIEWERS, TEST_SIGNER_KEYS, signed_body
 from tests.support import API_KEY, AUTH0_SECRET, IDENTITY_CLOUD_SECRET, TEST_KEYS, fixed_keyring
 from workflows.contact import normalize_phone
 
@@ -150,7 +160,7 @@ async def _review(handle: OnboardingHandle, case: Case) -> None:
         return
     if case.stray_input:
         await _send_stray_input(handle, case)
-    *refused, accepted = case.review_answers
+    *refused, accepted = [_body(handle.id, answer) for answer in case.review_answers]
     for answer in refused:
         try:
             await handle.execute_update(REVIEW_UPDATE, answer)
@@ -158,6 +168,14 @@ async def _review(handle: OnboardingHandle, case: Case) -> None:
             continue
         raise CaseMismatch(f"{case.name}: the workflow took {answer}")
     await handle.execute_update(REVIEW_UPDATE, accepted)
+
+
+def _body(workflow_id: str, answer: dict[str, Any]) -> dict[str, Any]:
+    """The answer as sent: signed by the test console for the case's reviewer, or typed."""
+    if SIGNED_AS not in answer:
+        return answer
+    more = {k: v for k, v in answer.items() if k not in ("decision", SIGNED_AS)}
+    return signed_body(workflow_id, answer["decision"], REVIEWERS[answer[SIGNED_AS]], **more)
 
 
 async def _send_stray_input(handle: OnboardingHandle, case: Case) -> None:
@@ -235,7 +253,12 @@ async def record_cases(work: Path) -> tuple[Recording, str]:
         temporal_args=args,
         payload_keys=TEST_KEYS,
         # The test API key, which the corpus's secret scan looks for.
-        settings={"TASK_QUEUE": TASK_QUEUE, "UNICO_API_KEY": API_KEY, "SANDBOX_API_KEY": API_KEY},
+        settings={
+            "TASK_QUEUE": TASK_QUEUE,
+            "UNICO_API_KEY": API_KEY,
+            "SANDBOX_API_KEY": API_KEY,
+            "REVIEW_SIGNER_KEYS": TEST_SIGNER_KEYS,  # the test console signs the answers
+        },
     ) as stack:
         recorded: Recording = []
         for group in GROUPS:

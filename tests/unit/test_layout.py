@@ -20,7 +20,8 @@ ROOT = Path(__file__).resolve().parents[2]
 ARCHITECTURE = ROOT / "docs" / "architecture.md"
 # What a room may import besides our rooms: the libraries a deterministic room may use.
 LIBRARIES = {
-    "contracts": {"temporalio", "pydantic"},
+    # pyjwt and cryptography: the review proof's signature, checked in the update's validator.
+    "contracts": {"temporalio", "pydantic", "jwt", "cryptography"},
     "workflows": {"temporalio", "pydantic", "opentelemetry"},
 }
 SHELL = ("onboarding", "worker.py", "devstack")

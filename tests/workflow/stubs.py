@@ -27,6 +27,7 @@ from contracts.activity import declarations
 from contracts.mfa import Enrollment, OtpVerdict, SmsSent
 from contracts.names import queue_for
 from contracts.result import AccountResult, AccountStatus
+from contracts.review_proof import parse_signer_keys, trusted_signers
 from contracts.selfies import SelfieRelease
 from contracts.unico import (
     CreateProcessInput,
@@ -37,6 +38,7 @@ from contracts.unico import (
     UnicoProcess,
 )
 from devstack.versions import make_current
+from tests.reviewers import TEST_SIGNER_KEYS
 from worker import LEAVE_PAYLOAD_LIMIT_TO_SERVER, WORKFLOW_RUNNER
 from workflows import WORKFLOWS
 
@@ -192,6 +194,7 @@ async def stubbed_worker(client: Client, queue: str | None = None) -> AsyncItera
     workflow's own, or its remote system's), under `queue` (or a queue of its own; a given
     one takes over another worker's onboardings, as a restarted one does)."""
     stubbed = StubbedWorker(queue or f"stubbed-{uuid.uuid4().hex[:8]}")
+    trusted_signers.replace(parse_signer_keys(TEST_SIGNER_KEYS))  # as worker.py does
     # A deployment of its own: each test module's worker is current in its own.
     version = WorkerDeploymentVersion(f"onboarding-{stubbed.queue}", "stub")
     deployment = WorkerDeploymentConfig(version=version, use_worker_versioning=True)

@@ -23,6 +23,7 @@ from contracts.unico import UnicoProcess
 from devstack.history import events_of, patch_markers, stage_upserts
 from devstack.watch import until_stage
 from onboarding.temporal.client import OnboardingHandle, start_onboarding
+from tests.reviewers import signed_body
 from tests.workflow.conftest import Onboard, request
 from tests.workflow.stubs import (
     APPROVED,
@@ -167,7 +168,9 @@ async def test_a_review_that_outlasts_the_onboarding_s_deadline_still_registers(
         handle = await start_onboarding(env.client, request(**options), worker.queue)
         await until_stage(handle, Stage.AWAITING_REVIEW)
         await env.fast_forward(handle, timedelta(minutes=30))  # past the onboarding's deadline
-        await handle.execute_update(REVIEW_UPDATE, {"decision": "approved", "reviewer": "ana"})
+        # Signed at the test server's time, which the fast-forward moved on.
+        now = await env.get_current_time(handle)
+        await handle.execute_update(REVIEW_UPDATE, signed_body(handle.id, "approved", now=now))
         result = await asyncio.wait_for(handle.result(), 20)
     assert result.outcome == Outcome.APPROVED
     assert result.account == AccountResult(status=AccountStatus.REGISTERED, uuid="u-1")

@@ -20,6 +20,7 @@ from contracts.result import IdentityDecision, OnboardingResult
 from devstack.history import counts, events_of, patch_markers
 from onboarding.temporal.client import start_onboarding
 from onboarding.temporal.decisions import decision_of, start_for_decision
+from tests.reviewers import signed_body
 from tests.workflow.conftest import Onboard, request
 from tests.workflow.stubs import (
     APPROVED,
@@ -117,7 +118,7 @@ async def test_a_review_awaiting_a_reviewer_answers_review_at_once(
         assert [r.code for r in decision.reasons] == ["score.review"]
         status = await handle.describe()
         assert status.close_time is None, "still waiting for its reviewer"
-        await handle.execute_update(REVIEW_UPDATE, {"decision": "approved", "reviewer": "ana"})
+        await handle.execute_update(REVIEW_UPDATE, signed_body(handle.id, "approved"))
         # Asked again after the review, the decision is the reviewer's.
         after = await decision_of(env.client, started.request_id)
     assert after.outcome == Outcome.APPROVED

@@ -32,12 +32,13 @@ from contracts.status import OnboardingStatus, Stage
 from devstack.history import counts, events_of
 from devstack.watch import until_stage
 from onboarding.temporal.client import start_onboarding
+from tests.reviewers import signed_body
 from tests.workflow.conftest import request, start_as_any_client
 from tests.workflow.stubs import APPROVED, CREATE_PROCESS, TO_REVIEW, Script, StubbedWorker
 
 Handle = WorkflowHandle[Any, OnboardingResult]
 REVIEWED = {"review": {"enabled": True, "deadline_seconds": 3600}}
-GOOD_ANSWER = {"decision": "approved", "reviewer": "ana"}
+GOOD_ANSWER = {"decision": "approved"}  # where it is refused before its proof is read
 
 
 @pytest_asyncio.fixture
@@ -75,7 +76,7 @@ async def test_signals_and_queries_with_any_arity_are_read_or_ignored(
         await waiting.signal(RETRY_NOW_SIGNAL, args=["now", 1, None])
         status = await waiting.query(STATUS_QUERY, args=[1, {"x": 2}], result_type=OnboardingStatus)
         assert status.stage == Stage.AWAITING_REVIEW
-        await waiting.execute_update(REVIEW_UPDATE, GOOD_ANSWER)
+        await waiting.execute_update(REVIEW_UPDATE, signed_body(waiting.id, "approved"))
         assert (await waiting.result()).outcome == Outcome.APPROVED
     await no_task_failed(waiting)
 
@@ -97,7 +98,7 @@ async def test_an_update_it_cannot_use_is_refused_before_history(
         assert await refusal_of(waiting, update, args) == code
         events = counts(await events_of(waiting))
         assert events["WORKFLOW_EXECUTION_UPDATE_ACCEPTED"] == 0, "a refusal writes nothing"
-        await waiting.execute_update(REVIEW_UPDATE, GOOD_ANSWER)
+        await waiting.execute_update(REVIEW_UPDATE, signed_body(waiting.id, "approved"))
         assert (await waiting.result()).outcome == Outcome.APPROVED
     await no_task_failed(waiting)
 
@@ -113,7 +114,7 @@ async def test_an_update_over_the_server_s_payload_limit_goes_away_without_a_tra
             await waiting.execute_update(REVIEW_UPDATE, {**GOOD_ANSWER, "note": note})
         status = await waiting.query(STATUS_QUERY, result_type=OnboardingStatus)
         assert status.stage == Stage.AWAITING_REVIEW
-        await waiting.execute_update(REVIEW_UPDATE, GOOD_ANSWER)
+        await waiting.execute_update(REVIEW_UPDATE, signed_body(waiting.id, "approved"))
         assert (await waiting.result()).outcome == Outcome.APPROVED
     events = counts(await events_of(waiting))
     assert events["WORKFLOW_EXECUTION_UPDATE_ACCEPTED"] == 1, "only the good answer"

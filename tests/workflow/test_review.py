@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import pytest_asyncio
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
@@ -29,10 +30,12 @@ from contracts.names import (
 from contracts.outcome import Outcome
 from contracts.result import IdentityDecision, OnboardingResult
 from contracts.review import ReviewAnswered, ReviewRecord
+from contracts.review_proof import VerifiedReviewer
 from contracts.status import OnboardingStatus, Stage
 from devstack.history import counts, events_of, of_kind, stage_upserts
 from devstack.watch import until_stage
 from onboarding.temporal.client import start_onboarding
+from tests.reviewers import ANA, BRUNO, CARLA, TEST_CONSOLE_KEY_ID, signed_body
 from tests.workflow.conftest import request
 from tests.workflow.stubs import (
     CREATE_PROCESS,
@@ -78,7 +81,11 @@ async def start_waiting(
     return handle
 
 
-async def answer(handle: Handle, **body: Any) -> ReviewRecord:
+async def answer(
+    handle: Handle, decision: str, reviewer: VerifiedReviewer = ANA, **more: Any
+) -> ReviewRecord:
+    """The console's answer, signed for `reviewer`."""
+    body = signed_body(handle.id, decision, reviewer, **more)
     answered: ReviewAnswered = await handle.execute_update(
         REVIEW_UPDATE, body, result_type=ReviewAnswered
     )
@@ -106,20 +113,21 @@ async def test_the_reviewer_s_answer_sets_the_outcome_and_is_kept(
     attributes = (await handle.describe()).typed_search_attributes
     assert attributes.get(REVIEW_DEADLINE_ATTRIBUTE) == status.review_deadline
 
+    body = signed_body(handle.id, decision, ANA, reason="docs.match", note="checked docs")
     answered: ReviewAnswered = await handle.execute_update(
-        REVIEW_UPDATE,
-        {"decision": decision, "reviewer": "ana.reviewer", "note": "checked docs"},
-        result_type=ReviewAnswered,
+        REVIEW_UPDATE, body, result_type=ReviewAnswered
     )
     record = answered.review
     result = await handle.result()
     assert answered.outcome == outcome, "the update answers the outcome it sets"
 
-    assert (record.decision.value, record.reviewer, record.note) == (
+    assert (record.decision.value, record.reason, record.note) == (
         decision,
-        "ana.reviewer",
+        "docs.match",
         "checked docs",
     )
+    # The verified login, as the identity provider named it: never a typed name.
+    assert (record.reviewer, record.reviewer_id) == ("ana@reviewers.example", "auth0|ana")
     assert result.outcome == outcome
     assert result.review == record
     assert [r.code for r in result.reasons] == ["score.review", f"review.{decision}"]
@@ -129,19 +137,22 @@ async def test_the_reviewer_s_answer_sets_the_outcome_and_is_kept(
     assert counts(events)["WORKFLOW_EXECUTION_UPDATE_ACCEPTED"] == 1
 
 
-GOOD = {"decision": "approved", "reviewer": "ana"}
+GOOD = {"decision": "approved"}
 BAD_ANSWERS = [
     ("not an object", ["approved"], "review.malformed"),
     ("an unknown decision", {**GOOD, "decision": "maybe"}, "review.invalid_decision"),
-    ("no decision", {"reviewer": "ana"}, "review.invalid_decision"),
-    ("no reviewer", {"decision": "approved"}, "review.malformed"),
-    ("an empty reviewer", {**GOOD, "reviewer": ""}, "review.invalid_reviewer"),
+    ("no decision", {"note": "ok"}, "review.invalid_decision"),
     ("a reviewer with spaces", {**GOOD, "reviewer": "ana b"}, "review.invalid_reviewer"),
     ("a reviewer too long", {**GOOD, "reviewer": "a" * 65}, "review.invalid_reviewer"),
     ("a note too long", {**GOOD, "note": "x" * 501}, "review.invalid_note"),
     ("a control character", {**GOOD, "note": "ok\x07"}, "review.invalid_note"),
     ("a new line", {**GOOD, "note": "a\nb"}, "review.invalid_note"),
+    ("a reason that is no code", {**GOOD, "reason": "Docs OK!"}, "review.invalid_reason"),
     ("an unknown field", {**GOOD, "notes": "x"}, "review.malformed"),
+    ("a proof too long", {**GOOD, "proof": "x" * 5000}, "review.malformed"),
+    ("a typed reviewer, no proof", {**GOOD, "reviewer": "ana"}, "review.unverified"),
+    ("no reviewer at all", GOOD, "review.unverified"),
+    ("a proof that is no token", {**GOOD, "proof": "not.a.token"}, "review.invalid_proof"),
 ]
 
 
@@ -164,7 +175,7 @@ async def test_a_malformed_answer_is_refused_and_leaves_no_event(
     assert len(after) == before, "a refused update writes nothing to history"
     assert not of_kind(after, "WORKFLOW_EXECUTION_UPDATE_ACCEPTED")
     # It still waits, and a good answer still settles it.
-    await answer(handle, decision="approved", reviewer="ana")
+    await answer(handle, "approved")
     assert (await handle.result()).outcome == Outcome.APPROVED
 
 
@@ -177,7 +188,7 @@ async def test_an_answer_while_no_review_waits_is_refused(
     started.append(handle)
     await until_stage(handle, Stage.WAITING)
     before = len(await events_of(handle))
-    error = await refused(handle, {"decision": "approved", "reviewer": "ana"})
+    error = await refused(handle, signed_body(handle.id, "approved"))
     assert error.type == "review.not_awaiting"
     assert len(await events_of(handle)) == before
 
@@ -187,8 +198,8 @@ async def test_two_reviewers_at_once_one_wins_the_other_is_refused(
 ) -> None:
     handle = await start_waiting(env, worker, started)
     first, second = await asyncio.gather(
-        answer(handle, decision="approved", reviewer="ana"),
-        answer(handle, decision="rejected", reviewer="bob"),
+        answer(handle, "approved", ANA),
+        answer(handle, "rejected", BRUNO),
         return_exceptions=True,
     )
     outcomes = [r for r in (first, second) if isinstance(r, ReviewRecord)]
@@ -249,7 +260,7 @@ async def test_a_review_waits_across_a_worker_restart(
     await asyncio.sleep(0.5)
     async with stubbed_worker(env.client, first.queue) as second:
         second.script = first.script
-        await answer(handle, decision="approved", reviewer="ana")
+        await answer(handle, "approved")
         assert (await handle.result()).outcome == Outcome.APPROVED
 
 
@@ -271,13 +282,13 @@ async def test_an_update_sent_while_a_webhook_read_is_in_flight(
     decided = asyncio.create_task(
         handle.execute_update(DECISION_UPDATE, result_type=IdentityDecision)
     )
-    error = await refused(handle, {"decision": "approved", "reviewer": "ana"})
+    error = await refused(handle, signed_body(handle.id, "approved"))
     assert error.type == "review.not_awaiting"
     read.release()
     decision = await asyncio.wait_for(decided, 20)
     assert (decision.outcome, decision.score) == (Outcome.REVIEW, 28)
     await until_stage(handle, Stage.AWAITING_REVIEW)
-    await answer(handle, decision="rejected", reviewer="ana")
+    await answer(handle, "rejected")
     assert (await handle.result()).outcome == Outcome.REJECTED
 
 
@@ -305,3 +316,36 @@ async def test_the_request_s_choice_asks_the_deployment_nothing(
     ).result()
     assert result.outcome == Outcome.REVIEW
     assert worker.script.called(REVIEW_BY_DEFAULT) == []
+
+
+async def test_only_the_console_s_proof_of_a_verified_reviewer_is_taken(
+    env: WorkflowEnvironment, worker: StubbedWorker, started: list[Handle]
+) -> None:
+    """Anyone who reaches Temporal can send the update; only the console can sign it."""
+    handle = await start_waiting(env, worker, started)
+    other = await start_waiting(env, worker, started)
+    before = len(await events_of(handle))
+    stranger = Ed25519PrivateKey.generate()
+    long_ago = datetime.now(UTC) - timedelta(minutes=10)
+    signed = signed_body(handle.id, "approved", note="fine")
+    cases = [
+        ("signed by a key nobody trusts", signed_body(handle.id, "approved", key=stranger)),
+        (
+            "a trusted key id, another key",
+            signed_body(handle.id, "approved", key=stranger, key_id=TEST_CONSOLE_KEY_ID),
+        ),
+        ("signed for another onboarding", signed_body(other.id, "approved")),
+        ("signed for another decision", {**signed, "decision": "rejected"}),
+        ("signed for another note", {**signed, "note": "looks fine"}),
+        ("signed ten minutes ago", signed_body(handle.id, "approved", now=long_ago)),
+    ]
+    for why, body in cases:
+        assert (await refused(handle, body)).type == "review.invalid_proof", why
+    forbidden = await refused(handle, signed_body(handle.id, "approved", CARLA))
+    assert (forbidden.type, forbidden.message) == (
+        "review.forbidden",
+        "carla@support.example has no reviewer role",
+    )
+    assert len(await events_of(handle)) == before, "nothing refused reached history"
+    record = await answer(handle, "approved", BRUNO)
+    assert (record.reviewer, record.reviewer_id) == ("bruno@reviewers.example", "auth0|bruno")

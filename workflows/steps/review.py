@@ -3,8 +3,10 @@
 A `review` decision (a score in a "client evaluates" band, a dropped score) waits, when the
 request asks for it (or, where it leaves that open, the deployment), for update `review`
 until the review deadline. The validator refuses, before anything reaches history, an
-answer that comes when no review waits, a second answer, and a malformed one; the answer it
-lets through is the audit trail, in the workflow's own history.
+answer that comes when no review waits, a second answer, a malformed one, and one without
+the console's proof of a verified reviewer with a reviewer's role
+(`contracts/review_proof.py`); the answer it lets through is the audit trail, in the
+workflow's own history, naming the person the identity provider verified.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
         ReviewRecord,
         parse_review_answer,
     )
+    from contracts.review_proof import AnswerBinding, proof_claims, trusted_signers, verify_proof
     from contracts.status import Stage
     from workflows.calls import CallFailed, CallOptions, DeadlinePassed
     from workflows.journey import Journey
@@ -61,10 +64,39 @@ class ReviewDesk:
             raise refusal(NOT_AWAITING, "this onboarding is not waiting for a review")
         return parse_review_answer(raw)
 
+    def admit(self, raw: Any) -> None:
+        """The validator: `check`, then the proof of a verified reviewer. Only here: the
+        handler also runs on replay, where a key retired since must change nothing."""
+        answer = self.check(raw)
+        binding = AnswerBinding(
+            workflow_id=workflow.info().workflow_id,
+            decision=answer.decision.value,
+            reason=answer.reason,
+            note=answer.note,
+        )
+        now = workflow.now()
+        # The signature check's native code imports its error types when it first needs
+        # them: through the sandbox's importer that aborted the worker (a forged proof was
+        # enough), so it imports as the worker's own code does.
+        with workflow.unsafe.imports_passed_through():
+            verify_proof(answer.proof, binding, now, trusted_signers)
+
     def answer(self, raw: Any) -> ReviewAnswered:
         """The handler's half: checked again (two answers may race), then kept."""
         answer = self.check(raw)
-        self.record = ReviewRecord(**answer.model_dump(), reviewed_at=workflow.now())
+        if answer.proof is not None:  # the validator verified it
+            verified = proof_claims(answer.proof)
+            reviewer, reviewer_id = verified.email or verified.sub, verified.sub
+        else:  # an answer recorded before reviewers were verified
+            reviewer, reviewer_id = answer.reviewer or "unknown", None
+        self.record = ReviewRecord(
+            decision=answer.decision,
+            reviewer=reviewer,
+            reviewer_id=reviewer_id,
+            reason=answer.reason,
+            note=answer.note,
+            reviewed_at=workflow.now(),
+        )
         return ReviewAnswered(outcome=OUTCOMES[self.record.decision], review=self.record)
 
     async def wait(self, options: ReviewOptions, deadline: datetime) -> ReviewRecord | None:

@@ -1,0 +1,221 @@
+"""The console's pages: the queue of waiting reviews, one case, and the answer to it.
+
+Every page needs a logged-in person; the queue and the cases need a reviewer's role
+(`reviewer` or `senior_reviewer`): anyone else is told so, and sees no case. An answer
+is a form with the session's CSRF token; the console signs it for the logged-in reviewer
+(`contracts/review_proof.py`) and sends update `review`, whose validator checks the proof.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.templating import Jinja2Templates
+from temporalio.client import Client
+from temporalio.exceptions import ApplicationError
+
+from contracts.names import workflow_id_for
+from contracts.review import ReviewAnswer, ReviewDecision, parse_review_answer
+from contracts.review_proof import AnswerBinding, VerifiedReviewer, sign_proof
+from onboarding.console.reasons import ReasonCode, reason_for
+from onboarding.console.sessions import CSRF_FIELD, csrf_ok, csrf_token, current_reviewer
+from onboarding.runtime.console_settings import ConsoleSettings
+from onboarding.temporal.reviews import (
+    WaitingReview,
+    review_onboarding,
+    waiting_review,
+    waiting_reviews,
+)
+from onboarding.temporal.step_updates import UpdateRefused
+
+
+@dataclass
+class Console:
+    """What the pages share: settings, templates, Temporal, the reasons, the signing key."""
+
+    settings: ConsoleSettings
+    templates: Jinja2Templates
+    temporal: Client
+    reasons: dict[ReviewDecision, tuple[ReasonCode, ...]]
+    signing_key: Ed25519PrivateKey
+
+    def page(self, request: Request, name: str, status_code: int = 200, **context: Any) -> Response:
+        reviewer, _ = current_reviewer(request.session, self.settings.session_idle_seconds)
+        context = {
+            "reviewer": reviewer,
+            "csrf_field": CSRF_FIELD,
+            "csrf_token": csrf_token(request.session) if reviewer else "",
+            **context,
+        }
+        return self.templates.TemplateResponse(request, name, context, status_code=status_code)
+
+    def gate(self, request: Request) -> VerifiedReviewer | Response:
+        """The reviewer, or the answer for whoever may not be here."""
+        reviewer, expired = current_reviewer(request.session, self.settings.session_idle_seconds)
+        if reviewer is None:
+            request.session["next"] = request.url.path
+            return RedirectResponse("/login?expired=1" if expired else "/login", status_code=303)
+        if not reviewer.may_review:
+            message = (
+                f"You are logged in as {reviewer.email}, who has no reviewer role: ask your "
+                "administrator for the reviewer role to see and answer reviews."
+            )
+            return self.page(
+                request, "message.html", 403, title="No reviewer role", message=message
+            )
+        return reviewer
+
+    # --- the queue ----------------------------------------------------------------------
+
+    async def queue(self, request: Request) -> Response:
+        reviewer = self.gate(request)
+        if isinstance(reviewer, Response):
+            return reviewer
+        now = datetime.now(UTC)
+        reviews = await waiting_reviews(self.temporal)
+        reason = request.query_params.get("reason", "")
+        due_soon = request.query_params.get("due") == "soon"
+        codes = sorted({r.code for review in reviews for r in review.brief.reasons})
+        shown = [
+            review
+            for review in reviews
+            if (not reason or any(r.code == reason for r in review.brief.reasons))
+            and (not due_soon or review.due_soon(now))
+        ]
+        rows = [_row(review, now) for review in shown]
+        return self.page(
+            request,
+            "reviews.html",
+            rows=rows,
+            total=len(reviews),
+            codes=codes,
+            reason=reason,
+            due_soon=due_soon,
+            done=request.query_params.get("done"),
+        )
+
+    # --- one case -----------------------------------------------------------------------
+
+    async def case(self, request: Request) -> Response:
+        reviewer = self.gate(request)
+        if isinstance(reviewer, Response):
+            return reviewer
+        request_id = request.path_params["request_id"]
+        review = await waiting_review(self.temporal, request_id)
+        if review is None:
+            return self.page(
+                request,
+                "message.html",
+                404,
+                title="No review waits",
+                message=f"The onboarding {request_id} is not waiting for a review.",
+            )
+        return self._case_page(request, review)
+
+    def _case_page(
+        self, request: Request, review: WaitingReview, error: str | None = None, **form: Any
+    ) -> Response:
+        now = datetime.now(UTC)
+        return self.page(
+            request,
+            "case.html",
+            400 if error else 200,
+            case=_row(review, now),
+            brief=review.brief,
+            reasons=self.reasons,
+            error=error,
+            form=form,
+        )
+
+    async def decide(self, request: Request) -> Response:
+        reviewer = self.gate(request)
+        if isinstance(reviewer, Response):
+            return reviewer
+        request_id = request.path_params["request_id"]
+        async with request.form(max_files=0, max_fields=8) as form:
+            fields = {k: v for k, v in form.items() if isinstance(v, str)}
+        if not csrf_ok(request.session, fields.get(CSRF_FIELD)):
+            return self.page(
+                request,
+                "message.html",
+                403,
+                title="The form was refused",
+                message="This form did not come from your session of the console (or it "
+                "expired). Open the case again and answer from its page.",
+            )
+        review = await waiting_review(self.temporal, request_id)
+        if review is None:
+            return self.page(
+                request,
+                "message.html",
+                409,
+                title="No review waits",
+                message=f"The onboarding {request_id} is not waiting for a review any more.",
+            )
+        answer = self._answer(fields)
+        if isinstance(answer, str):
+            return self._case_page(request, review, answer, **fields)
+        binding = AnswerBinding(
+            workflow_id_for(request_id), answer.decision.value, answer.reason, answer.note
+        )
+        proof = sign_proof(
+            self.signing_key, self.settings.signing_key_id, reviewer, binding, datetime.now(UTC)
+        )
+        signed = answer.model_copy(update={"proof": proof})
+        try:
+            answered = await review_onboarding(self.temporal, request_id, signed)
+        except UpdateRefused as refused:
+            return self._case_page(request, review, str(refused), **fields)
+        done = f"{request_id}: {answered.outcome.value}"
+        return RedirectResponse(f"/reviews?done={done}", status_code=303)
+
+    def _answer(self, fields: dict[str, str]) -> ReviewAnswer | str:
+        """The answer the form asks for, or what is wrong with it, in words."""
+        try:
+            decision = ReviewDecision(fields.get("decision", ""))
+        except ValueError:
+            return "Choose approve, reject or ask for a new capture."
+        picked = reason_for(self.reasons, decision, fields.get("reason", ""))
+        if picked is None:
+            return f"Choose a reason that explains {decision.value}."
+        try:
+            return parse_review_answer(
+                {
+                    "decision": decision.value,
+                    "reason": picked.code,
+                    "note": fields.get("note") or None,
+                }
+            )
+        except ApplicationError as refused:
+            return f"{refused.message} ({refused.type})"
+
+
+def _row(review: WaitingReview, now: datetime) -> dict[str, Any]:
+    brief = review.brief
+    return {
+        "request_id": review.request_id,
+        "score": brief.score,
+        "reasons": [reason.code for reason in brief.reasons],
+        "process_id": brief.process_id,
+        "waiting_since": brief.waiting_since,
+        "deadline": brief.deadline,
+        "waited": _span(review.waited(now)),
+        "due_in": _span(review.due_in(now)),
+        "due_soon": review.due_soon(now),
+    }
+
+
+def _span(span: timedelta) -> str:
+    seconds = span.total_seconds()
+    if seconds < 0:
+        return "overdue"
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"

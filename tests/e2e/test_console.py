@@ -1,0 +1,108 @@
+"""The reviewers' console on the stack as users run it: reviewers log in at the identity
+provider (the sandbox's Auth0 stand-in), see the queue, open a case and answer it; the
+answer names the verified login. A person without a reviewer's role sees no case, and a
+form without its CSRF token answers nothing (the other tools' refusals:
+tests/e2e/test_review_tools.py)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from devstack.console_client import NO_ROLE, REVIEWER, ConsoleUser
+from tests.e2e.local_stack import SELFIE, Stack, result_of, running_stack
+
+pytestmark = pytest.mark.e2e
+
+REVIEW_CPF = "00000000353"  # Unico answers score 28: a review
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    with running_stack(tmp_path_factory.mktemp("console") / "stack") as running:
+        yield running
+
+
+def console(stack: Stack) -> ConsoleUser:
+    return ConsoleUser(f"http://127.0.0.1:{stack.ports['console']}")
+
+
+def waiting(stack: Stack, request_id: str) -> None:
+    """An onboarding that waits for a reviewer, once it is listed."""
+    started = stack.onboarding(
+        "start", "--cpf", REVIEW_CPF, "--name", "Maria Silva", "--selfie", str(SELFIE),
+        "--request-id", request_id, "--review",
+    )  # fmt: skip
+    assert started.returncode == 0, started.stderr
+    deadline = time.monotonic() + 60
+    while True:
+        listed = json.loads(stack.onboarding("review", "list", "--json").stdout)
+        if any(row["request_id"] == request_id for row in listed):
+            return
+        assert time.monotonic() < deadline, f"{request_id} never waited for a review"
+        time.sleep(0.5)
+
+
+async def test_a_reviewer_logs_in_opens_a_case_and_answers_it(stack: Stack) -> None:
+    waiting(stack, "console-approve")
+    async with console(stack) as ana:
+        anonymous = await ana.get("/reviews")
+        assert anonymous.url.path == "/login", "no session: the login page"
+        landed = await ana.log_in(*REVIEWER)
+        assert (landed.status_code, landed.url.path) == (200, "/reviews")
+        assert "console-approve" in landed.text and "ana@reviewers.example" in landed.text
+        case = await ana.get("/reviews/console-approve")
+        assert case.status_code == 200
+        assert "score.review" in case.text and ">28<" in case.text
+        answered = await ana.answer(
+            "console-approve", "approved", "documents.match", "conferido por telefone"
+        )
+        assert answered.url.path == "/reviews" and "console-approve: approved" in answered.text
+    review = result_of(stack, "console-approve")["review"]
+    assert (review["reviewer"], review["reviewer_id"]) == ("ana@reviewers.example", "auth0|ana")
+    assert (review["decision"], review["reason"], review["note"]) == (
+        "approved",
+        "documents.match",
+        "conferido por telefone",
+    )
+
+
+async def test_a_wrong_password_and_a_role_without_review_rights(stack: Stack) -> None:
+    async with console(stack) as stranger:
+        refused = await stranger.log_in(REVIEWER[0], "guess")
+        assert refused.status_code == 401 and "Wrong email or password." in refused.text
+    async with console(stack) as carla:
+        landed = await carla.log_in(*NO_ROLE)
+        assert landed.status_code == 403 and "no reviewer role" in landed.text
+        assert (await carla.get("/reviews/anything")).status_code == 403
+
+
+async def test_a_form_without_its_csrf_token_or_with_a_bad_reason_answers_nothing(
+    stack: Stack,
+) -> None:
+    waiting(stack, "console-forged")
+    async with console(stack) as ana:
+        await ana.log_in(*REVIEWER)
+        forged = await ana.http.post(
+            f"{ana.console_url}/reviews/console-forged/decision",
+            data={"decision": "approved", "reason": "documents.match"},
+        )
+        assert forged.status_code == 403 and "did not come from your session" in forged.text
+        wrong = await ana.answer("console-forged", "approved", "fraud.suspected")
+        assert wrong.status_code == 400 and "Choose a reason that explains approved" in wrong.text
+        listed = json.loads(stack.onboarding("review", "list", "--json").stdout)
+        assert "console-forged" in {row["request_id"] for row in listed}, "it still waits"
+        rejected = await ana.answer("console-forged", "rejected", "fraud.suspected")
+        assert "console-forged: rejected" in rejected.text
+
+
+async def test_logging_out_ends_the_session(stack: Stack) -> None:
+    async with console(stack) as ana:
+        await ana.log_in(*REVIEWER)
+        out = await ana.log_out()
+        assert out.url.path == "/login" and "You are logged out." in out.text
+        again = await ana.get("/reviews")
+        assert again.url.path == "/login"
