@@ -27,6 +27,7 @@ RETRY_NOW_SIGNAL = "retry_now"
 # reviewer's answer.
 DECISION_UPDATE = "decision"
 REVIEW_UPDATE = "review"
+CLAIM_UPDATE = "claim_review"  # a reviewer holds a waiting review, or lets it go
 # The MFA conversation: the person's code, and a new SMS.
 SUBMIT_OTP_UPDATE = "submit_otp"
 RESEND_OTP_UPDATE = "resend_otp"

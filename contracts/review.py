@@ -11,7 +11,7 @@ import re
 import unicodedata
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -38,6 +38,9 @@ PROOF_MAX_LENGTH = 4096
 NOT_AWAITING = "review.not_awaiting"
 MALFORMED = "review.malformed"
 ALREADY_ANSWERED = "review.already_answered"
+HELD = "review.held"
+SAME_REVIEWER = "review.same_reviewer"
+SENIOR_REQUIRED = "review.senior_required"
 
 
 class ReviewAnswer(BaseModel):
@@ -58,7 +61,9 @@ class ReviewAnswer(BaseModel):
 class ReviewRecord(BaseModel):
     """The review as the result keeps it: who decided what, when, and why. `reviewer` is
     the verified login (an e-mail address) and `reviewer_id` the identity provider's subject;
-    records from before verified reviewers have a typed `reviewer` and no `reviewer_id`."""
+    records from before verified reviewers have a typed `reviewer` and no `reviewer_id`.
+    Where an approval needed four eyes, the final record is the second reviewer's and
+    `first_review` the approval it confirmed or overruled."""
 
     decision: ReviewDecision
     reviewer: str
@@ -66,23 +71,68 @@ class ReviewRecord(BaseModel):
     reason: str | None = None
     note: str | None = None
     reviewed_at: datetime
+    first_review: ReviewRecord | None = None
+
+
+class ReviewSignals(BaseModel):
+    """What Unico answered, as a reviewer weighs it (no personal data): `band` is the
+    score's band under the request's bands."""
+
+    unico_id: str | None = None
+    liveness: int | None = None
+    fraudster: str | None = None  # identityFraudsters' result
+    serpro: int | None = None  # Serpro's similarity
+    score: int | None = None
+    band: str | None = None  # approve, review_positive, unbanded, review_negative, deny, zero
+
+
+class ReviewHold(BaseModel):
+    """Who holds a waiting review (opened it in the console), until when."""
+
+    reviewer: str
+    reviewer_id: str
+    until: datetime
 
 
 class ReviewAnswered(BaseModel):
-    """The `review` update's answer: the outcome the reviewer's answer sets, and the record."""
+    """The `review` update's answer: the outcome the reviewer's answer sets, and the record.
+    A first approval that needs four eyes sets none yet: outcome `review`, `awaiting`
+    `second_reviewer`."""
 
     outcome: Outcome
     review: ReviewRecord
+    awaiting: str | None = None
+
+
+class ReviewClaim(BaseModel):
+    """What the console sends when a reviewer opens a review (`claim`) or lets it go
+    (`release`): update `claim_review`, with the proof of who does it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    action: Literal["claim", "release"]
+    proof: str
+
+
+class ReviewClaimed(BaseModel):
+    """The `claim_review` update's answer: who holds the review now (None: nobody)."""
+
+    held_by: ReviewHold | None
 
 
 class ReviewBrief(BaseModel):
-    """What a reviewer needs to decide, kept in the memo while the onboarding waits."""
+    """What a reviewer needs to decide, kept in the memo while the onboarding waits: Unico's
+    signals, who holds the review, and a first approval waiting for a second reviewer."""
 
     reasons: list[Reason]
     score: int | None
     process_id: str | None
     waiting_since: datetime
     deadline: datetime
+    signals: ReviewSignals | None = None
+    held_by: ReviewHold | None = None
+    first_review: ReviewRecord | None = None
+    four_eyes: list[str] = []  # why an approval needs a second reviewer (empty: it does not)
 
 
 def parse_review_answer(raw: Any) -> ReviewAnswer:
@@ -92,11 +142,10 @@ def parse_review_answer(raw: Any) -> ReviewAnswer:
     try:
         answer = ReviewAnswer.model_validate(raw)
     except ValidationError as exc:
-        first = exc.errors(include_url=False, include_input=False)[0]
-        field = ".".join(str(part) for part in first["loc"]) or "answer"
+        field, message = _first_error(exc, "answer")
         code = "review.invalid_decision" if field == "decision" else MALFORMED
         choices = ", ".join(d.value for d in ReviewDecision)
-        why = f"one of {choices}" if field == "decision" else first["msg"]
+        why = f"one of {choices}" if field == "decision" else message
         raise refusal(code, f"{field}: {why}") from None
     if answer.reviewer is not None and not REVIEWER_ID.fullmatch(answer.reviewer):
         raise refusal(
@@ -115,3 +164,23 @@ def parse_review_answer(raw: Any) -> ReviewAnswer:
             raise refusal("review.invalid_note", "note: no control or invisible characters")
         answer = answer.model_copy(update={"note": note.strip() or None})
     return answer
+
+
+def parse_review_claim(raw: Any) -> ReviewClaim:
+    """A hold's request, or `ApplicationError` `review.malformed` saying what is wrong."""
+    if not isinstance(raw, dict):
+        raise refusal(MALFORMED, 'send {"action": "claim" | "release", "proof"} as JSON')
+    try:
+        claim = ReviewClaim.model_validate(raw)
+    except ValidationError as exc:
+        field, message = _first_error(exc, "claim")
+        raise refusal(MALFORMED, f"{field}: {message}") from None
+    if len(claim.proof) > PROOF_MAX_LENGTH:
+        raise refusal(MALFORMED, f"proof: at most {PROOF_MAX_LENGTH} characters")
+    return claim
+
+
+def _first_error(exc: ValidationError, whole: str) -> tuple[str, str]:
+    """The first field a model refused (`whole` when the input itself), and why."""
+    first = exc.errors(include_url=False, include_input=False)[0]
+    return ".".join(str(part) for part in first["loc"]) or whole, str(first["msg"])

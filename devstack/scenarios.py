@@ -27,4 +27,9 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("00000000949", "status 3, inconclusive, liveness 2", Outcome.REJECTED),
     Scenario("00000001082", "status 1, fraudster yes, later 3 with score -20", Outcome.REJECTED),
     Scenario("00000001163", "status 1, later 4 (canceled)", Outcome.CANCELED),
+    Scenario(
+        "00000001244",
+        "status 1, later 3 with score -25 (an approval needs four eyes)",
+        Outcome.REVIEW,
+    ),
 )

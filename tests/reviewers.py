@@ -62,3 +62,14 @@ def signed_body(
     request_id = workflow_id.removeprefix(workflow_id_for(""))
     answer = signed_answer(request_id, decision, reviewer, **more)
     return answer.model_dump(mode="json", exclude_none=True)
+
+
+def signed_claim(
+    workflow_id: str, action: str, reviewer: VerifiedReviewer = ANA, *, now: datetime | None = None
+) -> dict[str, Any]:
+    """The console's `claim_review` body: `claim` or `release`, for `reviewer`."""
+    binding = AnswerBinding(workflow_id, action, None, None)
+    proof = sign_proof(
+        TEST_CONSOLE_KEY, TEST_CONSOLE_KEY_ID, reviewer, binding, now or datetime.now(UTC)
+    )
+    return {"action": action, "proof": proof}

@@ -26,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
     from contracts.mfa import INVALID_OTP_FORMAT, OtpAnswer, ResendAnswer
     from contracts.mfa import MALFORMED as MFA_MALFORMED
     from contracts.names import (
+        CLAIM_UPDATE,
         DECISION_UPDATE,
         OUTCOME_ATTRIBUTE,
         RESEND_OTP_UPDATE,
@@ -41,7 +42,7 @@ with workflow.unsafe.imports_passed_through():
     from contracts.request import OnboardingRequest
     from contracts.result import IdentityDecision, OnboardingResult
     from contracts.review import MALFORMED as REVIEW_MALFORMED
-    from contracts.review import ReviewAnswered
+    from contracts.review import ReviewAnswered, ReviewClaimed
     from contracts.status import Carry, OnboardingStatus, Stage
     from workflows.inbox import ignore_extra, no_arguments, sole_argument
     from workflows.journey import Finished, Journey
@@ -94,7 +95,7 @@ class Onboarding:
         result = await self._identity.run(request, raw, carry)
         self._announce(result)
         if await self._review.wanted(request, result):
-            result = await self._review.run(request, result)
+            result = await self._review.run(request, result, self._identity.signals)
             self._decision = result.identity()  # from now on, the reviewer's (or the deadline's)
         if self._account.wanted(request, result):
             result = await self._account.run(request, result)
@@ -148,6 +149,16 @@ class Onboarding:
     @review.validator
     def _review_is_welcome(self, *args: Any) -> None:
         self._review.desk.admit(_review_answer(args))
+
+    @workflow.update(name=CLAIM_UPDATE)
+    async def claim_review(self, *args: Any) -> ReviewClaimed:
+        """The console holds a waiting review for the reviewer who opened it, or lets it go:
+        `{"action": "claim" | "release", "proof"}`; answers who holds it now."""
+        return self._review.desk.claim(_claim(args))
+
+    @claim_review.validator
+    def _claim_is_welcome(self, *args: Any) -> None:
+        self._review.desk.admit_claim(_claim(args))
 
     @workflow.update(name=SUBMIT_OTP_UPDATE)
     async def submit_otp(self, *args: Any) -> OtpAnswer:
@@ -219,6 +230,10 @@ class Onboarding:
         if self._request is None or not self._identity.deadline:
             return workflow.info().workflow_start_time.timestamp()
         return self._identity.deadline - self._request.options.deadline_seconds
+
+
+def _claim(args: tuple[Any, ...]) -> Any:
+    return sole_argument(args, code=REVIEW_MALFORMED, shape='{"action", "proof"}')
 
 
 def _review_answer(args: tuple[Any, ...]) -> Any:

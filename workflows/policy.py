@@ -11,6 +11,7 @@ from __future__ import annotations
 from contracts.outcome import Outcome, Reason
 from contracts.request import PolicyBands
 from contracts.result import Decision
+from contracts.review import ReviewSignals
 from contracts.unico import ProcessStatus, UnicoProcess
 
 
@@ -78,3 +79,33 @@ def _by_score(score: int, bands: PolicyBands) -> Decision:
     in_review_band = score <= bands.review_negative_max or score >= bands.review_positive_min
     code = "score.review" if in_review_band else "score.unbanded"
     return _verdict(Outcome.REVIEW, code, f"risk score {score}: the client evaluates")
+
+
+def score_band(score: int | None, bands: PolicyBands) -> str | None:
+    """The band a score falls in, as `_by_score` reads the bands: `zero`, `deny`,
+    `review_negative`, `unbanded`, `review_positive` or `approve`; None without a score."""
+    if score is None:
+        return None
+    if score == 0:
+        return "zero"
+    if score <= bands.deny_max:
+        return "deny"
+    if score >= bands.approve_min:
+        return "approve"
+    if score <= bands.review_negative_max:
+        return "review_negative"
+    if score >= bands.review_positive_min:
+        return "review_positive"
+    return "unbanded"
+
+
+def review_signals(process: UnicoProcess, bands: PolicyBands | None = None) -> ReviewSignals:
+    """What a reviewer weighs of Unico's answer: its signals and the score's band."""
+    return ReviewSignals(
+        unico_id=process.unico_id.result if process.unico_id else None,
+        liveness=process.liveness,
+        fraudster=process.identity_fraudsters.result if process.identity_fraudsters else None,
+        serpro=process.government.serpro if process.government else None,
+        score=process.score,
+        band=score_band(process.score, bands or PolicyBands()),
+    )

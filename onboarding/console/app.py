@@ -88,6 +88,7 @@ def create_console(settings: ConsoleSettings, temporal: Client) -> Starlette:
         Route("/reviews", console.queue, methods=["GET"]),
         Route("/reviews/{request_id}", console.case, methods=["GET"]),
         Route("/reviews/{request_id}/decision", console.decide, methods=["POST"]),
+        Route("/reviews/{request_id}/release", console.release, methods=["POST"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     assert settings.session_secret is not None  # checked()

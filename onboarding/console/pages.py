@@ -20,14 +20,25 @@ from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
 
 from contracts.names import workflow_id_for
-from contracts.review import ReviewAnswer, ReviewDecision, parse_review_answer
+from contracts.request import Subject
+from contracts.review import (
+    NOT_AWAITING,
+    ReviewAnswer,
+    ReviewClaim,
+    ReviewDecision,
+    ReviewHold,
+    ReviewRecord,
+    parse_review_answer,
+)
 from contracts.review_proof import AnswerBinding, VerifiedReviewer, sign_proof
 from onboarding.console.reasons import ReasonCode, reason_for
 from onboarding.console.sessions import CSRF_FIELD, csrf_ok, csrf_token, current_reviewer
 from onboarding.runtime.console_settings import ConsoleSettings
 from onboarding.temporal.reviews import (
     WaitingReview,
+    claim_review,
     review_onboarding,
+    review_subject,
     waiting_review,
     waiting_reviews,
 )
@@ -102,76 +113,151 @@ class Console:
     # --- one case -----------------------------------------------------------------------
 
     async def case(self, request: Request) -> Response:
+        """One case: opening it holds it for this reviewer, unless another holds it."""
         reviewer = self.gate(request)
         if isinstance(reviewer, Response):
             return reviewer
         request_id = request.path_params["request_id"]
         review = await waiting_review(self.temporal, request_id)
         if review is None:
-            return self.page(
-                request,
-                "message.html",
-                404,
-                title="No review waits",
-                message=f"The onboarding {request_id} is not waiting for a review.",
-            )
-        return self._case_page(request, review)
+            return self._gone(request, request_id, 404)
+        hold = review.brief.held_by
+        if _may_answer(reviewer, _live(hold), review.brief.first_review) is None:
+            try:
+                claimed = await claim_review(
+                    self.temporal, request_id, self._claim(reviewer, request_id, "claim")
+                )
+                hold = claimed.held_by
+            except UpdateRefused as refused:
+                if refused.code == NOT_AWAITING:
+                    return self._gone(request, request_id, 409)
+                # Held by another meanwhile: the page says by whom.
+                fresh = await waiting_review(self.temporal, request_id)
+                hold = fresh.brief.held_by if fresh is not None else hold
+        return await self._case_page(request, review, reviewer, hold)
 
-    def _case_page(
-        self, request: Request, review: WaitingReview, error: str | None = None, **form: Any
+    async def release(self, request: Request) -> Response:
+        """Let a held review go: its holder, or a senior reviewer for anyone's."""
+        posted = await self._posted(request)
+        if isinstance(posted, Response):
+            return posted
+        reviewer, request_id, _ = posted
+        try:
+            await claim_review(
+                self.temporal, request_id, self._claim(reviewer, request_id, "release")
+            )
+        except UpdateRefused as failed:
+            review = await waiting_review(self.temporal, request_id)
+            if review is None:
+                return self._gone(request, request_id, 409)
+            hold = review.brief.held_by
+            return await self._case_page(request, review, reviewer, hold, str(failed))
+        return RedirectResponse(f"/reviews?done={request_id}: released", status_code=303)
+
+    def _claim(self, reviewer: VerifiedReviewer, request_id: str, action: str) -> ReviewClaim:
+        binding = AnswerBinding(workflow_id_for(request_id), action, None, None)
+        proof = self._sign(reviewer, binding)
+        return ReviewClaim(action="claim" if action == "claim" else "release", proof=proof)
+
+    def _sign(self, reviewer: VerifiedReviewer, binding: AnswerBinding) -> str:
+        key_id = self.settings.signing_key_id
+        return sign_proof(self.signing_key, key_id, reviewer, binding, datetime.now(UTC))
+
+    def _gone(self, request: Request, request_id: str, status_code: int) -> Response:
+        return self.page(
+            request,
+            "message.html",
+            status_code,
+            title="No review waits",
+            message=f"The onboarding {request_id} is not waiting for a review.",
+        )
+
+    async def _case_page(
+        self,
+        request: Request,
+        review: WaitingReview,
+        reviewer: VerifiedReviewer,
+        hold: ReviewHold | None,
+        error: str | None = None,
+        **form: Any,
     ) -> Response:
         now = datetime.now(UTC)
+        brief = review.brief
+        live_hold = _live(hold)
+        subject = await review_subject(self.temporal, review.request_id)
+        first = brief.first_review
         return self.page(
             request,
             "case.html",
             400 if error else 200,
             case=_row(review, now),
-            brief=review.brief,
+            brief=brief,
+            signals=brief.signals,
+            person=None
+            if subject is None
+            else {"name": subject.name, "cpf": mask_cpf(subject.code)},
+            hold=live_hold,
+            mine=live_hold is not None and live_hold.reviewer_id == reviewer.sub,
+            may_answer=_may_answer(reviewer, live_hold, first),
+            may_release=live_hold is not None
+            and (live_hold.reviewer_id == reviewer.sub or reviewer.senior),
+            first=first,
             reasons=self.reasons,
             error=error,
             form=form,
         )
 
-    async def decide(self, request: Request) -> Response:
+    async def _posted(
+        self, request: Request
+    ) -> tuple[VerifiedReviewer, str, dict[str, str]] | Response:
+        """A case's form from a reviewer of this session: who, which case, the fields."""
         reviewer = self.gate(request)
         if isinstance(reviewer, Response):
             return reviewer
-        request_id = request.path_params["request_id"]
+        fields = await self._form(request)
+        if isinstance(fields, Response):
+            return fields
+        return reviewer, request.path_params["request_id"], fields
+
+    async def _form(self, request: Request) -> dict[str, str] | Response:
+        """The form's fields, or the refusal of a form that did not come from this session."""
         async with request.form(max_files=0, max_fields=8) as form:
             fields = {k: v for k, v in form.items() if isinstance(v, str)}
-        if not csrf_ok(request.session, fields.get(CSRF_FIELD)):
-            return self.page(
-                request,
-                "message.html",
-                403,
-                title="The form was refused",
-                message="This form did not come from your session of the console (or it "
-                "expired). Open the case again and answer from its page.",
-            )
+        if csrf_ok(request.session, fields.get(CSRF_FIELD)):
+            return fields
+        return self.page(
+            request,
+            "message.html",
+            403,
+            title="The form was refused",
+            message="This form did not come from your session of the console (or it "
+            "expired). Open the case again and answer from its page.",
+        )
+
+    async def decide(self, request: Request) -> Response:
+        posted = await self._posted(request)
+        if isinstance(posted, Response):
+            return posted
+        reviewer, request_id, fields = posted
         review = await waiting_review(self.temporal, request_id)
         if review is None:
-            return self.page(
-                request,
-                "message.html",
-                409,
-                title="No review waits",
-                message=f"The onboarding {request_id} is not waiting for a review any more.",
-            )
+            return self._gone(request, request_id, 409)
+        hold = review.brief.held_by
         answer = self._answer(fields)
         if isinstance(answer, str):
-            return self._case_page(request, review, answer, **fields)
+            return await self._case_page(request, review, reviewer, hold, answer, **fields)
         binding = AnswerBinding(
             workflow_id_for(request_id), answer.decision.value, answer.reason, answer.note
         )
-        proof = sign_proof(
-            self.signing_key, self.settings.signing_key_id, reviewer, binding, datetime.now(UTC)
-        )
-        signed = answer.model_copy(update={"proof": proof})
+        signed = answer.model_copy(update={"proof": self._sign(reviewer, binding)})
         try:
             answered = await review_onboarding(self.temporal, request_id, signed)
-        except UpdateRefused as refused:
-            return self._case_page(request, review, str(refused), **fields)
-        done = f"{request_id}: {answered.outcome.value}"
+        except UpdateRefused as failed:
+            return await self._case_page(request, review, reviewer, hold, str(failed), **fields)
+        if answered.awaiting is not None:
+            done = f"{request_id}: approved, awaiting a senior reviewer's confirmation"
+        else:
+            done = f"{request_id}: {answered.outcome.value}"
         return RedirectResponse(f"/reviews?done={done}", status_code=303)
 
     def _answer(self, fields: dict[str, str]) -> ReviewAnswer | str:
@@ -195,9 +281,41 @@ class Console:
             return f"{refused.message} ({refused.type})"
 
 
+def _live(hold: ReviewHold | None) -> ReviewHold | None:
+    return hold if hold is not None and hold.until > datetime.now(UTC) else None
+
+
+def _person(subject: Subject | None) -> dict[str, str] | None:
+    return None if subject is None else {"name": subject.name, "cpf": mask_cpf(subject.code)}
+
+
+def mask_cpf(code: str) -> str:
+    """A CPF as a reviewer may see it: the middle six digits (`***.456.789-**`)."""
+    digits = "".join(c for c in code if c.isdigit())
+    if len(digits) != 11:
+        return "***"
+    return f"***.{digits[3:6]}.{digits[6:9]}-**"
+
+
+def _may_answer(
+    reviewer: VerifiedReviewer, hold: ReviewHold | None, first: ReviewRecord | None
+) -> str | None:
+    """None when this reviewer may answer now; else why not, in words."""
+    if hold is not None and hold.reviewer_id != reviewer.sub:
+        return f"{hold.reviewer} holds this case until {hold.until:%H:%M} UTC."
+    if first is not None and first.reviewer_id == reviewer.sub:
+        return "You approved it: a second, different reviewer (a senior) confirms or overrules."
+    if first is not None and not reviewer.senior:
+        return "A senior reviewer confirms or overrules this approval."
+    return None
+
+
 def _row(review: WaitingReview, now: datetime) -> dict[str, Any]:
     brief = review.brief
+    hold = _live(brief.held_by)
     return {
+        "holder": hold.reviewer if hold else None,
+        "second_reviewer": brief.first_review is not None,
         "request_id": review.request_id,
         "score": brief.score,
         "reasons": [reason.code for reason in brief.reasons],

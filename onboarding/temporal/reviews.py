@@ -11,11 +11,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from pydantic import ValidationError
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
-from contracts.names import REVIEW_UPDATE, STAGE_ATTRIBUTE, WORKFLOW_TYPE, workflow_id_for
-from contracts.review import ReviewAnswer, ReviewAnswered, ReviewBrief
+from contracts.names import (
+    CLAIM_UPDATE,
+    REVIEW_UPDATE,
+    STAGE_ATTRIBUTE,
+    WORKFLOW_TYPE,
+    workflow_id_for,
+)
+from contracts.request import Subject
+from contracts.review import ReviewAnswer, ReviewAnswered, ReviewBrief, ReviewClaim, ReviewClaimed
 from contracts.status import Stage
 from onboarding.temporal.step_updates import send_update
 
@@ -77,6 +85,39 @@ async def waiting_review(client: Client, request_id: str) -> WaitingReview | Non
     if "review" not in memo:
         return None
     return WaitingReview(request_id, ReviewBrief.model_validate(memo["review"]))
+
+
+async def claim_review(client: Client, request_id: str, claim: ReviewClaim) -> ReviewClaimed:
+    """Hold a waiting review for the reviewer the claim's proof names, or let it go; who
+    holds it now, or `UpdateRefused` (`review.held`: another reviewer does)."""
+    return await send_update(
+        client,
+        request_id,
+        CLAIM_UPDATE,
+        claim.model_dump(mode="json"),
+        ReviewClaimed,
+        not_running_code="review.not_awaiting",
+        waits_for="review",
+    )
+
+
+async def review_subject(client: Client, request_id: str) -> Subject | None:
+    """The person of an onboarding, from the input its run started with (decrypted through
+    this client's codec); None when it cannot be read."""
+    handle = client.get_workflow_handle(workflow_id_for(request_id))
+    async for event in handle.fetch_history_events():
+        started = event.workflow_execution_started_event_attributes
+        payloads = list(started.input.payloads)
+        if not payloads:
+            return None
+        values = await client.data_converter.decode(payloads[:1])
+        raw = values[0] if values else None
+        subject = raw.get("subject") if isinstance(raw, dict) else None
+        try:
+            return Subject.model_validate(subject)
+        except ValidationError:
+            return None
+    return None
 
 
 async def review_onboarding(

@@ -56,6 +56,7 @@ SCENARIOS: Mapping[str, Scenario] = MappingProxyType(
         ),
         "00000001082": Scenario(_pending("yes"), _scored(-20, "yes")),
         "00000001163": Scenario(_pending(), {"status": 4}),
+        "00000001244": Scenario(_pending(), _scored(-25)),
     }
 )
 

@@ -7,17 +7,19 @@ tests/e2e/test_review_tools.py)."""
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator
 
 import pytest
 
-from devstack.console_client import NO_ROLE, REVIEWER, ConsoleUser
+from devstack.console_client import NO_ROLE, REVIEWER, SENIOR_REVIEWER, ConsoleUser, hidden_fields
 from tests.e2e.local_stack import SELFIE, Stack, result_of, running_stack
 
 pytestmark = pytest.mark.e2e
 
 REVIEW_CPF = "00000000353"  # Unico answers score 28: a review
+FOUR_EYES_CPF = "00000001244"  # score -25: an approval needs a senior's confirmation
 
 
 @pytest.fixture(scope="module")
@@ -30,10 +32,10 @@ def console(stack: Stack) -> ConsoleUser:
     return ConsoleUser(f"http://127.0.0.1:{stack.ports['console']}")
 
 
-def waiting(stack: Stack, request_id: str) -> None:
+def waiting(stack: Stack, request_id: str, cpf: str = REVIEW_CPF) -> None:
     """An onboarding that waits for a reviewer, once it is listed."""
     started = stack.onboarding(
-        "start", "--cpf", REVIEW_CPF, "--name", "Maria Silva", "--selfie", str(SELFIE),
+        "start", "--cpf", cpf, "--name", "Maria Silva", "--selfie", str(SELFIE),
         "--request-id", request_id, "--review",
     )  # fmt: skip
     assert started.returncode == 0, started.stderr
@@ -56,7 +58,7 @@ async def test_a_reviewer_logs_in_opens_a_case_and_answers_it(stack: Stack) -> N
         assert "console-approve" in landed.text and "ana@reviewers.example" in landed.text
         case = await ana.get("/reviews/console-approve")
         assert case.status_code == 200
-        assert "score.review" in case.text and ">28<" in case.text
+        assert "score.review" in case.text and ">28 (band review_positive)<" in case.text
         answered = await ana.answer(
             "console-approve", "approved", "documents.match", "conferido por telefone"
         )
@@ -106,3 +108,53 @@ async def test_logging_out_ends_the_session(stack: Stack) -> None:
         assert out.url.path == "/login" and "You are logged out." in out.text
         again = await ana.get("/reviews")
         assert again.url.path == "/login"
+
+
+async def test_opening_a_case_holds_it_and_a_senior_can_release_it(stack: Stack) -> None:
+    waiting(stack, "console-held")
+    async with console(stack) as ana, console(stack) as bruno:
+        await ana.log_in(*REVIEWER)
+        await bruno.log_in(*SENIOR_REVIEWER)
+        opened = await ana.get("/reviews/console-held")
+        assert "You hold this case until" in opened.text
+        queue = await bruno.get("/reviews")
+        row = re.search(r"console-held</a>.*?</tr>", queue.text, re.DOTALL)
+        assert row is not None and "ana@reviewers.example" in row.group(0), "who holds each"
+        seen = await bruno.get("/reviews/console-held")
+        assert "Held by ana@reviewers.example" in seen.text
+        assert 'name="decision"' not in seen.text, "no answer form for another's case"
+        refused = await bruno.answer("console-held", "rejected", "fraud.suspected")
+        assert refused.status_code == 400 and "review.held" in refused.text
+        released = await bruno.http.post(
+            f"{bruno.console_url}/reviews/console-held/release", data=hidden_fields(seen.text)
+        )
+        assert "console-held: released" in released.text
+        done = await bruno.answer("console-held", "rejected", "fraud.suspected")
+        assert "console-held: rejected" in done.text
+    assert result_of(stack, "console-held")["review"]["reviewer"] == "bruno@reviewers.example"
+
+
+async def test_an_approval_against_the_signals_needs_a_senior_s_four_eyes(stack: Stack) -> None:
+    waiting(stack, "console-four-eyes", FOUR_EYES_CPF)
+    async with console(stack) as ana, console(stack) as bruno:
+        await ana.log_in(*REVIEWER)
+        case = await ana.get("/reviews/console-four-eyes")
+        assert "***.000.012-**" in case.text and "Maria Silva" in case.text
+        assert FOUR_EYES_CPF not in case.text, "the CPF is masked"
+        assert "band review_negative" in case.text and "band.review_negative" in case.text
+        first = await ana.answer("console-four-eyes", "approved", "documents.match", "ok")
+        assert "console-four-eyes: approved, awaiting a senior reviewer" in first.text
+        again = await ana.get("/reviews/console-four-eyes")
+        assert "You approved it" in again.text and 'name="decision"' not in again.text
+        await bruno.log_in(*SENIOR_REVIEWER)
+        seen = await bruno.get("/reviews/console-four-eyes")
+        assert "Approved by ana@reviewers.example" in seen.text
+        confirmed = await bruno.answer(
+            "console-four-eyes", "approved", "identity.confirmed_by_call"
+        )
+        assert "console-four-eyes: approved" in confirmed.text
+    review = result_of(stack, "console-four-eyes")["review"]
+    assert (review["reviewer"], review["first_review"]["reviewer"]) == (
+        "bruno@reviewers.example",
+        "ana@reviewers.example",
+    )

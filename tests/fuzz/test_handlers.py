@@ -28,6 +28,7 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from contracts.names import (
+    CLAIM_UPDATE,
     DECISION_UPDATE,
     RESEND_OTP_UPDATE,
     RETRY_NOW_SIGNAL,
@@ -76,7 +77,9 @@ forged_proof = st.tuples(st.binary(max_size=40), st.binary(max_size=64)).map(
 )
 # The names our handlers read, so that values reach the checks behind the shape checks.
 our_fields = st.dictionaries(
-    st.sampled_from(["code", "decision", "reviewer", "note", "proof", "processId", "status"]),
+    st.sampled_from(
+        ["code", "decision", "reviewer", "note", "proof", "action", "processId", "status"]
+    ),
     st.one_of(json_values, edge_numbers, text, big_text, forged_proof),
     max_size=4,
 )
@@ -143,7 +146,14 @@ async def test_a_waiting_review_survives_anything_sent_to_it(
     with env.with_time_skipping_disabled():
         handle = await start_onboarding(env.client, started, worker.queue)
         await until_stage(handle, Stage.AWAITING_REVIEW)
-        handlers = [WEBHOOK_SIGNAL, RETRY_NOW_SIGNAL, STATUS_QUERY, DECISION_UPDATE, REVIEW_UPDATE]
+        handlers = [
+            WEBHOOK_SIGNAL,
+            RETRY_NOW_SIGNAL,
+            STATUS_QUERY,
+            DECISION_UPDATE,
+            REVIEW_UPDATE,
+            CLAIM_UPDATE,
+        ]
         through = await fuzz(handle, handlers)
         reviewed = [answer for handler, answer in through if handler == REVIEW_UPDATE]
         if not reviewed:

@@ -159,6 +159,9 @@ class Case:
     # Sent in order once the review waits; all but the last are refused by the validator,
     # and leave no event. Empty: nobody answers (the deadline) unless canceled.
     review_answers: tuple[dict[str, Any], ...] = ()
+    # Sent in order once the review waits, before `review_answers`, each taken: holds
+    # (`{"claim": "ana"}`, `{"release": "bruno"}`) and a first approval awaiting four eyes.
+    review_first: tuple[dict[str, Any], ...] = ()
     cancel_while_reviewing: bool = False
     early_decision: bool = False  # started by update-with-start, asking for the decision
     # Once the review waits, what no handler can use: signals with extra arguments (in
@@ -176,9 +179,10 @@ class Case:
 SIGNED_AS = "signed_as"
 
 
-def _answer(decision: str, **more: Any) -> dict[str, Any]:
-    """An answer from the reviewers' console, for Ana, signed when it is sent."""
-    return {"decision": decision, SIGNED_AS: "ana", **more}
+def _answer(decision: str, by: str = "ana", **more: Any) -> dict[str, Any]:
+    """An answer from the reviewers' console, for `by` (Ana, or Bruno the senior), signed
+    when it is sent."""
+    return {"decision": decision, SIGNED_AS: by, **more}
 
 
 def _typed(decision: str, **more: Any) -> dict[str, Any]:
@@ -240,6 +244,21 @@ CASES: tuple[Case, ...] = (
     Case(
         "review-after-stray-input", REVIEW, "00000000353", Outcome.APPROVED,
         review_answers=(_answer("approved"),), stray_input=True,
+    ),
+    Case(
+        "review-held-released-then-answered", REVIEW, "00000000353", Outcome.REJECTED,
+        review_first=({"claim": "ana"}, {"release": "bruno"}, {"claim": "bruno"}),
+        review_answers=(_answer("rejected", by="ana"), _answer("rejected", by="bruno")),
+    ),
+    Case(
+        "review-four-eyes-confirmed", REVIEW, "00000001244", Outcome.APPROVED,
+        review_first=({"claim": "ana"}, _answer("approved", reason="documents.match")),
+        review_answers=(_answer("approved"), _answer("approved", by="bruno")),
+    ),
+    Case(
+        "review-four-eyes-overruled", REVIEW, "00000001244", Outcome.REJECTED,
+        review_first=(_answer("approved"),),
+        review_answers=(_answer("rejected", by="bruno", reason="fraud.suspected"),),
     ),
     Case("early-decision-sync", REVIEW, "12345678909", Outcome.APPROVED, early_decision=True),
     Case("early-decision-async", REVIEW, "00000000272", Outcome.APPROVED, early_decision=True),

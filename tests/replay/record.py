@@ -30,6 +30,7 @@ from temporalio.client import Client, WorkflowHistory, WorkflowUpdateFailedError
 
 from activities.guardian.enrollments import e164
 from contracts.names import (
+    CLAIM_UPDATE,
     RESEND_OTP_UPDATE,
     RETRY_NOW_SIGNAL,
     REVIEW_UPDATE,
@@ -59,7 +60,7 @@ from tests.replay.cases import (
     Group,
 )
 from tests.replay.corpus import HISTORIES, MANIFEST, current_release
-from tests.reviewers import REVIEWERS, TEST_SIGNER_KEYS, signed_body
+from tests.reviewers import REVIEWERS, TEST_SIGNER_KEYS, signed_body, signed_claim
 from tests.support import API_KEY, AUTH0_SECRET, IDENTITY_CLOUD_SECRET, TEST_KEYS, fixed_keyring
 from workflows.contact import normalize_phone
 
@@ -160,6 +161,12 @@ async def _review(handle: OnboardingHandle, case: Case) -> None:
         return
     if case.stray_input:
         await _send_stray_input(handle, case)
+    for step in case.review_first:
+        if "decision" in step:
+            await handle.execute_update(REVIEW_UPDATE, _body(handle.id, step))
+            continue
+        [(action, who)] = step.items()
+        await handle.execute_update(CLAIM_UPDATE, signed_claim(handle.id, action, REVIEWERS[who]))
     *refused, accepted = [_body(handle.id, answer) for answer in case.review_answers]
     for answer in refused:
         try:

@@ -23,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
     from contracts.outcome import Outcome
     from contracts.request import OnboardingRequest
     from contracts.result import OnboardingResult
+    from contracts.review import ReviewSignals
     from contracts.selfies import SelfieRelease
     from contracts.status import Carry, Stage
     from contracts.unico import (
@@ -36,7 +37,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.calls import STEP_CALL, CallFailed, DeadlinePassed, durable_sleep
     from workflows.journey import Journey
-    from workflows.policy import decide
+    from workflows.policy import decide, review_signals
     from workflows.reactions import Remedy
 
 T = TypeVar("T")
@@ -59,6 +60,7 @@ class IdentityStep:
         self._woken = False  # Unico's webhook came: read the process now
         self._delay = 0.0  # the next wait between reads
         self.released: SelfieRelease | None = None  # what a Unico call did with the selfie
+        self.signals: ReviewSignals | None = None  # Unico's final answer, as a reviewer weighs it
 
     @property
     def deadline(self) -> float:
@@ -85,6 +87,7 @@ class IdentityStep:
             final = await self._wait_until_final(request, process, raw)
             decision = decide(final, options.bands)
             self._status.unico_status = final.status
+            self.signals = review_signals(final, options.bands)
             if decision.retry_new_process and self._status.attempts < options.max_process_attempts:
                 process = await self._create(request)
                 continue
