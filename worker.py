@@ -30,6 +30,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from activities import SYSTEMS, DeploymentDefaults, RemoteSystem, Shared, SystemSettingsError
 from activities.selfies import SelfieCleanup, SelfieSettings, SelfieSweeper, open_store
+from contracts.evidence import EvidenceSeal
 from contracts.names import queue_for
 from contracts.review_proof import trusted_signers
 from onboarding.runtime.entry import leave, run_service
@@ -95,7 +96,9 @@ def wiring(settings: Settings, environment: Mapping[str, str] | None = None) -> 
     store = open_store(selfies)
     shared = Shared(
         selfies=store,
-        cleanup=SelfieCleanup(store, selfies.retention_seconds),
+        cleanup=SelfieCleanup(
+            store, selfies.retention_seconds, EvidenceSeal(keyring.keys, keyring.current_id)
+        ),
         payload_keys=keyring.keys,
         current_key_id=keyring.current_id,
     )

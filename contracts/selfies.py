@@ -24,6 +24,8 @@ class SelfieRelease(BaseModel):
     # False: the onboarding never claimed it (refused before any call, or another's): it
     # stays for its owner, or for the sweep of unclaimed uploads.
     owned: bool = True
+    # A reviewer's evidence was kept, sealed: the onboarding's end deletes it.
+    evidence: bool = False
 
 
 @contract("release_selfie")

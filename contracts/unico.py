@@ -76,6 +76,8 @@ class CreateProcessInput(BaseModel):
     use_case: str
     subsidiary_id: str | None
     selfie_ref: str
+    # A reviewer will see the image: the call that settles the process keeps it sealed.
+    keep_evidence: bool = False
 
 
 class SelfieCheck(BaseModel):
@@ -107,6 +109,7 @@ class ReadProcessInput(BaseModel):
 
     process_id: str
     selfie_ref: str
+    keep_evidence: bool = False  # as `CreateProcessInput.keep_evidence`
 
 
 class ReadProcess(BaseModel):

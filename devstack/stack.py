@@ -241,6 +241,7 @@ def console_environment(config: DevStackConfig) -> dict[str, str]:
         "CONSOLE_OIDC_CLIENT_ID": DEV_CONSOLE_CLIENT,
         "CONSOLE_OIDC_CLIENT_SECRET": client_secret.read_text().strip(),
         "CONSOLE_SESSION_SECRET": session.read_text().strip(),
+        "CONSOLE_AUDIT_LOG": str(config.state_dir / "console-audit.jsonl"),
         # It signs answers with its key; the workers trust the public half.
         "CONSOLE_SIGNING_KEY_FILE": str(credentials.console_signing_key(keys)),
         "CONSOLE_SIGNING_KEY_ID": credentials.CONSOLE_KEY_ID,

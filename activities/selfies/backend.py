@@ -12,7 +12,8 @@ instead of a missing selfie. A tombstone holds no personal data and goes after
 
 A capture of Unico's SDK may come with the image the person saw (its preview): kept beside
 the capture only as a reviewer's evidence, never sent to Unico, and gone with the capture
-(`delete`, `release`).
+(`delete`, `release`). A review's evidence (the image, sealed) stays after the release
+that settles the process, until the review ends and the onboarding deletes it.
 
 A selfie used by an onboarding carries a claim (`Claim`): the onboarding that first used it,
 and whether a create request left for it without an answer yet. Only its owner deletes it
@@ -107,6 +108,15 @@ class SelfieBackend(Protocol):
 
     def get_preview(self, ref: str) -> bytes:
         """The preview kept beside `ref`; `SelfieNotFound` when there is none."""
+        ...
+
+    def put_evidence(self, ref: str, sealed: bytes) -> None:
+        """Keep a reviewer's evidence (sealed: `contracts/evidence.py`) beside `ref`; a
+        release leaves it, a delete takes it."""
+        ...
+
+    def get_evidence(self, ref: str) -> bytes:
+        """The sealed evidence beside `ref`; `SelfieNotFound` when there is none."""
         ...
 
     def exists(self, ref: str) -> bool: ...

@@ -4,7 +4,8 @@ A released selfie's tombstone is a file of the same name under `released/`, hold
 process id; the store removes tombstones older than `TOMBSTONE_SECONDS` as it writes new
 ones, at most once an hour. A selfie's claim is a file of the same name under `claims/`;
 it stays with a tombstone (a stranger's ref must not find the process) and goes with it.
-A capture's preview is a file of the same name under `previews/`, gone with the capture.
+A capture's preview is a file of the same name under `previews/`, gone with the capture; a
+review's sealed evidence one under `evidence/`, gone with a delete (not a release).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ BACKEND = "local"
 TOMBSTONES = "released"
 CLAIMS = "claims"
 PREVIEWS = "previews"
+EVIDENCE = "evidence"
 _SELFIE_NAME = re.compile(r"[0-9a-f]{32}")
 SWEEP_EVERY_SECONDS = 3600.0
 
@@ -54,6 +56,7 @@ class SelfieStore:
         self._tombstones = self.root / TOMBSTONES  # made by the first release
         self._claims = self.root / CLAIMS  # made by the first claim
         self._previews = self.root / PREVIEWS  # made by the first preview
+        self._evidence = self.root / EVIDENCE  # made by the first review's evidence
         _private_directory(self.root)
         self._swept_at = float("-inf")
 
@@ -86,6 +89,7 @@ class SelfieStore:
         (self._tombstones / key).unlink(missing_ok=True)
         (self._claims / key).unlink(missing_ok=True)
         (self._previews / key).unlink(missing_ok=True)
+        (self._evidence / key).unlink(missing_ok=True)
 
     def release(self, ref: str, process_id: str) -> None:
         """The tombstone (written whole and synced), then the selfie goes."""
@@ -105,6 +109,18 @@ class SelfieStore:
         if not self._previews.is_dir():
             _private_directory(self._previews)
         self._write(self._previews / key, data)
+
+    def put_evidence(self, ref: str, sealed: bytes) -> None:
+        key = selfie_id(ref, BACKEND)
+        if not self._evidence.is_dir():
+            _private_directory(self._evidence)
+        self._write(self._evidence / key, sealed)
+
+    def get_evidence(self, ref: str) -> bytes:
+        try:
+            return (self._evidence / selfie_id(ref, BACKEND)).read_bytes()
+        except FileNotFoundError:
+            raise SelfieNotFound(f"no evidence is kept beside {ref}") from None
 
     def get_preview(self, ref: str) -> bytes:
         try:
@@ -138,11 +154,16 @@ class SelfieStore:
         self._write(self._claims / key, claim.to_text().encode("utf-8"))
 
     def selfies(self) -> Iterator[StoredSelfie]:
-        for entry in os.scandir(self.root):
-            if _SELFIE_NAME.fullmatch(entry.name):
-                with contextlib.suppress(FileNotFoundError):  # deleted as we looked
-                    stored_at = entry.stat().st_mtime
-                    yield StoredSelfie(ref=f"{BACKEND}:{entry.name}", stored_at=stored_at)
+        # A review's evidence outlives its selfie: listed too, so that the sweep finds it.
+        places = [self.root, self._evidence] if self._evidence.is_dir() else [self.root]
+        seen = set()
+        for place in places:
+            for entry in os.scandir(place):
+                if _SELFIE_NAME.fullmatch(entry.name) and entry.name not in seen:
+                    seen.add(entry.name)
+                    with contextlib.suppress(FileNotFoundError):  # deleted as we looked
+                        stored_at = entry.stat().st_mtime
+                        yield StoredSelfie(ref=f"{BACKEND}:{entry.name}", stored_at=stored_at)
 
     def sweep_tombstones(self, now: float | None = None) -> int:
         """Remove the tombstones older than `tombstone_seconds`, with their claims; answer

@@ -10,7 +10,8 @@ metadata names the process, tagged `onboarding-selfie=released`, so that a lifec
 filtered on that tag expires tombstones after `TOMBSTONE_SECONDS` (docs/personal-data.md).
 A selfie's claim is a small object under `<prefix>claims/<id>`, deleted with the selfie; a
 capture's preview is an object under `<prefix>previews/<id>`, deleted with the capture (and
-by its release: a tombstone needs no evidence).
+by its release); a review's sealed evidence one under `<prefix>evidence/<id>`, deleted with
+the selfie but not by its release.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ RELEASED_METADATA = "released-process"  # S3 answers metadata keys in lower case
 RELEASED_TAG = "onboarding-selfie=released"
 CLAIMS = "claims/"
 PREVIEWS = "previews/"
+EVIDENCE = "evidence/"
 _SELFIE_NAME = re.compile(r"[0-9a-f]{32}")
 
 
@@ -113,6 +115,7 @@ class S3SelfieStore:
         self._client.delete_object(Bucket=self.bucket, Key=self._key(ref))
         self._client.delete_object(Bucket=self.bucket, Key=self._claim_key(ref))
         self._client.delete_object(Bucket=self.bucket, Key=self._preview_key(ref))
+        self._client.delete_object(Bucket=self.bucket, Key=self._evidence_key(ref))
 
     def put_preview(self, ref: str, data: bytes) -> None:
         check_selfie(data, self.max_bytes)
@@ -123,14 +126,25 @@ class S3SelfieStore:
             ContentType="application/octet-stream",
         )
 
+    def put_evidence(self, ref: str, sealed: bytes) -> None:
+        self._client.put_object(Bucket=self.bucket, Key=self._evidence_key(ref), Body=sealed)
+
+    def get_evidence(self, ref: str) -> bytes:
+        return self._body(self._evidence_key(ref), f"no evidence is kept beside {ref}")
+
     def get_preview(self, ref: str) -> bytes:
+        return self._body(self._preview_key(ref), f"no preview is kept beside {ref}")
+
+    def _body(self, key: str, missing: str) -> bytes:
+        """An object's bytes; `SelfieNotFound(missing)` when there is none."""
         try:
-            answer = self._client.get_object(Bucket=self.bucket, Key=self._preview_key(ref))
+            answer = self._client.get_object(Bucket=self.bucket, Key=key)
         except ClientError as exc:
             if _is_missing(exc):
-                raise SelfieNotFound(f"no preview is kept beside {ref}") from None
+                raise SelfieNotFound(missing) from None
             raise
-        return answer["Body"].read()
+        body: bytes = answer["Body"].read()
+        return body
 
     def stored_at(self, ref: str) -> float:
         try:
@@ -158,11 +172,14 @@ class S3SelfieStore:
         pages = self._client.get_paginator("list_objects_v2").paginate(
             Bucket=self.bucket, Prefix=self.prefix
         )
+        seen = set()
         for page in pages:
             for item in page.get("Contents", []):
-                name = item["Key"][len(self.prefix) :]
-                # A tombstone is an empty body; claims live under their own prefix.
-                if _SELFIE_NAME.fullmatch(name) and item.get("Size", 0) > 0:
+                name = item["Key"][len(self.prefix) :].removeprefix(EVIDENCE)
+                # A tombstone is an empty body; claims live under their own prefix; a
+                # review's evidence outlives its selfie, so it is listed for the sweep.
+                if _SELFIE_NAME.fullmatch(name) and item.get("Size", 0) > 0 and name not in seen:
+                    seen.add(name)
                     stored_at = item["LastModified"].timestamp()
                     yield StoredSelfie(ref=f"{BACKEND}:{name}", stored_at=stored_at)
 
@@ -188,6 +205,9 @@ class S3SelfieStore:
 
     def _preview_key(self, ref: str) -> str:
         return self.prefix + PREVIEWS + selfie_id(ref, BACKEND)
+
+    def _evidence_key(self, ref: str) -> str:
+        return self.prefix + EVIDENCE + selfie_id(ref, BACKEND)
 
 
 def _is_missing(exc: ClientError) -> bool:

@@ -141,7 +141,7 @@ class UnicoActivities:
                 await self._claims.count(ref, owner, earlier)
                 raise with_unanswered_creates(failed, earlier) from failed.__cause__
             await self._claims.count(ref, owner, 0)
-            release = await self._cleanup.release_settled(ref, process)
+            release = await self._cleanup.release_settled(ref, process, request.keep_evidence)
         kind = "capture" if check.capture else "image"
         return OpenedProcess(
             process=process, release=release, unanswered_creates=earlier, selfie_kind=kind
@@ -152,7 +152,9 @@ class UnicoActivities:
         """The read; an answer that settles the process releases the selfie too."""
         async with heartbeating():
             process = await self._get(request.process_id)
-            release = await self._cleanup.release_settled(request.selfie_ref, process)
+            release = await self._cleanup.release_settled(
+                request.selfie_ref, process, request.keep_evidence
+            )
         return ReadProcess(process=process, release=release)
 
     async def _read_and_check(self, selfie_ref: str) -> tuple[SelfieCheck, bytes | None]:

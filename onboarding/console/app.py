@@ -18,13 +18,17 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from temporalio.client import Client
 
+from activities.selfies import SelfieBackend
+from contracts.evidence import EvidenceSeal
 from onboarding.console import login
+from onboarding.console.audit import EvidenceAudit
 from onboarding.console.pages import Console
 from onboarding.console.reasons import load_reasons
 from onboarding.console.sessions import csrf_ok, current_reviewer
 from onboarding.runtime.console_settings import ConsoleSettings
 from onboarding.runtime.entry import run_service
-from onboarding.runtime.settings import Settings, read_settings
+from onboarding.runtime.secrets import load_keyring
+from onboarding.runtime.settings import Settings, read_settings, selfie_store
 from onboarding.temporal.client import connect
 
 logger = logging.getLogger("onboarding.console")
@@ -35,11 +39,27 @@ SESSION_COOKIE = "onboarding_console"
 SESSION_MAX_AGE = 12 * 3600
 
 
-def create_console(settings: ConsoleSettings, temporal: Client) -> Starlette:
-    """The console app for `settings`, answering through `temporal`."""
+def create_console(
+    settings: ConsoleSettings,
+    temporal: Client,
+    selfies: SelfieBackend,
+    evidence: EvidenceSeal,
+) -> Starlette:
+    """The console app for `settings`, answering through `temporal`; a review's evidence
+    comes from `selfies`, opened by `evidence`."""
     settings = settings.checked()
     templates = Jinja2Templates(directory=HERE / "templates")
-    console = Console(settings, templates, temporal, load_reasons(), settings.signing_key())
+    audit = EvidenceAudit(settings.audit_log)
+    console = Console(
+        settings,
+        templates,
+        temporal,
+        load_reasons(),
+        settings.signing_key(),
+        selfies,
+        evidence,
+        audit,
+    )
     provider = login.identity_provider(settings)
 
     async def login_page(request: Request) -> Response:
@@ -89,6 +109,8 @@ def create_console(settings: ConsoleSettings, temporal: Client) -> Starlette:
         Route("/reviews/{request_id}", console.case, methods=["GET"]),
         Route("/reviews/{request_id}/decision", console.decide, methods=["POST"]),
         Route("/reviews/{request_id}/release", console.release, methods=["POST"]),
+        Route("/reviews/{request_id}/evidence", console.evidence_image, methods=["GET"]),
+        Route("/audit", console.audit_page, methods=["GET"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     assert settings.session_secret is not None  # checked()
@@ -107,7 +129,9 @@ async def serve_console(settings: Settings) -> None:
     console_settings = read_settings(ConsoleSettings, os.environ).checked()
     # Lazy: the console starts while Temporal is down; the pages say so until it is back.
     temporal = await connect(settings, lazy=True)
-    app = create_console(console_settings, temporal)
+    keyring = load_keyring(settings)
+    evidence = EvidenceSeal(keyring.keys, keyring.current_id)
+    app = create_console(console_settings, temporal, selfie_store(), evidence)
     config = uvicorn.Config(
         app, host=console_settings.host, port=console_settings.port, log_config=None
     )

@@ -13,12 +13,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
 
+from activities.selfies import SelfieBackend, SelfieNotFound
+from contracts.evidence import EvidenceBroken, EvidenceSeal
 from contracts.names import workflow_id_for
 from contracts.request import Subject
 from contracts.review import (
@@ -30,15 +33,16 @@ from contracts.review import (
     ReviewRecord,
     parse_review_answer,
 )
-from contracts.review_proof import AnswerBinding, VerifiedReviewer, sign_proof
+from contracts.review_proof import REVIEW_ROLES, AnswerBinding, VerifiedReviewer, sign_proof
+from onboarding.console.audit import AUDIT_ROLES, EvidenceAudit
 from onboarding.console.reasons import ReasonCode, reason_for
 from onboarding.console.sessions import CSRF_FIELD, csrf_ok, csrf_token, current_reviewer
 from onboarding.runtime.console_settings import ConsoleSettings
 from onboarding.temporal.reviews import (
     WaitingReview,
     claim_review,
+    review_input,
     review_onboarding,
-    review_subject,
     waiting_review,
     waiting_reviews,
 )
@@ -47,13 +51,17 @@ from onboarding.temporal.step_updates import UpdateRefused
 
 @dataclass
 class Console:
-    """What the pages share: settings, templates, Temporal, the reasons, the signing key."""
+    """What the pages share: settings, templates, Temporal, the reasons, the signing key,
+    and the evidence: the selfie store, the seal that opens it, the audit of views."""
 
     settings: ConsoleSettings
     templates: Jinja2Templates
     temporal: Client
     reasons: dict[ReviewDecision, tuple[ReasonCode, ...]]
     signing_key: Ed25519PrivateKey
+    selfies: SelfieBackend
+    evidence: EvidenceSeal
+    audit: EvidenceAudit
 
     def page(self, request: Request, name: str, status_code: int = 200, **context: Any) -> Response:
         reviewer, _ = current_reviewer(request.session, self.settings.session_idle_seconds)
@@ -65,20 +73,21 @@ class Console:
         }
         return self.templates.TemplateResponse(request, name, context, status_code=status_code)
 
-    def gate(self, request: Request) -> VerifiedReviewer | Response:
-        """The reviewer, or the answer for whoever may not be here."""
+    def gate(
+        self, request: Request, roles: frozenset[str] = REVIEW_ROLES
+    ) -> VerifiedReviewer | Response:
+        """The reviewer (one of `roles`), or the answer for whoever may not be here."""
         reviewer, expired = current_reviewer(request.session, self.settings.session_idle_seconds)
         if reviewer is None:
             request.session["next"] = request.url.path
             return RedirectResponse("/login?expired=1" if expired else "/login", status_code=303)
-        if not reviewer.may_review:
-            message = (
-                f"You are logged in as {reviewer.email}, who has no reviewer role: ask your "
-                "administrator for the reviewer role to see and answer reviews."
-            )
-            return self.page(
-                request, "message.html", 403, title="No reviewer role", message=message
-            )
+        if not reviewer.roles & roles:
+            if roles == REVIEW_ROLES:
+                title, needs = "No reviewer role", "no reviewer role: ask your administrator for it"
+            else:
+                title, needs = "Not for your role", f"no role {' or '.join(sorted(roles))}"
+            message = f"You are logged in as {reviewer.email}, who has {needs}."
+            return self.page(request, "message.html", 403, title=title, message=message)
         return reviewer
 
     # --- the queue ----------------------------------------------------------------------
@@ -154,6 +163,35 @@ class Console:
             return await self._case_page(request, review, reviewer, hold, str(failed))
         return RedirectResponse(f"/reviews?done={request_id}: released", status_code=303)
 
+    async def evidence_image(self, request: Request) -> Response:
+        """The image of a waiting review, for a reviewer; every view is recorded."""
+        reviewer = self.gate(request)
+        if isinstance(reviewer, Response):
+            return reviewer
+        request_id = request.path_params["request_id"]
+        if await waiting_review(self.temporal, request_id) is None:
+            return Response("no review waits", status_code=404, media_type="text/plain")
+        given = await review_input(self.temporal, request_id)
+        try:
+            sealed = await run_in_threadpool(
+                self.selfies.get_evidence, given.selfie_ref if given else ""
+            )
+            image = self.evidence.open(sealed, given.selfie_ref if given else "")
+        except (SelfieNotFound, EvidenceBroken):
+            return Response(
+                "no image is kept for this review", status_code=404, media_type="text/plain"
+            )
+        await run_in_threadpool(self.audit.record, reviewer, request_id)
+        headers = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+        return Response(image, media_type=image_type(image), headers=headers)
+
+    async def audit_page(self, request: Request) -> Response:
+        reviewer = self.gate(request, AUDIT_ROLES)
+        if isinstance(reviewer, Response):
+            return reviewer
+        views = await run_in_threadpool(self.audit.views)
+        return self.page(request, "audit.html", views=views)
+
     def _claim(self, reviewer: VerifiedReviewer, request_id: str, action: str) -> ReviewClaim:
         binding = AnswerBinding(workflow_id_for(request_id), action, None, None)
         proof = self._sign(reviewer, binding)
@@ -184,7 +222,8 @@ class Console:
         now = datetime.now(UTC)
         brief = review.brief
         live_hold = _live(hold)
-        subject = await review_subject(self.temporal, review.request_id)
+        given = await review_input(self.temporal, review.request_id)
+        subject = given.subject if given is not None else None
         first = brief.first_review
         return self.page(
             request,
@@ -279,6 +318,15 @@ class Console:
             )
         except ApplicationError as refused:
             return f"{refused.message} ({refused.type})"
+
+
+def image_type(image: bytes) -> str:
+    """The media type of the image kept (PNG, JPEG or WebP, by content)."""
+    if image.startswith(b"\x89PNG"):
+        return "image/png"
+    if image[:4] == b"RIFF" and image[8:12] == b"WEBP":
+        return "image/webp"
+    return "image/jpeg"
 
 
 def _live(hold: ReviewHold | None) -> ReviewHold | None:

@@ -48,6 +48,10 @@ class ConsoleSettings(BaseSettings):
         default=None, description="the Ed25519 key (PEM) that signs reviewers' answers"
     )
     signing_key_id: str = Field(default="console-1", pattern=r"^[A-Za-z0-9._-]{1,64}$")
+    audit_log: Path = Field(
+        default=Path(".state/console-audit.jsonl"),
+        description="the record of every view of a person's evidence (JSON lines)",
+    )
 
     @property
     def secure(self) -> bool:

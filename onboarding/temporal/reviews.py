@@ -101,22 +101,30 @@ async def claim_review(client: Client, request_id: str, claim: ReviewClaim) -> R
     )
 
 
-async def review_subject(client: Client, request_id: str) -> Subject | None:
-    """The person of an onboarding, from the input its run started with (decrypted through
-    this client's codec); None when it cannot be read."""
+@dataclass(frozen=True)
+class ReviewInput:
+    """What a case shows from the onboarding's input: the person, and where the selfie is."""
+
+    subject: Subject
+    selfie_ref: str
+
+
+async def review_input(client: Client, request_id: str) -> ReviewInput | None:
+    """The person and the selfie's ref, from the input the onboarding's run started with
+    (decrypted through this client's codec); None when it cannot be read."""
     handle = client.get_workflow_handle(workflow_id_for(request_id))
     async for event in handle.fetch_history_events():
-        started = event.workflow_execution_started_event_attributes
-        payloads = list(started.input.payloads)
-        if not payloads:
-            return None
-        values = await client.data_converter.decode(payloads[:1])
+        payloads = list(event.workflow_execution_started_event_attributes.input.payloads)
+        values = await client.data_converter.decode(payloads[:1]) if payloads else []
         raw = values[0] if values else None
-        subject = raw.get("subject") if isinstance(raw, dict) else None
+        if not isinstance(raw, dict):
+            return None
         try:
-            return Subject.model_validate(subject)
+            subject = Subject.model_validate(raw.get("subject"))
         except ValidationError:
             return None
+        ref = raw.get("selfie_ref")
+        return ReviewInput(subject, ref if isinstance(ref, str) else "")
     return None
 
 

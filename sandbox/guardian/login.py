@@ -14,7 +14,7 @@ What a web application (the reviewers' console) meets at an Auth0 tenant:
   `aud` (the client id), `sub`, `email`, `name`, `nonce`, `iat`, `exp`, and the person's
   roles under the namespaced claim `ROLES_CLAIM`, as an Auth0 Action adds them.
 - the discovery document and the JWKS that verifies the ID token; the key is made when the
-  sandbox starts, so a token of an earlier run fails its signature.
+  sandbox first needs it, so a token of an earlier run fails its signature.
 
 Callbacks: this dev tenant allows any `http` callback on a loopback host (127.0.0.1,
 localhost), as a tenant's "Allowed Callback URLs" would list the local console's.
@@ -23,6 +23,7 @@ localhost), as a tenant's "Allowed Callback URLs" would list the local console's
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import html
@@ -103,9 +104,13 @@ class Login:
     def __init__(self, clients: Mapping[str, str], people: tuple[Person, ...] = PEOPLE) -> None:
         self._people = {person.email: person for person in people}
         self._clients = dict(clients)  # client id: secret
-        self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self._kid = secrets.token_hex(8)
         self._grants: dict[str, _Grant] = {}
+
+    @functools.cached_property
+    def _key(self) -> rsa.RSAPrivateKey:
+        # Made at the first login, not with every app: tests make many apps.
+        return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
     # --- /authorize ---------------------------------------------------------------------
 

@@ -58,6 +58,11 @@ async def test_a_reviewer_logs_in_opens_a_case_and_answers_it(stack: Stack) -> N
         assert "console-approve" in landed.text and "ana@reviewers.example" in landed.text
         case = await ana.get("/reviews/console-approve")
         assert case.status_code == 200
+        image = await ana.get("/reviews/console-approve/evidence")
+        assert image.status_code == 200 and image.content == SELFIE.read_bytes()
+        assert image.headers["cache-control"] == "no-store"
+        evidence = stack.state_dir / "selfies" / "evidence"
+        assert [p.read_bytes()[:3] for p in evidence.iterdir()] == [b"e1."], "sealed at rest"
         assert "score.review" in case.text and ">28 (band review_positive)<" in case.text
         answered = await ana.answer(
             "console-approve", "approved", "documents.match", "conferido por telefone"
@@ -65,6 +70,17 @@ async def test_a_reviewer_logs_in_opens_a_case_and_answers_it(stack: Stack) -> N
         assert answered.url.path == "/reviews" and "console-approve: approved" in answered.text
     review = result_of(stack, "console-approve")["review"]
     assert (review["reviewer"], review["reviewer_id"]) == ("ana@reviewers.example", "auth0|ana")
+    assert list(evidence.iterdir()) == [], "the image goes when the review ends"
+    async with console(stack) as ana, console(stack) as bruno:
+        await ana.log_in(*REVIEWER)
+        assert (await ana.get("/audit")).status_code == 403, "a reviewer is no auditor"
+        await bruno.log_in(*SENIOR_REVIEWER)
+        audit = await bruno.get("/audit")
+        row = re.search(
+            r"<tr><td>[^<]+</td><td>ana@reviewers.example</td>.*?console-approve", audit.text
+        )
+        assert row is not None, "the view is recorded: who, when, which case"
+        assert "Maria" not in audit.text and REVIEW_CPF not in audit.text, "no customer data"
     assert (review["decision"], review["reason"], review["note"]) == (
         "approved",
         "documents.match",

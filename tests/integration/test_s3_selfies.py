@@ -136,6 +136,21 @@ def test_a_preview_is_kept_beside_its_capture_and_goes_with_it(store: SelfieBack
         store.put_preview(store.put(b"capture.x.y"), b"")
 
 
+def test_a_review_s_evidence_outlives_the_release_and_goes_with_the_delete(
+    store: SelfieBackend,
+) -> None:
+    ref = store.put(b"\xff\xd8\xff selfie")
+    with pytest.raises(SelfieNotFound):
+        store.get_evidence(ref)
+    store.put_evidence(ref, b"e1.sealed")
+    store.release(ref, "process-10")
+    assert store.get_evidence(ref) == b"e1.sealed", "the release keeps it"
+    assert ref in {selfie.ref for selfie in store.selfies()}, "listed, so the sweep finds it"
+    store.delete(ref)
+    with pytest.raises(SelfieNotFound):
+        store.get_evidence(ref)
+
+
 def test_the_sweeper_lists_selfies_but_no_tombstone_or_claim(store: SelfieBackend) -> None:
     kept, released = store.put(b"\xff\xd8\xff kept"), store.put(b"\xff\xd8\xff gone")
     store.put_preview(kept, b"\xff\xd8\xff preview")

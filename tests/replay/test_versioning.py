@@ -84,13 +84,15 @@ def test_each_error_class_s_reaction_is_recorded() -> None:
 
 
 def released_by_unico_call(recorded: Recorded) -> bool:
-    """An `open_process` or `read_process` answer says the selfie went with it."""
+    """An `open_process` or `read_process` answer says the selfie went with it, and kept no
+    evidence for a reviewer (that goes at the end)."""
     names = activity_names(recorded.events)
     for event in of_kind(recorded.events, "ACTIVITY_TASK_COMPLETED"):
         completed = event.activity_task_completed_event_attributes
         if names[completed.scheduled_event_id] in ("open_process", "read_process"):
             answer = payload_json(completed.result.payloads[0])
-            if (answer.get("release") or {}).get("deleted"):
+            release = answer.get("release") or {}
+            if release.get("deleted") and not release.get("evidence"):
                 return True
     return False
 

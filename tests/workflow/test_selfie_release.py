@@ -98,3 +98,19 @@ async def test_a_retention_period_from_the_call_starts_its_timer_at_the_end(
     retention_id = child.start_child_workflow_execution_initiated_event_attributes.workflow_id
     await env.client.get_workflow_handle(retention_id).result()
     assert script.called(DELETE_SELFIE) == [REF], "deleted once the period ran out"
+
+
+async def test_with_review_on_the_image_is_kept_for_the_reviewer_and_goes_at_the_end(
+    onboard: Onboard,
+) -> None:
+    kept = SelfieRelease(deleted=True, evidence=True)
+    script = Script({CREATE_PROCESS: [APPROVED], RELEASE_SELFIE: [kept]})
+    result, events = await onboard(script, review={"enabled": True})
+    assert result.outcome is Outcome.APPROVED
+    [created] = script.called(CREATE_PROCESS)
+    assert created["keep_evidence"] is True, "the create's call keeps the evidence sealed"
+    assert script.called(RELEASE_SELFIE) == [REF, REF], "at the settle, then at the end"
+    assert local_activities(events) == 1, "the end's release deletes the evidence"
+    plain = Script({CREATE_PROCESS: [APPROVED]})
+    await onboard(plain)
+    assert plain.called(CREATE_PROCESS)[0]["keep_evidence"] is False, "review not asked for"

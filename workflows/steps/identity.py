@@ -134,6 +134,7 @@ class IdentityStep:
             use_case=request.use_case,
             subsidiary_id=request.subsidiary_id,
             selfie_ref=request.selfie_ref,
+            keep_evidence=keeps_evidence(request),
         )
         summary = f"check the selfie, create Unico process (attempt {attempt})"
         opened = await self._call(self._calls.run(open_process, created, summary, UNICO_CALL))
@@ -178,7 +179,11 @@ class IdentityStep:
         return process
 
     async def _read(self, request: OnboardingRequest, process_id: str) -> UnicoProcess:
-        asked = ReadProcessInput(process_id=process_id, selfie_ref=request.selfie_ref)
+        asked = ReadProcessInput(
+            process_id=process_id,
+            selfie_ref=request.selfie_ref,
+            keep_evidence=keeps_evidence(request),
+        )
         summary = f"read Unico process {process_id}"
         read = await self._call(self._calls.run(read_process, asked, summary, UNICO_CALL))
         self.released = read.release
@@ -254,3 +259,10 @@ class IdentityStep:
         self._journey.finish(
             Outcome.EXPIRED, "deadline", "no final Unico status before the deadline"
         )
+
+
+def keeps_evidence(request: OnboardingRequest) -> bool:
+    """Whether a reviewer will see the image: the request turned review on. (Where it
+    leaves review to the deployment, the image is not kept: asking the deployment before
+    every create would cost every onboarding an action.)"""
+    return request.options.review.enabled is True

@@ -38,6 +38,8 @@ def selfie_ref_in(raw: Any) -> str | None:
 
 async def release(journey: Journey, selfie_ref: str, released: SelfieRelease | None) -> None:
     """Delete the onboarding's selfie now, or leave a retention timer to delete it later."""
+    if released is not None and released.evidence:
+        released = None  # a reviewer's evidence stayed until the end: it goes now
     if released is None:
         try:
             calls = journey.calls_for(RELEASE.attempt.total_seconds())
