@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test quick demo lint typecheck clean histories bench bench-memory chaos compose-keys
+.PHONY: run test quick demo lint typecheck clean histories bench bench-memory chaos compose-keys chromium
 
 $(STAMP): pyproject.toml devtools/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,9 +27,18 @@ typecheck: $(STAMP)
 
 # Everything: every tier, real processes included (what .ci/run calls). The fast tiers run
 # on both cores; the tiers with real servers one test at a time, so timings stay honest.
-test: lint typecheck
+test: lint typecheck chromium
 	$(BIN)/pytest -n 2 tests/unit tests/sandbox tests/workflow tests/fuzz
-	$(BIN)/pytest tests/integration tests/replay tests/e2e
+	$(BIN)/pytest tests/integration tests/replay tests/e2e tests/browser
+
+# The browser tests drive Debian's Chromium through Playwright (from PyPI, with the dev
+# tools); never `playwright install`, which downloads browsers. Installed once, as root.
+chromium:
+	@command -v chromium >/dev/null || { \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y -q chromium >/dev/null || \
+	  { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }; \
+	} || { echo "the browser tests need Debian's chromium: apt-get install chromium (as root)"; exit 1; }
 
 # The fast loop (under a minute): lint, types, the unit and sandbox tests, and the workflow's
 # own logic with its activities stubbed by name: four processes, as the workflow tests mostly

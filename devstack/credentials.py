@@ -142,12 +142,16 @@ def main(argv: list[str] | None = None) -> int:
     gateway_token(keys_dir)
     identity_cloud_secret(keys_dir).chmod(0o644)
     auth0_secret(keys_dir).chmod(0o644)
+    console_signing_key(keys_dir).chmod(0o644)
+    signers = keys_dir / "review-signer-keys"
+    signers.write_text(console_signer_keys(keys_dir) + "\n")  # public: the workers trust it
     account.private.chmod(0o644)
     keyring.chmod(0o644)
     print(f"dev service account keys: {account.private} and {account.public}")
     print(f"dev payload keyring: {keyring}; codec token: {keys_dir / 'codec-token'}")
     print(f"gateway token (GATEWAY_API_TOKEN): {keys_dir / 'gateway-token'}")
     print(f"Identity Cloud client secret: {keys_dir / 'identity-cloud-secret'}")
+    print(f"reviewers' console key: {keys_dir / 'console-signing.pem'}; workers trust {signers}")
     return 0
 
 

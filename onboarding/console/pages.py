@@ -107,11 +107,16 @@ class Console:
             if (not reason or any(r.code == reason for r in review.brief.reasons))
             and (not due_soon or review.due_soon(now))
         ]
-        rows = [_row(review, now) for review in shown]
+        pages = max(1, -(-len(shown) // PAGE_SIZE))
+        page = min(max(_int(request.query_params.get("page"), 1), 1), pages)
+        rows = [_row(review, now) for review in shown[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]]
         return self.page(
             request,
             "reviews.html",
             rows=rows,
+            matching=len(shown),
+            page=page,
+            pages=pages,
             total=len(reviews),
             codes=codes,
             reason=reason,
@@ -318,6 +323,13 @@ class Console:
             )
         except ApplicationError as refused:
             return f"{refused.message} ({refused.type})"
+
+
+PAGE_SIZE = 100  # rows of the queue on one page, oldest first
+
+
+def _int(text: str | None, default: int) -> int:
+    return int(text) if text is not None and text.isdigit() else default
 
 
 def image_type(image: bytes) -> str:

@@ -43,7 +43,7 @@ class ConsoleSettings(BaseSettings):
     session_secret: SecretStr | None = Field(
         default=None, description="signs the session cookie (32 random bytes or more)"
     )
-    session_idle_seconds: int = Field(default=900, ge=60, description="a session's idle timeout")
+    session_idle_seconds: int = Field(default=900, ge=1, description="a session's idle timeout")
     signing_key_file: Path | None = Field(
         default=None, description="the Ed25519 key (PEM) that signs reviewers' answers"
     )

@@ -32,7 +32,7 @@ WAITING_QUERY = (
     f"{STAGE_ATTRIBUTE.name} = '{Stage.AWAITING_REVIEW.value}'"
 )
 DUE_SOON = 0.25  # the last quarter of a review's time: the reminder shows
-LIST_LIMIT = 500
+LIST_LIMIT = 10_000  # read a page of 1,000 at a time
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,23 @@ def result_of(stack: Stack, request_id: str) -> dict[str, Any]:
     return result
 
 
+def review_waiting(stack: Stack, request_id: str, cpf: str = "00000000353") -> None:
+    """An onboarding with review on that waits for a reviewer, once the queue lists it
+    (00000000353: Unico answers score 28)."""
+    started = stack.onboarding(
+        "start", "--cpf", cpf, "--name", "Maria Silva", "--selfie", str(SELFIE),
+        "--request-id", request_id, "--review",
+    )  # fmt: skip
+    assert started.returncode == 0, started.stderr
+    deadline = time.monotonic() + 60
+    while True:
+        listed = json.loads(stack.onboarding("review", "list", "--json").stdout)
+        if any(row["request_id"] == request_id for row in listed):
+            return
+        assert time.monotonic() < deadline, f"{request_id} never waited for a review"
+        time.sleep(0.5)
+
+
 def start_stack(state_dir: Path) -> Stack:
     ports = {name: free_port() for name in ("temporal", "ui", "gateway", "sandbox", "console")}
     command = [str(BIN / "onboarding"), "dev", "--state-dir", str(state_dir)]

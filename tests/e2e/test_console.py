@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections.abc import Iterator
 
 import pytest
 
 from devstack.console_client import NO_ROLE, REVIEWER, SENIOR_REVIEWER, ConsoleUser, hidden_fields
-from tests.e2e.local_stack import SELFIE, Stack, result_of, running_stack
+from tests.e2e.local_stack import SELFIE, Stack, result_of, review_waiting, running_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -32,24 +31,8 @@ def console(stack: Stack) -> ConsoleUser:
     return ConsoleUser(f"http://127.0.0.1:{stack.ports['console']}")
 
 
-def waiting(stack: Stack, request_id: str, cpf: str = REVIEW_CPF) -> None:
-    """An onboarding that waits for a reviewer, once it is listed."""
-    started = stack.onboarding(
-        "start", "--cpf", cpf, "--name", "Maria Silva", "--selfie", str(SELFIE),
-        "--request-id", request_id, "--review",
-    )  # fmt: skip
-    assert started.returncode == 0, started.stderr
-    deadline = time.monotonic() + 60
-    while True:
-        listed = json.loads(stack.onboarding("review", "list", "--json").stdout)
-        if any(row["request_id"] == request_id for row in listed):
-            return
-        assert time.monotonic() < deadline, f"{request_id} never waited for a review"
-        time.sleep(0.5)
-
-
 async def test_a_reviewer_logs_in_opens_a_case_and_answers_it(stack: Stack) -> None:
-    waiting(stack, "console-approve")
+    review_waiting(stack, "console-approve")
     async with console(stack) as ana:
         anonymous = await ana.get("/reviews")
         assert anonymous.url.path == "/login", "no session: the login page"
@@ -101,7 +84,7 @@ async def test_a_wrong_password_and_a_role_without_review_rights(stack: Stack) -
 async def test_a_form_without_its_csrf_token_or_with_a_bad_reason_answers_nothing(
     stack: Stack,
 ) -> None:
-    waiting(stack, "console-forged")
+    review_waiting(stack, "console-forged")
     async with console(stack) as ana:
         await ana.log_in(*REVIEWER)
         forged = await ana.http.post(
@@ -127,7 +110,7 @@ async def test_logging_out_ends_the_session(stack: Stack) -> None:
 
 
 async def test_opening_a_case_holds_it_and_a_senior_can_release_it(stack: Stack) -> None:
-    waiting(stack, "console-held")
+    review_waiting(stack, "console-held")
     async with console(stack) as ana, console(stack) as bruno:
         await ana.log_in(*REVIEWER)
         await bruno.log_in(*SENIOR_REVIEWER)
@@ -151,7 +134,7 @@ async def test_opening_a_case_holds_it_and_a_senior_can_release_it(stack: Stack)
 
 
 async def test_an_approval_against_the_signals_needs_a_senior_s_four_eyes(stack: Stack) -> None:
-    waiting(stack, "console-four-eyes", FOUR_EYES_CPF)
+    review_waiting(stack, "console-four-eyes", FOUR_EYES_CPF)
     async with console(stack) as ana, console(stack) as bruno:
         await ana.log_in(*REVIEWER)
         case = await ana.get("/reviews/console-four-eyes")

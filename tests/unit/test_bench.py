@@ -24,6 +24,7 @@ def test_the_runner_finds_every_benchmark_module() -> None:
     from bench import (
         actions,
         codec_cost,
+        console_queue,
         decision_time,
         fleet_rate_limit,
         memory,
@@ -35,6 +36,7 @@ def test_the_runner_finds_every_benchmark_module() -> None:
     assert discover() == {
         "actions": actions.run,
         "codec": codec_cost.run,
+        "console_queue": console_queue.run,
         "decision_time": decision_time.run,
         "fleet_rate_limit": fleet_rate_limit.run,
         "memory": memory.run,

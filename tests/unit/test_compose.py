@@ -20,6 +20,7 @@ import yaml
 from botocore.credentials import EnvProvider
 
 from contracts.names import SEARCH_ATTRIBUTES, TASK_QUEUE, queue_for, search_attribute_type
+from contracts.review_proof import parse_signer_keys
 from devstack.credentials import main as make_compose_keys
 from devstack.stack import DevPorts
 from onboarding.runtime.keyring import Keyring
@@ -50,9 +51,9 @@ def published(name: str) -> list[tuple[str, ...]]:
 def test_the_whole_system_is_there() -> None:
     assert {
         "postgresql", "temporal-schema", "temporal", "temporal-namespace", "temporal-ui",
-        "worker", "gateway", "sandbox", "minio", "minio-bucket", "jaeger",
+        "worker", "gateway", "console", "sandbox", "minio", "minio-bucket", "jaeger",
     } <= set(SERVICES)  # fmt: skip
-    assert {"worker", "gateway", "sandbox"} == OURS
+    assert {"worker", "gateway", "console", "sandbox"} == OURS
 
 
 @pytest.mark.parametrize("name", sorted(SERVICES))
@@ -249,6 +250,23 @@ def test_compose_keys_are_made_once_where_the_secrets_point(tmp_path: Path) -> N
     assert Keyring.parse(keyring.read_text()).key_ids == ["dev-1"]
     assert (tmp_path / "keys" / "codec-token").read_text().strip()
     assert (tmp_path / "keys" / "gateway-token").read_text().strip()
+    # The console signs with its key; the workers trust the entry made from it.
+    signing = tmp_path / "keys" / "console-signing.pem"
+    assert signing.stat().st_mode & 0o777 == 0o644, "readable by the containers' user"
+    trusted = parse_signer_keys((tmp_path / "keys" / "review-signer-keys").read_text())
+    assert sorted(trusted) == ["dev-console-1"]
+    assert secrets["console_signing_key"]["file"].endswith("keys/console-signing.pem}")
+    assert secrets["review_signer_keys"]["file"].endswith("keys/review-signer-keys}")
+    assert environment("worker")["REVIEW_SIGNER_KEYS_FILE"] == "/run/secrets/review_signer_keys"
+
+
+def test_the_console_runs_only_behind_its_profile_with_the_company_s_provider() -> None:
+    console = SERVICES["console"]
+    assert console["profiles"] == ["console"]
+    env = environment("console")
+    assert env["CONSOLE_OIDC_ISSUER"] == "${CONSOLE_OIDC_ISSUER:-}"
+    assert env["CONSOLE_SIGNING_KEY_FILE"] == "/run/secrets/console_signing_key"
+    assert env["CONSOLE_SIGNING_KEY_ID"].endswith("dev-console-1}"), "the compose keys' id"
 
 
 def test_the_gateway_takes_its_upload_token_from_the_shell() -> None:
