@@ -29,7 +29,8 @@ typecheck: $(STAMP)
 # on both cores; the tiers with real servers one test at a time, so timings stay honest.
 test: lint typecheck chromium
 	$(BIN)/pytest -n 2 tests/unit tests/sandbox tests/workflow tests/fuzz
-	$(BIN)/pytest tests/integration tests/replay tests/e2e tests/browser
+	$(BIN)/pytest tests/integration tests/replay tests/e2e
+	$(BIN)/pytest tests/browser  # apart: Playwright's sync API runs a loop of its own
 
 # The browser tests drive Debian's Chromium through Playwright (from PyPI, with the dev
 # tools); never `playwright install`, which downloads browsers. Installed once, as root.

@@ -97,7 +97,10 @@ def wiring(settings: Settings, environment: Mapping[str, str] | None = None) -> 
     shared = Shared(
         selfies=store,
         cleanup=SelfieCleanup(
-            store, selfies.retention_seconds, EvidenceSeal(keyring.keys, keyring.current_id)
+            store,
+            selfies.retention_seconds,
+            EvidenceSeal(keyring.keys, keyring.current_id),
+            review_by_default=settings.review_by_default,
         ),
         payload_keys=keyring.keys,
         current_key_id=keyring.current_id,

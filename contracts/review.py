@@ -130,6 +130,7 @@ class ReviewBrief(BaseModel):
     waiting_since: datetime
     deadline: datetime
     signals: ReviewSignals | None = None
+    attempts: int = 0  # Unico processes created, as the result counts them
     held_by: ReviewHold | None = None
     first_review: ReviewRecord | None = None
     four_eyes: list[str] = []  # why an approval needs a second reviewer (empty: it does not)

@@ -77,7 +77,8 @@ class CreateProcessInput(BaseModel):
     subsidiary_id: str | None
     selfie_ref: str
     # A reviewer will see the image: the call that settles the process keeps it sealed.
-    keep_evidence: bool = False
+    # None: as the deployment reviews by default (REVIEW_BY_DEFAULT, which the worker knows).
+    keep_evidence: bool | None = False
 
 
 class SelfieCheck(BaseModel):
@@ -109,7 +110,7 @@ class ReadProcessInput(BaseModel):
 
     process_id: str
     selfie_ref: str
-    keep_evidence: bool = False  # as `CreateProcessInput.keep_evidence`
+    keep_evidence: bool | None = False  # as `CreateProcessInput.keep_evidence`
 
 
 class ReadProcess(BaseModel):

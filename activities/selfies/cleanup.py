@@ -34,18 +34,23 @@ logger = logging.getLogger("activities.selfies.cleanup")
 
 class SelfieCleanup:
     def __init__(
-        self, store: SelfieBackend, retention_seconds: float, evidence: EvidenceSeal | None = None
+        self,
+        store: SelfieBackend,
+        retention_seconds: float,
+        evidence: EvidenceSeal | None = None,
+        review_by_default: bool = False,
     ) -> None:
         self._store = store
         self._retention = retention_seconds
         self._claims = SelfieClaims(store)
         self._evidence = evidence  # seals a review's evidence (none: no evidence is kept)
+        self._review_by_default = review_by_default  # REVIEW_BY_DEFAULT, for a request silent on it
 
     def all(self) -> Sequence[Callable[..., Any]]:
         return [self.release_selfie, self.delete_selfie]
 
     async def release_settled(
-        self, selfie_ref: str, process: UnicoProcess, keep_evidence: bool = False
+        self, selfie_ref: str, process: UnicoProcess, keep_evidence: bool | None = False
     ) -> SelfieRelease | None:
         """The selfie's end once Unico settled `process`; None: not settled, or the store
         failed (the onboarding's end releases it then, with retries). With `keep_evidence`
@@ -54,6 +59,8 @@ class SelfieCleanup:
             return None
         if self._retention > 0:
             return SelfieRelease(deleted=False, keep_seconds=self._retention)
+        if keep_evidence is None:  # the request left review to the deployment
+            keep_evidence = self._review_by_default
         try:
             kept = keep_evidence and await asyncio.to_thread(self._keep_evidence, selfie_ref)
             await asyncio.to_thread(self._store.release, selfie_ref, process.id)

@@ -141,6 +141,7 @@ async def test_an_approval_against_the_signals_needs_a_senior_s_four_eyes(stack:
         assert "***.000.012-**" in case.text and "Maria Silva" in case.text
         assert FOUR_EYES_CPF not in case.text, "the CPF is masked"
         assert "band review_negative" in case.text and "band.review_negative" in case.text
+        assert "1 process created" in case.text
         first = await ana.answer("console-four-eyes", "approved", "documents.match", "ok")
         assert "console-four-eyes: approved, awaiting a senior reviewer" in first.text
         again = await ana.get("/reviews/console-four-eyes")

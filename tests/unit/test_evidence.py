@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from activities.selfies import SelfieCleanup, SelfieNotFound, SelfieStore
 from contracts.evidence import EvidenceBroken, EvidenceSeal
+from contracts.unico import UnicoProcess
 from onboarding.console.audit import EvidenceAudit
 from onboarding.runtime.keyring import Keyring
 from tests.reviewers import ANA, BRUNO
@@ -48,3 +50,32 @@ def test_each_view_is_recorded_without_customer_data_newest_first(tmp_path: Path
     first = json.loads((tmp_path / "audit" / "views.jsonl").read_text().splitlines()[0])
     assert sorted(first) == ["at", "request_id", "reviewer", "reviewer_id"]
     assert oct((tmp_path / "audit" / "views.jsonl").stat().st_mode & 0o777) == "0o600"
+
+
+@pytest.mark.parametrize(
+    ("asked", "review_by_default", "kept"),
+    [
+        (True, False, True),
+        (False, True, False),
+        (None, True, True),
+        (None, False, False),
+    ],
+    ids=["review on", "review off", "the deployment reviews", "the deployment does not"],
+)
+async def test_the_image_is_kept_sealed_where_a_reviewer_will_look(
+    tmp_path: Path, asked: bool | None, review_by_default: bool, kept: bool
+) -> None:
+    store = SelfieStore(tmp_path)
+    keys = Keyring.parse(TEST_KEYS)
+    seal = EvidenceSeal(keys.keys, keys.current_id)
+    cleanup = SelfieCleanup(store, 0, seal, review_by_default=review_by_default)
+    ref = store.put(IMAGE)
+    settled = UnicoProcess.model_validate({"id": "p-1", "status": 3, "unicoId": {"result": "yes"}})
+    released = await cleanup.release_settled(ref, settled, asked)
+    assert released is not None and (released.deleted, released.evidence) == (True, kept)
+    assert not store.exists(ref), "the selfie itself goes either way"
+    if kept:
+        assert seal.open(store.get_evidence(ref), ref) == IMAGE
+    else:
+        with pytest.raises(SelfieNotFound):
+            store.get_evidence(ref)

@@ -112,5 +112,8 @@ async def test_with_review_on_the_image_is_kept_for_the_reviewer_and_goes_at_the
     assert script.called(RELEASE_SELFIE) == [REF, REF], "at the settle, then at the end"
     assert local_activities(events) == 1, "the end's release deletes the evidence"
     plain = Script({CREATE_PROCESS: [APPROVED]})
-    await onboard(plain)
-    assert plain.called(CREATE_PROCESS)[0]["keep_evidence"] is False, "review not asked for"
+    await onboard(plain, review={"enabled": False})
+    assert plain.called(CREATE_PROCESS)[0]["keep_evidence"] is False, "review turned off"
+    silent = Script({CREATE_PROCESS: [APPROVED]})
+    await onboard(silent)
+    assert silent.called(CREATE_PROCESS)[0]["keep_evidence"] is None, "the deployment's call"

@@ -261,8 +261,8 @@ class IdentityStep:
         )
 
 
-def keeps_evidence(request: OnboardingRequest) -> bool:
-    """Whether a reviewer will see the image: the request turned review on. (Where it
-    leaves review to the deployment, the image is not kept: asking the deployment before
-    every create would cost every onboarding an action.)"""
-    return request.options.review.enabled is True
+def keeps_evidence(request: OnboardingRequest) -> bool | None:
+    """Whether a reviewer will see the image: the request's choice of review, or None where
+    it leaves that to the deployment (the worker knows REVIEW_BY_DEFAULT; asking it here
+    would cost every onboarding an action)."""
+    return request.options.review.enabled

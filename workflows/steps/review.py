@@ -74,6 +74,7 @@ class ReviewStep:
             waiting_since=since,
             deadline=deadline,
             signals=signals,
+            attempts=decided.attempts,
             four_eyes=second_reviewer_needed(signals),
         )
         self.desk.brief = brief
