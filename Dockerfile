@@ -13,6 +13,7 @@ COPY contracts contracts
 COPY workflows workflows
 COPY activities activities
 COPY onboarding onboarding
+COPY schema schema
 RUN pip install --no-cache-dir . \
     && useradd --uid 10001 --no-create-home --shell /usr/sbin/nologin onboarding \
     && mkdir -p /data/selfies \
