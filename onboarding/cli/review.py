@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from contracts.review import ReviewDecision
@@ -20,7 +20,7 @@ from onboarding.cli.common import CommandError, dump, emit, load_settings
 from onboarding.runtime.console_settings import ConsoleSettings
 from onboarding.runtime.settings import read_settings
 from onboarding.temporal.client import connect
-from onboarding.temporal.reviews import WaitingReview, waiting_reviews
+from onboarding.temporal.reviews import WaitingReview, span_text, waiting_reviews
 
 ANSWERS = {
     "approve": ReviewDecision.APPROVED,
@@ -93,13 +93,3 @@ def waiting_table(reviews: list[WaitingReview], now: datetime) -> str:
             f"{span_text(review.due_in(now)):>8}  {reasons}{flag}"
         )
     return "\n".join(lines)
-
-
-def span_text(span: timedelta) -> str:
-    """`45 s`, `12 min`, `3.5 h`: as a reviewer reads a wait."""
-    seconds = span.total_seconds()
-    if abs(seconds) < 120:
-        return f"{seconds:.0f} s"
-    if abs(seconds) < 7200:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"

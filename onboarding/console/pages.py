@@ -43,6 +43,7 @@ from onboarding.temporal.reviews import (
     claim_review,
     review_input,
     review_onboarding,
+    span_text,
     waiting_review,
     waiting_reviews,
 )
@@ -389,11 +390,4 @@ def _row(review: WaitingReview, now: datetime) -> dict[str, Any]:
 
 
 def _span(span: timedelta) -> str:
-    seconds = span.total_seconds()
-    if seconds < 0:
-        return "overdue"
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
+    return "overdue" if span.total_seconds() < 0 else span_text(span)

@@ -143,3 +143,13 @@ async def review_onboarding(
         not_running_code="review.not_awaiting",
         waits_for="review",
     )
+
+
+def span_text(span: timedelta) -> str:
+    """`45 s`, `12 min`, `3.5 h`: as a reviewer reads a wait."""
+    seconds = span.total_seconds()
+    if abs(seconds) < 120:
+        return f"{seconds:.0f} s"
+    if abs(seconds) < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"

@@ -9,8 +9,8 @@ from temporalio.exceptions import ApplicationError
 
 from contracts.outcome import Reason
 from contracts.review import ReviewBrief, ReviewDecision, parse_review_answer
-from onboarding.cli.review import span_text, waiting_table
-from onboarding.temporal.reviews import WaitingReview
+from onboarding.cli.review import waiting_table
+from onboarding.temporal.reviews import WaitingReview, span_text
 
 SINCE = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
