@@ -39,6 +39,7 @@ from devstack import credentials
 from devstack.sandbox_client import SandboxClient
 from devstack.versions import source_build_id
 from onboarding.gateway.codec_server import CODEC_PATH
+from onboarding.runtime.errors import StackUnavailable
 from onboarding.runtime.settings import Settings, settings_from
 from onboarding.temporal.client import connect
 from onboarding.temporal.connection import TemporalTarget
@@ -409,9 +410,19 @@ class DevStack:
     def target(self) -> TemporalTarget:
         return TemporalTarget.from_environment(self.environment)
 
-    async def connect(self) -> Client:
-        """A client of this process, connected as the children connect."""
-        return await connect(self.settings, target=self.target)
+    async def connect(self, timeout: float = 30) -> Client:
+        """A client of this process, connected as the children connect.
+
+        The server opens its port a moment before its frontend answers ("Frontend is not
+        healthy yet"): a fresh stack is given `timeout` seconds to become healthy."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                return await connect(self.settings, target=self.target)
+            except StackUnavailable:
+                if time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(0.25)
 
     @property
     def sandbox(self) -> SandboxClient:
