@@ -6,10 +6,10 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test quick demo lint typecheck clean histories bench bench-memory chaos compose-keys chromium
 
-$(STAMP): pyproject.toml devtools/pyproject.toml
+$(STAMP): pyproject.toml devtools/pyproject.toml clients/python/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ./devtools -e '.[dev,bench]'
+	$(BIN)/python -m pip install --quiet -e ./clients/python -e ./devtools -e '.[dev,bench]'
 	touch $(STAMP)
 
 run: $(STAMP)

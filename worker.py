@@ -31,7 +31,6 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities import SYSTEMS, DeploymentDefaults, RemoteSystem, Shared, SystemSettingsError
 from activities.selfies import SelfieCleanup, SelfieSettings, SelfieSweeper, open_store
 from contracts.evidence import EvidenceSeal
-from contracts.names import queue_for
 from contracts.review_proof import trusted_signers
 from onboarding.runtime.entry import leave, run_service
 from onboarding.runtime.errors import SettingsError
@@ -41,15 +40,19 @@ from onboarding.runtime.settings import Settings, read_settings
 from onboarding.runtime.telemetry import metrics_runtime
 from onboarding.temporal.client import connect, missing_search_attributes, onboarding_open
 from onboarding.temporal.connection import TemporalTarget
+from onboarding_client.contract.names import queue_for
 from workflows import WORKFLOWS
 
 logger = logging.getLogger("worker")
 
 # The sandbox re-imports the modules not passed through for every workflow run; the
-# `workflows` and `contracts` packages are deterministic and hold no module-level state, so
-# they are passed through once (docs/benchmarks.md has what that saves).
+# `workflows`, `contracts` and `onboarding_client` packages are deterministic (the workflow
+# uses only the last one's contract) and hold no module-level state, so they are passed
+# through once (docs/benchmarks.md has what that saves).
 WORKFLOW_RUNNER = SandboxedWorkflowRunner(
-    restrictions=SandboxRestrictions.default.with_passthrough_modules("workflows", "contracts")
+    restrictions=SandboxRestrictions.default.with_passthrough_modules(
+        "workflows", "contracts", "onboarding_client"
+    )
 )
 # An update's rejection carries the request it refuses back to the server. With the SDK's
 # own payload check on, an input over the namespace's limit (a 3 MB `review`) failed the

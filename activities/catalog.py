@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from activities.envelopes import EnvelopeReader
-from contracts.errors import CATALOG_CLASSES, ErrorClass
+from onboarding_client.contract.errors import CATALOG_CLASSES, ErrorClass
 
 
 class CatalogError(Exception):

@@ -26,7 +26,7 @@ from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 from activities.catalog import ErrorSystem
 from activities.envelopes import read_envelope
-from contracts.errors import UNKNOWN_ERROR_ATTEMPTS, ErrorClass
+from onboarding_client.contract.errors import UNKNOWN_ERROR_ATTEMPTS, ErrorClass
 
 # Answers about the person or the process, not faults of ours: logged at DEBUG, no traceback.
 BENIGN = frozenset(

@@ -61,7 +61,7 @@ class Shared:
 
 @dataclass(frozen=True)
 class RemoteSystem(Generic[S]):
-    name: str  # the task queue's suffix (`contracts.names.queue_for`)
+    name: str  # the task queue's suffix (`onboarding_client.contract.names.queue_for`)
     title: str  # for people: logs, `onboarding explain`
     settings: type[S]
     rate_setting: str  # the variable that holds `requests_per_second`

@@ -22,7 +22,7 @@ from temporalio.common import MetricMeter
 from temporalio.exceptions import ApplicationError
 
 from activities.errors import carried_details
-from contracts.errors import ErrorClass
+from onboarding_client.contract.errors import ErrorClass
 
 SUCCESS = "ok"
 

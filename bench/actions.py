@@ -32,17 +32,17 @@ from typing import Any
 
 from bench.result import BenchResult
 from bench.stack import bench_stack
-from contracts.request import OnboardingRequest
-from contracts.status import Stage
 from devstack.actions import KINDS, billable_actions
 from devstack.console_client import REVIEWER, ConsoleUser
 from devstack.demo import SAMPLE_SELFIE
 from devstack.history import events_of
 from devstack.stack import DevStack
 from devstack.watch import until_stage
-from onboarding.temporal.client import start_onboarding
 from onboarding.temporal.otp import submit_code
-from workflows.cpf import cpf_with_check_digits
+from onboarding_client.contract.cpf import cpf_with_check_digits
+from onboarding_client.contract.request import OnboardingRequest
+from onboarding_client.contract.status import Stage
+from onboarding_client.onboardings import start_onboarding
 
 NAME = "actions"
 ROUNDS = 3  # each path's count is the same every time; the median guards a retry's noise

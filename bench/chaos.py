@@ -40,16 +40,16 @@ from temporalio.service import RPCError
 
 from bench.chaos_captures import CaptureRow, capture_table, run_capture_case
 from bench.chaos_mfa import MFA_CASES, MfaRow, mfa_table, run_mfa_case
-from contracts.names import RETRY_NOW_SIGNAL
-from contracts.request import OnboardingRequest
-from contracts.result import AccountStatus, OnboardingResult
 from devstack import credentials
 from devstack.demo import SAMPLE_SELFIE
 from devstack.scenarios import SCENARIOS
 from devstack.stack import DevStack, wait_for_port
 from onboarding.runtime.entry import leave
-from onboarding.temporal.client import OnboardingHandle, start_onboarding
-from workflows.cpf import cpf_with_check_digits
+from onboarding_client.contract.cpf import cpf_with_check_digits
+from onboarding_client.contract.names import RETRY_NOW_SIGNAL
+from onboarding_client.contract.request import OnboardingRequest
+from onboarding_client.contract.result import AccountStatus, OnboardingResult
+from onboarding_client.onboardings import OnboardingHandle, start_onboarding
 
 BATCH = ("12345678909", "00000000272", "00000000191", "00000000353") * 2
 EXPECTED = {s.cpf: s.expected for s in SCENARIOS}

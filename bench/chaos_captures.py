@@ -21,12 +21,12 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from contracts.outcome import Outcome
-from contracts.request import OnboardingRequest
-from contracts.result import OnboardingResult
 from devstack.demo import LIVE_CPF, SAMPLE_SELFIE
 from devstack.stack import DevStack
-from onboarding.temporal.client import OnboardingHandle, start_onboarding
+from onboarding_client.contract.outcome import Outcome
+from onboarding_client.contract.request import OnboardingRequest
+from onboarding_client.contract.result import OnboardingResult
+from onboarding_client.onboardings import OnboardingHandle, start_onboarding
 
 CAPTURE_BATCH = 8
 LOST = "unico.10508"

@@ -22,15 +22,15 @@ from temporalio.client import Client
 
 from activities.guardian.enrollments import e164
 from contracts.mfa import UNAVAILABLE
-from contracts.names import STATUS_QUERY
-from contracts.request import OnboardingRequest
-from contracts.result import MfaStatus
-from contracts.status import OnboardingStatus, Stage
 from devstack.demo import SAMPLE_SELFIE
 from devstack.stack import DevStack
-from onboarding.temporal.client import OnboardingHandle, start_onboarding
 from onboarding.temporal.otp import resend_code, submit_code
 from onboarding.temporal.step_updates import UpdateRefused
+from onboarding_client.contract.names import STATUS_QUERY
+from onboarding_client.contract.request import OnboardingRequest
+from onboarding_client.contract.result import MfaStatus
+from onboarding_client.contract.status import OnboardingStatus, Stage
+from onboarding_client.onboardings import OnboardingHandle, start_onboarding
 
 MFA_BATCH = 8
 PERSON_TIMEOUT = 180.0  # kill -9 costs an activity timeout (10 s for the person's calls)

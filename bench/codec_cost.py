@@ -20,9 +20,6 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter
 
 from bench.result import BenchResult
-from contracts.outcome import Outcome, Reason
-from contracts.request import OnboardingRequest
-from contracts.result import OnboardingResult
 from contracts.selfies import SelfieRelease
 from contracts.unico import (
     CreateProcessInput,
@@ -31,9 +28,12 @@ from contracts.unico import (
     ReadProcessInput,
     UnicoProcess,
 )
-from onboarding.runtime.keyring import Keyring, new_key
 from onboarding.temporal.converter import data_converter
-from onboarding.temporal.operator_view import static_details, static_summary
+from onboarding_client.contract.outcome import Outcome, Reason
+from onboarding_client.contract.request import OnboardingRequest
+from onboarding_client.contract.result import OnboardingResult
+from onboarding_client.keyring import Keyring, new_key
+from onboarding_client.summary import static_details, static_summary
 
 NAME = "codec"
 ROUNDS = 2000

@@ -18,12 +18,12 @@ from pathlib import Path
 
 from bench.result import BenchResult, spread
 from bench.stack import bench_stack
-from contracts.request import OnboardingRequest
 from devstack.console_client import REVIEWER, ConsoleUser
 from devstack.demo import SAMPLE_SELFIE
 from devstack.stack import DevStack
-from onboarding.temporal.client import start_onboarding
-from onboarding.temporal.reviews import WAITING_QUERY
+from onboarding_client.contract.request import OnboardingRequest
+from onboarding_client.onboardings import start_onboarding
+from onboarding_client.reviews import WAITING_QUERY
 
 NAME = "console_queue"
 DEFAULT = False

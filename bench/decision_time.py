@@ -34,13 +34,13 @@ from activities.unico import UnicoSettings
 from bench.direct import onboard_all
 from bench.result import BenchResult, spread
 from bench.stack import bench_stack
-from contracts.request import OnboardingRequest
 from devstack.demo import SAMPLE_SELFIE
 from devstack.stack import DevStack
 from onboarding.cli.common import load_settings
 from onboarding.runtime.entry import leave
 from onboarding.temporal.client import connect, store_selfie
-from onboarding.temporal.decisions import start_for_decision
+from onboarding_client.contract.request import OnboardingRequest
+from onboarding_client.onboardings import start_for_decision
 
 NAME = "decision_time"
 ROUNDS = 20

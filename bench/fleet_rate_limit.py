@@ -18,10 +18,10 @@ from typing import Any
 from bench.report import max_in_any_window
 from bench.result import BenchResult
 from bench.stack import bench_stack
-from contracts.request import OnboardingRequest
 from devstack.demo import SAMPLE_SELFIE
 from devstack.stack import DevStack
-from onboarding.temporal.client import start_onboarding
+from onboarding_client.contract.request import OnboardingRequest
+from onboarding_client.onboardings import start_onboarding
 
 NAME = "fleet_rate_limit"
 ONBOARDINGS = 60

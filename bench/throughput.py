@@ -48,12 +48,12 @@ from bench.procfs import cpu_seconds, host_ticks, peak_rss_mib, reset_peak_rss, 
 from bench.report import Round, markdown, paired_ratio, ratios, undisturbed
 from bench.result import BenchResult
 from bench.stack import bench_stack
-from contracts.request import OnboardingRequest
-from contracts.result import OnboardingResult
 from devstack.demo import SAMPLE_SELFIE
 from devstack.scenarios import SCENARIOS
 from devstack.stack import DevStack
-from onboarding.temporal.client import start_onboarding
+from onboarding_client.contract.request import OnboardingRequest
+from onboarding_client.contract.result import OnboardingResult
+from onboarding_client.onboardings import start_onboarding
 
 NAME = "throughput"
 DELAY_SECONDS = 1.0  # the sandbox's processing time for an asynchronous CPF

@@ -22,14 +22,14 @@ from temporalio.client import WorkflowHandle
 from bench.result import BenchResult, spread
 from bench.stack import bench_stack
 from contracts.activity import declared
-from contracts.request import OnboardingRequest
-from contracts.result import OnboardingResult
 from contracts.unico import open_process
 from devstack.demo import SAMPLE_SELFIE
 from devstack.history import activity_names, events_of, of_kind
 from devstack.scenarios import SCENARIOS
 from devstack.stack import DevStack
-from onboarding.temporal.client import start_onboarding
+from onboarding_client.contract.request import OnboardingRequest
+from onboarding_client.contract.result import OnboardingResult
+from onboarding_client.onboardings import start_onboarding
 
 NAME = "webhook_latency"
 SANDBOX_DELAY_SECONDS = 2.0

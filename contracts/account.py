@@ -5,8 +5,8 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from contracts.activity import contract, not_called
-from contracts.request import Subject
-from contracts.result import AccountResult
+from onboarding_client.contract.request import Subject
+from onboarding_client.contract.result import AccountResult
 
 IDENTITY_CLOUD = "identity-cloud"
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from importlib.resources import files
 from typing import Any
 
-from contracts.review import ReviewSignals
+from onboarding_client.contract.review import ReviewSignals
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from contracts.errors import refusal
+from onboarding_client.contract.errors import refusal
 
 PROOF_ISSUER = "onboarding-console"
 PROOF_SECONDS = 300  # an answer signed now must reach the workflow within five minutes

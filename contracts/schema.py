@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from contracts.request import OnboardingRequest
-from contracts.result import OnboardingResult
+from onboarding_client.contract.request import OnboardingRequest
+from onboarding_client.contract.result import OnboardingResult
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 BASE = "https://unico-onboarding.example/schema/"

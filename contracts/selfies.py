@@ -6,14 +6,9 @@ as a local activity at an onboarding's end, `delete_selfie` from the retention t
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import BaseModel
 
 from contracts.activity import contract, not_called
-
-# What an onboarding gave Unico: a plain image, or a capture of Unico's SDK (liveness).
-SelfieKind = Literal["image", "capture"]
 
 
 class SelfieRelease(BaseModel):

@@ -13,8 +13,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.activity import contract, not_called
-from contracts.request import Subject
-from contracts.selfies import SelfieKind, SelfieRelease
+from contracts.selfies import SelfieRelease
+from onboarding_client.contract.request import SelfieKind, Subject
 
 # The remote system: its calls run on `<task queue>-unico`, under the fleet's budget.
 UNICO = "unico"

@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from contracts.review_proof import public_key_text
-from onboarding.runtime.keyring import new_key
+from onboarding_client.keyring import new_key
 
 COMPOSE_KEYS = Path(".state/compose/keys")
 

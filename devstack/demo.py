@@ -22,9 +22,18 @@ from typing import Any
 from temporalio.client import Client
 
 from activities.guardian import GuardianSettings, e164
-from contracts.names import STATUS_QUERY
-from contracts.outcome import Outcome
-from contracts.request import (
+from devstack.console_client import REVIEWER, ConsoleError, ConsoleUser
+from devstack.sandbox_client import SandboxClient
+from devstack.scenarios import SCENARIOS, Scenario
+from devstack.watch import until_stage
+from onboarding.runtime.console_settings import ConsoleSettings
+from onboarding.runtime.settings import Settings, read_settings
+from onboarding.temporal.client import store_selfie
+from onboarding.temporal.otp import submit_code
+from onboarding_client.contract.cpf import cpf_with_check_digits
+from onboarding_client.contract.names import STATUS_QUERY
+from onboarding_client.contract.outcome import Outcome
+from onboarding_client.contract.request import (
     AccountOptions,
     MfaOptions,
     OnboardingOptions,
@@ -32,17 +41,9 @@ from contracts.request import (
     ReviewOptions,
     Subject,
 )
-from contracts.result import OnboardingResult
-from contracts.status import OnboardingStatus, Stage
-from devstack.console_client import REVIEWER, ConsoleError, ConsoleUser
-from devstack.sandbox_client import SandboxClient
-from devstack.scenarios import SCENARIOS, Scenario
-from devstack.watch import until_stage
-from onboarding.runtime.console_settings import ConsoleSettings
-from onboarding.runtime.settings import Settings, read_settings
-from onboarding.temporal.client import OnboardingHandle, start_onboarding, store_selfie
-from onboarding.temporal.otp import submit_code
-from workflows import cpf_with_check_digits
+from onboarding_client.contract.result import OnboardingResult
+from onboarding_client.contract.status import OnboardingStatus, Stage
+from onboarding_client.onboardings import OnboardingHandle, start_onboarding
 
 SAMPLE_SELFIE = files("onboarding") / "assets" / "sample-selfie.jpg"
 DEMO_NAME = "Pessoa Demonstracao"

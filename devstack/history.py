@@ -16,7 +16,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import WorkflowHandle
 
-from contracts.names import STAGE_ATTRIBUTE
+from onboarding_client.contract.names import STAGE_ATTRIBUTE
 
 
 async def events_of(handle: WorkflowHandle[Any, Any]) -> list[HistoryEvent]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from contracts.outcome import Outcome
+from onboarding_client.contract.outcome import Outcome
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,6 @@ from temporalio.common import WorkerDeploymentVersion
 
 import contracts
 from activities.selfies import SelfieStore
-from contracts.names import SEARCH_ATTRIBUTES, search_attribute_type
 from devstack import credentials
 from devstack.sandbox_client import SandboxClient
 from devstack.versions import source_build_id
@@ -43,6 +42,7 @@ from onboarding.runtime.errors import StackUnavailable
 from onboarding.runtime.settings import Settings, settings_from
 from onboarding.temporal.client import connect
 from onboarding.temporal.connection import TemporalTarget
+from onboarding_client.contract.names import SEARCH_ATTRIBUTES, search_attribute_type
 
 DEV_SERVICE_ACCOUNT = "onboarding-dev@dev-tenant.iam.acesso.io"
 DEV_WEBHOOK_USER = "unico"

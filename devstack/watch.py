@@ -12,8 +12,8 @@ from typing import Any
 
 from temporalio.client import WorkflowHandle
 
-from contracts.names import STATUS_QUERY
-from contracts.status import OnboardingStatus, Stage
+from onboarding_client.contract.names import STATUS_QUERY
+from onboarding_client.contract.status import OnboardingStatus, Stage
 
 
 async def until_stage(

@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator
 import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
-from contracts.names import SEARCH_ATTRIBUTES
 from devstack.stack import temporal_binary
 from onboarding.temporal.converter import data_converter
+from onboarding_client.contract.names import SEARCH_ATTRIBUTES
 from tests.support import fixed_keyring
 
 SUGGEST_CONTINUE_AS_NEW_AFTER_EVENTS = 40

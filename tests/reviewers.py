@@ -10,14 +10,14 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from contracts.names import workflow_id_for
-from contracts.review import ReviewAnswer, ReviewDecision
 from contracts.review_proof import (
     AnswerBinding,
     VerifiedReviewer,
     public_key_text,
     sign_proof,
 )
+from onboarding_client.contract.names import workflow_id_for
+from onboarding_client.contract.review import ReviewAnswer, ReviewDecision
 
 TEST_CONSOLE_KEY_ID = "test-console-1"
 # Derived from a label: the same in every run, never a secret.

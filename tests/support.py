@@ -14,7 +14,7 @@ from pathlib import Path
 from devstack.credentials import ServiceAccountKeys, service_account
 from devstack.sandbox_client import SandboxClient
 from devstack.stack import free_port, sandbox_command, start_child, wait_for_port
-from onboarding.runtime.keyring import Keyring
+from onboarding_client.keyring import Keyring
 from tests.reviewers import TEST_SIGNER_KEYS
 
 LOOPBACK = "127.0.0.1"

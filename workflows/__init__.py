@@ -5,11 +5,10 @@ rules (`parse_request`), the policy (`decide`) and the reactions to each error c
 `onboarding explain` says), all from here.
 """
 
-from workflows.cpf import cpf_with_check_digits
 from workflows.onboarding import Onboarding
 from workflows.policy import decide
 from workflows.reactions import REACTIONS, reaction_for, step_does
-from workflows.requests import MFA_REFUSALS, REFUSALS, parse_request, request_id_exposes_cpf
+from workflows.requests import MFA_REFUSALS, REFUSALS, parse_request
 from workflows.retention import SelfieRetention
 
 WORKFLOWS = (Onboarding, SelfieRetention)
@@ -21,10 +20,8 @@ __all__ = [
     "WORKFLOWS",
     "Onboarding",
     "SelfieRetention",
-    "cpf_with_check_digits",
     "decide",
     "parse_request",
     "reaction_for",
-    "request_id_exposes_cpf",
     "step_does",
 ]

@@ -25,10 +25,10 @@ from temporalio.exceptions import TimeoutError as ActivityTimeout
 
 with workflow.unsafe.imports_passed_through():
     from contracts.activity import declared
-    from contracts.names import queue_for
-    from contracts.outcome import Reason
-    from contracts.request import RetrySchedule
-    from contracts.status import Stage
+    from onboarding_client.contract.names import queue_for
+    from onboarding_client.contract.outcome import Reason
+    from onboarding_client.contract.request import RetrySchedule
+    from onboarding_client.contract.status import Stage
     from workflows.reactions import (
         MAX_TOKEN_REFRESHES,
         RETRY_POLICY,

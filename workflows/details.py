@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from contracts.outcome import Reason
-from contracts.status import OnboardingStatus, Stage
+from onboarding_client.contract.outcome import Reason
+from onboarding_client.contract.status import OnboardingStatus, Stage
 
 STAGE_WORDS = {
     Stage.VALIDATING: "Checking the request and the selfie",

@@ -15,7 +15,7 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from contracts.errors import refusal
+    from onboarding_client.contract.errors import refusal
 
 # An accepted update's input is written to history, and the server refuses a payload over
 # 2 MB by failing the workflow task that would write it. Every answer we take is under 1 KB

@@ -12,10 +12,10 @@ from typing import NoReturn
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from contracts.outcome import Outcome, Reason
-    from contracts.request import OnboardingOptions, RetrySchedule
-    from contracts.result import OnboardingResult
-    from contracts.status import Stage
+    from onboarding_client.contract.outcome import Outcome, Reason
+    from onboarding_client.contract.request import OnboardingOptions, RetrySchedule
+    from onboarding_client.contract.result import OnboardingResult
+    from onboarding_client.contract.status import Stage
     from workflows.calls import Calls
     from workflows.progress import Progress
 

@@ -25,7 +25,7 @@ from temporalio.workflow import HandlerUnfinishedPolicy
 with workflow.unsafe.imports_passed_through():
     from contracts.mfa import INVALID_OTP_FORMAT, OtpAnswer, ResendAnswer
     from contracts.mfa import MALFORMED as MFA_MALFORMED
-    from contracts.names import (
+    from onboarding_client.contract.names import (
         CLAIM_UPDATE,
         DECISION_UPDATE,
         OUTCOME_ATTRIBUTE,
@@ -38,12 +38,12 @@ with workflow.unsafe.imports_passed_through():
         WEBHOOK_SIGNAL,
         WORKFLOW_TYPE,
     )
-    from contracts.outcome import Outcome, Reason
-    from contracts.request import OnboardingRequest
-    from contracts.result import IdentityDecision, OnboardingResult
-    from contracts.review import MALFORMED as REVIEW_MALFORMED
-    from contracts.review import ReviewAnswered, ReviewClaimed
-    from contracts.status import Carry, OnboardingStatus, Stage
+    from onboarding_client.contract.outcome import Outcome, Reason
+    from onboarding_client.contract.request import OnboardingRequest
+    from onboarding_client.contract.result import IdentityDecision, OnboardingResult
+    from onboarding_client.contract.review import MALFORMED as REVIEW_MALFORMED
+    from onboarding_client.contract.review import ReviewAnswered, ReviewClaimed
+    from onboarding_client.contract.status import Carry, OnboardingStatus, Stage
     from workflows.inbox import ignore_extra, no_arguments, sole_argument
     from workflows.journey import Finished, Journey
     from workflows.requests import parse_request, refuse_other_workflow_ids

@@ -8,11 +8,11 @@ identity-fraudster flag and the risk score bands. A decision may ask for a new p
 
 from __future__ import annotations
 
-from contracts.outcome import Outcome, Reason
-from contracts.request import PolicyBands
-from contracts.result import Decision
-from contracts.review import ReviewSignals
 from contracts.unico import ProcessStatus, UnicoProcess
+from onboarding_client.contract.outcome import Outcome, Reason
+from onboarding_client.contract.request import PolicyBands
+from onboarding_client.contract.result import Decision
+from onboarding_client.contract.review import ReviewSignals
 
 
 def _verdict(outcome: Outcome | None, code: str, message: str, *, retry: bool = False) -> Decision:

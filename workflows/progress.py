@@ -12,10 +12,10 @@ from temporalio import workflow
 from temporalio.common import SearchAttributeUpdate
 
 with workflow.unsafe.imports_passed_through():
-    from contracts.names import STAGE_ATTRIBUTE
-    from contracts.outcome import Outcome, Reason
-    from contracts.result import OnboardingResult
-    from contracts.status import OnboardingStatus, Stage
+    from onboarding_client.contract.names import STAGE_ATTRIBUTE
+    from onboarding_client.contract.outcome import Outcome, Reason
+    from onboarding_client.contract.result import OnboardingResult
+    from onboarding_client.contract.status import OnboardingStatus, Stage
     from workflows.details import current_details
 
 

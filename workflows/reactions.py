@@ -17,10 +17,10 @@ from types import MappingProxyType
 
 from temporalio.common import RetryPolicy
 
-from contracts.errors import UNKNOWN_ERROR_ATTEMPTS, ErrorClass
-from contracts.outcome import Outcome
-from contracts.request import OnboardingOptions
-from contracts.status import Stage
+from onboarding_client.contract.errors import UNKNOWN_ERROR_ATTEMPTS, ErrorClass
+from onboarding_client.contract.outcome import Outcome
+from onboarding_client.contract.request import OnboardingOptions
+from onboarding_client.contract.status import Stage
 
 # A refused token is replaced this many times per call (the activity drops it and gets a
 # new one on its next attempt); then the onboarding ends as error.

@@ -17,9 +17,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from contracts.names import workflow_id_for
-from contracts.outcome import Reason
-from contracts.request import OnboardingRequest, Subject
+from onboarding_client.contract.cpf import is_valid_cpf, normalize_cpf, request_id_exposes_cpf
+from onboarding_client.contract.names import workflow_id_for
+from onboarding_client.contract.outcome import Reason
+from onboarding_client.contract.request import OnboardingRequest, Subject
 from workflows.contact import (
     is_valid_email,
     is_valid_phone,
@@ -27,7 +28,6 @@ from workflows.contact import (
     normalize_name,
     normalize_phone,
 )
-from workflows.cpf import is_valid_cpf, normalize_cpf
 
 # Unico's input codes (seed 004) for the fields it names; anything else is a bad body.
 _MISSING_FIELD_CODES: dict[tuple[str, ...], int] = {
@@ -173,12 +173,6 @@ def _subject_problem(subject: Subject) -> Reason | None:
     if subject.phone is not None and not is_valid_phone(subject.phone):
         return refusal(INVALID_BODY, "subject.phone must have 10 to 13 digits (DDD, number)")
     return None
-
-
-def request_id_exposes_cpf(request_id: str, cpf: str) -> bool:
-    """Whether the request id (the workflow id, stored in clear) contains the CPF."""
-    cpf = normalize_cpf(cpf)
-    return is_valid_cpf(cpf) and cpf in normalize_cpf(request_id)
 
 
 def _request_problem(request: OnboardingRequest, cpf: str) -> Reason | None:

@@ -19,8 +19,8 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy, VersioningBehavior
 
 with workflow.unsafe.imports_passed_through():
-    from contracts.names import RETENTION_WORKFLOW_TYPE
     from contracts.selfies import delete_selfie
+    from onboarding_client.contract.names import RETENTION_WORKFLOW_TYPE
 
 CALL_TIMEOUT = timedelta(seconds=30)
 STORE_RETRY = RetryPolicy(

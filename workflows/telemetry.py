@@ -13,8 +13,8 @@ from opentelemetry import trace
 from opentelemetry.util.types import AttributeValue
 from temporalio import workflow
 
-from contracts.names import DECISION_LATENCY_METRIC, DECISIONS_METRIC
-from contracts.result import OnboardingResult
+from onboarding_client.contract.names import DECISION_LATENCY_METRIC, DECISIONS_METRIC
+from onboarding_client.contract.result import OnboardingResult
 
 DECISION_SPAN = "onboarding.decision"
 

@@ -27,7 +27,6 @@ from activities.guardian.enrollment_api import Flow, GuardianApi
 from activities.guardian.management import ManagementApi
 from activities.guardian.sealing import SealBroken, TransactionSeal
 from contracts.activity import implements
-from contracts.errors import ErrorClass
 from contracts.mfa import (
     Enrollment,
     OtpCheck,
@@ -38,6 +37,7 @@ from contracts.mfa import (
     start_mfa_enrollment,
     verify_otp,
 )
+from onboarding_client.contract.errors import ErrorClass
 
 NOT_CONFIGURED = (
     "Guardian is not configured: set AUTH0_TENANT_URL, AUTH0_CLIENT_ID, AUTH0_CLIENT_SECRET "

@@ -14,7 +14,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.client_credentials import ClientCredentials, CredentialsUnavailable
 from activities.guardian.calls import post
-from contracts.errors import ErrorClass
+from onboarding_client.contract.errors import ErrorClass
 
 EARLY_REFRESH_SECONDS = 60  # a token this close to its expiry is renewed first
 

@@ -24,9 +24,9 @@ from activities.identity_cloud.errors import IDENTITY_CLOUD_ERRORS
 from activities.identity_cloud.mapping import AttributeMapping
 from contracts.account import RegisterAccountInput, register_account
 from contracts.activity import implements
-from contracts.errors import ErrorClass
-from contracts.outcome import Reason
-from contracts.result import AccountResult, AccountStatus
+from onboarding_client.contract.errors import ErrorClass
+from onboarding_client.contract.outcome import Reason
+from onboarding_client.contract.result import AccountResult, AccountStatus
 
 NOT_CONFIGURED = (
     "Identity Cloud is not configured: set IDENTITY_CLOUD_URL, IDENTITY_CLOUD_CLIENT_ID and "

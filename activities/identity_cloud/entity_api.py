@@ -25,7 +25,7 @@ from activities.errors import (
 )
 from activities.identity_cloud.errors import IDENTITY_CLOUD_ERRORS, TELEMETRY
 from activities.telemetry import remote_call
-from contracts.errors import ErrorClass
+from onboarding_client.contract.errors import ErrorClass
 
 SYSTEM = IDENTITY_CLOUD_ERRORS.name
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 
 from activities.selfies.backend import Claim, InvalidSelfieRef, SelfieBackend
-from contracts.names import RETENTION_ID_PREFIX
+from onboarding_client.contract.names import RETENTION_ID_PREFIX
 
 
 def owner_of(workflow_id: str | None) -> str:

@@ -41,7 +41,6 @@ from activities.telemetry import RemoteCall, remote_call
 from activities.unico.auth import TokenCache
 from activities.unico.errors import TELEMETRY, UNICO_PROCESS
 from contracts.activity import implements
-from contracts.errors import ErrorClass
 from contracts.selfies import SelfieRelease
 from contracts.unico import (
     CreateProcessInput,
@@ -53,6 +52,7 @@ from contracts.unico import (
     open_process,
     read_process,
 )
+from onboarding_client.contract.errors import ErrorClass
 
 PROCESS_PATH = "/processes/v1"
 PROCESS_ROUTE = PROCESS_PATH + "/{processId}"  # the template: a metric label holds no id

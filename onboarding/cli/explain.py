@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from activities import SYSTEMS, Catalog, error_systems
-from contracts.errors import UNKNOWN_ERROR_ATTEMPTS, ErrorClass
-from contracts.outcome import Outcome
+from onboarding_client.contract.errors import UNKNOWN_ERROR_ATTEMPTS, ErrorClass
+from onboarding_client.contract.outcome import Outcome
 from workflows import reaction_for, step_does
 
 # The error systems, as `--system` names them: every catalog of every remote system.

@@ -18,22 +18,21 @@ from pydantic import ValidationError
 from temporalio.client import WorkflowFailureError
 from temporalio.service import RPCError, RPCStatusCode
 
-from contracts.request import OnboardingRequest
 from contracts.unico import UnicoProcess
 from onboarding.cli import explain, otp, plugins, review
 from onboarding.cli.common import CommandError, describe_result, dump, emit, load_settings
 from onboarding.runtime.entry import leave
 from onboarding.runtime.errors import SettingsError, StackUnavailable
 from onboarding.runtime.logs import configure_logging
-from onboarding.temporal.client import (
-    connect,
+from onboarding.temporal.client import connect, store_selfie
+from onboarding.temporal.step_updates import UpdateRefused
+from onboarding_client.contract.request import OnboardingRequest
+from onboarding_client.onboardings import (
     handle_for,
     onboarding_status,
+    start_for_decision,
     start_onboarding,
-    store_selfie,
 )
-from onboarding.temporal.decisions import start_for_decision
-from onboarding.temporal.step_updates import UpdateRefused
 from workflows import decide, parse_request
 
 # --- commands ---------------------------------------------------------------------------

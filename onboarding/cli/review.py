@@ -15,12 +15,13 @@ import os
 from datetime import UTC, datetime
 from typing import Any
 
-from contracts.review import ReviewDecision
 from onboarding.cli.common import CommandError, dump, emit, load_settings
 from onboarding.runtime.console_settings import ConsoleSettings
 from onboarding.runtime.settings import read_settings
 from onboarding.temporal.client import connect
-from onboarding.temporal.reviews import WaitingReview, span_text, waiting_reviews
+from onboarding.temporal.reviews import span_text
+from onboarding_client.contract.review import ReviewDecision
+from onboarding_client.reviews import WaitingReview, waiting_reviews
 
 ANSWERS = {
     "approve": ReviewDecision.APPROVED,

@@ -22,9 +22,16 @@ from temporalio.exceptions import ApplicationError
 
 from activities.selfies import SelfieBackend, SelfieNotFound
 from contracts.evidence import EvidenceBroken, EvidenceSeal
-from contracts.names import workflow_id_for
-from contracts.request import Subject
-from contracts.review import (
+from contracts.review_proof import REVIEW_ROLES, AnswerBinding, VerifiedReviewer, sign_proof
+from onboarding.console.audit import AUDIT_ROLES, EvidenceAudit
+from onboarding.console.reasons import ReasonCode, reason_for
+from onboarding.console.sessions import CSRF_FIELD, csrf_ok, csrf_token, current_reviewer
+from onboarding.runtime.console_settings import ConsoleSettings
+from onboarding.temporal.reviews import claim_review, review_input, review_onboarding, span_text
+from onboarding.temporal.step_updates import UpdateRefused
+from onboarding_client.contract.names import workflow_id_for
+from onboarding_client.contract.request import Subject
+from onboarding_client.contract.review import (
     NOT_AWAITING,
     ReviewAnswer,
     ReviewClaim,
@@ -33,21 +40,7 @@ from contracts.review import (
     ReviewRecord,
     parse_review_answer,
 )
-from contracts.review_proof import REVIEW_ROLES, AnswerBinding, VerifiedReviewer, sign_proof
-from onboarding.console.audit import AUDIT_ROLES, EvidenceAudit
-from onboarding.console.reasons import ReasonCode, reason_for
-from onboarding.console.sessions import CSRF_FIELD, csrf_ok, csrf_token, current_reviewer
-from onboarding.runtime.console_settings import ConsoleSettings
-from onboarding.temporal.reviews import (
-    WaitingReview,
-    claim_review,
-    review_input,
-    review_onboarding,
-    span_text,
-    waiting_review,
-    waiting_reviews,
-)
-from onboarding.temporal.step_updates import UpdateRefused
+from onboarding_client.reviews import WaitingReview, waiting_review, waiting_reviews
 
 
 @dataclass

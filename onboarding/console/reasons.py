@@ -1,6 +1,6 @@
 """The reason codes a reviewer picks from, by decision: a data file (`reasons.json`), so a
 company edits its list without touching code. Each code fits the answer's rules
-(`contracts.review.REASON_CODE`), checked when the file loads."""
+(`onboarding_client.contract.review.REASON_CODE`), checked when the file loads."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass
 from importlib.resources import files
 
-from contracts.review import REASON_CODE, ReviewDecision
+from onboarding_client.contract.review import REASON_CODE, ReviewDecision
 
 
 @dataclass(frozen=True)

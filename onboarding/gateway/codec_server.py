@@ -32,7 +32,7 @@ from temporalio.converter import PayloadCodec
 
 from onboarding.gateway.bearer import BearerToken
 from onboarding.runtime.settings import Settings
-from onboarding.temporal.codec import DecryptionError, UnknownKeyError
+from onboarding_client.codec import DecryptionError, UnknownKeyError
 
 logger = logging.getLogger("onboarding.gateway.codec_server")
 

@@ -30,7 +30,7 @@ from onboarding.runtime.entry import run_service
 from onboarding.runtime.secrets import load_keyring
 from onboarding.runtime.settings import Settings, selfie_store
 from onboarding.temporal.client import connect
-from onboarding.temporal.codec import EncryptionCodec
+from onboarding_client.codec import EncryptionCodec
 
 
 @dataclass(frozen=True)

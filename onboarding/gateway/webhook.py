@@ -28,8 +28,8 @@ from starlette.routing import Route
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
-from contracts.names import WEBHOOK_SIGNAL, WORKFLOW_TYPE
 from onboarding.gateway.webhook_auth import WebhookAuth
+from onboarding_client.contract.names import WEBHOOK_SIGNAL, WORKFLOW_TYPE
 
 logger = logging.getLogger("onboarding.gateway.webhook")
 

@@ -16,8 +16,8 @@ from pydantic import SecretStr
 from contracts.review_proof import SignerKeyError, parse_signer_keys
 from onboarding.runtime.errors import SettingsError
 from onboarding.runtime.files import read_secret_file, warn_if_exposed
-from onboarding.runtime.keyring import Keyring, KeyringError
 from onboarding.runtime.settings import Settings
+from onboarding_client.keyring import Keyring, KeyringError
 
 KEYS_SETTING = "ONBOARDING_ENCRYPTION_KEYS"
 KEYS_FILE_SETTING = "ONBOARDING_ENCRYPTION_KEYS_FILE"

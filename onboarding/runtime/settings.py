@@ -20,9 +20,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from activities import SYSTEMS
 from activities.selfies import SelfieBackend, SelfieSettings, open_store
-from contracts.names import DEPLOYMENT_NAME, TASK_QUEUE
 from onboarding.runtime.console_settings import ConsoleSettings
 from onboarding.runtime.errors import SettingsError
+from onboarding_client.contract.names import DEPLOYMENT_NAME, TASK_QUEUE
 
 BIND_ADDRESS = r"^[^\s:]+:\d{1,5}$"  # host:port, as Prometheus and the probes bind
 

@@ -27,9 +27,9 @@ from temporalio.contrib.opentelemetry import (
 from temporalio.plugin import SimplePlugin
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
-from contracts.names import DECISION_LATENCY_METRIC
 from onboarding.runtime.errors import SettingsError
 from onboarding.runtime.settings import Settings
+from onboarding_client.contract.names import DECISION_LATENCY_METRIC
 
 logger = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from temporalio.client import Client
 
 from contracts.mfa import NOT_AWAITING, OtpAnswer, ResendAnswer
-from contracts.names import RESEND_OTP_UPDATE, SUBMIT_OTP_UPDATE
 from onboarding.temporal.step_updates import send_update
+from onboarding_client.contract.names import RESEND_OTP_UPDATE, SUBMIT_OTP_UPDATE
 
 
 async def submit_code(client: Client, request_id: str, code: str) -> OtpAnswer:

@@ -14,7 +14,7 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from onboarding.temporal.client import handle_for
+from onboarding_client.onboardings import handle_for
 
 T = TypeVar("T")
 

@@ -18,8 +18,8 @@ import pytest
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
 from bench.stack import SEARCH_ATTRIBUTE_CACHE, bench_stack
-from contracts.names import STAGE_ATTRIBUTE
 from devstack.stack import DevStack, free_port
+from onboarding_client.contract.names import STAGE_ATTRIBUTE
 
 pytestmark = pytest.mark.e2e
 

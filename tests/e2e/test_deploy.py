@@ -21,9 +21,6 @@ from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.common import WorkerDeploymentVersion
 
-from contracts.outcome import Outcome
-from contracts.request import OnboardingRequest
-from contracts.status import Stage
 from devstack.credentials import CONSOLE_KEY_ID, console_signing_key
 from devstack.demo import SAMPLE_SELFIE
 from devstack.history import activity_names, events_of, of_kind
@@ -31,8 +28,11 @@ from devstack.stack import DevStack
 from devstack.versions import FAST_DRAINAGE, drainage
 from devstack.watch import until_stage
 from onboarding.runtime.settings import Settings, settings_from
-from onboarding.temporal.client import start_onboarding
 from onboarding.temporal.reviews import review_onboarding
+from onboarding_client.contract.outcome import Outcome
+from onboarding_client.contract.request import OnboardingRequest
+from onboarding_client.contract.status import Stage
+from onboarding_client.onboardings import start_onboarding
 from tests.integration.workers import environment_with
 from tests.replay.altered import OnboardingWithAPause
 from tests.reviewers import signed_answer

@@ -18,12 +18,12 @@ from temporalio.client import WorkflowHandle
 
 from activities.unico import UnicoSettings
 from bench.report import max_in_any_window
-from contracts.outcome import Outcome
-from contracts.request import OnboardingRequest
 from devstack.demo import SAMPLE_SELFIE
 from devstack.history import activity_names, of_kind
 from devstack.stack import Child, DevStack
-from onboarding.temporal.client import start_onboarding
+from onboarding_client.contract.outcome import Outcome
+from onboarding_client.contract.request import OnboardingRequest
+from onboarding_client.onboardings import start_onboarding
 
 pytestmark = pytest.mark.e2e
 

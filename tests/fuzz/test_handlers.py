@@ -27,7 +27,9 @@ from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
-from contracts.names import (
+from devstack.history import events_of, of_kind
+from devstack.watch import until_stage
+from onboarding_client.contract.names import (
     CLAIM_UPDATE,
     DECISION_UPDATE,
     RESEND_OTP_UPDATE,
@@ -37,12 +39,10 @@ from contracts.names import (
     SUBMIT_OTP_UPDATE,
     WEBHOOK_SIGNAL,
 )
-from contracts.outcome import Outcome
-from contracts.result import MfaStatus, OnboardingResult
-from contracts.status import Stage
-from devstack.history import events_of, of_kind
-from devstack.watch import until_stage
-from onboarding.temporal.client import start_onboarding
+from onboarding_client.contract.outcome import Outcome
+from onboarding_client.contract.result import MfaStatus, OnboardingResult
+from onboarding_client.contract.status import Stage
+from onboarding_client.onboardings import start_onboarding
 from tests.requests_strategies import generated, json_values
 from tests.reviewers import signed_body
 from tests.workflow.conftest import request, start_as_any_client

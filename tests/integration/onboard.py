@@ -6,8 +6,8 @@ import uuid
 from typing import Any
 
 from activities.selfies.local_store import SelfieStore
-from contracts.request import OnboardingRequest
 from devstack.demo import SAMPLE_SELFIE
+from onboarding_client.contract.request import OnboardingRequest
 
 FAST = {"poll_initial_seconds": 1, "poll_max_seconds": 4, "max_process_attempts": 2}
 SAMPLE = SAMPLE_SELFIE.read_bytes()

@@ -16,15 +16,15 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from activities.selfies.local_store import SelfieStore
-from contracts.names import RETRY_NOW_SIGNAL
-from contracts.outcome import Outcome
-from contracts.result import AccountStatus, OnboardingResult
-from contracts.status import Stage
 from devstack.watch import until_stage
-from onboarding.temporal.client import start_onboarding
+from onboarding_client.contract.cpf import cpf_with_check_digits
+from onboarding_client.contract.names import RETRY_NOW_SIGNAL
+from onboarding_client.contract.outcome import Outcome
+from onboarding_client.contract.result import AccountStatus, OnboardingResult
+from onboarding_client.contract.status import Stage
+from onboarding_client.onboardings import start_onboarding
 from tests.integration.onboard import request
 from tests.support import IDENTITY_CLOUD_SECRET, Sandbox
-from workflows.cpf import cpf_with_check_digits
 
 SEEDED_CPF, SEEDED_EMAIL = "11144477735", "ana.existing@example.com"
 PROVENANCE = "onboardingRequestId"

@@ -13,15 +13,15 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from activities.selfies.local_store import SelfieStore
-from contracts.names import OUTCOME_ATTRIBUTE, STAGE_ATTRIBUTE
-from contracts.outcome import Outcome
-from contracts.request import OnboardingRequest
-from contracts.result import OnboardingResult
 from devstack.demo import SAMPLE_SELFIE
 from devstack.history import counts, events_of
 from devstack.stack import free_port
 from onboarding.runtime.settings import Settings
-from onboarding.temporal.client import start_onboarding
+from onboarding_client.contract.names import OUTCOME_ATTRIBUTE, STAGE_ATTRIBUTE
+from onboarding_client.contract.outcome import Outcome
+from onboarding_client.contract.request import OnboardingRequest
+from onboarding_client.contract.result import OnboardingResult
+from onboarding_client.onboardings import start_onboarding
 from tests.integration.workers import serving_workers
 
 

@@ -19,15 +19,15 @@ from activities.selfies.cleanup import SelfieCleanup
 from activities.selfies.local_store import SelfieStore
 from activities.unico.auth import ServiceAccount, TokenCache
 from activities.unico.processes import UnicoActivities
-from contracts.names import RETRY_NOW_SIGNAL
-from contracts.outcome import Outcome
-from contracts.request import OnboardingRequest, Subject
-from contracts.result import OnboardingResult
-from contracts.status import Stage
 from contracts.unico import CreateProcessInput
 from devstack.watch import until_stage
 from onboarding.runtime.settings import Settings
-from onboarding.temporal.client import start_onboarding
+from onboarding_client.contract.names import RETRY_NOW_SIGNAL
+from onboarding_client.contract.outcome import Outcome
+from onboarding_client.contract.request import OnboardingRequest, Subject
+from onboarding_client.contract.result import OnboardingResult
+from onboarding_client.contract.status import Stage
+from onboarding_client.onboardings import start_onboarding
 from tests.integration.onboard import FAST, SAMPLE, delta
 from tests.support import API_KEY, SERVICE_ACCOUNT, KeyPair, Sandbox
 

@@ -17,11 +17,11 @@ from temporalio.testing import ActivityEnvironment
 from activities.selfies import SelfieCleanup, SelfieStore
 from activities.unico.auth import ServiceAccount, TokenCache
 from activities.unico.processes import UnicoActivities
-from contracts.errors import ErrorClass
-from contracts.request import Subject
 from contracts.unico import CreateProcessInput, OpenedProcess, ReadProcessInput, UnicoProcess
 from devstack.demo import SAMPLE_SELFIE
 from devstack.stack import free_port
+from onboarding_client.contract.errors import ErrorClass
+from onboarding_client.contract.request import Subject
 from tests.support import API_KEY, SERVICE_ACCOUNT, KeyPair, Sandbox, make_key_pair, running_sandbox
 from workflows.reactions import WORKFLOW_HANDLED
 

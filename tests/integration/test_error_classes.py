@@ -22,12 +22,12 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from activities.selfies.local_store import SelfieStore
-from contracts.names import RETRY_NOW_SIGNAL, STATUS_QUERY
-from contracts.outcome import Outcome
-from contracts.result import OnboardingResult
-from contracts.status import OnboardingStatus, Stage
 from devstack.history import activity_names, events_of, of_kind, stage_upserts
-from onboarding.temporal.client import OnboardingHandle, start_onboarding
+from onboarding_client.contract.names import RETRY_NOW_SIGNAL, STATUS_QUERY
+from onboarding_client.contract.outcome import Outcome
+from onboarding_client.contract.result import OnboardingResult
+from onboarding_client.contract.status import OnboardingStatus, Stage
+from onboarding_client.onboardings import OnboardingHandle, start_onboarding
 from tests.integration.onboard import delta, request
 from tests.integration.workers import serving_workers
 from tests.support import Sandbox

@@ -24,7 +24,7 @@ from devstack.stack import temporal_binary
 from onboarding.gateway.codec_server import CODEC_PATH
 from onboarding.gateway.service import create_gateway
 from onboarding.runtime.settings import Settings
-from onboarding.temporal.codec import ENCODING, EncryptionCodec
+from onboarding_client.codec import ENCODING, EncryptionCodec
 from tests.serving import serving
 from tests.support import CODEC_TOKEN, fixed_keyring
 

@@ -11,15 +11,15 @@ from temporalio.client import Client, WorkflowHistory
 from temporalio.worker import Replayer
 
 from activities.selfies.local_store import SelfieStore
-from contracts.outcome import Outcome
-from contracts.request import OnboardingRequest
-from contracts.result import OnboardingResult
 from devstack.demo import SAMPLE_SELFIE
-from onboarding.runtime.keyring import Keyring
 from onboarding.runtime.settings import Settings
-from onboarding.temporal.client import start_onboarding
-from onboarding.temporal.codec import KEY_ID_METADATA
 from onboarding.temporal.converter import data_converter
+from onboarding_client.codec import KEY_ID_METADATA
+from onboarding_client.contract.outcome import Outcome
+from onboarding_client.contract.request import OnboardingRequest
+from onboarding_client.contract.result import OnboardingResult
+from onboarding_client.keyring import Keyring
+from onboarding_client.onboardings import start_onboarding
 from tests.integration.workers import serving_workers
 from tests.replay.corpus import exported_payloads
 from tests.support import TEST_KEYS, fixed_key

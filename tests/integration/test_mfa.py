@@ -15,15 +15,15 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.selfies.local_store import SelfieStore
 from contracts.mfa import OtpAnswer
-from contracts.names import RETRY_NOW_SIGNAL
-from contracts.outcome import Outcome
-from contracts.result import MfaStatus, OnboardingResult
-from contracts.status import Stage
 from devstack.history import events_of
 from devstack.watch import until_stage
-from onboarding.temporal.client import start_onboarding
 from onboarding.temporal.otp import resend_code, submit_code
 from onboarding.temporal.step_updates import UpdateRefused
+from onboarding_client.contract.names import RETRY_NOW_SIGNAL
+from onboarding_client.contract.outcome import Outcome
+from onboarding_client.contract.result import MfaStatus, OnboardingResult
+from onboarding_client.contract.status import Stage
+from onboarding_client.onboardings import start_onboarding
 from tests.integration.onboard import request
 from tests.support import AUTH0_SECRET, Sandbox
 

@@ -9,20 +9,20 @@ import pytest
 from temporalio.client import Client
 
 from activities.selfies.local_store import SelfieStore
-from contracts.names import (
+from devstack.scenarios import SCENARIOS, Scenario
+from onboarding.runtime.settings import Settings
+from onboarding_client.contract.names import (
     OUTCOME_ATTRIBUTE,
     PROCESS_ATTRIBUTE,
     STAGE_ATTRIBUTE,
     STATUS_QUERY,
     WORKFLOW_TYPE,
 )
-from contracts.outcome import Outcome
-from contracts.request import OnboardingRequest
-from contracts.result import OnboardingResult
-from contracts.status import OnboardingStatus, Stage
-from devstack.scenarios import SCENARIOS, Scenario
-from onboarding.runtime.settings import Settings
-from onboarding.temporal.client import start_onboarding
+from onboarding_client.contract.outcome import Outcome
+from onboarding_client.contract.request import OnboardingRequest
+from onboarding_client.contract.result import OnboardingResult
+from onboarding_client.contract.status import OnboardingStatus, Stage
+from onboarding_client.onboardings import start_onboarding
 from tests.integration.onboard import FAST, delta, request
 from tests.support import Sandbox
 

@@ -10,14 +10,14 @@ from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.client import Client
 
 from activities.selfies.local_store import SelfieStore
-from contracts.names import OUTCOME_ATTRIBUTE, PROCESS_ATTRIBUTE, STAGE_ATTRIBUTE
-from contracts.outcome import Outcome
-from contracts.request import OnboardingRequest
 from devstack.demo import SAMPLE_SELFIE
 from devstack.history import events_of, stage_upserts
 from onboarding.runtime.settings import Settings
-from onboarding.temporal.client import start_onboarding
-from onboarding.temporal.codec import ENCODING, EncryptionCodec
+from onboarding_client.codec import ENCODING, EncryptionCodec
+from onboarding_client.contract.names import OUTCOME_ATTRIBUTE, PROCESS_ATTRIBUTE, STAGE_ATTRIBUTE
+from onboarding_client.contract.outcome import Outcome
+from onboarding_client.contract.request import OnboardingRequest
+from onboarding_client.onboardings import start_onboarding
 from tests.support import fixed_keyring
 
 CPF = "00000000353"

@@ -26,18 +26,19 @@ from temporalio.service import RPCError
 
 from activities.selfies import SelfieSweeper
 from activities.selfies.local_store import SelfieStore
-from contracts.names import WORKFLOW_TYPE
-from contracts.outcome import Outcome
-from contracts.request import OnboardingRequest
-from contracts.result import OnboardingResult
-from contracts.status import Stage
 from devstack.demo import SAMPLE_SELFIE
 from devstack.stack import temporal_binary
 from devstack.watch import until_stage
 from onboarding.runtime.logs import json_handler
 from onboarding.runtime.settings import Settings
-from onboarding.temporal.client import onboarding_open, start_onboarding
+from onboarding.temporal.client import onboarding_open
 from onboarding.temporal.otp import submit_code
+from onboarding_client.contract.names import WORKFLOW_TYPE
+from onboarding_client.contract.outcome import Outcome
+from onboarding_client.contract.request import OnboardingRequest
+from onboarding_client.contract.result import OnboardingResult
+from onboarding_client.contract.status import Stage
+from onboarding_client.onboardings import start_onboarding
 from tests.integration.workers import Served, serving_workers
 from tests.replay.corpus import exported_payloads
 from tests.support import (

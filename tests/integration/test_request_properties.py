@@ -14,11 +14,11 @@ from typing import Any
 from hypothesis import strategies as st
 from temporalio.client import Client, WorkflowHandle
 
-from contracts.names import WORKFLOW_TYPE, workflow_id_for
-from contracts.outcome import Outcome
-from contracts.result import OnboardingResult
 from devstack.history import of_kind
 from onboarding.runtime.settings import Settings
+from onboarding_client.contract.names import WORKFLOW_TYPE, workflow_id_for
+from onboarding_client.contract.outcome import Outcome
+from onboarding_client.contract.result import OnboardingResult
 from tests.requests_strategies import (
     DOCUMENTED_INPUT_CODES,
     OPTION_NAMES,

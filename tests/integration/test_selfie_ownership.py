@@ -15,12 +15,13 @@ from temporalio.client import Client
 
 from activities.selfies.local_store import SelfieStore
 from activities.selfies.sweeper import SelfieSweeper
-from contracts.outcome import Outcome
-from contracts.request import OnboardingRequest
-from contracts.status import Stage
 from devstack.watch import until_stage
 from onboarding.runtime.settings import Settings
-from onboarding.temporal.client import onboarding_open, start_onboarding
+from onboarding.temporal.client import onboarding_open
+from onboarding_client.contract.outcome import Outcome
+from onboarding_client.contract.request import OnboardingRequest
+from onboarding_client.contract.status import Stage
+from onboarding_client.onboardings import start_onboarding
 from tests.integration.onboard import request
 
 SYNC_CPF, ASYNC_CPF, INVALID_CPF = "12345678909", "00000000272", "12345678900"

@@ -18,10 +18,10 @@ from activities.selfies.cleanup import SelfieCleanup
 from activities.selfies.local_store import SelfieStore
 from activities.unico.auth import ServiceAccount, TokenCache
 from activities.unico.processes import UnicoActivities
-from contracts.request import Subject
 from contracts.selfies import SelfieRelease
 from contracts.unico import CreateProcessInput, OpenedProcess, ReadProcess, ReadProcessInput
 from devstack.demo import SAMPLE_SELFIE
+from onboarding_client.contract.request import Subject
 from tests.support import API_KEY, SERVICE_ACCOUNT, KeyPair, Sandbox
 
 SYNC_CPF, ASYNC_CPF = "12345678909", "00000000272"  # status 3 at once; status 1, then 3

@@ -22,14 +22,15 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from activities.selfies.local_store import SelfieStore
-from contracts.outcome import Outcome
-from contracts.request import OnboardingRequest
-from contracts.result import OnboardingResult
 from devstack.demo import SAMPLE_SELFIE
 from onboarding.runtime.settings import Settings
 from onboarding.runtime.telemetry import tracer_provider
-from onboarding.temporal.client import connect, start_onboarding
+from onboarding.temporal.client import connect
 from onboarding.temporal.connection import TemporalTarget
+from onboarding_client.contract.outcome import Outcome
+from onboarding_client.contract.request import OnboardingRequest
+from onboarding_client.contract.result import OnboardingResult
+from onboarding_client.onboardings import start_onboarding
 from tests.integration.workers import serving_workers
 from tests.support import API_KEY, Sandbox
 

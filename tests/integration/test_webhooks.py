@@ -21,17 +21,17 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from activities.selfies.local_store import SelfieStore
-from contracts.names import STATUS_QUERY
-from contracts.outcome import Outcome
-from contracts.request import OnboardingRequest
-from contracts.result import OnboardingResult
-from contracts.status import OnboardingStatus, Stage
 from devstack.demo import SAMPLE_SELFIE
 from devstack.history import counts, events_of
 from devstack.stack import free_port
 from onboarding.gateway.service import create_gateway
 from onboarding.runtime.settings import Settings, settings_from
-from onboarding.temporal.client import start_onboarding
+from onboarding_client.contract.names import STATUS_QUERY
+from onboarding_client.contract.outcome import Outcome
+from onboarding_client.contract.request import OnboardingRequest
+from onboarding_client.contract.result import OnboardingResult
+from onboarding_client.contract.status import OnboardingStatus, Stage
+from onboarding_client.onboardings import start_onboarding
 from tests.integration.workers import serving_workers
 from tests.serving import serving
 from tests.support import (

@@ -14,10 +14,10 @@ from temporalio.worker import Worker
 
 from activities import SYSTEMS
 from contracts.activity import declarations
-from contracts.names import queue_for
 from devstack.stack import free_port
 from onboarding.runtime.health import WorkerHealth, probe_server
 from onboarding.runtime.settings import Settings, settings_from
+from onboarding_client.contract.names import queue_for
 from tests.integration.workers import environment_with
 from tests.support import LOOPBACK
 from worker import build_workers, running, wiring

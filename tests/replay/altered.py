@@ -19,10 +19,10 @@ from temporalio import workflow
 from temporalio.common import VersioningBehavior
 
 with workflow.unsafe.imports_passed_through():
-    from contracts.names import WORKFLOW_TYPE
-    from contracts.request import OnboardingRequest
-    from contracts.result import OnboardingResult
-    from contracts.status import Carry
+    from onboarding_client.contract.names import WORKFLOW_TYPE
+    from onboarding_client.contract.request import OnboardingRequest
+    from onboarding_client.contract.result import OnboardingResult
+    from onboarding_client.contract.status import Carry
     from workflows.onboarding import Onboarding
     from workflows.steps.account import AccountStep
     from workflows.steps.mfa import MfaStep

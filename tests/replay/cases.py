@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from contracts.outcome import Outcome
 from devstack.scenarios import SCENARIOS
+from onboarding_client.contract.outcome import Outcome
 
 
 @dataclass(frozen=True)

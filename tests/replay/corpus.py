@@ -30,8 +30,8 @@ from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
-from onboarding.temporal.codec import EncryptionCodec
 from onboarding.temporal.converter import data_converter
+from onboarding_client.codec import EncryptionCodec
 from tests.support import fixed_keyring
 from workflows.retention import SelfieRetention
 

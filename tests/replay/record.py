@@ -29,7 +29,13 @@ from PIL import Image
 from temporalio.client import Client, WorkflowHistory, WorkflowUpdateFailedError
 
 from activities.guardian.enrollments import e164
-from contracts.names import (
+from devstack.demo import SAMPLE_SELFIE
+from devstack.history import events_of, of_kind
+from devstack.sandbox_client import SandboxClient
+from devstack.stack import DevStack
+from devstack.watch import until_stage
+from onboarding.runtime.entry import leave
+from onboarding_client.contract.names import (
     CLAIM_UPDATE,
     RESEND_OTP_UPDATE,
     RETRY_NOW_SIGNAL,
@@ -37,18 +43,11 @@ from contracts.names import (
     SUBMIT_OTP_UPDATE,
     WEBHOOK_SIGNAL,
 )
-from contracts.outcome import Outcome
-from contracts.request import OnboardingRequest
-from contracts.result import IdentityDecision
-from contracts.status import Stage
-from devstack.demo import SAMPLE_SELFIE
-from devstack.history import events_of, of_kind
-from devstack.sandbox_client import SandboxClient
-from devstack.stack import DevStack
-from devstack.watch import until_stage
-from onboarding.runtime.entry import leave
-from onboarding.temporal.client import OnboardingHandle, start_onboarding
-from onboarding.temporal.decisions import start_for_decision
+from onboarding_client.contract.outcome import Outcome
+from onboarding_client.contract.request import OnboardingRequest
+from onboarding_client.contract.result import IdentityDecision
+from onboarding_client.contract.status import Stage
+from onboarding_client.onboardings import OnboardingHandle, start_for_decision, start_onboarding
 from tests.replay.cases import (
     CASES,
     GROUPS,

@@ -13,10 +13,10 @@ from google.protobuf.json_format import ParseDict
 from temporalio.api.common.v1 import Payload
 from temporalio.api.enums.v1 import EventType
 
-from contracts.outcome import Outcome
 from devstack.history import of_kind, stage_upserts
 from devstack.scenarios import SCENARIOS
-from onboarding.temporal.codec import ENCODING
+from onboarding_client.codec import ENCODING
+from onboarding_client.contract.outcome import Outcome
 from tests.replay.corpus import (
     CODEC,
     Recorded,

@@ -9,7 +9,7 @@ import pytest
 
 from activities import error_system
 from activities.errors import classify, parse_error, retry_after
-from contracts.errors import ErrorClass
+from onboarding_client.contract.errors import ErrorClass
 from sandbox.config import ConfigError, load_config
 from sandbox.unico.ratelimit import TenantRateLimit, TokenBucket
 from tests.sandbox.client import (

@@ -9,8 +9,8 @@ import pytest
 
 from activities import classification, error_system, error_systems
 from activities.catalog import CatalogError, load_catalog
-from contracts.errors import ErrorClass
 from onboarding.cli.explain import catalogs
+from onboarding_client.contract.errors import ErrorClass
 
 SEEDS = Path(__file__).parents[2] / "spec" / "seeds"
 

@@ -7,16 +7,16 @@ import base64
 import pytest
 from temporalio.api.common.v1 import Payload
 
-from contracts.request import OnboardingRequest
-from onboarding.runtime.keyring import Keyring, KeyringError, new_key
-from onboarding.temporal.codec import (
+from onboarding.temporal.converter import data_converter
+from onboarding_client.codec import (
     ENCODING,
     KEY_ID_METADATA,
     DecryptionError,
     EncryptionCodec,
     UnknownKeyError,
 )
-from onboarding.temporal.converter import data_converter
+from onboarding_client.contract.request import OnboardingRequest
+from onboarding_client.keyring import Keyring, KeyringError, new_key
 from tests.support import fixed_key
 
 OLD = f"old:{fixed_key('old')}"

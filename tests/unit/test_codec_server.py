@@ -19,9 +19,9 @@ from temporalio.api.common.v1 import Payload, Payloads
 
 from activities.selfies.local_store import SelfieStore
 from onboarding.gateway.service import create_gateway
-from onboarding.runtime.keyring import Keyring
 from onboarding.runtime.settings import Settings
-from onboarding.temporal.codec import EncryptionCodec
+from onboarding_client.codec import EncryptionCodec
+from onboarding_client.keyring import Keyring
 from tests.support import TEST_KEYS, fixed_key
 
 TOKEN = "codec-test-token"

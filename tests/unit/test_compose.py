@@ -19,13 +19,18 @@ import pytest
 import yaml
 from botocore.credentials import EnvProvider
 
-from contracts.names import SEARCH_ATTRIBUTES, TASK_QUEUE, queue_for, search_attribute_type
 from contracts.review_proof import parse_signer_keys
 from devstack.credentials import main as make_compose_keys
 from devstack.stack import DevPorts
-from onboarding.runtime.keyring import Keyring
 from onboarding.runtime.settings import Settings, every_setting
 from onboarding.temporal.connection import VARIABLES as TEMPORAL_VARIABLES
+from onboarding_client.contract.names import (
+    SEARCH_ATTRIBUTES,
+    TASK_QUEUE,
+    queue_for,
+    search_attribute_type,
+)
+from onboarding_client.keyring import Keyring
 
 ROOT = Path(__file__).parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())

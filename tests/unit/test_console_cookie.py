@@ -20,7 +20,7 @@ from contracts.evidence import EvidenceSeal
 from onboarding.console.app import create_console
 from onboarding.runtime.console_settings import ConsoleSettings
 from onboarding.runtime.errors import SettingsError
-from onboarding.runtime.keyring import Keyring
+from onboarding_client.keyring import Keyring
 from tests.support import TEST_KEYS
 
 

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from contracts.outcome import Outcome, Reason
-from contracts.status import OnboardingStatus, Stage
+from onboarding_client.contract.outcome import Outcome, Reason
+from onboarding_client.contract.status import OnboardingStatus, Stage
 from workflows.details import current_details
 
 

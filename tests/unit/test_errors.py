@@ -25,7 +25,7 @@ from activities.errors import (
     retry_after,
     scrub,
 )
-from contracts.errors import CATALOG_CLASSES, UNKNOWN_ERROR_ATTEMPTS, ErrorClass
+from onboarding_client.contract.errors import CATALOG_CLASSES, UNKNOWN_ERROR_ATTEMPTS, ErrorClass
 from workflows.reactions import WORKFLOW_HANDLED
 
 AUTH, PROCESS = "unico-auth", "unico-process"

@@ -12,7 +12,7 @@ from activities.selfies import SelfieCleanup, SelfieNotFound, SelfieStore
 from contracts.evidence import EvidenceBroken, EvidenceSeal
 from contracts.unico import UnicoProcess
 from onboarding.console.audit import EvidenceAudit
-from onboarding.runtime.keyring import Keyring
+from onboarding_client.keyring import Keyring
 from tests.reviewers import ANA, BRUNO
 from tests.support import TEST_KEYS, fixed_key
 

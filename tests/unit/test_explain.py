@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from activities.catalog import load_catalog
-from contracts.errors import CATALOG_CLASSES, ErrorClass
-from contracts.outcome import Outcome
-from contracts.status import Stage
 from onboarding.cli.explain import ERROR_SYSTEMS, UnknownCode, catalogs, explain, explain_all
 from onboarding.cli.main import main
+from onboarding_client.contract.errors import CATALOG_CLASSES, ErrorClass
+from onboarding_client.contract.outcome import Outcome
+from onboarding_client.contract.status import Stage
 from workflows.reactions import REACTIONS, WORKFLOW_HANDLED, Remedy, reaction_for
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from contracts.four_eyes import FOUR_EYES, FourEyesRules, second_reviewer_needed
-from contracts.request import PolicyBands
-from contracts.review import ReviewSignals
+from onboarding_client.contract.request import PolicyBands
+from onboarding_client.contract.review import ReviewSignals
 from workflows.policy import score_band
 
 

@@ -12,8 +12,8 @@ import pytest
 from activities.client_credentials import ClientCredentials, CredentialsUnavailable
 from activities.identity_cloud.mapping import DEFAULT_MAPPING, AttributeMapping, MappingError
 from contracts.account import RegisterAccountInput
-from contracts.request import Subject
 from onboarding.cli.explain import explain
+from onboarding_client.contract.request import Subject
 
 PERSON = RegisterAccountInput(
     request_id="order-1",

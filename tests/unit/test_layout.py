@@ -23,6 +23,8 @@ LIBRARIES = {
     # pyjwt and cryptography: the review proof's signature, checked in the update's validator.
     "contracts": {"temporalio", "pydantic", "jwt", "cryptography"},
     "workflows": {"temporalio", "pydantic", "opentelemetry"},
+    # The caller's client: only what its own distribution depends on (clients/python).
+    "onboarding_client": {"temporalio", "pydantic", "httpx", "cryptography"},
 }
 SHELL = ("onboarding", "worker.py", "devstack")
 

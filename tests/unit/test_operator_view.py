@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from contracts.request import OnboardingRequest
-from onboarding.temporal.operator_view import duration, static_details, static_summary
+from onboarding_client.contract.request import OnboardingRequest
+from onboarding_client.summary import duration, static_details, static_summary
 
 
 @pytest.mark.parametrize(

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from contracts.outcome import Outcome
-from contracts.request import PolicyBands
 from contracts.unico import UnicoProcess
+from onboarding_client.contract.outcome import Outcome
+from onboarding_client.contract.request import PolicyBands
 from workflows.policy import decide
 
 

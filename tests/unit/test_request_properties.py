@@ -7,10 +7,10 @@ from typing import Any
 
 from hypothesis import given, settings
 
-from contracts.outcome import Reason
-from contracts.request import OnboardingRequest
+from onboarding_client.contract.cpf import is_valid_cpf
+from onboarding_client.contract.outcome import Reason
+from onboarding_client.contract.request import OnboardingRequest
 from tests.requests_strategies import DOCUMENTED_INPUT_CODES, any_input, requests, valid_requests
-from workflows.cpf import is_valid_cpf
 from workflows.requests import parse_request
 
 PROPERTY = settings(max_examples=150, deadline=None, database=None)

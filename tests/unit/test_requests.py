@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from contracts.request import OnboardingRequest, RetrySchedule
-from workflows.cpf import is_valid_cpf, normalize_cpf
+from onboarding_client.contract.cpf import is_valid_cpf, normalize_cpf
+from onboarding_client.contract.request import OnboardingRequest, RetrySchedule
 from workflows.requests import parse_request
 
 SCENARIO_CPFS = [

@@ -7,10 +7,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from temporalio.exceptions import ApplicationError
 
-from contracts.outcome import Reason
-from contracts.review import ReviewBrief, ReviewDecision, parse_review_answer
 from onboarding.cli.review import waiting_table
-from onboarding.temporal.reviews import WaitingReview, span_text
+from onboarding.temporal.reviews import span_text
+from onboarding_client.contract.outcome import Reason
+from onboarding_client.contract.review import ReviewBrief, ReviewDecision, parse_review_answer
+from onboarding_client.reviews import WaitingReview
 
 SINCE = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 

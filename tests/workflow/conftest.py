@@ -12,11 +12,11 @@ import pytest_asyncio
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from contracts.names import WORKFLOW_TYPE
-from contracts.request import OnboardingRequest
-from contracts.result import OnboardingResult
 from devstack.history import events_of
-from onboarding.temporal.client import start_onboarding
+from onboarding_client.contract.names import WORKFLOW_TYPE
+from onboarding_client.contract.request import OnboardingRequest
+from onboarding_client.contract.result import OnboardingResult
+from onboarding_client.onboardings import start_onboarding
 from tests.workflow.stubs import Script, StubbedWorker, stubbed_worker
 
 Onboard = Callable[..., Awaitable[tuple[OnboardingResult, list[Any]]]]

@@ -25,8 +25,6 @@ from temporalio.worker import Worker, WorkerDeploymentConfig
 from activities.heartbeats import heartbeating
 from contracts.activity import declarations
 from contracts.mfa import Enrollment, OtpVerdict, SmsSent
-from contracts.names import queue_for
-from contracts.result import AccountResult, AccountStatus
 from contracts.review_proof import parse_signer_keys, trusted_signers
 from contracts.selfies import SelfieRelease
 from contracts.unico import (
@@ -38,6 +36,8 @@ from contracts.unico import (
     UnicoProcess,
 )
 from devstack.versions import make_current
+from onboarding_client.contract.names import queue_for
+from onboarding_client.contract.result import AccountResult, AccountStatus
 from tests.reviewers import TEST_SIGNER_KEYS
 from worker import LEAVE_PAYLOAD_LIMIT_TO_SERVER, WORKFLOW_RUNNER
 from workflows import WORKFLOWS

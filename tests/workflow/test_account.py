@@ -15,14 +15,19 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from contracts.account import RegisterAccountInput
-from contracts.names import DECISION_UPDATE, RETRY_NOW_SIGNAL, REVIEW_UPDATE, STATUS_QUERY
-from contracts.outcome import Outcome, Reason
-from contracts.result import AccountResult, AccountStatus, IdentityDecision
-from contracts.status import OnboardingStatus, Stage
 from contracts.unico import UnicoProcess
 from devstack.history import events_of, patch_markers, stage_upserts
 from devstack.watch import until_stage
-from onboarding.temporal.client import OnboardingHandle, start_onboarding
+from onboarding_client.contract.names import (
+    DECISION_UPDATE,
+    RETRY_NOW_SIGNAL,
+    REVIEW_UPDATE,
+    STATUS_QUERY,
+)
+from onboarding_client.contract.outcome import Outcome, Reason
+from onboarding_client.contract.result import AccountResult, AccountStatus, IdentityDecision
+from onboarding_client.contract.status import OnboardingStatus, Stage
+from onboarding_client.onboardings import OnboardingHandle, start_onboarding
 from tests.reviewers import signed_body
 from tests.workflow.conftest import Onboard, request
 from tests.workflow.stubs import (

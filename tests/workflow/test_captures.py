@@ -5,8 +5,8 @@ onboarding ends `recapture` and still counts the lost create."""
 
 from __future__ import annotations
 
-from contracts.outcome import Outcome
 from contracts.unico import SelfieCheck
+from onboarding_client.contract.outcome import Outcome
 from tests.workflow.conftest import Onboard
 from tests.workflow.stubs import CREATE_PROCESS, INSPECT_SELFIE, Fail, Script
 

@@ -14,12 +14,11 @@ import pytest
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from contracts.names import DECISION_UPDATE, REVIEW_UPDATE
-from contracts.outcome import Outcome
-from contracts.result import IdentityDecision, OnboardingResult
 from devstack.history import counts, events_of, patch_markers
-from onboarding.temporal.client import start_onboarding
-from onboarding.temporal.decisions import decision_of, start_for_decision
+from onboarding_client.contract.names import DECISION_UPDATE, REVIEW_UPDATE
+from onboarding_client.contract.outcome import Outcome
+from onboarding_client.contract.result import IdentityDecision, OnboardingResult
+from onboarding_client.onboardings import decision_of, start_for_decision, start_onboarding
 from tests.reviewers import signed_body
 from tests.workflow.conftest import Onboard, request
 from tests.workflow.stubs import (

@@ -19,19 +19,19 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
-from contracts.names import (
+from devstack.history import counts, events_of
+from devstack.watch import until_stage
+from onboarding_client.contract.names import (
     DECISION_UPDATE,
     RETRY_NOW_SIGNAL,
     REVIEW_UPDATE,
     STATUS_QUERY,
     WEBHOOK_SIGNAL,
 )
-from contracts.outcome import Outcome
-from contracts.result import OnboardingResult
-from contracts.status import OnboardingStatus, Stage
-from devstack.history import counts, events_of
-from devstack.watch import until_stage
-from onboarding.temporal.client import start_onboarding
+from onboarding_client.contract.outcome import Outcome
+from onboarding_client.contract.result import OnboardingResult
+from onboarding_client.contract.status import OnboardingStatus, Stage
+from onboarding_client.onboardings import start_onboarding
 from tests.reviewers import signed_body
 from tests.workflow.conftest import request, start_as_any_client
 from tests.workflow.stubs import APPROVED, CREATE_PROCESS, TO_REVIEW, Script, StubbedWorker

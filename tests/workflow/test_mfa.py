@@ -22,13 +22,13 @@ from contracts.mfa import (
     SmsSent,
     StartEnrollmentInput,
 )
-from contracts.names import RESEND_OTP_UPDATE, SUBMIT_OTP_UPDATE
-from contracts.outcome import Outcome
-from contracts.result import MfaResult, MfaStatus, OnboardingResult
-from contracts.status import Stage
 from devstack.history import counts, events_of, patch_markers, stage_upserts
 from devstack.watch import until_stage
-from onboarding.temporal.client import start_onboarding
+from onboarding_client.contract.names import RESEND_OTP_UPDATE, SUBMIT_OTP_UPDATE
+from onboarding_client.contract.outcome import Outcome
+from onboarding_client.contract.result import MfaResult, MfaStatus, OnboardingResult
+from onboarding_client.contract.status import Stage
+from onboarding_client.onboardings import start_onboarding
 from tests.workflow.conftest import request
 from tests.workflow.stubs import (
     APPROVED,

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import pytest
 
-from contracts.outcome import Outcome
 from devstack.history import of_kind, scheduled_activities, stage_upserts
+from onboarding_client.contract.outcome import Outcome
 from tests.workflow.conftest import Onboard
 from tests.workflow.stubs import CREATE_PROCESS, GET_PROCESS, OPEN_PROCESS, PENDING, Fail, Script
 from workflows.reactions import REACTIONS, UNKNOWN, Remedy

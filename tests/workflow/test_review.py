@@ -20,21 +20,21 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
-from contracts.names import (
+from contracts.review_proof import VerifiedReviewer
+from devstack.history import counts, events_of, of_kind, stage_upserts
+from devstack.watch import until_stage
+from onboarding_client.contract.names import (
     DECISION_UPDATE,
     REVIEW_DEADLINE_ATTRIBUTE,
     REVIEW_UPDATE,
     STATUS_QUERY,
     WEBHOOK_SIGNAL,
 )
-from contracts.outcome import Outcome
-from contracts.result import IdentityDecision, OnboardingResult
-from contracts.review import ReviewAnswered, ReviewRecord
-from contracts.review_proof import VerifiedReviewer
-from contracts.status import OnboardingStatus, Stage
-from devstack.history import counts, events_of, of_kind, stage_upserts
-from devstack.watch import until_stage
-from onboarding.temporal.client import start_onboarding
+from onboarding_client.contract.outcome import Outcome
+from onboarding_client.contract.result import IdentityDecision, OnboardingResult
+from onboarding_client.contract.review import ReviewAnswered, ReviewRecord
+from onboarding_client.contract.status import OnboardingStatus, Stage
+from onboarding_client.onboardings import start_onboarding
 from tests.reviewers import ANA, BRUNO, CARLA, TEST_CONSOLE_KEY_ID, signed_body
 from tests.workflow.conftest import request
 from tests.workflow.stubs import (

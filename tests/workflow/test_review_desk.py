@@ -13,16 +13,16 @@ from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
-from contracts.names import CLAIM_UPDATE, REVIEW_UPDATE
-from contracts.outcome import Outcome
-from contracts.result import OnboardingResult
-from contracts.review import ReviewAnswered, ReviewBrief, ReviewClaimed
 from contracts.review_proof import VerifiedReviewer
-from contracts.status import Stage
 from contracts.unico import UnicoProcess
 from devstack.history import events_of, of_kind
 from devstack.watch import until_stage
-from onboarding.temporal.client import start_onboarding
+from onboarding_client.contract.names import CLAIM_UPDATE, REVIEW_UPDATE
+from onboarding_client.contract.outcome import Outcome
+from onboarding_client.contract.result import OnboardingResult
+from onboarding_client.contract.review import ReviewAnswered, ReviewBrief, ReviewClaimed
+from onboarding_client.contract.status import Stage
+from onboarding_client.onboardings import start_onboarding
 from tests.reviewers import ANA, BRUNO, CARLA, signed_body, signed_claim
 from tests.workflow.conftest import request
 from tests.workflow.stubs import CREATE_PROCESS, TO_REVIEW, Script, StubbedWorker

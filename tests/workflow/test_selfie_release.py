@@ -7,11 +7,11 @@ from typing import Any
 
 from temporalio.testing import WorkflowEnvironment
 
-from contracts.outcome import Outcome
 from contracts.selfies import SelfieRelease
 from contracts.unico import UnicoProcess
 from devstack.actions import LOCAL_ACTIVITY_MARKER
 from devstack.history import of_kind, scheduled_activities
+from onboarding_client.contract.outcome import Outcome
 from tests.workflow.conftest import Onboard
 from tests.workflow.stubs import (
     APPROVED,

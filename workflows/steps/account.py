@@ -11,10 +11,10 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from contracts.account import RegisterAccountInput, register_account
-    from contracts.outcome import Outcome, Reason
-    from contracts.request import OnboardingRequest
-    from contracts.result import AccountResult, AccountStatus, OnboardingResult
-    from contracts.status import Stage
+    from onboarding_client.contract.outcome import Outcome, Reason
+    from onboarding_client.contract.request import OnboardingRequest
+    from onboarding_client.contract.result import AccountResult, AccountStatus, OnboardingResult
+    from onboarding_client.contract.status import Stage
     from workflows.calls import CallFailed, DeadlinePassed
     from workflows.journey import Journey
 

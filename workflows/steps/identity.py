@@ -18,14 +18,7 @@ from typing import Any, NoReturn, TypeVar
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from contracts.errors import ErrorClass
-    from contracts.names import PROCESS_ATTRIBUTE
-    from contracts.outcome import Outcome
-    from contracts.request import OnboardingRequest
-    from contracts.result import OnboardingResult
-    from contracts.review import ReviewSignals
     from contracts.selfies import SelfieRelease
-    from contracts.status import Carry, Stage
     from contracts.unico import (
         CreateProcessInput,
         ProcessStatus,
@@ -35,6 +28,13 @@ with workflow.unsafe.imports_passed_through():
         open_process,
         read_process,
     )
+    from onboarding_client.contract.errors import ErrorClass
+    from onboarding_client.contract.names import PROCESS_ATTRIBUTE
+    from onboarding_client.contract.outcome import Outcome
+    from onboarding_client.contract.request import OnboardingRequest
+    from onboarding_client.contract.result import OnboardingResult
+    from onboarding_client.contract.review import ReviewSignals
+    from onboarding_client.contract.status import Carry, Stage
     from workflows.calls import STEP_CALL, CallFailed, DeadlinePassed, durable_sleep
     from workflows.journey import Journey
     from workflows.policy import decide, review_signals

@@ -25,7 +25,6 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from contracts.errors import refusal
     from contracts.mfa import (
         ALREADY_ENROLLED,
         BUSY,
@@ -45,10 +44,16 @@ with workflow.unsafe.imports_passed_through():
         start_mfa_enrollment,
         verify_otp,
     )
-    from contracts.outcome import Outcome, Reason
-    from contracts.request import MfaOptions, OnboardingRequest
-    from contracts.result import AccountStatus, MfaResult, MfaStatus, OnboardingResult
-    from contracts.status import Stage
+    from onboarding_client.contract.errors import refusal
+    from onboarding_client.contract.outcome import Outcome, Reason
+    from onboarding_client.contract.request import MfaOptions, OnboardingRequest
+    from onboarding_client.contract.result import (
+        AccountStatus,
+        MfaResult,
+        MfaStatus,
+        OnboardingResult,
+    )
+    from onboarding_client.contract.status import Stage
     from workflows.calls import CallFailed, CallOptions, Calls, DeadlinePassed
     from workflows.journey import Journey
     from workflows.reactions import WORKFLOW_HANDLED

@@ -19,12 +19,12 @@ from temporalio.common import RetryPolicy
 with workflow.unsafe.imports_passed_through():
     from contracts.deployment import review_by_default
     from contracts.four_eyes import second_reviewer_needed
-    from contracts.names import REVIEW_DEADLINE_ATTRIBUTE
-    from contracts.outcome import Outcome, Reason
-    from contracts.request import OnboardingRequest, ReviewOptions
-    from contracts.result import OnboardingResult
-    from contracts.review import OUTCOMES, ReviewBrief, ReviewRecord, ReviewSignals
-    from contracts.status import Stage
+    from onboarding_client.contract.names import REVIEW_DEADLINE_ATTRIBUTE
+    from onboarding_client.contract.outcome import Outcome, Reason
+    from onboarding_client.contract.request import OnboardingRequest, ReviewOptions
+    from onboarding_client.contract.result import OnboardingResult
+    from onboarding_client.contract.review import OUTCOMES, ReviewBrief, ReviewRecord, ReviewSignals
+    from onboarding_client.contract.status import Stage
     from workflows.calls import CallFailed, CallOptions, DeadlinePassed
     from workflows.journey import Journey
     from workflows.steps.review_desk import ReviewDesk

@@ -25,9 +25,17 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from contracts.errors import refusal
-    from contracts.outcome import Outcome
-    from contracts.review import (
+    from contracts.review_proof import (
+        FORBIDDEN,
+        AnswerBinding,
+        VerifiedReviewer,
+        proof_claims,
+        trusted_signers,
+        verify_proof,
+    )
+    from onboarding_client.contract.errors import refusal
+    from onboarding_client.contract.outcome import Outcome
+    from onboarding_client.contract.review import (
         ALREADY_ANSWERED,
         HELD,
         NOT_AWAITING,
@@ -44,14 +52,6 @@ with workflow.unsafe.imports_passed_through():
         ReviewRecord,
         parse_review_answer,
         parse_review_claim,
-    )
-    from contracts.review_proof import (
-        FORBIDDEN,
-        AnswerBinding,
-        VerifiedReviewer,
-        proof_claims,
-        trusted_signers,
-        verify_proof,
     )
 
 HOLD_SECONDS = 900  # a reviewer's hold on an opened review: 15 minutes, renewed by opening it

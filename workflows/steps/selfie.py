@@ -18,8 +18,8 @@ from temporalio import workflow
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
-    from contracts.names import RETENTION_ID_PREFIX, RETENTION_WORKFLOW_TYPE
     from contracts.selfies import SelfieRelease, release_selfie
+    from onboarding_client.contract.names import RETENTION_ID_PREFIX, RETENTION_WORKFLOW_TYPE
     from workflows.calls import CallFailed, CallOptions, DeadlinePassed
     from workflows.journey import Journey
     from workflows.retention import CALL_TIMEOUT, STORE_RETRY

@@ -15,8 +15,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from contracts.errors import refusal
-from contracts.outcome import Outcome, Reason
+from onboarding_client.contract.errors import refusal
+from onboarding_client.contract.outcome import Outcome, Reason
 
 
 class ReviewDecision(StrEnum):

@@ -7,7 +7,7 @@ which the Web UI shows only to whoever can read (and, with a codec, decode) payl
 
 from __future__ import annotations
 
-from contracts.request import OnboardingRequest
+from onboarding_client.contract.request import OnboardingRequest
 
 
 def static_summary(request: OnboardingRequest) -> str:

@@ -12,9 +12,9 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from contracts.outcome import Outcome, Reason
-from contracts.review import ReviewRecord
-from contracts.selfies import SelfieKind
+from onboarding_client.contract.outcome import Outcome, Reason
+from onboarding_client.contract.request import SelfieKind
+from onboarding_client.contract.review import ReviewRecord
 
 
 class Decision(BaseModel):

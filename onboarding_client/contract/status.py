@@ -8,8 +8,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel
 
-from contracts.outcome import Outcome, Reason
-from contracts.selfies import SelfieKind
+from onboarding_client.contract.outcome import Outcome, Reason
+from onboarding_client.contract.request import SelfieKind
 
 
 class Stage(StrEnum):

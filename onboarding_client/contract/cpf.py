@@ -32,3 +32,9 @@ def cpf_with_check_digits(first_nine: str) -> str:
     """The valid CPF that starts with these nine digits (for test people, never a real one)."""
     first = _check_digit(first_nine)
     return f"{first_nine}{first}{_check_digit(first_nine + str(first))}"
+
+
+def request_id_exposes_cpf(request_id: str, cpf: str) -> bool:
+    """Whether the request id (the workflow id, stored in clear) contains the CPF."""
+    cpf = normalize_cpf(cpf)
+    return is_valid_cpf(cpf) and cpf in normalize_cpf(request_id)

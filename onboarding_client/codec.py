@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from temporalio.api.common.v1 import Payload
 from temporalio.converter import PayloadCodec
 
-from onboarding.runtime.keyring import Keyring
+from onboarding_client.keyring import Keyring
 
 ENCODING = b"binary/encrypted"
 # A None carries no data, and the server must see it as one: `upsert_memo({key: None})`

@@ -15,6 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field
 # A request is JSON from any client: exact types (`true` is no number of seconds, "5" no
 # number at all), no infinities, and a field we do not know is refused by its name (a typo
 # such as `mfa.enrol` would otherwise be ignored without a word).
+# What an onboarding gave Unico: a plain image, or a capture of Unico's SDK (liveness).
+SelfieKind = Literal["image", "capture"]
+
 STRICT_JSON = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 
 
