@@ -9,12 +9,16 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
 
 COPY pyproject.toml README.md worker.py ./
+COPY onboarding_client onboarding_client
+COPY clients/python/pyproject.toml clients/python/README.md clients/python/
 COPY contracts contracts
 COPY workflows workflows
 COPY activities activities
 COPY onboarding onboarding
 COPY schema schema
-RUN pip install --no-cache-dir . \
+# The caller's client first (its package is the checkout's onboarding_client, linked in).
+RUN ln -s ../../onboarding_client clients/python/onboarding_client \
+    && pip install --no-cache-dir ./clients/python . \
     && useradd --uid 10001 --no-create-home --shell /usr/sbin/nologin onboarding \
     && mkdir -p /data/selfies \
     && chown onboarding /data/selfies

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test quick demo lint typecheck clean histories bench bench-memory chaos compose-keys chromium
+.PHONY: run test quick demo lint typecheck clean histories bench bench-memory chaos compose-keys chromium examples
 
 $(STAMP): pyproject.toml devtools/pyproject.toml clients/python/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,7 +27,7 @@ typecheck: $(STAMP)
 
 # Everything: every tier, real processes included (what .ci/run calls). The fast tiers run
 # on both cores; the tiers with real servers one test at a time, so timings stay honest.
-test: lint typecheck chromium
+test: lint typecheck chromium examples
 	$(BIN)/pytest -n 2 tests/unit tests/sandbox tests/workflow tests/fuzz
 	$(BIN)/pytest tests/integration tests/replay tests/e2e
 	$(BIN)/pytest tests/browser  # apart: Playwright's sync API runs a loop of its own
@@ -40,6 +40,25 @@ chromium:
 	  apt-get install -y -q chromium >/dev/null || \
 	  { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }; \
 	} || { echo "the browser tests need Debian's chromium: apt-get install chromium (as root)"; exit 1; }
+
+# The TypeScript calling example (examples/typescript, docs/codec.md): its packages exactly as
+# package-lock.json pins them (npm ci, again only when the lock changes), compiled to dist/
+# (tsc, when a source changes). Set-up only: the tests that run it never install.
+TS := examples/typescript
+TS_INSTALLED := $(TS)/node_modules/.installed
+TS_BUILT := $(TS)/dist/.built
+
+$(TS_INSTALLED): $(TS)/package.json $(TS)/package-lock.json
+	@command -v npm >/dev/null || { echo "the TypeScript example needs Node.js 20 and npm"; exit 1; }
+	cd $(TS) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(TS_BUILT): $(TS_INSTALLED) $(TS)/tsconfig.json $(wildcard $(TS)/src/*.ts)
+	rm -rf $(TS)/dist
+	cd $(TS) && node_modules/.bin/tsc -p .
+	touch $@
+
+examples: $(TS_BUILT)
 
 # The fast loop (under a minute): lint, types, the unit and sandbox tests, and the workflow's
 # own logic with its activities stubbed by name: four processes, as the workflow tests mostly

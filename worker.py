@@ -28,7 +28,14 @@ from temporalio.common import WorkerDeploymentVersion
 from temporalio.worker import Worker, WorkerDeploymentConfig
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from activities import SYSTEMS, DeploymentDefaults, RemoteSystem, Shared, SystemSettingsError
+from activities import (
+    SYSTEMS,
+    DeploymentDefaults,
+    HistoryKeeper,
+    RemoteSystem,
+    Shared,
+    SystemSettingsError,
+)
 from activities.selfies import SelfieCleanup, SelfieSettings, SelfieSweeper, open_store
 from contracts.evidence import EvidenceSeal
 from contracts.review_proof import trusted_signers
@@ -139,7 +146,7 @@ async def build_workers(
             client,
             task_queue=settings.task_queue,
             workflows=list(workflows),
-            activities=[*wired.shared.cleanup.all(), *defaults.all()],
+            activities=[*wired.shared.cleanup.all(), *defaults.all(), *HistoryKeeper().all()],
             disable_payload_error_limit=LEAVE_PAYLOAD_LIMIT_TO_SERVER,
             workflow_runner=WORKFLOW_RUNNER,
             **options,
@@ -229,7 +236,7 @@ async def serve(settings: Settings) -> None:
     runtime = metrics_runtime(settings)  # a taken port stops the start before anything else
     wired = wiring(settings)
     target = TemporalTarget.from_environment()
-    client = await connect(settings, runtime=runtime, target=target)
+    client = await connect(settings, runtime=runtime, target=target, worker=True)
     if missing := await missing_search_attributes(client):
         # Every task that upserts one would fail, over and over: refuse to start instead.
         raise SettingsError(

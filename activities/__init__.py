@@ -2,8 +2,8 @@
 
 `SYSTEMS` lists the remote systems' descriptors (`system.RemoteSystem`): what the worker
 wires, the catalogs `onboarding explain` reads, the budgets the server enforces. Beside
-them: the selfie store (`activities.selfies`), and the deployment's defaults that the
-workflow asks for as a local activity.
+them: the selfie store (`activities.selfies`), the deployment's defaults that the
+workflow asks for as a local activity, and the deletion of a run whose input came in clear.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from activities import guardian, identity_cloud, unico
 from activities.catalog import Catalog, CatchAll, Entry, ErrorSystem
 from activities.deployment import DeploymentDefaults
 from activities.errors import Classification, classification
+from activities.history import HistoryKeeper
 from activities.system import (
     RemoteSystem,
     Shared,
@@ -49,6 +50,7 @@ __all__ = [
     "DeploymentDefaults",
     "Entry",
     "ErrorSystem",
+    "HistoryKeeper",
     "RemoteSystem",
     "Shared",
     "SystemSettings",

@@ -68,6 +68,19 @@ def codec_token(keys_dir: Path) -> str:
     return _token(keys_dir, "codec-token")
 
 
+def caller_codec_token(keys_dir: Path) -> Path:
+    """The file of the dev calling service's codec token (`dev-caller` in
+    CODEC_CALLER_TOKENS): seals, and opens only the answers meant for callers."""
+    _token(keys_dir, "caller-codec-token")
+    return keys_dir / "caller-codec-token"
+
+
+def caller_tokens(keys_dir: Path) -> Path:
+    """The gateway's CODEC_CALLER_TOKENS_FILE: the dev calling service's entry."""
+    token = caller_codec_token(keys_dir).read_text().strip()
+    return kept_secret(keys_dir, "codec-caller-tokens", lambda: f"dev-caller:{token}\n")
+
+
 def gateway_token(keys_dir: Path) -> str:
     """The bearer token selfie uploaders send the gateway (the CLI reads it from here)."""
     return _token(keys_dir, "gateway-token")
@@ -123,6 +136,15 @@ def kept_secret(keys_dir: Path, name: str, make: Callable[[], str]) -> Path:
     path = keys_dir / name
     if not path.exists():
         _write_secret(path, make().encode())
+    return path
+
+
+def secret_file(keys_dir: Path, name: str, value: str) -> Path:
+    """A secret file in the keys folder (0600), written anew with `value`."""
+    keys_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = keys_dir / name
+    _write_secret(path, value.encode())
+    path.chmod(0o600)  # a file made before with another mode keeps it through O_TRUNC
     return path
 
 

@@ -5,7 +5,11 @@ journey: a new person approved, registered in Identity Cloud and enrolled in MFA
 typing the code it reads from the sandbox's SMS inbox as the person would read it from their
 phone; and four captures of Unico's SDK (made by the
 sandbox's stand-in, each with the image the person saw beside it): a live one approved, a
-spoof rejected, an old one and a reused one each asking for a new capture."""
+spoof rejected, an old one and a reused one each asking for a new capture.
+
+A part it cannot reach (the sandbox, the gateway, the console, Temporal) stops the demo
+with one line, and the onboardings it started are canceled (terminated when a cancellation
+does not end one in time): none is left waiting for a reviewer or a code nobody will send."""
 
 from __future__ import annotations
 
@@ -14,19 +18,23 @@ import base64
 import os
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from importlib.resources import files
 from typing import Any
 
-from temporalio.client import Client
+import httpx
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError
+from temporalio.service import RPCError, RPCStatusCode
 
 from activities.guardian import GuardianSettings, e164
 from devstack.console_client import REVIEWER, ConsoleError, ConsoleUser
 from devstack.sandbox_client import SandboxClient
 from devstack.scenarios import SCENARIOS, Scenario
 from devstack.watch import until_stage
+from onboarding.cli.common import CommandError
 from onboarding.runtime.console_settings import ConsoleSettings
+from onboarding.runtime.errors import StackUnavailable
 from onboarding.runtime.settings import Settings, read_settings
 from onboarding.temporal.client import store_selfie
 from onboarding.temporal.otp import submit_code
@@ -50,7 +58,9 @@ DEMO_NAME = "Pessoa Demonstracao"
 # Unico answers score 28 (`review`); with review on, the demo settles it as a reviewer would.
 REVIEWED = Scenario("00000000353", "score 28, review on: the demo approves", Outcome.APPROVED)
 JOURNEY = "account and MFA: the demo types the SMS code"
-DEV_SANDBOX = "http://127.0.0.1:8089"  # the dev stack's, when GUARDIAN_URL does not say
+DEV_SANDBOX = "http://127.0.0.1:8089"  # the dev stack's, when neither variable says
+# How long the onboardings of a demo that stopped get to end canceled, before a termination.
+CANCEL_SECONDS = 20.0
 LIVE_CPF = SCENARIOS[0].cpf  # its verdict is approved at once, so the capture decides
 
 
@@ -114,6 +124,14 @@ async def run_demo(
     image = SAMPLE_SELFIE.read_bytes()
     run_id = time.strftime("%Y%m%d-%H%M%S")
     started = time.monotonic()
+    console_url = read_settings(ConsoleSettings, os.environ).public_url
+    places = {
+        "the sandbox": sandbox_url(),
+        "the reviewers' console": console_url,
+        "the gateway": settings.gateway_url,
+    }
+    sandbox = SandboxClient(places["the sandbox"])
+    begun: list[OnboardingHandle] = []  # every onboarding this demo started
 
     def say(text: str) -> None:
         if progress:
@@ -145,16 +163,12 @@ async def run_demo(
             options=options,
         )
         handle = await start_onboarding(client, request, settings.task_queue)
+        begun.append(handle)
         say(f"{scenario.cpf} started {handle.id}")
         watcher = asyncio.create_task(_watch(handle, scenario.cpf, say))
         try:
             if reviewed:
-                await _settle_review(
-                    read_settings(ConsoleSettings, os.environ).public_url,
-                    handle,
-                    request.request_id,
-                    say,
-                )
+                await _settle_review(console_url, handle, request.request_id, say)
             if journey:
                 assert subject.phone is not None
                 await _type_the_code(
@@ -168,32 +182,136 @@ async def run_demo(
         note = scenario.unico_behaviour if capture is not None else None
         return DemoRow(scenario, handle.id, result, time.monotonic() - started, note)
 
-    # Made first: a capture is good for 10 minutes, and the demo takes less than one.
-    sandbox = SandboxClient(sandbox_url())
-    live_capture = await _capture(sandbox, image, LIVE.order)
-    captures = [await _capture(sandbox, image, made.order) for made in CAPTURES]
+    async def every_row() -> list[DemoRow]:
+        # Made first: a capture is good for 10 minutes, and the demo takes less than one.
+        live_capture = await _capture(sandbox, image, LIVE.order)
+        captures = [await _capture(sandbox, image, made.order) for made in CAPTURES]
 
-    runs: list[Awaitable[DemoRow]] = [one(n, s) for n, s in enumerate(SCENARIOS, 1)]
-    number = len(SCENARIOS)
-    runs.append(one(number + 1, REVIEWED, reviewed=True))
-    # A person nobody onboarded before, so the account and the enrollment are new.
-    person = cpf_with_check_digits(f"{random.randrange(10**8, 10**9)}")
-    runs.append(one(number + 2, Scenario(person, JOURNEY, Outcome.APPROVED), journey=True))
-    live = asyncio.ensure_future(one(number + 3, LIVE.scenario, capture=live_capture))
-    runs.append(live)
-    for offset, (made, capture) in enumerate(zip(CAPTURES, captures, strict=True), number + 4):
-        runs.append(one(offset, made.scenario, capture=capture))
+        runs: list[Awaitable[DemoRow]] = [one(n, s) for n, s in enumerate(SCENARIOS, 1)]
+        number = len(SCENARIOS)
+        runs.append(one(number + 1, REVIEWED, reviewed=True))
+        # A person nobody onboarded before, so the account and the enrollment are new.
+        person = cpf_with_check_digits(f"{random.randrange(10**8, 10**9)}")
+        runs.append(one(number + 2, Scenario(person, JOURNEY, Outcome.APPROVED), journey=True))
+        live = asyncio.ensure_future(one(number + 3, LIVE.scenario, capture=live_capture))
+        runs.append(live)
+        for offset, (made, capture) in enumerate(zip(CAPTURES, captures, strict=True), number + 4):
+            runs.append(one(offset, made.scenario, capture=capture))
 
-    async def reused() -> DemoRow:
-        await live  # the live row's create has used the capture
-        return await one(number + 4 + len(CAPTURES), REUSED, capture=live_capture)
+        async def reused() -> DemoRow:
+            await live  # the live row's create has used the capture
+            return await one(number + 4 + len(CAPTURES), REUSED, capture=live_capture)
 
-    runs.append(reused())
-    return list(await asyncio.gather(*runs))
+        runs.append(reused())
+        return await _all_or_none(runs)
+
+    try:
+        return await every_row()
+    except BaseException as failure:
+        # Whatever stopped it, no onboarding of the demo is left waiting.
+        ended = await end_onboardings(client, begun, f"onboarding demo stopped: {failure!r}"[:200])
+        if not isinstance(failure, Exception):
+            raise  # Ctrl-C, once they are ended
+        raise demo_failure(failure, places, ended) from None
+
+
+async def _all_or_none(runs: list[Awaitable[DemoRow]]) -> list[DemoRow]:
+    """Every row; at the first failure, the other rows are stopped and it is raised."""
+    tasks = [asyncio.ensure_future(run) for run in runs]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+
+
+@dataclass(frozen=True)
+class Ended:
+    """What became of a stopped demo's onboardings that still ran."""
+
+    canceled: int = 0
+    terminated: int = 0
+    unreachable: int = 0  # Temporal did not answer: they may still run
+
+    def __str__(self) -> str:
+        said = []
+        if self.canceled:
+            said.append(f"canceled {self.canceled} of its onboardings that still ran")
+        if self.terminated:
+            said.append(
+                f"terminated {self.terminated} that a cancellation did not end in "
+                f"{CANCEL_SECONDS:g} s"
+            )
+        if self.unreachable:
+            said.append(
+                f"could not end {self.unreachable} (Temporal did not answer: cancel them with "
+                "`temporal workflow cancel`)"
+            )
+        return ", ".join(said)
+
+
+async def end_onboardings(client: Client, handles: list[OnboardingHandle], why: str) -> Ended:
+    """Cancel each onboarding that still runs, and wait for it to end (it ends `canceled`,
+    its selfie released); one that does not end in time is terminated."""
+
+    async def end(workflow_id: str) -> str:
+        handle = client.get_workflow_handle(workflow_id)  # its latest run
+        try:
+            if (await handle.describe()).status != WorkflowExecutionStatus.RUNNING:
+                return "ended"
+            await handle.cancel()
+            try:
+                async with asyncio.timeout(CANCEL_SECONDS):
+                    await handle.result()
+            except WorkflowFailureError:
+                pass  # ended all the same
+            except TimeoutError:
+                await handle.terminate(reason=why)
+                return "terminated"
+        except RPCError as error:
+            return "ended" if error.status == RPCStatusCode.NOT_FOUND else "unreachable"
+        return "canceled"
+
+    fates = await asyncio.gather(*(end(handle.id) for handle in handles))
+    return Ended(fates.count("canceled"), fates.count("terminated"), fates.count("unreachable"))
+
+
+def demo_failure(failure: Exception, places: Mapping[str, str], ended: Ended) -> Exception:
+    """The one line that says what stopped the demo, and what became of its onboardings:
+    `StackUnavailable` for a part out of reach, else `CommandError`."""
+    unreachable, what = _what_failed(failure, places)
+    text = f"{what}; {ended}" if ended != Ended() else what
+    return StackUnavailable(text) if unreachable else CommandError(text)
+
+
+def _what_failed(failure: Exception, places: Mapping[str, str]) -> tuple[bool, str]:
+    cause = (str(failure).strip().splitlines() or [type(failure).__name__])[0][:200]
+    if isinstance(failure, httpx.TransportError):
+        try:
+            url = str(failure.request.url)
+        except RuntimeError:  # raised without a request
+            url = ""
+        place = next((name for name, base in places.items() if url.startswith(base)), "")
+        where = f"{place} at {url}" if place else url or "a part of the stack"
+        return True, f"cannot reach {where} ({cause})"
+    if isinstance(failure, StackUnavailable):
+        return True, cause
+    if isinstance(failure, RPCError):
+        if failure.status == RPCStatusCode.UNAVAILABLE:
+            return True, f"cannot reach Temporal ({failure.message})"
+        return False, f"Temporal answered: {failure.message}"
+    if isinstance(failure, httpx.HTTPStatusError):
+        return False, f"{failure.request.url} answered {failure.response.status_code}"
+    return False, f"{type(failure).__name__}: {cause}"
 
 
 def sandbox_url() -> str:
-    """The sandbox that plays Unico's SDK and the phone's SMS inbox."""
+    """The sandbox that plays Unico's SDK and the phone's SMS inbox: SANDBOX_URL (the stack's
+    env file gives it), else GUARDIAN_URL's, else the dev stack's."""
+    if given := os.environ.get("SANDBOX_URL", "").strip():
+        return given.rstrip("/")
     return (GuardianSettings().guardian_url or DEV_SANDBOX).removesuffix("/guardian")
 
 

@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import itertools
+import json
 import os
 import secrets
+import shlex
 import signal
 import socket
 import subprocess
@@ -23,6 +26,7 @@ import sysconfig
 import time
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
@@ -37,6 +41,7 @@ from activities.selfies import SelfieStore
 from devstack import credentials
 from devstack.sandbox_client import SandboxClient
 from devstack.versions import source_build_id
+from onboarding.cli.stack_env import ENV_FILE, export_lines
 from onboarding.gateway.codec_server import CODEC_PATH
 from onboarding.runtime.errors import StackUnavailable
 from onboarding.runtime.settings import Settings, settings_from
@@ -187,10 +192,11 @@ def stack_environment(config: DevStackConfig) -> dict[str, str]:
         if config.payload_keys
         else {"ONBOARDING_ENCRYPTION_KEYS_FILE": str(credentials.payload_keyring(keys))}
     )
+    # A shell that sourced another stack's env file must not lead this one's children there.
     inherited = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("TEMPORAL_", "ONBOARDING_ENCRYPTION_KEYS"))
+        if not k.startswith(("TEMPORAL_", "ONBOARDING_ENCRYPTION_KEYS", "GATEWAY_API_TOKEN"))
     }
     return {
         **inherited,
@@ -203,6 +209,7 @@ def stack_environment(config: DevStackConfig) -> dict[str, str]:
         "SELFIE_DIR": str(config.state_dir / "selfies"),
         **payload,
         "CODEC_AUTH_TOKEN": credentials.codec_token(keys),
+        "CODEC_CALLER_TOKENS_FILE": str(credentials.caller_tokens(keys)),
         "CODEC_CORS_ORIGINS": ui_origins(config),
         # The dev UI cannot send a bearer token (see onboarding/gateway/codec_server.py).
         "CODEC_DEV_TRUSTED_ORIGINS": ui_origins(config),
@@ -254,6 +261,57 @@ def console_url(config: DevStackConfig) -> str:
     return f"http://{LOOPBACK}:{config.ports.console}"
 
 
+def env_path(config: DevStackConfig) -> Path:
+    """The stack's `env` file (onboarding/cli/stack_env.py), while it runs."""
+    return config.state_dir / ENV_FILE
+
+
+def shell_environment(config: DevStackConfig, environment: Mapping[str, str]) -> dict[str, str]:
+    """What another shell needs to reach this stack: Temporal (its profile, address and
+    namespace), the URLs of the parts that run, the state folder, and the secrets as the
+    paths of their files, never their values."""
+    parts, ports = set(config.parts), config.ports
+    found: dict[str, str] = {}
+    if "temporal" in parts:
+        found["TEMPORAL_CONFIG_FILE"] = environment["TEMPORAL_CONFIG_FILE"]
+        found["TEMPORAL_ADDRESS"] = f"{LOOPBACK}:{ports.temporal}"
+        found["TEMPORAL_NAMESPACE"] = "default"
+    if "gateway" in parts:
+        found["GATEWAY_URL"] = environment["GATEWAY_URL"]
+        # A calling service's scoped codec (docs/calling.md); the CLI uses the keyring.
+        found["ONBOARDING_CODEC_URL"] = codec_endpoint(config)
+        found["ONBOARDING_CODEC_TOKEN_FILE"] = str(
+            credentials.caller_codec_token(config.keys_dir).resolve()
+        )
+    if "sandbox" in parts:
+        found["SANDBOX_URL"] = f"http://{LOOPBACK}:{ports.sandbox}"
+        found["GUARDIAN_URL"] = environment["GUARDIAN_URL"]
+    if "console" in parts:
+        found["CONSOLE_PUBLIC_URL"] = environment["CONSOLE_PUBLIC_URL"]
+    found["STATE_DIR"] = environment["STATE_DIR"]
+    found |= _secret_as_file(config, environment, "ONBOARDING_ENCRYPTION_KEYS", "payload-keys")
+    if key_id := environment.get("ONBOARDING_ENCRYPTION_KEY_ID"):
+        found["ONBOARDING_ENCRYPTION_KEY_ID"] = key_id
+    found |= _secret_as_file(config, environment, "GATEWAY_API_TOKEN", "gateway-token")
+    return found
+
+
+def _secret_as_file(
+    config: DevStackConfig, environment: Mapping[str, str], name: str, kept: str
+) -> dict[str, str]:
+    """`NAME_FILE`: the children's file, or the keys folder's file that holds the value they
+    were given; a value no file holds (a fixed keyring) gets a file of its own (0600)."""
+    if path := environment.get(f"{name}_FILE"):
+        return {f"{name}_FILE": str(Path(path).resolve())}
+    value = environment.get(name, "").strip()
+    if not value:
+        return {}
+    held = config.keys_dir / kept
+    if not (held.is_file() and held.read_text().strip() == value):
+        held = credentials.secret_file(config.keys_dir, f"shell-{kept}", value + "\n")
+    return {f"{name}_FILE": str(held.resolve())}
+
+
 @dataclass
 class Child:
     """One process of the stack, its log, and how it was started (to start it again)."""
@@ -268,6 +326,7 @@ class Child:
     on_ready: Callable[[], None] | None = None  # once a worker polls: make its build current
     restartable: bool = False  # a worker: `onboarding dev` starts it again when it dies
     started_at: float = field(default_factory=time.monotonic)
+    stdout_to_log: bool = True  # False: the child logs on stderr only (stdout is dropped)
 
     @property
     def pid(self) -> int:
@@ -332,6 +391,7 @@ class DevStack:
         self.environment: dict[str, str] = {}
         self._client: Client | None = None
         self._settings: tuple[tuple[tuple[str, str], ...], Settings] | None = None
+        self._env_written: Path | None = None  # removed by `stop`: only the file it wrote
 
     @classmethod
     def on_free_ports(cls, state_dir: Path, **options: Any) -> DevStack:
@@ -467,7 +527,8 @@ class DevStack:
         self.environment = stack_environment(config)
         config.logs_dir.mkdir(parents=True, exist_ok=True)
         if "temporal" in parts:
-            self.spawn("temporal", self._temporal_command())
+            # start-dev prints a text banner on stdout; its logs go to stderr, as JSON lines.
+            self.spawn("temporal", self._temporal_command(), stdout_to_log=False)
             wait_for_port(ports.temporal, 60, self.children[-1])
             if config.database:
                 register_search_attributes(ports.temporal, config.logs_dir / "temporal.log")
@@ -484,6 +545,17 @@ class DevStack:
         if "console" in parts:
             self.spawn("console", [sys.executable, "-m", "onboarding.console"])
             wait_for_port(ports.console, 30, self.children[-1])
+        self._write_env_file()
+
+    def _write_env_file(self) -> None:
+        """`<state>/env`, once every part is up: `. <state>/env` points a shell at the stack."""
+        path = env_path(self.config)
+        text = export_lines(shell_environment(self.config, self.environment))
+        # It names where the keys are: readable by the developer alone, as they are.
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as sink:
+            sink.write(text)
+        self._env_written = path
 
     def _temporal_command(self) -> list[str]:
         config = self.config
@@ -496,7 +568,7 @@ class DevStack:
             command += ["--headless"]
         if config.database:
             command += ["--db-filename", str(config.state_dir / "temporal.db")]
-        command += ["--log-level", "warn", *config.temporal_args]
+        command += ["--log-level", "warn", "--log-format", "json", *config.temporal_args]
         for attribute in SEARCH_ATTRIBUTES:
             command += [
                 "--search-attribute",
@@ -504,10 +576,18 @@ class DevStack:
             ]
         return command
 
-    def spawn(self, name: str, command: list[str], settings: Mapping[str, str] = {}) -> Child:
+    def spawn(
+        self,
+        name: str,
+        command: list[str],
+        settings: Mapping[str, str] = {},
+        *,
+        stdout_to_log: bool = True,
+    ) -> Child:
         """Start a child with the stack's settings (and `settings` over them)."""
         env = {**self.environment, **settings}
-        child = start_child(name, command, env, self.config.logs_dir / f"{name}.log")
+        log = self.config.logs_dir / f"{name}.log"
+        child = start_child(name, command, env, log, stdout_to_log=stdout_to_log)
         self.children.append(child)
         return child
 
@@ -546,7 +626,7 @@ class DevStack:
 
     def respawn(self, old: Child) -> Child:
         """Start a child that has exited again, alike, in its place in the stopping order."""
-        process = _popen(old.command, old.env, old.log)
+        process = _popen(old.command, old.env, old.log, old.stdout_to_log)
         new = replace(old, process=process, started_at=time.monotonic())
         self.children[self.children.index(old)] = new
         return new
@@ -561,9 +641,7 @@ class DevStack:
         log = self.config.logs_dir / "temporal.log"
         deadline = time.monotonic() + timeout
         while True:
-            with log.open("ab") as sink:
-                done = subprocess.run(command, stdout=sink, stderr=sink, timeout=timeout)
-            if done.returncode == 0:
+            if run_temporal_cli(command, log, timeout) == 0:
                 return
             if time.monotonic() > deadline:
                 raise DevStackError(f"could not make build {build_id} current; see {log}")
@@ -574,6 +652,9 @@ class DevStack:
 
         Returns the children that did not exit cleanly, for the developer to look at.
         """
+        if self._env_written is not None:  # no other shell should find a stopped stack
+            self._env_written.unlink(missing_ok=True)
+            self._env_written = None
         unclean = []
         for child in reversed(self.children):
             if child.process.poll() is None:
@@ -600,13 +681,30 @@ def register_search_attributes(port: int, log: Path, timeout: float = 30) -> Non
         command += ["--name", attribute.name, "--type", search_attribute_type(attribute)]
     deadline = time.monotonic() + timeout
     while True:  # the port opens a moment before the frontend serves
-        with log.open("ab") as sink:
-            done = subprocess.run(command, stdout=sink, stderr=sink, timeout=timeout)
-        if done.returncode == 0:
+        if run_temporal_cli(command, log, timeout) == 0:
             return
         if time.monotonic() > deadline:
             raise DevStackError(f"could not register the search attributes; see {log}")
         time.sleep(0.5)
+
+
+def run_temporal_cli(command: list[str], log: Path, timeout: float) -> int:
+    """A `temporal` CLI call; what it printed goes to the server's log as one JSON line, as
+    the server logs (the CLI prints its answers and errors as text). Its exit status."""
+    done = subprocess.run(
+        [*command, "--log-format", "json"], capture_output=True, text=True, timeout=timeout
+    )
+    record = {
+        "time": datetime.now(UTC).isoformat(),
+        "level": "INFO" if done.returncode == 0 else "WARN",
+        "msg": " ".join((done.stdout + done.stderr).split()) or "done",
+        "component": "devstack",
+        "command": " ".join(itertools.takewhile(lambda word: word[0] != "-", command[1:])),
+        "exit": done.returncode,
+    }
+    with log.open("a", encoding="utf-8") as sink:
+        sink.write(json.dumps(record) + "\n")
+    return done.returncode
 
 
 def sandbox_command(port: int) -> list[str]:
@@ -614,18 +712,24 @@ def sandbox_command(port: int) -> list[str]:
     return [sys.executable, "-m", "sandbox", "--host", LOOPBACK, "--port", str(port)]
 
 
-def start_child(name: str, command: list[str], env: dict[str, str], log: Path) -> Child:
-    """A process in a session of its own, its output appended to `log`."""
-    return Child(name, _popen(command, env, log), log, command, env)
+def start_child(
+    name: str, command: list[str], env: dict[str, str], log: Path, *, stdout_to_log: bool = True
+) -> Child:
+    """A process in a session of its own, its output appended to `log` (its stderr alone,
+    unless `stdout_to_log`)."""
+    process = _popen(command, env, log, stdout_to_log)
+    return Child(name, process, log, command, env, stdout_to_log=stdout_to_log)
 
 
-def _popen(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+def _popen(
+    command: list[str], env: dict[str, str], log: Path, stdout_to_log: bool = True
+) -> subprocess.Popen[bytes]:
     with log.open("ab") as out:
         return subprocess.Popen(
             command,
             env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
+            stdout=out if stdout_to_log else subprocess.DEVNULL,
+            stderr=out,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
@@ -659,24 +763,44 @@ def codec_endpoint(config: DevStackConfig) -> str:
 
 
 def banner(config: DevStackConfig) -> str:
-    ports = config.ports
+    ports, sandbox = config.ports, f"http://{LOOPBACK}:{config.ports.sandbox}"
+    rows = [
+        ("Temporal Web UI", f"http://{LOOPBACK}:{ports.ui}"),
+        ("Temporal server", f"{LOOPBACK}:{ports.temporal}"),
+        ("gateway", f"http://{LOOPBACK}:{ports.gateway}"),
+        ("Unico sandbox", sandbox),
+        ("Identity Cloud", f"{sandbox}/identity-cloud (sandbox)"),
+        (
+            "Auth0, Guardian",
+            f"{sandbox}/auth0, /guardian (sandbox; SMS inbox {sandbox}/_sandbox/guardian/sms)",
+        ),
+        ("codec server", f"{codec_endpoint(config)} (the Web UI decrypts through it)"),
+        (
+            "reviewers' console",
+            f"{console_url(config)} (log in as ana@reviewers.example, password "
+            "ana-dev-password; see docs/console.md)",
+        ),
+        ("logs", shown_path(config.logs_dir)),
+        ("shell variables", f"{shown_path(env_path(config))} (export lines, for another shell)"),
+    ]
+    width = max(len(label) for label, _ in rows)
     return "\n".join(
         [
             "Onboarding stack is up (Ctrl-C stops it):",
-            f"  Temporal Web UI   http://{LOOPBACK}:{ports.ui}",
-            f"  Temporal server   {LOOPBACK}:{ports.temporal}",
-            f"  gateway           http://{LOOPBACK}:{ports.gateway}",
-            f"  Unico sandbox     http://{LOOPBACK}:{ports.sandbox}",
-            f"  Identity Cloud    http://{LOOPBACK}:{ports.sandbox}/identity-cloud (sandbox)",
-            f"  Auth0, Guardian   http://{LOOPBACK}:{ports.sandbox}/auth0, /guardian (sandbox; "
-            f"SMS inbox http://{LOOPBACK}:{ports.sandbox}/_sandbox/guardian/sms)",
-            f"  codec server      {codec_endpoint(config)} (the Web UI decrypts through it)",
-            f"  reviewers' console {console_url(config)} (log in as ana@reviewers.example, "
-            "password ana-dev-password; see docs/console.md)",
-            f"  logs              {config.logs_dir}",
+            *(f"  {label:<{width}}  {value}" for label, value in rows),
+            # Sourced first: the commands then reach this stack, whatever its ports.
             "Try, in another terminal:",
+            f"  . {shlex.quote(shown_path(env_path(config)))}",
             "  .venv/bin/onboarding demo",
             "  .venv/bin/onboarding start --cpf 12345678909 --name 'Maria Silva' "
             "--selfie onboarding/assets/sample-selfie.jpg --wait",
         ]
     )
+
+
+def shown_path(path: Path) -> str:
+    """`path` relative to the working directory when it lies under it, else absolute."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)

@@ -15,6 +15,9 @@ no data) passes through both ways.
 
 Random nonces are safe for about 2**32 payloads per key (NIST SP 800-38D); at a few dozen
 payloads per onboarding, rotate the key long before that.
+
+docs/codec.md gives the layout byte by byte, for a client in another language, with test
+vectors (docs/codec-vectors.json).
 """
 
 from __future__ import annotations
@@ -62,10 +65,19 @@ class EncryptionCodec(PayloadCodec):
         return [self.decrypt(payload) for payload in payloads]
 
     def encrypt(self, payload: Payload) -> Payload:
+        return self.seal(payload, os.urandom(NONCE_BYTES))
+
+    def seal(self, payload: Payload, nonce: bytes) -> Payload:
+        """`encrypt` under a given nonce, for the published test vectors (docs/codec.md).
+
+        A nonce used twice under one key gives the key away (GCM), so everything else goes
+        through `encrypt`, which draws a fresh one each time.
+        """
         if payload.metadata.get("encoding") == NULL_ENCODING:
             return payload  # None has nothing to hide, and the server reads it as "remove"
+        if len(nonce) != NONCE_BYTES:
+            raise ValueError(f"a nonce is {NONCE_BYTES} bytes, not {len(nonce)}")
         key_id = self.keyring.current_id
-        nonce = os.urandom(NONCE_BYTES)
         sealed = self._ciphers[key_id].encrypt(nonce, payload.SerializeToString(), key_id.encode())
         return Payload(
             metadata={"encoding": ENCODING, KEY_ID_METADATA: key_id.encode()},

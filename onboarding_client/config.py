@@ -1,8 +1,13 @@
 """What a calling service is given, read from its environment.
 
-    ONBOARDING_ENCRYPTION_KEYS (or _FILE)  the payload keyring, to seal inputs and open results
-    GATEWAY_URL, GATEWAY_API_TOKEN (or _FILE)  where selfies are uploaded, and its bearer token
-    ONBOARDING_TASK_QUEUE                  the workers' task queue (default `onboarding`)
+    ONBOARDING_CODEC_URL, ONBOARDING_CODEC_TOKEN (or _FILE)
+                                the codec server and a caller's token (CODEC_CALLER_TOKENS):
+                                seals inputs, opens only the answers meant for callers
+    ONBOARDING_ENCRYPTION_KEYS (or _FILE)
+                                instead, the payload keyring itself: opens everything
+    GATEWAY_URL, GATEWAY_API_TOKEN (or _FILE)
+                                where selfies are uploaded, and its bearer token
+    ONBOARDING_TASK_QUEUE       the workers' task queue (default `onboarding`)
 
 Temporal itself is found as every Temporal SDK finds it (`TEMPORAL_ADDRESS`,
 `TEMPORAL_NAMESPACE`, `TEMPORAL_API_KEY`, `TEMPORAL_TLS*`, `TEMPORAL_PROFILE` and the
@@ -16,8 +21,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from temporalio.converter import PayloadCodec
+
+from onboarding_client.codec import EncryptionCodec
 from onboarding_client.contract.names import TASK_QUEUE
 from onboarding_client.keyring import Keyring, KeyringError
+from onboarding_client.remote_codec import RemoteCodec
 
 DEFAULT_GATEWAY_URL = "http://127.0.0.1:8088"
 
@@ -28,7 +37,11 @@ class CallerConfigError(ValueError):
 
 @dataclass(frozen=True)
 class CallerConfig:
-    keyring: Keyring
+    """Either `codec_url` and `codec_token` (scoped) or `keyring` (everything)."""
+
+    keyring: Keyring | None = field(default=None, repr=False)
+    codec_url: str | None = None
+    codec_token: str | None = field(default=None, repr=False)
     gateway_url: str = DEFAULT_GATEWAY_URL
     gateway_token: str | None = field(default=None, repr=False)
     task_queue: str = TASK_QUEUE
@@ -39,23 +52,40 @@ class CallerConfig:
     def from_environment(cls, env: Mapping[str, str] | None = None) -> CallerConfig:
         """Read the settings above from `env` (default: this process's environment)."""
         source = os.environ if env is None else env
-        keys = _secret(source, "ONBOARDING_ENCRYPTION_KEYS")
-        if keys is None:
+        codec_url = source.get("ONBOARDING_CODEC_URL", "").strip() or None
+        codec_token = _secret(source, "ONBOARDING_CODEC_TOKEN")
+        keys = None if codec_url else _secret(source, "ONBOARDING_ENCRYPTION_KEYS")
+        if codec_url and codec_token is None:
+            raise CallerConfigError("ONBOARDING_CODEC_URL is set without ONBOARDING_CODEC_TOKEN")
+        if codec_url is None and keys is None:
             raise CallerConfigError(
-                "ONBOARDING_ENCRYPTION_KEYS (or ONBOARDING_ENCRYPTION_KEYS_FILE) is not set: "
-                "without the keyring an input would reach Temporal in clear (and be refused)"
+                "set ONBOARDING_CODEC_URL and ONBOARDING_CODEC_TOKEN (or the keyring, "
+                "ONBOARDING_ENCRYPTION_KEYS): without a codec an input would reach Temporal "
+                "in clear (and be refused)"
             )
-        try:
-            keyring = Keyring.parse(keys, source.get("ONBOARDING_ENCRYPTION_KEY_ID") or None)
-        except KeyringError as exc:
-            raise CallerConfigError(f"ONBOARDING_ENCRYPTION_KEYS: {exc}") from None
+        keyring = None
+        if keys is not None:
+            try:
+                keyring = Keyring.parse(keys, source.get("ONBOARDING_ENCRYPTION_KEY_ID") or None)
+            except KeyringError as exc:
+                raise CallerConfigError(f"ONBOARDING_ENCRYPTION_KEYS: {exc}") from None
         return cls(
             keyring=keyring,
+            codec_url=codec_url,
+            codec_token=codec_token,
             gateway_url=source.get("GATEWAY_URL") or DEFAULT_GATEWAY_URL,
             gateway_token=_secret(source, "GATEWAY_API_TOKEN"),
             task_queue=source.get("ONBOARDING_TASK_QUEUE") or TASK_QUEUE,
             temporal_environment=dict(source) if env is not None else None,
         )
+
+    def codec(self) -> PayloadCodec:
+        """The codec server with the caller's token, or else the keyring's codec."""
+        if self.codec_url is not None and self.codec_token is not None:
+            return RemoteCodec(self.codec_url, self.codec_token)
+        if self.keyring is None:
+            raise CallerConfigError("neither a codec server nor a keyring is configured")
+        return EncryptionCodec(self.keyring)
 
 
 def _secret(source: Mapping[str, str], name: str) -> str | None:

@@ -13,7 +13,11 @@ import dataclasses
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
+from temporalio.converter import (
+    DataConverter,
+    DefaultFailureConverterWithEncodedAttributes,
+    PayloadCodec,
+)
 from temporalio.envconfig import ClientConfigProfile
 
 from onboarding_client.codec import EncryptionCodec
@@ -23,9 +27,13 @@ from onboarding_client.keyring import Keyring
 
 def data_converter(keyring: Keyring) -> DataConverter:
     """The converter every party of an onboarding uses: pydantic JSON, then sealed."""
+    return sealed_converter(EncryptionCodec(keyring))
+
+
+def sealed_converter(codec: PayloadCodec) -> DataConverter:
     return dataclasses.replace(
         pydantic_data_converter,
-        payload_codec=EncryptionCodec(keyring),
+        payload_codec=codec,
         failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
     )
 
@@ -37,4 +45,4 @@ async def connect(config: CallerConfig | None = None) -> Client:
     profile = ClientConfigProfile.load(override_env_vars=dict(env) if env is not None else None)
     options = profile.to_client_connect_config()
     options.setdefault("target_host", "127.0.0.1:7233")
-    return await Client.connect(**options, data_converter=data_converter(config.keyring))
+    return await Client.connect(**options, data_converter=sealed_converter(config.codec()))

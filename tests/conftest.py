@@ -8,7 +8,7 @@ import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
 from devstack.stack import temporal_binary
-from onboarding.temporal.converter import data_converter
+from onboarding.temporal.converter import worker_data_converter
 from onboarding_client.contract.names import SEARCH_ATTRIBUTES
 from tests.support import fixed_keyring
 
@@ -28,7 +28,7 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
             f"limit.historyCount.suggestContinueAsNew={SUGGEST_CONTINUE_AS_NEW_AFTER_EVENTS}",
         ],
         search_attributes=list(SEARCH_ATTRIBUTES),
-        data_converter=data_converter(fixed_keyring()),
+        data_converter=worker_data_converter(fixed_keyring()),
     )
     async with environment:
         yield environment

@@ -5,13 +5,14 @@ rules (`parse_request`), the policy (`decide`) and the reactions to each error c
 `onboarding explain` says), all from here.
 """
 
+from workflows.forget import ForgetRun
 from workflows.onboarding import Onboarding
 from workflows.policy import decide
 from workflows.reactions import REACTIONS, reaction_for, step_does
 from workflows.requests import MFA_REFUSALS, REFUSALS, parse_request
 from workflows.retention import SelfieRetention
 
-WORKFLOWS = (Onboarding, SelfieRetention)
+WORKFLOWS = (Onboarding, SelfieRetention, ForgetRun)
 
 __all__ = [
     "MFA_REFUSALS",

@@ -25,6 +25,7 @@ from temporalio.workflow import HandlerUnfinishedPolicy
 with workflow.unsafe.imports_passed_through():
     from contracts.mfa import INVALID_OTP_FORMAT, OtpAnswer, ResendAnswer
     from contracts.mfa import MALFORMED as MFA_MALFORMED
+    from contracts.sealing import Unsealed
     from onboarding_client.contract.names import (
         CLAIM_UPDATE,
         DECISION_UPDATE,
@@ -52,6 +53,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.steps.mfa import MfaStep, code_required
     from workflows.steps.review import ReviewStep
     from workflows.steps.selfie import release, selfie_ref_in
+    from workflows.steps.unsealed import refuse_unsealed
     from workflows.telemetry import record_decision
 
 
@@ -73,6 +75,8 @@ class Onboarding:
         self._journey.progress.show()
         raw = args[0] if args else None
         try:
+            if any(isinstance(arg, Unsealed) for arg in args):  # a caller forgot the codec
+                await refuse_unsealed(self._journey)
             result = await self._onboard(raw, self._carried(args))
         except Finished as finished:
             result = finished.result

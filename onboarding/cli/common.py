@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from enum import IntEnum
 from typing import Any
 
 from pydantic import BaseModel
@@ -10,6 +11,22 @@ from pydantic import BaseModel
 from onboarding.runtime.secrets import with_dev_secrets
 from onboarding.runtime.settings import Settings
 from onboarding.runtime.settings import load_settings as load_environment
+from onboarding_client.contract.outcome import Outcome
+
+
+class Exit(IntEnum):
+    """The exit codes a script can branch on (the README's table, which a test holds to this)."""
+
+    DONE = 0  # the command did what it says; an onboarding waited for reached its outcome
+    ANSWERED_NO = 1  # it ran, and the answer is no: invalid_request, a code refused, a mismatch
+    COULD_NOT_RUN = 2  # usage, an argument or setting, a stack out of reach, a refused call
+    INTERRUPTED = 130  # Ctrl-C
+
+
+def outcome_exit(outcome: Outcome) -> Exit:
+    """An onboarding that refused its request said no; any other outcome is a decision (or
+    the onboarding's end) that the output reports."""
+    return Exit.ANSWERED_NO if outcome is Outcome.INVALID_REQUEST else Exit.DONE
 
 
 class CommandError(Exception):
@@ -48,6 +65,19 @@ def describe_result(result: dict[str, Any]) -> str:
             f"  review: {review['decision']} by {review['reviewer']} at "
             f"{review['reviewed_at']}{note}"
         )
+    return "\n".join(lines)
+
+
+def status_text(status: dict[str, Any]) -> str:
+    """The `status` query's answer, a field a line, every value in one column."""
+    width = max(map(len, status))  # every field's name, shown or not: the column stays put
+    lines = []
+    for key, value in status.items():
+        if value is None:
+            continue
+        if isinstance(value, dict) and {"code", "message"} <= value.keys():
+            value = f"{value['code']}: {value['message']}"  # a reason, as results show it
+        lines.append(f"{key:>{width}}: {value}")
     return "\n".join(lines)
 
 

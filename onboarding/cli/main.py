@@ -11,6 +11,7 @@ import asyncio
 import sys
 import uuid
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +21,21 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from contracts.unico import UnicoProcess
 from onboarding.cli import explain, otp, plugins, review
-from onboarding.cli.common import CommandError, describe_result, dump, emit, load_settings
+from onboarding.cli.common import (
+    CommandError,
+    Exit,
+    describe_result,
+    dump,
+    emit,
+    load_settings,
+    outcome_exit,
+    status_text,
+)
+from onboarding.cli.stack_env import stack_defaults
 from onboarding.runtime.entry import leave
 from onboarding.runtime.errors import SettingsError, StackUnavailable
 from onboarding.runtime.logs import configure_logging
+from onboarding.runtime.telemetry import forward_core_logs
 from onboarding.temporal.client import connect, store_selfie
 from onboarding.temporal.step_updates import UpdateRefused
 from onboarding_client.contract.request import OnboardingRequest
@@ -71,31 +83,32 @@ async def cmd_start(args: argparse.Namespace) -> int:
         handle, decision = await start_for_decision(client, request, settings.task_queue)
         payload: dict[str, Any] = {"workflow_id": handle.id, "decision": dump(decision)}
         emit(args.json, payload, f"started {handle.id}\n{describe_result(payload['decision'])}")
-        return 0
+        return outcome_exit(decision.outcome)
     handle = await start_onboarding(client, request, settings.task_queue)
     payload = {"workflow_id": handle.id}
     text = f"started {handle.id}"
+    code = Exit.DONE
     if args.wait:
         result = await handle.result()
         payload["result"] = dump(result)
         text += "\n" + describe_result(payload["result"])
+        code = outcome_exit(result.outcome)
     emit(args.json, payload, text)
-    return 0
+    return code
 
 
 async def cmd_status(args: argparse.Namespace) -> int:
     client = await connect(load_settings())
     status = dump(await onboarding_status(client, args.request_id))
-    text = "\n".join(f"{key:>13}: {value}" for key, value in status.items() if value is not None)
-    emit(args.json, status, text)
+    emit(args.json, status, status_text(status))
     return 0
 
 
 async def cmd_result(args: argparse.Namespace) -> int:
     client = await connect(load_settings())
-    result = dump(await handle_for(client, args.request_id).result())
-    emit(args.json, result, describe_result(result))
-    return 0
+    result = await handle_for(client, args.request_id).result()
+    emit(args.json, dump(result), describe_result(dump(result)))
+    return outcome_exit(result.outcome)
 
 
 def cmd_decide(args: argparse.Namespace) -> int:
@@ -234,11 +247,17 @@ HANDLERS: dict[str, Callable[[argparse.Namespace], int | Awaitable[int]]] = {
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; its exit code is an `Exit` (argparse's usage errors exit 2 too)."""
     parser, handlers = build_parser()
     args = parser.parse_args(argv)
+    # A running stack's env file, under the environment; `dev` starts a stack of its own.
+    found: AbstractContextManager[object] = (
+        nullcontext() if args.command == "dev" else stack_defaults()
+    )
     try:
-        outcome = handlers[args.command](args)
-        return asyncio.run(outcome) if asyncio.iscoroutine(outcome) else int(outcome)  # type: ignore[arg-type]
+        with found:
+            outcome = handlers[args.command](args)
+            return asyncio.run(outcome) if asyncio.iscoroutine(outcome) else int(outcome)  # type: ignore[arg-type]
     except (
         CommandError,
         SettingsError,
@@ -248,23 +267,24 @@ def main(argv: list[str] | None = None) -> int:
         plugins.NotInstalled,
     ) as exc:
         print(f"onboarding {args.command}: {exc}", file=sys.stderr)
-        return 2
+        return Exit.COULD_NOT_RUN
     except WorkflowFailureError as exc:
         print(f"onboarding {args.command}: the onboarding failed: {exc.cause}", file=sys.stderr)
-        return 1
+        return Exit.ANSWERED_NO
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
             print(f"onboarding {args.command}: no such onboarding", file=sys.stderr)
         else:
             print(f"onboarding {args.command}: Temporal answered: {exc.message}", file=sys.stderr)
-        return 2
+        return Exit.COULD_NOT_RUN
     except KeyboardInterrupt:
-        return 130
+        return Exit.INTERRUPTED
 
 
 def entry() -> None:
     """Console entry point: run, then leave without interpreter teardown (runtime.entry)."""
     configure_logging("WARNING")  # library warnings as redacted JSON lines on stderr
+    forward_core_logs()  # the SDK core's too
     leave(main())
 
 

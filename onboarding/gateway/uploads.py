@@ -32,6 +32,7 @@ from activities.selfies import MAX_PREVIEW_BYTES, InvalidSelfie, SelfieBackend, 
 from onboarding.gateway.bearer import BearerToken
 from onboarding.gateway.upload_slots import UploadSlots
 from onboarding.runtime.errors import SettingsError
+from onboarding.runtime.secrets import load_gateway_token
 from onboarding.runtime.settings import Settings
 
 logger = logging.getLogger("onboarding.gateway.uploads")
@@ -60,11 +61,11 @@ class _UploadRefused(Exception):
 
 def upload_token(settings: Settings) -> BearerToken:
     """The token selfie uploads must carry; without one the gateway must not take uploads."""
-    token = settings.gateway_api_token
-    if token is None or not token.get_secret_value().strip():
+    token = load_gateway_token(settings)
+    if token is None:
         raise SettingsError(
             "GATEWAY_API_TOKEN is not set: POST /selfies would take uploads from anyone; set "
-            "it, or leave selfies out of GATEWAY_ROUTES"
+            "it (or GATEWAY_API_TOKEN_FILE), or leave selfies out of GATEWAY_ROUTES"
         )
     secret = token.get_secret_value().strip().encode()
     return BearerToken("selfies", "GATEWAY_API_TOKEN", secret)

@@ -16,7 +16,7 @@ from typing import Any, NoReturn
 from onboarding.runtime.errors import SettingsError, StackUnavailable
 from onboarding.runtime.logs import configure_logging
 from onboarding.runtime.settings import Settings, load_settings
-from onboarding.runtime.telemetry import flush_traces
+from onboarding.runtime.telemetry import flush_traces, forward_core_logs
 
 
 def run_service(prog: str, serve: Callable[[Settings], Coroutine[Any, Any, None]]) -> int:
@@ -28,6 +28,7 @@ def run_service(prog: str, serve: Callable[[Settings], Coroutine[Any, Any, None]
     try:
         settings = load_settings()
         configure_logging(settings.log_level)
+        forward_core_logs()
         asyncio.run(serve(settings))
     except (SettingsError, StackUnavailable) as exc:
         print(f"{prog}: {exc}", file=sys.stderr)

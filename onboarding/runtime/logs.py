@@ -48,7 +48,9 @@ CHATTY_AT_INFO = ("httpx",)
 
 
 def configure_logging(level: str | int = "INFO", stream: IO[str] | None = None) -> None:
-    """Route every logger through the redacting JSON handler (replacing any other)."""
+    """Route every logger through the redacting JSON handler (replacing any other), and
+    Python's warnings through logging."""
+    logging.captureWarnings(True)  # a library's DeprecationWarning would be a line of text
     root = logging.getLogger()
     for existing in list(root.handlers):
         root.removeHandler(existing)

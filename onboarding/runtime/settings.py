@@ -47,7 +47,7 @@ class Settings(BaseSettings):
         default=False, description="a `review` decision waits for a reviewer (options.review)"
     )
 
-    # Payload encryption (onboarding/codec.py): "id:base64key" entries, the first is current
+    # Payload encryption (onboarding_client/codec.py): "id:base64key" entries, the first is current
     onboarding_encryption_keys: SecretStr | None = None
     onboarding_encryption_keys_file: Path | None = None
     onboarding_encryption_key_id: str | None = None
@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     codec_dev_trusted_origins: str = Field(
         default="", description="dev only: the codec from these origins needs no token"
     )
+    # Calling services' tokens: "name:token" entries, by commas or lines; each seals, and
+    # opens only the answers meant for callers (onboarding/gateway/caller_scope.py)
+    codec_caller_tokens: SecretStr | None = None
+    codec_caller_tokens_file: Path | None = None
 
     # The reviewers' console's public keys: a review answer must carry its proof of a
     # verified reviewer (contracts/review_proof.py); several keys during a rotation
@@ -75,6 +79,7 @@ class Settings(BaseSettings):
     gateway_api_token: SecretStr | None = Field(
         default=None, description="the bearer token every selfie upload must carry"
     )
+    gateway_api_token_file: Path | None = None
     # Each upload in flight holds its image (up to 10 MB) in memory; more are answered 503.
     gateway_max_concurrent_uploads: int = Field(
         default=4, ge=1, description="selfie uploads in flight at once"

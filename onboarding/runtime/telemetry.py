@@ -9,10 +9,14 @@ still travels in Temporal's headers either way.
 
 Metrics: the Temporal runtime's Prometheus endpoint (METRICS_BIND_ADDRESS) serves the SDK's
 metrics and ours, which the activities and the workflow record through the SDK's meter.
+
+Logs: every runtime of ours forwards the SDK core's lines (written in Rust, as text) to
+Python's logging, so that they leave as our JSON lines too.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from opentelemetry import trace
@@ -25,7 +29,14 @@ from temporalio.contrib.opentelemetry import (
     create_tracer_provider,
 )
 from temporalio.plugin import SimplePlugin
-from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+from temporalio.runtime import (
+    LogForwardingConfig,
+    LoggingConfig,
+    PrometheusConfig,
+    Runtime,
+    TelemetryConfig,
+    TelemetryFilter,
+)
 
 from onboarding.runtime.errors import SettingsError
 from onboarding.runtime.settings import Settings
@@ -77,6 +88,21 @@ def flush_traces(timeout_seconds: float = 5.0) -> None:
         provider.force_flush(int(timeout_seconds * 1000))
 
 
+def core_logging() -> LoggingConfig:
+    """The SDK core's log lines, at the SDK's default levels, through Python's logging."""
+    return LoggingConfig(
+        filter=TelemetryFilter(core_level="WARN", other_level="ERROR"),
+        forwarding=LogForwardingConfig(logger=logging.getLogger("temporalio.core")),
+    )
+
+
+def forward_core_logs() -> None:
+    """The default runtime forwards the core's lines: call it before any client is made. A
+    default runtime made already (a test's) is left as it is."""
+    with contextlib.suppress(RuntimeError):
+        Runtime.set_default(Runtime(telemetry=TelemetryConfig(logging=core_logging())))
+
+
 def metrics_runtime(settings: Settings) -> Runtime | None:
     """A Temporal runtime serving Prometheus metrics, or None (the default runtime)."""
     if not settings.metrics_bind_address:
@@ -86,6 +112,6 @@ def metrics_runtime(settings: Settings) -> Runtime | None:
         histogram_bucket_overrides={DECISION_LATENCY_METRIC: DECISION_LATENCY_BUCKETS_MS},
     )
     try:
-        return Runtime(telemetry=TelemetryConfig(metrics=prometheus))
+        return Runtime(telemetry=TelemetryConfig(logging=core_logging(), metrics=prometheus))
     except ValueError as exc:  # the SDK's word for "cannot bind"
         raise SettingsError(f"METRICS_BIND_ADDRESS: {exc}") from None

@@ -27,6 +27,7 @@ async def connect(
     *,
     target: TemporalTarget | None = None,
     lazy: bool = False,
+    worker: bool = False,
 ) -> Client:
     """The one way our processes reach Temporal: a traced client whose payloads are
     encrypted (workers made from it do the same); `runtime` serves metrics.
@@ -34,13 +35,14 @@ async def connect(
     `target` defaults to the profile and variables of this process's environment. A wrong
     setting (TLS, API key, profile) raises `TemporalSettingError` at once; a server that
     cannot be reached raises `StackUnavailable`, unless `lazy`: then the client connects on
-    first use, for a service that must start while Temporal is down. `SettingsError` when no
-    payload key is configured.
+    first use, for a service that must start while Temporal is down. `worker`: the worker's
+    converter, which refuses what came in clear. `SettingsError` when no payload key is
+    configured.
     """
     target = target or TemporalTarget.from_environment()
     options = {
         **target.connect_options(),
-        "data_converter": data_converter_for(settings),
+        "data_converter": data_converter_for(settings, worker=worker),
         "plugins": tracing_plugins(settings),
         "runtime": runtime,
     }

@@ -22,7 +22,9 @@ from typing import Any
 import httpx
 import pytest
 from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
+from temporalio.testing import WorkflowEnvironment
 
 from activities.selfies import SelfieSweeper
 from activities.selfies.local_store import SelfieStore
@@ -38,7 +40,7 @@ from onboarding_client.contract.outcome import Outcome
 from onboarding_client.contract.request import OnboardingRequest
 from onboarding_client.contract.result import OnboardingResult
 from onboarding_client.contract.status import Stage
-from onboarding_client.onboardings import start_onboarding
+from onboarding_client.onboardings import handle_for, start_onboarding
 from tests.integration.workers import Served, serving_workers
 from tests.replay.corpus import exported_payloads
 from tests.support import (
@@ -204,6 +206,40 @@ async def test_histories_hold_no_personal_data_and_the_codec_server_reveals_it(
         assert ("cpf" in shown) == (request.subject.code not in (async_cpf, REGISTERED_CPF))
         assert ("email" in shown) == (request.subject.email == PERSON["email"])
         assert ENCRYPTED not in set(payload_encodings(json.loads(decoded)))
+
+
+async def test_an_input_sent_in_clear_ends_not_encrypted_and_its_run_is_left_to_forget(
+    env: WorkflowEnvironment,
+    client: Client,
+    settings: Settings,
+    selfies: SelfieStore,
+    served: Served,
+) -> None:
+    """A caller that forgot the codec: the worker never decodes the input, the onboarding
+    ends `request.not_encrypted` calling no one, and its ForgetRun asks the server to delete
+    the run (this test server never deletes: tests/e2e/test_unsealed_input.py sees it go)."""
+    request = onboarding_request(selfies, CPF)
+    forgetful = Client(
+        client.service_client, namespace=client.namespace, data_converter=pydantic_data_converter
+    )
+    first = await forgetful.start_workflow(
+        WORKFLOW_TYPE,
+        request.model_dump(mode="json"),
+        id=f"onboarding-{request.request_id}",
+        task_queue=settings.task_queue,
+    )
+
+    result = await handle_for(client, request.request_id).result()
+
+    assert result.outcome is Outcome.INVALID_REQUEST
+    assert [reason.code for reason in result.reasons] == ["request.not_encrypted"]
+    assert result.attempts == 0 and result.process_id is None
+    forget = client.get_workflow_handle(f"forget-{first.id}")
+    await env.fast_forward(forget)  # its wait, skipped; it asked the server to delete the run
+    await forget.result()
+    forgetter = await export(client, forget.id)  # what stays: ids, no one's data
+    personal = {"cpf": CPF.encode(), "name": PERSON["name"].encode()}
+    assert findings(forgetter, personal) == set()
 
 
 async def test_mfa_secrets_never_reach_history_in_clear_and_the_transaction_not_even_decoded(

@@ -173,6 +173,9 @@ class Case:
     account: str | None = None  # the account step's status the result must carry
     person_sends: tuple[str, ...] = ()  # the MFA conversation (SMS_CODE, WRONG_CODE, ...)
     mfa: str | None = None  # the MFA step's status the result must carry
+    # Started by a client without the codec: refused `request.not_encrypted` (its input,
+    # in clear, holds no one's data: the recording keeps it)
+    in_clear: bool = False
 
 
 # The reviewer an answer is signed for as it is sent, as the console signs it.
@@ -262,6 +265,7 @@ CASES: tuple[Case, ...] = (
     ),
     Case("early-decision-sync", REVIEW, "12345678909", Outcome.APPROVED, early_decision=True),
     Case("early-decision-async", REVIEW, "00000000272", Outcome.APPROVED, early_decision=True),
+    Case("input-in-clear", POLLING, "12345678909", Outcome.INVALID_REQUEST, in_clear=True),
     Case(
         "early-decision-review", REVIEW, "00000000353", Outcome.APPROVED,
         review_answers=(_answer("approved"),), early_decision=True,

@@ -30,9 +30,10 @@ from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
-from onboarding.temporal.converter import data_converter
+from onboarding.temporal.converter import worker_data_converter
 from onboarding_client.codec import EncryptionCodec
 from tests.support import fixed_keyring
+from workflows.forget import ForgetRun
 from workflows.retention import SelfieRetention
 
 HISTORIES = Path(__file__).parent / "histories"
@@ -112,8 +113,11 @@ async def replay(workflow: type, recorded: Iterable[Recorded]) -> dict[str, Exce
             by_run[history.run_id] = item
             yield history
 
+    # As the worker decodes: a payload in clear is refused, never read (every 1.0 batch is
+    # sealed; the one input in clear is its case's, `input-in-clear`).
     replayer = Replayer(
-        workflows=[workflow, SelfieRetention], data_converter=data_converter(fixed_keyring())
+        workflows=[workflow, SelfieRetention, ForgetRun],
+        data_converter=worker_data_converter(fixed_keyring()),
     )
     results = await replayer.replay_workflows(histories(), raise_on_replay_failure=False)
     return {by_run[run_id].name: failure for run_id, failure in results.replay_failures.items()}

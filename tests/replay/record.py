@@ -27,6 +27,7 @@ from typing import Any
 
 from PIL import Image
 from temporalio.client import Client, WorkflowHistory, WorkflowUpdateFailedError
+from temporalio.contrib.pydantic import pydantic_data_converter
 
 from activities.guardian.enrollments import e164
 from devstack.demo import SAMPLE_SELFIE
@@ -42,12 +43,19 @@ from onboarding_client.contract.names import (
     REVIEW_UPDATE,
     SUBMIT_OTP_UPDATE,
     WEBHOOK_SIGNAL,
+    WORKFLOW_TYPE,
+    workflow_id_for,
 )
 from onboarding_client.contract.outcome import Outcome
 from onboarding_client.contract.request import OnboardingRequest
 from onboarding_client.contract.result import IdentityDecision
 from onboarding_client.contract.status import Stage
-from onboarding_client.onboardings import OnboardingHandle, start_for_decision, start_onboarding
+from onboarding_client.onboardings import (
+    OnboardingHandle,
+    handle_for,
+    start_for_decision,
+    start_onboarding,
+)
 from tests.replay.cases import (
     CASES,
     GROUPS,
@@ -127,7 +135,9 @@ async def run_case(stack: DevStack, case: Case) -> list[WorkflowHistory]:
         }
     )
     decision: IdentityDecision | None = None
-    if case.early_decision:
+    if case.in_clear:
+        handle = await _start_in_clear(client, request)
+    elif case.early_decision:
         handle, decision = await start_for_decision(client, request, TASK_QUEUE)
     else:
         handle = await start_onboarding(client, request, TASK_QUEUE)
@@ -150,6 +160,20 @@ async def run_case(stack: DevStack, case: Case) -> list[WorkflowHistory]:
     if mfa != case.mfa:
         raise CaseMismatch(f"{case.name}: mfa {mfa}, expected {case.mfa}")
     return await _chain(client, handle.id, handle.first_execution_run_id or handle.result_run_id)
+
+
+async def _start_in_clear(client: Client, request: OnboardingRequest) -> OnboardingHandle:
+    """As a client that forgot the codec, with an input that names no one."""
+    forgetful = Client(
+        client.service_client, namespace=client.namespace, data_converter=pydantic_data_converter
+    )
+    await forgetful.start_workflow(
+        WORKFLOW_TYPE,
+        {"request_id": request.request_id, "note": "sent without the codec"},
+        id=workflow_id_for(request.request_id),
+        task_queue=TASK_QUEUE,
+    )
+    return handle_for(client, request.request_id)
 
 
 async def _review(handle: OnboardingHandle, case: Case) -> None:

@@ -29,6 +29,7 @@ def test_the_runner_finds_every_benchmark_module() -> None:
         fleet_rate_limit,
         memory,
         throughput,
+        unsealed,
         webhook_latency,
     )
     from bench.__main__ import discover
@@ -41,6 +42,7 @@ def test_the_runner_finds_every_benchmark_module() -> None:
         "fleet_rate_limit": fleet_rate_limit.run,
         "memory": memory.run,
         "throughput": throughput.run,
+        "unsealed": unsealed.run,
         "webhook_latency": webhook_latency.run,
     }
 

@@ -19,12 +19,15 @@ from temporalio.api.common.v1 import Payload, Payloads
 
 from activities.selfies.local_store import SelfieStore
 from onboarding.gateway.service import create_gateway
+from onboarding.runtime.errors import SettingsError
+from onboarding.runtime.secrets import load_caller_tokens
 from onboarding.runtime.settings import Settings
 from onboarding_client.codec import EncryptionCodec
 from onboarding_client.keyring import Keyring
 from tests.support import TEST_KEYS, fixed_key
 
 TOKEN = "codec-test-token"
+CALLER_TOKEN = "caller-test-token-of-the-shop"
 UI = "http://127.0.0.1:8233"
 TRUSTED = "http://127.0.0.1:9999"
 CLEAR = Payload(metadata={"encoding": b"json/plain"}, data=b'{"name": "Maria Silva"}')
@@ -49,6 +52,7 @@ async def gateway(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
         codec_auth_token=TOKEN,
         codec_cors_origins=f"{UI},{TRUSTED}",
         codec_dev_trusted_origins=TRUSTED,
+        codec_caller_tokens=f"shop:{CALLER_TOKEN}, bank:{'b' * 20}",
         gateway_routes="codec",
     )
     codec = EncryptionCodec(Keyring.parse(TEST_KEYS))
@@ -157,3 +161,92 @@ async def test_a_gateway_without_a_codec_serves_no_codec_routes(tmp_path: Path) 
     async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
         response = await client.post("/codec/decode", json=body(CLEAR), headers=AUTH)
     assert response.status_code == 404
+
+
+CALLER = {"Authorization": f"Bearer {CALLER_TOKEN}"}
+
+
+def json_payload(value: object) -> Payload:
+    return Payload(metadata={"encoding": b"json/plain"}, data=json.dumps(value).encode())
+
+
+ANSWERS = {
+    "result": {"outcome": "approved", "reasons": [], "attempts": 1, "review": None},
+    "status": {"stage": "waiting", "attempts": 1, "polls": 2},
+    "otp": {"accepted": True, "recovery_code": "RECOVERY"},
+    "failure": {"message": "the update was refused", "stack_trace": ""},
+}
+NOT_FOR_CALLERS = {
+    "input": {
+        "request_id": "r-1",
+        "subject": {"code": "12345678909", "name": "Maria Silva"},
+        "selfie_ref": "local:" + "0" * 32,
+    },
+    "result with more": {"outcome": "approved", "subject": {"name": "Maria Silva"}},
+    "review brief": {"reasons": [], "score": 28, "waiting_since": "2026-12-06T00:00:00Z"},
+    "a string": "Maria Silva",
+    "empty": {},
+}
+
+
+async def sealed(gateway: httpx.AsyncClient, payload: Payload) -> dict[str, Any]:
+    response = await gateway.post("/codec/encode", json=body(payload), headers=CALLER)
+    assert response.status_code == 200  # a caller's token seals anything
+    return dict(response.json())
+
+
+@pytest.mark.parametrize("name", sorted(ANSWERS))
+async def test_a_callers_token_opens_the_answers_meant_for_callers(
+    gateway: httpx.AsyncClient, name: str
+) -> None:
+    payload = json_payload(ANSWERS[name])
+    opened = await gateway.post(
+        "/codec/decode", json=await sealed(gateway, payload), headers=CALLER
+    )
+    assert opened.status_code == 200
+    assert first_payload(opened) == payload
+
+
+@pytest.mark.parametrize("name", sorted(NOT_FOR_CALLERS))
+async def test_a_callers_token_gets_anything_else_back_still_sealed(
+    gateway: httpx.AsyncClient, name: str
+) -> None:
+    payload = json_payload(NOT_FOR_CALLERS[name])
+    sealed_body = await sealed(gateway, payload)
+    opened = await gateway.post("/codec/decode", json=sealed_body, headers=CALLER)
+    assert opened.status_code == 200
+    assert first_payload(opened).metadata["encoding"] == b"binary/encrypted"
+    assert b"Maria" not in first_payload(opened).data
+    by_operator = await gateway.post("/codec/decode", json=sealed_body, headers=AUTH)
+    assert first_payload(by_operator) == payload  # the operator's token opens it
+
+
+async def test_a_callers_decode_opens_what_it_may_and_keeps_the_rest_in_one_call(
+    gateway: httpx.AsyncClient,
+) -> None:
+    result, person = json_payload(ANSWERS["result"]), json_payload(NOT_FOR_CALLERS["input"])
+    both = await gateway.post("/codec/encode", json=body(result, person), headers=CALLER)
+    opened = await gateway.post("/codec/decode", json=both.json(), headers=CALLER)
+    entries = opened.json()["payloads"]
+    assert len(entries) == 2
+    assert base64.b64decode(entries[0]["data"]) == result.data
+    assert base64.b64decode(entries[1]["metadata"]["encoding"]) == b"binary/encrypted"
+
+
+@pytest.mark.parametrize(
+    "tokens",
+    ["shop", "shop:short", "sh op:" + "x" * 20, f"shop:{'x' * 20},shop:{'y' * 20}"],
+    ids=["no-token", "short-token", "bad-name", "twice"],
+)
+def test_malformed_caller_tokens_are_refused_at_start(tmp_path: Path, tokens: str) -> None:
+    settings = Settings(selfie_dir=tmp_path, codec_caller_tokens=tokens)
+    with pytest.raises(SettingsError, match="CODEC_CALLER_TOKENS"):
+        load_caller_tokens(settings)
+
+
+def test_caller_tokens_come_from_a_file_too(tmp_path: Path) -> None:
+    tokens = tmp_path / "callers"
+    tokens.write_text(f"# the calling services\nshop:{'s' * 20}\nbank:{'b' * 20}\n")
+    tokens.chmod(0o600)
+    settings = Settings(selfie_dir=tmp_path, codec_caller_tokens_file=tokens)
+    assert load_caller_tokens(settings) == {"shop": "s" * 20, "bank": "b" * 20}

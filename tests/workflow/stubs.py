@@ -49,6 +49,7 @@ INSPECT_SELFIE, CREATE_PROCESS, GET_PROCESS = "inspect_selfie", "create_process"
 OPEN_PROCESS, READ_PROCESS = "open_process", "read_process"
 RELEASE_SELFIE, DELETE_SELFIE = "release_selfie", "delete_selfie"
 REVIEW_BY_DEFAULT, REGISTER_ACCOUNT = "review_by_default", "register_account"
+FORGET_RUN = "forget_run"
 START_MFA_ENROLLMENT, SEND_OTP_SMS, VERIFY_OTP = (
     "start_mfa_enrollment",
     "send_otp_sms",
@@ -106,6 +107,7 @@ DEFAULTS: dict[str, Any] = {
     GET_PROCESS: APPROVED,
     RELEASE_SELFIE: SelfieRelease(deleted=True),
     DELETE_SELFIE: None,
+    FORGET_RUN: None,
     REVIEW_BY_DEFAULT: False,
     REGISTER_ACCOUNT: AccountResult(status=AccountStatus.REGISTERED, uuid="u-1"),
     START_MFA_ENROLLMENT: Enrollment(sealed="sealed-1"),

@@ -141,6 +141,8 @@ class IdentityStep:
         self._count_unanswered(opened.unanswered_creates)
         self._status.selfie = opened.selfie_kind or self._status.selfie
         if opened.refused is not None:
+            # This try sent no create (the selfie stopped it): `attempts` counts creates.
+            self._status.attempts -= 1
             self._refuse_selfie(opened.refused)
         assert opened.process is not None
         self.released = opened.release
