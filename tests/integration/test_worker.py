@@ -42,9 +42,15 @@ async def test_each_remote_system_s_queue_runs_its_calls_at_its_fleet_rate(
     async with build_workers(env.client, wiring(settings, wired)) as workers:
         workflows, *remotes = workers
     # The workflows, and the activities that spend no remote system's budget: the selfie's
-    # release and delete, the deployment's default (a local activity of this worker).
+    # release and delete, the deployment's default (a local activity of this worker), and
+    # the deletion of a run whose input came in clear.
     assert workflows.task_queue == "wired"
-    assert activity_names(workflows) == {"release_selfie", "delete_selfie", "review_by_default"}
+    assert activity_names(workflows) == {
+        "release_selfie",
+        "delete_selfie",
+        "review_by_default",
+        "forget_run",
+    }
     assert workflows.config().get("max_task_queue_activities_per_second") is None
     # One worker per remote system, on its own queue under its own budget: a 510 storm at
     # Identity Cloud never slows the Unico calls (and the reverse).
