@@ -101,7 +101,13 @@ async def _start(stack: DevStack, cpf: str) -> Handle:
             "request_id": f"bench-{uuid.uuid4().hex[:12]}",
             "subject": {"code": cpf, "name": "Pessoa Bench"},
             "selfie_ref": stack.selfies.put(SAMPLE_SELFIE.read_bytes()),
-            "options": {"poll_initial_seconds": POLL_SECONDS, "poll_max_seconds": POLL_SECONDS},
+            # Polls every 60 s, whatever the deployment's wait for the webhook: the webhook alone
+            # ends an onboarding early.
+            "options": {
+                "poll_initial_seconds": POLL_SECONDS,
+                "poll_max_seconds": POLL_SECONDS,
+                "webhook_wait_seconds": 0,
+            },
         }
     )
     return await start_onboarding(stack.client, request, stack.settings.task_queue)

@@ -103,6 +103,9 @@ class OpenedProcess(BaseModel):
     unanswered_creates: int = 0
     # What Unico was given: a plain image, or a capture of its SDK (liveness checked).
     selfie_kind: SelfieKind | None = None
+    # With Unico's webhook configured (UNICO_WEBHOOKS), how long the first read waits for it:
+    # the deployment's, answered with the process so that a replay waits as the run did.
+    first_read_after_seconds: float | None = None
 
 
 class ReadProcessInput(BaseModel):

@@ -140,11 +140,16 @@ def ui_origins(config: DevStackConfig) -> str:
 def webhook_environment(config: DevStackConfig) -> dict[str, str]:
     """Unico's webhook wired as Unico's team would: Basic auth, to the gateway's receiver."""
     if not config.webhooks:
-        return {"WEBHOOK_AUTH": "off", "SANDBOX_WEBHOOK_URL": ""}
+        return {"WEBHOOK_AUTH": "off", "SANDBOX_WEBHOOK_URL": "", "UNICO_WEBHOOKS": "false"}
     password = credentials.webhook_password(config.keys_dir)
     basic = base64.b64encode(f"{DEV_WEBHOOK_USER}:{password}".encode()).decode()
     return {
         "WEBHOOK_AUTH": "basic",
+        # The worker's reads wait for it first (polling is the safety net), where the
+        # gateway runs to receive it; the sandbox scores in `async_delay_seconds`, so a
+        # lost webhook (a process that never ends: 00000000868) costs seconds, not minutes.
+        "UNICO_WEBHOOKS": "true" if "gateway" in config.parts else "false",
+        "UNICO_WEBHOOK_FIRST_READ_SECONDS": f"{max(20.0, 4 * config.async_delay_seconds):g}",
         "WEBHOOK_USERNAME": DEV_WEBHOOK_USER,
         "WEBHOOK_PASSWORD": password,
         "SANDBOX_WEBHOOK_URL": f"http://{LOOPBACK}:{config.ports.gateway}/webhooks/unico",

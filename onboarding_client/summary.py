@@ -22,13 +22,22 @@ def static_details(request: OnboardingRequest) -> str:
             f"subsidiary `{request.subsidiary_id or '-'}`",
             f"**Waiting** first read after {duration(options.poll_initial_seconds)}, "
             f"x{options.poll_backoff:g} up to {duration(options.poll_max_seconds)}, or at once "
-            f"on Unico's webhook; deadline {duration(options.deadline_seconds)}; up to "
+            f"on Unico's webhook{_webhook_wait(options.webhook_wait_seconds)}; "
+            f"deadline {duration(options.deadline_seconds)}; up to "
             f"{options.max_process_attempts} Unico process(es)",
             f"**Score bands** deny <= {bands.deny_max}, review <= {bands.review_negative_max} "
             f"or >= {bands.review_positive_min}, approve >= {bands.approve_min}",
             "Personal data stays out of summaries, search attributes and memo.",
         ]
     )
+
+
+def _webhook_wait(seconds: float | None) -> str:
+    """The request's own wait for the webhook before the first read (None: the deployment's,
+    which a client cannot know)."""
+    if seconds is None:
+        return ""
+    return f" (awaited {duration(seconds)} first)" if seconds else " (not awaited)"
 
 
 def duration(seconds: float) -> str:

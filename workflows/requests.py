@@ -51,6 +51,7 @@ OPTION_RANGES: dict[str, tuple[float, float]] = {
     "deadline_seconds": (1, 30 * 24 * 3600),
     "max_process_attempts": (1, 10),
 }
+WEBHOOK_WAIT_MAX_SECONDS = 3600  # the first read, however late the webhook: within an hour
 # The waits while an operator fixes the account or a lock-out runs out
 # (`options.configuration_retry`, `options.locked_retry`).
 RETRY_SCHEDULE_RANGES: dict[str, tuple[float, float]] = {
@@ -187,6 +188,12 @@ def _request_problem(request: OnboardingRequest, cpf: str) -> Reason | None:
     for name, (low, high) in OPTION_RANGES.items():
         if not low <= getattr(request.options, name) <= high:
             return refusal(INVALID_BODY, f"options.{name} must be from {low:g} to {high:g}")
+    webhook_wait = request.options.webhook_wait_seconds
+    if webhook_wait is not None and webhook_wait > WEBHOOK_WAIT_MAX_SECONDS:
+        return refusal(
+            INVALID_BODY,
+            f"options.webhook_wait_seconds must be from 0 to {WEBHOOK_WAIT_MAX_SECONDS:g}",
+        )
     for schedule in ("configuration_retry", "locked_retry"):
         for name, (low, high) in RETRY_SCHEDULE_RANGES.items():
             if not low <= getattr(getattr(request.options, schedule), name) <= high:

@@ -43,6 +43,7 @@ async def unico_activities(settings: UnicoSettings, shared: Shared) -> AsyncIter
             api_key=settings.api_key,
             cleanup=shared.cleanup,
             capture_required=settings.capture_required,
+            webhook_wait=settings.webhook_first_read_seconds if settings.webhooks else None,
         )
         yield activities.all()
 

@@ -83,6 +83,7 @@ class UnicoActivities:
         api_key: str,
         cleanup: SelfieCleanup,
         capture_required: bool = False,
+        webhook_wait: float | None = None,
     ) -> None:
         self._http = http
         self._tokens = tokens
@@ -92,6 +93,7 @@ class UnicoActivities:
         self._cleanup = cleanup
         self._claims = SelfieClaims(selfies)
         self._capture_required = capture_required
+        self._webhook_wait = webhook_wait
 
     def all(self) -> Sequence[Callable[..., Any]]:
         """The activities, each of which spends Unico's budget of requests."""
@@ -144,7 +146,11 @@ class UnicoActivities:
             release = await self._cleanup.release_settled(ref, process, request.keep_evidence)
         kind = "capture" if check.capture else "image"
         return OpenedProcess(
-            process=process, release=release, unanswered_creates=earlier, selfie_kind=kind
+            process=process,
+            release=release,
+            unanswered_creates=earlier,
+            selfie_kind=kind,
+            first_read_after_seconds=None if process.is_final else self._webhook_wait,
         )
 
     @implements(read_process)

@@ -50,6 +50,17 @@ class UnicoSettings(SystemSettings):
         default=False,
         description="liveness always: a plain image is refused (10506) before any call",
     )
+    # Unico's team configured the webhook to the gateway: its call ends the wait for a
+    # process, and polling is only the safety net of a lost one (docs/operations.md).
+    webhooks: bool = Field(
+        default=False, description="Unico's webhook is configured: reads wait for it first"
+    )
+    webhook_first_read_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        description="with webhooks on, the first read of a process that is not final, unless "
+        "the webhook comes before: the bound on a lost webhook's delay",
+    )
 
     @property
     def token_audience(self) -> str:

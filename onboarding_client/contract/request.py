@@ -110,6 +110,10 @@ class OnboardingOptions(BaseModel):
     poll_initial_seconds: float = Field(default=2.0, gt=0)
     poll_max_seconds: float = Field(default=60.0, gt=0)
     poll_backoff: float = Field(default=2.0, ge=1)
+    # How long the first read waits for Unico's webhook, which ends the wait when it comes:
+    # None, the deployment's (UNICO_WEBHOOKS, UNICO_WEBHOOK_FIRST_READ_SECONDS); 0, no wait
+    # for it (polling from `poll_initial_seconds`).
+    webhook_wait_seconds: float | None = Field(default=None, ge=0)
     deadline_seconds: float = Field(default=24 * 3600, gt=0)
     max_process_attempts: int = Field(default=3, ge=1)
     bands: PolicyBands = PolicyBands()

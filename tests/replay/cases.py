@@ -29,14 +29,23 @@ WEBHOOK = Group(
     True,
     {"poll_initial_seconds": 30, "poll_max_seconds": 30, "max_process_attempts": 2},
 )
+# Without the webhook (the sandbox sends none), no wait for it: polling from the start.
+NO_WEBHOOK_WAIT = {"webhook_wait_seconds": 0}
 POLLING = Group(
     "polling",
     1.0,
     False,
-    {"poll_initial_seconds": 0.5, "poll_max_seconds": 1, "max_process_attempts": 2},
+    {
+        "poll_initial_seconds": 0.5,
+        "poll_max_seconds": 1,
+        "max_process_attempts": 2,
+        **NO_WEBHOOK_WAIT,
+    },
 )
 # Unico takes long: deadlines, cancellations and continue-as-new happen while it works.
-SLOW = Group("slow", 6.0, False, {"poll_initial_seconds": 0.5, "poll_max_seconds": 0.5})
+SLOW = Group(
+    "slow", 6.0, False, {"poll_initial_seconds": 0.5, "poll_max_seconds": 0.5, **NO_WEBHOOK_WAIT}
+)
 # A `review` decision waits for a reviewer (the shortest deadline the input rules allow).
 REVIEW = Group(
     "review",
@@ -86,6 +95,7 @@ _REACTION_OPTIONS = {
     "poll_max_seconds": 1,
     "configuration_retry": {"initial_seconds": 1, "max_seconds": 2},
     "locked_retry": {"initial_seconds": 1, "max_seconds": 2},
+    **NO_WEBHOOK_WAIT,
 }
 REACTION_FAULTS: dict[str, tuple[str, tuple[dict[str, Any], ...] | dict[str, Any], Outcome]] = {
     # class: (CPF, the fault (or faults, in order), the outcome it leads to)

@@ -29,6 +29,7 @@ def test_the_runner_finds_every_benchmark_module() -> None:
         fleet_rate_limit,
         memory,
         throughput,
+        unico_budget,
         unsealed,
         webhook_latency,
     )
@@ -42,6 +43,7 @@ def test_the_runner_finds_every_benchmark_module() -> None:
         "fleet_rate_limit": fleet_rate_limit.run,
         "memory": memory.run,
         "throughput": throughput.run,
+        "unico_budget": unico_budget.run,
         "unsealed": unsealed.run,
         "webhook_latency": webhook_latency.run,
     }
@@ -56,6 +58,7 @@ def test_a_long_benchmark_runs_only_when_named() -> None:
         "decision_time",
         "fleet_rate_limit",
         "throughput",
+        "unico_budget",
         "webhook_latency",
     ]
 

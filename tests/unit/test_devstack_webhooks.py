@@ -21,8 +21,16 @@ def test_the_sandbox_sends_what_the_gateway_accepts(tmp_path: Path) -> None:
     assert base64.b64decode(value.split()[1]).decode().startswith("unico:")
     assert webhook_environment(config) == env, "the password is made once and kept"
     assert (tmp_path / "keys" / "webhook-password").stat().st_mode & 0o077 == 0
+    assert env["UNICO_WEBHOOKS"] == "true"  # the worker's reads wait for it first
+
+
+def test_without_the_gateway_to_receive_it_the_worker_does_not_wait_for_it(
+    tmp_path: Path,
+) -> None:
+    config = DevStackConfig(state_dir=tmp_path, parts=("temporal", "sandbox", "worker"))
+    assert webhook_environment(config)["UNICO_WEBHOOKS"] == "false"
 
 
 def test_no_webhooks_means_polling_only(tmp_path: Path) -> None:
     env = webhook_environment(DevStackConfig(state_dir=tmp_path, webhooks=False))
-    assert env == {"WEBHOOK_AUTH": "off", "SANDBOX_WEBHOOK_URL": ""}
+    assert env == {"WEBHOOK_AUTH": "off", "SANDBOX_WEBHOOK_URL": "", "UNICO_WEBHOOKS": "false"}

@@ -26,7 +26,11 @@ def test_summary_and_details_name_the_request_not_the_person() -> None:
     )
     summary, details = static_summary(request), static_details(request)
     assert summary == "Unico identity check, use case Onboarding"
-    assert "first read after 2 s, x2 up to 60 s" in details
+    assert "first read after 2 s, x2 up to 60 s, or at once on Unico's webhook;" in details
     assert "deadline 24 h; up to 3 Unico process(es)" in details
     shown = summary + details
+    for wait, said in ((120, "(awaited 2 min first)"), (0, "(not awaited)")):
+        options = {"webhook_wait_seconds": wait}
+        chosen = request.model_copy(update={"options": request.options.model_copy(update=options)})
+        assert f"or at once on Unico's webhook {said};" in static_details(chosen)
     assert not [v for v in ("12345678909", "Maria", "example.com", "a" * 32) if v in shown]

@@ -122,6 +122,8 @@ class Script:
 
     answers: dict[str, list[Any]] = field(default_factory=dict)
     calls: list[tuple[str, Any]] = field(default_factory=list)
+    # The deployment's wait for Unico's webhook, as `open_process` answers it (UNICO_WEBHOOKS).
+    webhook_wait: float | None = None
 
     def called(self, name: str) -> list[Any]:
         return [arg for called, arg in self.calls if called == name]
@@ -152,7 +154,8 @@ class Script:
             return OpenedProcess(refused=check)
         process: UnicoProcess = await self.answer(CREATE_PROCESS, args)
         release = await self._release(created.selfie_ref, process)
-        return OpenedProcess(process=process, release=release)
+        wait = None if process.is_final else self.webhook_wait
+        return OpenedProcess(process=process, release=release, first_read_after_seconds=wait)
 
     async def _read(self, args: tuple[Any, ...]) -> ReadProcess:
         """`read_process` is the read and, once settled, the selfie's release: it answers

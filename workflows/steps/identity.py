@@ -31,7 +31,7 @@ with workflow.unsafe.imports_passed_through():
     from onboarding_client.contract.errors import ErrorClass
     from onboarding_client.contract.names import PROCESS_ATTRIBUTE
     from onboarding_client.contract.outcome import Outcome
-    from onboarding_client.contract.request import OnboardingRequest
+    from onboarding_client.contract.request import OnboardingOptions, OnboardingRequest
     from onboarding_client.contract.result import OnboardingResult
     from onboarding_client.contract.review import ReviewSignals
     from onboarding_client.contract.status import Carry, Stage
@@ -59,6 +59,7 @@ class IdentityStep:
         self._calls = journey.calls_until(0.0)  # the onboarding's deadline, once known
         self._woken = False  # Unico's webhook came: read the process now
         self._delay = 0.0  # the next wait between reads
+        self._webhook_wait: float | None = None  # the deployment's wait for Unico's webhook
         self.released: SelfieRelease | None = None  # what a Unico call did with the selfie
         self.signals: ReviewSignals | None = None  # Unico's final answer, as a reviewer weighs it
 
@@ -123,7 +124,7 @@ class IdentityStep:
                 continue
             status.process_id = process.id
             status.unico_status = process.status
-            self._delay = options.poll_initial_seconds
+            self._delay = first_wait(options, self._webhook_wait)
             # Searchable with the next stage's upsert: `waiting`, or `decided`.
             self._journey.progress.defer(PROCESS_ATTRIBUTE.value_set(process.id))
             return process
@@ -140,6 +141,7 @@ class IdentityStep:
         opened = await self._call(self._calls.run(open_process, created, summary, UNICO_CALL))
         self._count_unanswered(opened.unanswered_creates)
         self._status.selfie = opened.selfie_kind or self._status.selfie
+        self._webhook_wait = opened.first_read_after_seconds
         if opened.refused is not None:
             # This try sent no create (the selfie stopped it): `attempts` counts creates.
             self._status.attempts -= 1
@@ -261,6 +263,16 @@ class IdentityStep:
         self._journey.finish(
             Outcome.EXPIRED, "deadline", "no final Unico status before the deadline"
         )
+
+
+def first_wait(options: OnboardingOptions, deployment_wait: float | None) -> float:
+    """Before the first read of a process that is not final: with Unico's webhook on, long
+    enough for it to come first (it ends the wait), the read after it only the safety net
+    of a lost one; else the request's polling."""
+    wait = options.webhook_wait_seconds
+    if wait is None:
+        wait = deployment_wait or 0.0
+    return max(options.poll_initial_seconds, wait)
 
 
 def keeps_evidence(request: OnboardingRequest) -> bool | None:
