@@ -95,7 +95,13 @@ def _secret(source: Mapping[str, str], name: str) -> str | None:
     path = source.get(f"{name}_FILE", "").strip()
     if not path:
         return None
+    return read_secret_file(Path(path), f"{name}_FILE").decode("utf-8").strip() or None
+
+
+def read_secret_file(path: Path, setting: str) -> bytes:
+    """The file a `*_FILE` setting names; refused in one line naming the setting and the
+    path, never a byte of the secret (the product reads its own secret files so too)."""
     try:
-        return Path(path).read_text(encoding="utf-8").strip() or None
+        return path.read_bytes()
     except OSError as exc:
-        raise CallerConfigError(f"{name}_FILE: cannot read {path} ({exc.strerror})") from None
+        raise CallerConfigError(f"{setting}: cannot read {path}: {exc.strerror}") from None

@@ -7,15 +7,18 @@ import logging
 from pathlib import Path
 
 from onboarding.runtime.errors import SettingsError
+from onboarding_client import config as caller_config
 
 logger = logging.getLogger("onboarding.runtime.secrets")
 
 
 def read_secret_file(path: Path, setting: str) -> bytes:
+    """The client's reader; its refusal raised as a SettingsError, which stops our processes
+    in one line."""
     try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise SettingsError(f"{setting}: cannot read {path}: {exc.strerror}") from None
+        return caller_config.read_secret_file(path, setting)
+    except caller_config.CallerConfigError as exc:
+        raise SettingsError(str(exc)) from None
 
 
 def warn_if_exposed(path: Path | None, setting: str) -> None:

@@ -12,6 +12,7 @@ from activities.unico import UnicoSettings
 from onboarding.runtime.errors import SettingsError
 from onboarding.runtime.secrets import load_keyring, with_dev_secrets
 from onboarding.runtime.settings import Settings
+from onboarding_client.config import CallerConfig, CallerConfigError
 from tests.support import TEST_KEYS, fixed_key, make_key_pair
 
 
@@ -68,6 +69,14 @@ def test_refusals_name_the_setting(values: dict[str, object], words: str) -> Non
     with pytest.raises(SettingsError, match=words) as refused:
         load_keyring(settings(**values))
     assert TEST_KEYS.split(":")[1] not in str(refused.value)
+
+
+def test_the_worker_and_a_caller_refuse_an_unreadable_key_file_alike() -> None:
+    said = "ONBOARDING_ENCRYPTION_KEYS_FILE: cannot read /nonexistent/keys: No such file"
+    with pytest.raises(SettingsError, match=f"^{said}"):
+        load_keyring(settings(onboarding_encryption_keys_file="/nonexistent/keys"))
+    with pytest.raises(CallerConfigError, match=f"^{said}"):
+        CallerConfig.from_environment({"ONBOARDING_ENCRYPTION_KEYS_FILE": "/nonexistent/keys"})
 
 
 def test_the_unico_key_from_a_variable_or_a_file(
