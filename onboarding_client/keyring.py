@@ -10,7 +10,7 @@ import base64
 import binascii
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 KEY_BYTES = 32  # AES-256
@@ -46,13 +46,11 @@ class Keyring:
         The current key is `current_id`, or else the first entry.
         """
         keys: dict[str, bytes] = {}
-        for line in text.splitlines():
-            for entry in line.split("#", 1)[0].split(","):
-                if entry := entry.strip():
-                    key_id, key = _parse_entry(entry)
-                    if key_id in keys:
-                        raise KeyringError(f"key id {key_id!r} is listed twice")
-                    keys[key_id] = key
+        for key_id, encoded in entries(text):
+            key = _decode_key(key_id, encoded)
+            if key_id in keys:
+                raise KeyringError(f"key id {key_id!r} is listed twice")
+            keys[key_id] = key
         if not keys:
             raise KeyringError("no encryption key is configured")
         return cls(current_id or next(iter(keys)), keys)
@@ -62,17 +60,25 @@ class Keyring:
         return list(self.keys)
 
 
-def _parse_entry(entry: str) -> tuple[str, bytes]:
-    key_id, colon, encoded = entry.partition(":")
-    key_id = key_id.strip()
-    if not colon or not key_id:
+def entries(text: str) -> Iterator[tuple[str, str]]:
+    """The `name:value` entries of `text`, separated by commas or new lines (`#` comments),
+    stripped; without a colon the value is "", which each reader (this keyring, the codec
+    server's caller tokens) refuses in its own words."""
+    for line in text.splitlines():
+        for entry in line.split("#", 1)[0].split(","):
+            if entry := entry.strip():
+                name, _, value = entry.partition(":")
+                yield name.strip(), value.strip()
+
+
+def _decode_key(key_id: str, encoded: str) -> bytes:
+    if not key_id or not encoded:
         raise KeyringError("each key is written id:base64key")
     try:
         # Either base64 alphabet: `openssl rand -base64 32` or a URL-safe generator.
-        key = base64.b64decode(encoded.strip().replace("-", "+").replace("_", "/"), validate=True)
+        return base64.b64decode(encoded.replace("-", "+").replace("_", "/"), validate=True)
     except (binascii.Error, ValueError):
         raise KeyringError(f"key {key_id!r} is not valid base64") from None
-    return key_id, key
 
 
 def new_key() -> str:

@@ -18,7 +18,7 @@ from contracts.review_proof import SignerKeyError, parse_signer_keys
 from onboarding.runtime.errors import SettingsError
 from onboarding.runtime.files import read_secret_file, warn_if_exposed
 from onboarding.runtime.settings import Settings
-from onboarding_client.keyring import Keyring, KeyringError
+from onboarding_client.keyring import Keyring, KeyringError, entries
 
 _CALLER_NAME = re.compile(r"[A-Za-z0-9._-]{1,64}")
 MIN_CALLER_TOKEN = 16  # a caller's token is a secret: no short guessable words
@@ -131,18 +131,14 @@ def load_caller_tokens(settings: Settings) -> dict[str, str]:
         return {}
     text, source = found
     tokens: dict[str, str] = {}
-    for line in text.decode("utf-8", "replace").splitlines():
-        for entry in line.split("#", 1)[0].split(","):
-            if not (entry := entry.strip()):
-                continue
-            name, _, token = (part.strip() for part in entry.partition(":"))
-            if not _CALLER_NAME.fullmatch(name) or len(token) < MIN_CALLER_TOKEN:
-                raise SettingsError(
-                    f"{source}: each entry is name:token (a name of A-Z a-z 0-9 . _ -, a "
-                    f"token of at least {MIN_CALLER_TOKEN} characters)"
-                )
-            if name in tokens:
-                raise SettingsError(f"{source}: caller {name!r} is listed twice")
-            tokens[name] = token
+    for name, token in entries(text.decode("utf-8", "replace")):
+        if not _CALLER_NAME.fullmatch(name) or len(token) < MIN_CALLER_TOKEN:
+            raise SettingsError(
+                f"{source}: each entry is name:token (a name of A-Z a-z 0-9 . _ -, a "
+                f"token of at least {MIN_CALLER_TOKEN} characters)"
+            )
+        if name in tokens:
+            raise SettingsError(f"{source}: caller {name!r} is listed twice")
+        tokens[name] = token
     warn_if_exposed(settings.codec_caller_tokens_file, "CODEC_CALLER_TOKENS_FILE")
     return tokens

@@ -132,6 +132,7 @@ def test_url_safe_base64_and_comments_are_accepted() -> None:
         ("# only a comment", "no encryption key"),
         ("justbase64", "id:base64key"),
         (":" + fixed_key("x"), "id:base64key"),
+        ("a:", "id:base64key"),
         ("a:not base64!", "not valid base64"),
         (f"a:{base64.b64encode(bytes(16)).decode()}", "has 16 bytes"),
         (f"a:{fixed_key('1')},a:{fixed_key('2')}", "listed twice"),
