@@ -8,6 +8,7 @@ comes back sealed, and reading it fails. Holding the keyring instead opens every
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from collections.abc import Sequence
 from typing import Any
@@ -24,9 +25,17 @@ class CodecServerError(RuntimeError):
 
 
 class RemoteCodec(PayloadCodec):
-    def __init__(self, url: str, token: str) -> None:
+    """One HTTP client per event loop, made at its first call there and kept: an httpx
+    client's connections belong to the loop that opened them, and a process may run several
+    loops in turn (tests, or `asyncio.run` twice)."""
+
+    def __init__(
+        self, url: str, token: str, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
         self.url = url.rstrip("/")
         self._headers = {"Authorization": f"Bearer {token}"}
+        self._transport = transport  # None: httpx's own, over the network
+        self._clients: dict[asyncio.AbstractEventLoop, httpx.AsyncClient] = {}
 
     async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
         return await self._call("encode", payloads)
@@ -34,17 +43,32 @@ class RemoteCodec(PayloadCodec):
     async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
         return await self._call("decode", payloads)
 
+    async def aclose(self) -> None:
+        """Close the running loop's client (a later call opens another)."""
+        client = self._clients.pop(asyncio.get_running_loop(), None)
+        if client is not None:
+            await client.aclose()
+
+    def _client(self) -> httpx.AsyncClient:
+        loop = asyncio.get_running_loop()
+        if (client := self._clients.get(loop)) is None:
+            for old in list(self._clients):
+                if old.is_closed():  # its client can serve no more
+                    self._clients.pop(old, None)
+            client = httpx.AsyncClient(
+                timeout=TIMEOUT_SECONDS, headers=self._headers, transport=self._transport
+            )
+            self._clients[loop] = client
+        return client
+
     async def _call(self, route: str, payloads: Sequence[Payload]) -> list[Payload]:
         if not payloads:
             return []
         body = {"payloads": [_as_json(payload) for payload in payloads]}
-        async with httpx.AsyncClient(timeout=TIMEOUT_SECONDS) as http:
-            try:
-                response = await http.post(f"{self.url}/{route}", json=body, headers=self._headers)
-            except httpx.TransportError as exc:
-                raise CodecServerError(
-                    f"cannot reach the codec server at {self.url} ({exc})"
-                ) from None
+        try:
+            response = await self._client().post(f"{self.url}/{route}", json=body)
+        except httpx.TransportError as exc:
+            raise CodecServerError(f"cannot reach the codec server at {self.url} ({exc})") from None
         if response.status_code != 200:
             raise CodecServerError(
                 f"the codec server answered {response.status_code} to /{route}: "

@@ -6,6 +6,7 @@ tests/workflow/test_privacy.py.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from collections.abc import AsyncIterator
@@ -15,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 from google.protobuf.json_format import MessageToDict
+from starlette.applications import Starlette
 from temporalio.api.common.v1 import Payload, Payloads
 
 from activities.selfies.local_store import SelfieStore
@@ -24,6 +26,7 @@ from onboarding.runtime.secrets import load_caller_tokens
 from onboarding.runtime.settings import Settings
 from onboarding_client.codec import EncryptionCodec
 from onboarding_client.keyring import Keyring
+from onboarding_client.remote_codec import RemoteCodec
 from tests.support import TEST_KEYS, fixed_key
 
 TOKEN = "codec-test-token"
@@ -46,7 +49,7 @@ def first_payload(response: httpx.Response) -> Payload:
 
 
 @pytest.fixture
-async def gateway(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+def app(tmp_path: Path) -> Starlette:
     settings = Settings(
         selfie_dir=tmp_path,
         codec_auth_token=TOKEN,
@@ -56,7 +59,11 @@ async def gateway(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
         gateway_routes="codec",
     )
     codec = EncryptionCodec(Keyring.parse(TEST_KEYS))
-    app = create_gateway(settings, SelfieStore(tmp_path), codec)
+    return create_gateway(settings, SelfieStore(tmp_path), codec)
+
+
+@pytest.fixture
+async def gateway(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
         yield client
@@ -250,3 +257,38 @@ def test_caller_tokens_come_from_a_file_too(tmp_path: Path) -> None:
     tokens.chmod(0o600)
     settings = Settings(selfie_dir=tmp_path, codec_caller_tokens_file=tokens)
     assert load_caller_tokens(settings) == {"shop": "s" * 20, "bank": "b" * 20}
+
+
+async def test_a_remote_codec_keeps_one_client_per_event_loop(
+    app: Starlette, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made: list[httpx.AsyncClient] = []
+
+    class Recorded(httpx.AsyncClient):
+        def __init__(self, **options: Any) -> None:
+            super().__init__(**options)
+            made.append(self)
+
+    monkeypatch.setattr(httpx, "AsyncClient", Recorded)
+    codec = RemoteCodec("http://gateway/codec/", CALLER_TOKEN, httpx.ASGITransport(app=app))
+    answer = json_payload(ANSWERS["result"])
+
+    async def round_trip() -> list[Payload]:
+        return await codec.decode(await codec.encode([answer]))
+
+    assert await round_trip() == await round_trip() == [answer]
+    assert len(made) == 1
+
+    async def in_another_loop() -> list[Payload]:
+        try:
+            return await round_trip()
+        finally:
+            await codec.aclose()
+
+    # A loop of its own (asyncio.run in a thread), as a second test's or a CLI's.
+    assert await asyncio.to_thread(asyncio.run, in_another_loop()) == [answer]
+    assert len(made) == 2 and made[1].is_closed and not made[0].is_closed
+    await codec.aclose()
+    assert made[0].is_closed
+    assert await round_trip() == [answer] and len(made) == 3  # closed: a new one
+    await codec.aclose()
