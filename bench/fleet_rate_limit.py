@@ -17,7 +17,7 @@ from typing import Any
 
 from bench.report import max_in_any_window
 from bench.result import BenchResult
-from bench.stack import bench_stack
+from bench.stack import bench_stack, workers
 from devstack.demo import SAMPLE_SELFIE
 from devstack.stack import DevStack
 from onboarding_client.contract.request import OnboardingRequest
@@ -44,25 +44,15 @@ async def one_run(state: Path, label: str, rate: str, partitions: int) -> dict[s
         "temporal_args": tuple(_partitions(partitions)),
         "settings": {"UNICO_REQUESTS_PER_SECOND": rate},
     }
-    async with bench_stack(state, **options) as stack:
-        workers = [stack.spawn_worker(f"worker-{i}") for i in range(2)]
-        try:
-            for worker in workers:
-                await asyncio.to_thread(worker.wait_ready)
-            queue = stack.settings.task_queue
-            started = time.monotonic()
-            handles = await asyncio.gather(
-                *(
-                    start_onboarding(stack.client, _request(stack), queue)
-                    for _ in range(ONBOARDINGS)
-                )
-            )
-            results = await asyncio.gather(*(h.result() for h in handles))
-            elapsed = time.monotonic() - started
-            seen = stack.sandbox.rate_limit()
-        finally:
-            for worker in workers:
-                await asyncio.to_thread(worker.stop)
+    async with bench_stack(state, **options) as stack, workers(stack, 2):
+        queue = stack.settings.task_queue
+        started = time.monotonic()
+        handles = await asyncio.gather(
+            *(start_onboarding(stack.client, _request(stack), queue) for _ in range(ONBOARDINGS))
+        )
+        results = await asyncio.gather(*(h.result() for h in handles))
+        elapsed = time.monotonic() - started
+        seen = stack.sandbox.rate_limit()
     arrivals = seen["arrivals"]
     return {
         "run": label,

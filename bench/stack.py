@@ -11,10 +11,13 @@ them from the first.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from devstack.stack import DevStack
+from devstack.stack import Child, DevStack
 
 SEARCH_ATTRIBUTE_CACHE = (
     "--dynamic-config-value",
@@ -26,3 +29,17 @@ def bench_stack(state_dir: Path, **options: Any) -> DevStack:
     """`DevStack.on_free_ports`, with the server as production runs it in this respect."""
     options["temporal_args"] = (*SEARCH_ATTRIBUTE_CACHE, *options.get("temporal_args", ()))
     return DevStack.on_free_ports(state_dir, **options)
+
+
+@asynccontextmanager
+async def workers(stack: DevStack, count: int) -> AsyncIterator[list[Child]]:
+    """`count` more `python -m worker` processes on `stack`, each polling before the block
+    runs, and every one stopped after it, however it ends."""
+    fleet = [stack.spawn_worker(f"worker-{n}") for n in range(count)]
+    try:
+        for worker in fleet:
+            await asyncio.to_thread(worker.wait_ready)
+        yield fleet
+    finally:
+        for worker in fleet:
+            await asyncio.to_thread(worker.stop)

@@ -20,7 +20,7 @@ from typing import Any
 from bench.fleet_rate_limit import _partitions, _request
 from bench.report import max_in_any_window
 from bench.result import BenchResult
-from bench.stack import bench_stack
+from bench.stack import bench_stack, workers
 from onboarding_client.onboardings import start_onboarding
 
 NAME = "unico_budget"
@@ -33,7 +33,7 @@ WARM_UP_REST_SECONDS = 5.0
 WORKERS = (1, 2)
 
 
-async def one_run(state: Path, workers: int) -> dict[str, Any]:
+async def one_run(state: Path, worker_count: int) -> dict[str, Any]:
     tenant = ("--tenant-rate-limit", str(TENANT_RATE), "--tenant-rate-burst", str(TENANT_RATE))
     options = {
         "parts": ("temporal", "sandbox"),
@@ -43,32 +43,25 @@ async def one_run(state: Path, workers: int) -> dict[str, Any]:
         "temporal_args": tuple(_partitions(1)),
         "settings": {"UNICO_REQUESTS_PER_SECOND": str(FLEET_RATE)},
     }
-    async with bench_stack(state, **options) as stack:
-        fleet = [stack.spawn_worker(f"worker-{n}") for n in range(workers)]
-        try:
-            for worker in fleet:
-                await asyncio.to_thread(worker.wait_ready)
-            queue = stack.settings.task_queue
-            # A fleet in service: the server has set the queue's limit (a fresh task queue
-            # dispatches at will until it has), and the tenant's bucket is full again.
-            warm = (start_onboarding(stack.client, _request(stack), queue) for _ in range(WARM_UP))
-            await asyncio.gather(*(handle.result() for handle in await asyncio.gather(*warm)))
-            await asyncio.sleep(WARM_UP_REST_SECONDS)
-            before = stack.sandbox.rate_limit()
-            began = time.monotonic()
-            handles = await asyncio.gather(
-                *(start_onboarding(stack.client, _request(stack), queue) for _ in range(BACKLOG))
-            )
-            results = await asyncio.gather(*(handle.result() for handle in handles))
-            elapsed = time.monotonic() - began
-            seen = stack.sandbox.rate_limit()
-        finally:
-            for worker in fleet:
-                await asyncio.to_thread(worker.stop)
+    async with bench_stack(state, **options) as stack, workers(stack, worker_count):
+        queue = stack.settings.task_queue
+        # A fleet in service: the server has set the queue's limit (a fresh task queue
+        # dispatches at will until it has), and the tenant's bucket is full again.
+        warm = (start_onboarding(stack.client, _request(stack), queue) for _ in range(WARM_UP))
+        await asyncio.gather(*(handle.result() for handle in await asyncio.gather(*warm)))
+        await asyncio.sleep(WARM_UP_REST_SECONDS)
+        before = stack.sandbox.rate_limit()
+        began = time.monotonic()
+        handles = await asyncio.gather(
+            *(start_onboarding(stack.client, _request(stack), queue) for _ in range(BACKLOG))
+        )
+        results = await asyncio.gather(*(handle.result() for handle in handles))
+        elapsed = time.monotonic() - began
+        seen = stack.sandbox.rate_limit()
     arrivals = sorted(seen["arrivals"][len(before["arrivals"]) :])
     rate = (len(arrivals) - 1) / (arrivals[-1] - arrivals[0])
     return {
-        "workers": workers,
+        "workers": worker_count,
         "onboardings": BACKLOG,
         "approved": sum(r.outcome == "approved" for r in results),
         "seconds_to_all_decided": round(elapsed, 1),
