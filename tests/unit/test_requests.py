@@ -181,6 +181,22 @@ def test_an_option_refused_is_named_with_its_rule(options, message):
     assert (reason.code, reason.message) == ("unico.20003", message)
 
 
+@pytest.mark.parametrize("seconds", [None, 0, 3600])
+def test_a_webhook_wait_of_none_or_0_to_3600_seconds_is_taken(seconds):
+    request = parse_request(_with_options(webhook_wait_seconds=seconds))
+    assert isinstance(request, OnboardingRequest)
+    assert request.options.webhook_wait_seconds == seconds
+
+
+def test_a_webhook_wait_over_3600_seconds_is_refused_with_its_bound():
+    reason = parse_request(_with_options(webhook_wait_seconds=3601))
+    assert not isinstance(reason, OnboardingRequest)
+    assert (reason.code, reason.message) == (
+        "unico.20003",
+        "options.webhook_wait_seconds must be from 0 to 3600",
+    )
+
+
 def test_a_wait_schedule_saturates_however_many_retries():
     schedule = RetrySchedule(initial_seconds=60, max_seconds=1800)
     assert [schedule.delay(n) for n in (0, 1, 4, 5)] == [60, 120, 960, 1800]
