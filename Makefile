@@ -78,6 +78,12 @@ bench-memory: $(STAMP)
 chaos: $(STAMP)
 	$(BIN)/python -m bench.chaos
 
+# The whole journey for SOAK_MINUTES (default 20) at 80 % of Unico's budget, faults mixed in:
+# a table per 5-minute window; exits 1 on a lost onboarding, a wrong outcome or growth.
+SOAK_MINUTES ?= 20
+soak: $(STAMP)
+	$(BIN)/python -m bench.soak --minutes $(SOAK_MINUTES)
+
 # Record every case of tests/replay/cases.py on a dev server into a new batch of the replay
 # corpus (tests/replay/histories/<date>-<commit>/). Commit the batch; never edit old ones.
 histories: $(STAMP)

@@ -46,6 +46,12 @@ def defaults(benchmarks: dict[str, Benchmark]) -> list[str]:
     return found
 
 
+def timeout_of(run: Benchmark) -> float:
+    """The benchmark's own bound (`TIMEOUT_SECONDS` in its module), or the default."""
+    module = importlib.import_module(run.__module__)
+    return float(getattr(module, "TIMEOUT_SECONDS", TIMEOUT_SECONDS))
+
+
 async def main(argv: list[str] | None = None) -> int:
     benchmarks = discover()
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
@@ -60,7 +66,7 @@ async def main(argv: list[str] | None = None) -> int:
     for name in args.names or defaults(benchmarks):
         print(f"== {name}", flush=True)
         with tempfile.TemporaryDirectory(prefix=f"bench-{name}-") as work:
-            async with asyncio.timeout(TIMEOUT_SECONDS):
+            async with asyncio.timeout(timeout_of(benchmarks[name])):
                 result = await benchmarks[name](Path(work))
             for kept in result.files:  # before the scratch directory goes
                 shutil.copyfile(kept, args.out / kept.name)

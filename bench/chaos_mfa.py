@@ -117,7 +117,7 @@ async def run_mfa_case(stack: DevStack, name: str, act: MfaBreak) -> MfaRow:
     before = stack.sandbox.stats()
     began = time.monotonic()
     people = [await _start(stack) for _ in range(MFA_BATCH)]
-    await asyncio.gather(act(stack, people), *(_play(stack, person) for person in people))
+    await asyncio.gather(act(stack, people), *(play(stack, person) for person in people))
     stack.sandbox.clear_faults()
     phones = {person.phone for person in people}
     enrollments = [e for e in stack.sandbox.enrollments() if e["phone"] in phones]
@@ -152,7 +152,7 @@ async def _start(stack: DevStack) -> Person:
     return Person(handle, request.request_id, e164(digits))
 
 
-async def _play(stack: DevStack, person: Person) -> None:
+async def play(stack: DevStack, person: Person) -> None:
     """The person, until the step ends or the case's bound passes (then: lost)."""
     try:
         async with asyncio.timeout(PERSON_TIMEOUT):

@@ -68,6 +68,9 @@ TARGET = 0.9  # ours/engine at the largest N
 CLEAN_PAIRS = 5
 MAX_PAIRS = 10
 MAX_STOLEN_PCT = 5.0
+# Up to MAX_PAIRS pairs of N=150 at 5-7 onboardings/s when the host is busy: ten minutes
+# and more on two shared cores.
+TIMEOUT_SECONDS = 1500
 # Half synchronous (answered by create), half asynchronous (final after the delay).
 CPFS = ("12345678909", "00000000272", "00000000191", "00000000353")
 SYNC = {"12345678909", "00000000191"}
