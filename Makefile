@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test quick demo lint typecheck clean histories bench bench-memory chaos compose-keys chromium examples
+.PHONY: run test quick demo lint typecheck clean histories bench bench-memory chaos soak compose-keys chromium examples
 
 $(STAMP): pyproject.toml devtools/pyproject.toml clients/python/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
