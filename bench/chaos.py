@@ -7,8 +7,11 @@ One stack of real processes (devstack/stack.py). Each case starts a batch of onb
 waits for every one to end. It then checks that each reached the outcome its CPF implies,
 and counts the processes the sandbox created against the onboardings: a duplicate can only
 come from a create whose answer was lost (a timeout, or a worker killed with the request
-out), and each must be counted by its onboarding (`ambiguous_creates`): processes created =
-onboardings + ambiguous creates counted, exactly.
+out), and each must be counted by its onboarding (`ambiguous_creates`): processes created <=
+onboardings + ambiguous creates counted. Not always equal: a worker killed after it claimed
+the create but before Unico read the request counts a create that made nothing, which it
+cannot tell from one whose answer was lost (counting it is the safe side: a process to
+look for in Unico's bill, never one missed).
 Every onboarding's selfie must be gone from the store when it ends, whatever broke.
 
 The account cases do the same for the account step: a batch of approved people, each new
@@ -82,7 +85,7 @@ class Row:
         return (
             self.lost == 0
             and self.right == self.onboardings
-            and self.duplicates == self.ambiguous
+            and self.duplicates <= self.ambiguous
             and self.selfies_left == 0
         )
 
