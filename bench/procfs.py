@@ -26,6 +26,12 @@ def rss_mib(pid: int) -> float:
     return _status_kib(pid, "VmRSS") / 1024
 
 
+def anonymous_rss_mib(pid: int) -> float:
+    """The part of the RSS that is the process's own memory (heap, stacks), not pages of
+    files it maps, which the kernel may take back."""
+    return _status_kib(pid, "RssAnon") / 1024
+
+
 def peak_rss_mib(pid: int) -> float:
     return _status_kib(pid, "VmHWM") / 1024
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 import re
 from types import TracebackType
+from typing import Any
 from urllib.parse import urljoin
 
 import httpx
@@ -58,7 +59,19 @@ class ConsoleUser:
         return await self.http.post(urljoin(str(page.url), action.group(1)), data=form)
 
     async def get(self, path: str) -> httpx.Response:
-        return await self.http.get(f"{self.console_url}{path}")
+        return await self.send("GET", f"{self.console_url}{path}")
+
+    async def post(self, url: str, data: dict[str, str]) -> httpx.Response:
+        return await self.send("POST", url, data=data)
+
+    async def send(self, method: str, url: str, **options: Any) -> httpx.Response:
+        """The request, sent again once when a kept-alive connection was closed under it,
+        as a browser does: the console closes connections idle for 5 s, and a request can
+        leave on one in the instant it closes (no byte of it was read)."""
+        try:
+            return await self.http.request(method, url, **options)
+        except (httpx.RemoteProtocolError, httpx.ReadError):
+            return await self.http.request(method, url, **options)
 
     async def answer(
         self, request_id: str, decision: str, reason: str, note: str | None = None
@@ -70,8 +83,8 @@ class ConsoleUser:
         form = {**hidden_fields(case.text), "decision": decision, "reason": reason}
         if note is not None:
             form["note"] = note
-        return await self.http.post(f"{self.console_url}/reviews/{request_id}/decision", data=form)
+        return await self.post(f"{self.console_url}/reviews/{request_id}/decision", form)
 
     async def log_out(self) -> httpx.Response:
         page = await self.get("/reviews")
-        return await self.http.post(f"{self.console_url}/logout", data=hidden_fields(page.text))
+        return await self.post(f"{self.console_url}/logout", hidden_fields(page.text))

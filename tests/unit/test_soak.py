@@ -28,7 +28,7 @@ def ended(path: str, started: float, decided: float, at: float, ok: bool = True)
 
 
 def sample(at: float, worker: float = 100.0, server: float = 200.0) -> Sample:
-    return Sample(at, worker, server, selfies=1, evidence=0)
+    return Sample(at, worker, server, server - 50.0, selfies=1, evidence=0)
 
 
 def steady(minutes: int = 15, window: int = 5) -> list[dict[str, Any]]:
