@@ -163,11 +163,9 @@ async def build_workers(
                     task_queue=queue_for(system.name, settings.task_queue),
                     activities=list(activities),
                     max_task_queue_activities_per_second=system_settings.requests_per_second,
-                    # And each worker no faster than its share: the server's limit lets a
-                    # second's worth go at once, which this spreads out (docs/operations.md).
-                    max_activities_per_second=(
-                        system_settings.requests_per_second / settings.worker_replicas
-                    ),
+                    # And no faster from any one worker: the server's limit lets a second's
+                    # worth go at once, which this spreads out (docs/operations.md).
+                    max_activities_per_second=system_settings.requests_per_second,
                     **options,
                 )
             )

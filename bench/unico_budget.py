@@ -3,9 +3,8 @@
 Unico allows a tenant about 10 process-API requests a second; at a peak the fleet's
 throughput is that budget divided by the calls per onboarding. Each run: a real-time dev
 server (the `-unico` queue on one partition, as deploy/temporal/dynamicconfig.yaml sets it),
-the sandbox holding the tenant to TENANT_RATE/s (burst as much), the fleet told 95 % of it
-(UNICO_REQUESTS_PER_SECOND) and each worker its share (WORKER_REPLICAS), WORKERS
-`python -m worker` processes, and a backlog of
+the sandbox holding the tenant to TENANT_RATE/s (burst as much), the fleet told the same
+limit (UNICO_REQUESTS_PER_SECOND), WORKERS `python -m worker` processes, and a backlog of
 BACKLOG onboardings of a CPF Unico approves at once (one create each), started together.
 From the sandbox's own arrival times: the rate the tenant saw while the backlog lasted
 (requests over the span from the first to the last, against the limit) and the 429s.
@@ -42,11 +41,7 @@ async def one_run(state: Path, worker_count: int) -> dict[str, Any]:
         "webhooks": False,
         "sandbox_args": tenant,
         "temporal_args": tuple(_partitions(1)),
-        # Each worker keeps to its share of the fleet's limit (docs/operations.md).
-        "settings": {
-            "UNICO_REQUESTS_PER_SECOND": str(FLEET_RATE),
-            "WORKER_REPLICAS": str(worker_count),
-        },
+        "settings": {"UNICO_REQUESTS_PER_SECOND": str(FLEET_RATE)},
     }
     async with bench_stack(state, **options) as stack, workers(stack, worker_count):
         queue = stack.settings.task_queue

@@ -63,27 +63,12 @@ async def test_each_remote_system_s_queue_runs_its_calls_at_its_fleet_rate(
         assert declared and activity_names(worker) == declared, system.name
         config = worker.config()
         assert config["max_task_queue_activities_per_second"] == budgets[system.name]
-        assert config["max_activities_per_second"] == budgets[system.name], "one replica: all"
         assert not config["workflows"]
     # Every worker declares the build: a pinned onboarding's calls go to its own build.
     for worker in workers:
         deployment = worker.config()["deployment_config"]
         assert deployment is not None and deployment.use_worker_versioning
         assert deployment.version.build_id == settings.temporal_worker_build_id
-
-
-async def test_each_replica_keeps_to_its_share_of_the_fleet_rate_on_its_own(
-    env: WorkflowEnvironment, environment: dict[str, str]
-) -> None:
-    wired = environment_with(
-        environment, task_queue="shared", unico_requests_per_second=9, worker_replicas=3
-    )
-    settings = settings_from(Settings, wired)
-    async with build_workers(env.client, wiring(settings, wired)) as workers:
-        unico = next(w for w in workers if w.task_queue == queue_for("unico", "shared"))
-    config = unico.config()
-    assert config["max_task_queue_activities_per_second"] == 9, "the server: the whole fleet's"
-    assert config["max_activities_per_second"] == 3, "each of 3 replicas: a third"
 
 
 async def test_probes_tell_polling_from_draining(
