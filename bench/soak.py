@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from activities.guardian.enrollments import e164
+from activities.selfies.local_store import EVIDENCE
 from bench.chaos_mfa import Person, play
 from bench.fleet_rate_limit import _partitions
 from bench.procfs import anonymous_rss_mib, rss_mib
@@ -98,7 +99,6 @@ CPF = {
     "four eyes": "00000001244",
     "mfa": "12345678909",
 }
-_people = itertools.count()
 
 
 @dataclass
@@ -247,7 +247,7 @@ async def start_onboardings(soak: Soak, until: float, interval: float) -> list[a
             break
         await asyncio.sleep(max(0.0, due - soak.now()))
         path = PATHS[n % len(PATHS)][0]
-        tasks.append(asyncio.create_task(play_onboarding(soak, path, next(_people))))
+        tasks.append(asyncio.create_task(play_onboarding(soak, path, n)))
     return tasks
 
 
@@ -317,7 +317,7 @@ def store_counts(stack: DevStack) -> tuple[int, int]:
     """Selfies (captures and images) and sealed evidence the store holds now."""
     root = stack.selfies.root
     selfies = sum(1 for entry in root.iterdir() if entry.is_file())
-    evidence_dir = root / "evidence"
+    evidence_dir = root / EVIDENCE
     evidence = sum(1 for _ in evidence_dir.iterdir()) if evidence_dir.is_dir() else 0
     return selfies, evidence
 
@@ -400,15 +400,17 @@ def windows(
     return rows
 
 
-def unico_rates(stack: DevStack, began: float, rows: list[dict[str, Any]], width: float) -> None:
+def unico_rates(stack: DevStack, began: float, rows: list[dict[str, Any]], width: float) -> int:
     """Each window's Unico calls a second, from the sandbox's arrival times (its clock is
-    this machine's monotonic one, as `began` is)."""
+    this machine's monotonic one, as `began` is); returns the calls the tenant's limit
+    refused in all."""
     seen = stack.sandbox.rate_limit()
     arrivals = sorted(seen["arrivals"])
     for row in rows:
         low = began + (row["window"] - 1) * width
         row["unico_calls_per_s"] = round(sum(low <= t < low + width for t in arrivals) / width, 2)
-    rows[-1]["tenant_429"] = seen["refused"]
+    refused: int = seen["refused"]
+    return refused
 
 
 def verdict(
@@ -503,17 +505,17 @@ async def main(minutes: float, window: float, tenant_rate: float, load: float, o
             stack.sandbox.clear_faults()
             selfies, evidence = store_counts(stack)
             rows = windows(soak.onboardings, soak.samples, minutes, window)
-            unico_rates(stack, soak.began, rows, window * 60)
+            tenant_429 = unico_rates(stack, soak.began, rows, window * 60)
     failed = verdict(soak.onboardings, rows, selfies, evidence)
     lines = ["faults:", *soak.faults, "", *table(rows)]
-    lines.append(f"tenant's 429 answers (its limit, not the injected): {rows[-1]['tenant_429']}")
+    lines.append(f"tenant's 429 answers (its limit, not the injected): {tenant_429}")
     for o in soak.onboardings:
         if o.ended is None or not o.as_expected:
             lines.append(f"  {o.request_id} ({o.path}): {o.outcome} {o.note}")
     lines.append("soak: " + ("passed" if not failed else "FAILED: " + "; ".join(failed)))
     print("\n".join(lines), flush=True)
     out.mkdir(parents=True, exist_ok=True)
-    figures = {"windows": rows, "faults": soak.faults, "failed": failed}
+    figures = {"windows": rows, "tenant_429": tenant_429, "faults": soak.faults, "failed": failed}
     (out / "soak.json").write_text(json.dumps(figures, indent=2) + "\n")
     (out / "soak-onboardings.json").write_text(
         json.dumps([asdict(o) for o in soak.onboardings]) + "\n"
