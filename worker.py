@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import math
 import os
 import signal
 import socket
@@ -25,7 +26,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from temporalio.client import Client
 from temporalio.common import WorkerDeploymentVersion
-from temporalio.worker import Worker, WorkerDeploymentConfig
+from temporalio.worker import PollerBehaviorSimpleMaximum, Worker, WorkerDeploymentConfig
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities import (
@@ -68,6 +69,10 @@ WORKFLOW_RUNNER = SandboxedWorkflowRunner(
 # nothing in its history (tests/workflow/test_hostile_input.py). The server still refuses
 # every oversized payload a workflow would write.
 LEAVE_PAYLOAD_LIMIT_TO_SERVER = True
+# A remote system's worker: the SDK's default of polls waiting at once, and how much of its
+# share those may be (replica_pace).
+DEFAULT_POLLS = 5
+BURST_SECONDS = 0.1
 
 
 @dataclass(frozen=True)
@@ -130,6 +135,23 @@ def worker_options(wired: Wiring) -> dict[str, Any]:
     }
 
 
+def replica_pace(fleet_rate: float, replicas: int) -> dict[str, Any]:
+    """One replica's share of a remote system's budget, and no more polls waiting at once
+    than a tenth of a second of it (at least one).
+
+    The server lets about a second's worth of the fleet's rate go at once after a quiet
+    spell, and a worker's waiting polls are all answered together when a backlog comes in:
+    a tenant whose own limit has no more burst than that refuses the excess. Each replica
+    paced at its share with few polls keeps the calls evenly spaced (docs/operations.md).
+    """
+    share = fleet_rate / replicas
+    polls = min(DEFAULT_POLLS, max(1, math.floor(share * BURST_SECONDS)))
+    return {
+        "max_activities_per_second": share,
+        "activity_task_poller_behavior": PollerBehaviorSimpleMaximum(polls),
+    }
+
+
 @asynccontextmanager
 async def build_workers(
     client: Client, wired: Wiring, workflows: Sequence[type] = WORKFLOWS
@@ -163,9 +185,7 @@ async def build_workers(
                     task_queue=queue_for(system.name, settings.task_queue),
                     activities=list(activities),
                     max_task_queue_activities_per_second=system_settings.requests_per_second,
-                    # And no faster from any one worker: the server's limit lets a second's
-                    # worth go at once, which this spreads out (docs/operations.md).
-                    max_activities_per_second=system_settings.requests_per_second,
+                    **replica_pace(system_settings.requests_per_second, settings.worker_replicas),
                     **options,
                 )
             )

@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     # profile and the TEMPORAL_* variables (onboarding/temporal/connection.py).
     task_queue: str = TASK_QUEUE
     graceful_shutdown_seconds: float = 30.0
+    # The replicas that share each remote system's budget: every worker keeps to its share
+    # on its own, which evens the calls out where the server's limit lets bursts through.
+    worker_replicas: int = Field(default=1, ge=1)
     # Worker Deployment Versioning: the deployment every build of ours belongs to, and this
     # build's id (one per release: the image and `onboarding dev` give their own). The
     # variables are the ones Temporal's worker controller sets.

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from temporalio import activity
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
+from temporalio.worker import PollerBehaviorSimpleMaximum, Worker
 
 from activities import SYSTEMS
 from contracts.activity import declarations
@@ -20,7 +20,7 @@ from onboarding.runtime.settings import Settings, settings_from
 from onboarding_client.contract.names import queue_for
 from tests.integration.workers import environment_with
 from tests.support import LOOPBACK
-from worker import build_workers, running, wiring
+from worker import build_workers, replica_pace, running, wiring
 
 
 def activity_names(worker: Worker) -> set[str]:
@@ -63,12 +63,40 @@ async def test_each_remote_system_s_queue_runs_its_calls_at_its_fleet_rate(
         assert declared and activity_names(worker) == declared, system.name
         config = worker.config()
         assert config["max_task_queue_activities_per_second"] == budgets[system.name]
+        assert config["max_activities_per_second"] == budgets[system.name], "one replica: all"
         assert not config["workflows"]
     # Every worker declares the build: a pinned onboarding's calls go to its own build.
     for worker in workers:
         deployment = worker.config()["deployment_config"]
         assert deployment is not None and deployment.use_worker_versioning
         assert deployment.version.build_id == settings.temporal_worker_build_id
+
+
+async def test_each_replica_keeps_to_its_share_of_the_fleet_rate_on_its_own(
+    env: WorkflowEnvironment, environment: dict[str, str]
+) -> None:
+    wired = environment_with(
+        environment, task_queue="shared", unico_requests_per_second=9, worker_replicas=3
+    )
+    settings = settings_from(Settings, wired)
+    async with build_workers(env.client, wiring(settings, wired)) as workers:
+        unico = next(w for w in workers if w.task_queue == queue_for("unico", "shared"))
+    config = unico.config()
+    assert config["max_task_queue_activities_per_second"] == 9, "the server: the whole fleet's"
+    assert config["max_activities_per_second"] == 3, "each of 3 replicas: a third"
+    # A backlog answers every waiting poll at once: one at a time keeps a third a third.
+    assert config["activity_task_poller_behavior"] == PollerBehaviorSimpleMaximum(1)
+
+
+@pytest.mark.parametrize(
+    ("fleet_rate", "replicas", "polls"), [(9.5, 2, 1), (30, 1, 3), (1000, 2, 5)]
+)
+def test_a_replica_polls_no_more_at_once_than_a_tenth_of_a_second_of_its_share(
+    fleet_rate: float, replicas: int, polls: int
+) -> None:
+    pace = replica_pace(fleet_rate, replicas)
+    assert pace["max_activities_per_second"] == fleet_rate / replicas
+    assert pace["activity_task_poller_behavior"] == PollerBehaviorSimpleMaximum(polls)
 
 
 async def test_probes_tell_polling_from_draining(
