@@ -11,16 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
 from bench.report import max_in_any_window
 from bench.result import BenchResult
-from bench.stack import bench_stack, workers
-from devstack.demo import SAMPLE_SELFIE
-from devstack.stack import DevStack
-from onboarding_client.contract.request import OnboardingRequest
+from bench.stack import approved_at_once, bench_stack, queue_partitions, workers
 from onboarding_client.onboardings import start_onboarding
 
 NAME = "fleet_rate_limit"
@@ -41,14 +37,17 @@ async def one_run(state: Path, label: str, rate: str, partitions: int) -> dict[s
         "async_delay_seconds": 1.0,
         "webhooks": False,
         "sandbox_args": tuple(TENANT),
-        "temporal_args": tuple(_partitions(partitions)),
+        "temporal_args": tuple(queue_partitions(partitions)),
         "settings": {"UNICO_REQUESTS_PER_SECOND": rate},
     }
     async with bench_stack(state, **options) as stack, workers(stack, 2):
         queue = stack.settings.task_queue
         started = time.monotonic()
         handles = await asyncio.gather(
-            *(start_onboarding(stack.client, _request(stack), queue) for _ in range(ONBOARDINGS))
+            *(
+                start_onboarding(stack.client, approved_at_once(stack), queue)
+                for _ in range(ONBOARDINGS)
+            )
         )
         results = await asyncio.gather(*(h.result() for h in handles))
         elapsed = time.monotonic() - started
@@ -64,24 +63,6 @@ async def one_run(state: Path, label: str, rate: str, partitions: int) -> dict[s
         "max_calls_in_any_second": max_in_any_window(arrivals),
         "mean_calls_per_second": round(len(arrivals) / (max(arrivals) - min(arrivals)), 2),
     }
-
-
-def _partitions(count: int) -> list[str]:
-    return [
-        arg
-        for key in ("matching.numTaskqueueReadPartitions", "matching.numTaskqueueWritePartitions")
-        for arg in ("--dynamic-config-value", f"{key}={count}")
-    ]
-
-
-def _request(stack: DevStack) -> OnboardingRequest:
-    return OnboardingRequest.model_validate(
-        {
-            "request_id": uuid.uuid4().hex,
-            "subject": {"code": "12345678909", "name": "Maria Silva"},
-            "selfie_ref": stack.selfies.put(SAMPLE_SELFIE.read_bytes()),
-        }
-    )
 
 
 async def run(work: Path) -> BenchResult:

@@ -45,8 +45,8 @@ from typing import Any
 from activities.guardian.enrollments import e164
 from activities.selfies.local_store import EVIDENCE
 from bench.chaos_mfa import Person, play
-from bench.fleet_rate_limit import _partitions
 from bench.procfs import anonymous_rss_mib, rss_mib
+from bench.stack import queue_partitions
 from devstack.console_client import REVIEWER, SENIOR_REVIEWER, ConsoleUser
 from devstack.demo import SAMPLE_SELFIE
 from devstack.history import events_of
@@ -479,7 +479,7 @@ async def main(minutes: float, window: float, tenant_rate: float, load: float, o
         options = {
             "async_delay_seconds": UNICO_DELAY_SECONDS,
             "sandbox_args": tenant,
-            "temporal_args": (*_partitions(1), *SERVER_CACHE),
+            "temporal_args": (*queue_partitions(1), *SERVER_CACHE),
             # The server's SQLite on a file, as any server keeps its data outside its memory:
             # in memory (the tests' default) every history stays in the server's RSS.
             "database": True,

@@ -12,17 +12,40 @@ them from the first.
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from devstack.demo import SAMPLE_SELFIE
 from devstack.stack import Child, DevStack
+from onboarding_client.contract.request import OnboardingRequest
 
 SEARCH_ATTRIBUTE_CACHE = (
     "--dynamic-config-value",
     "system.forceSearchAttributesCacheRefreshOnRead=false",
 )
+
+
+def queue_partitions(count: int) -> list[str]:
+    """The server's arguments for `count` partitions of every task queue."""
+    return [
+        arg
+        for key in ("matching.numTaskqueueReadPartitions", "matching.numTaskqueueWritePartitions")
+        for arg in ("--dynamic-config-value", f"{key}={count}")
+    ]
+
+
+def approved_at_once(stack: DevStack) -> OnboardingRequest:
+    """A request for a CPF that Unico approves at its create (one process-API call)."""
+    return OnboardingRequest.model_validate(
+        {
+            "request_id": uuid.uuid4().hex,
+            "subject": {"code": "12345678909", "name": "Maria Silva"},
+            "selfie_ref": stack.selfies.put(SAMPLE_SELFIE.read_bytes()),
+        }
+    )
 
 
 def bench_stack(state_dir: Path, **options: Any) -> DevStack:

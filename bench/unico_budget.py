@@ -19,10 +19,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.fleet_rate_limit import _partitions, _request
 from bench.report import max_in_any_window
 from bench.result import BenchResult
-from bench.stack import bench_stack, workers
+from bench.stack import approved_at_once, bench_stack, queue_partitions, workers
 from onboarding_client.onboardings import start_onboarding
 
 NAME = "unico_budget"
@@ -42,7 +41,7 @@ async def one_run(state: Path, worker_count: int) -> dict[str, Any]:
         "async_delay_seconds": 1.0,
         "webhooks": False,
         "sandbox_args": tenant,
-        "temporal_args": tuple(_partitions(1)),
+        "temporal_args": tuple(queue_partitions(1)),
         # Each worker keeps to its share of the fleet's limit (docs/operations.md).
         "settings": {
             "UNICO_REQUESTS_PER_SECOND": str(FLEET_RATE),
@@ -53,13 +52,18 @@ async def one_run(state: Path, worker_count: int) -> dict[str, Any]:
         queue = stack.settings.task_queue
         # A fleet in service: the server has set the queue's limit (a fresh task queue
         # dispatches at will until it has), and the tenant's bucket is full again.
-        warm = (start_onboarding(stack.client, _request(stack), queue) for _ in range(WARM_UP))
+        warm = (
+            start_onboarding(stack.client, approved_at_once(stack), queue) for _ in range(WARM_UP)
+        )
         await asyncio.gather(*(handle.result() for handle in await asyncio.gather(*warm)))
         await asyncio.sleep(WARM_UP_REST_SECONDS)
         before = stack.sandbox.rate_limit()
         began = time.monotonic()
         handles = await asyncio.gather(
-            *(start_onboarding(stack.client, _request(stack), queue) for _ in range(BACKLOG))
+            *(
+                start_onboarding(stack.client, approved_at_once(stack), queue)
+                for _ in range(BACKLOG)
+            )
         )
         queued = time.monotonic()
         results = await asyncio.gather(*(handle.result() for handle in handles))
