@@ -47,10 +47,11 @@ from bench.plot import plot
 from bench.procfs import cpu_seconds, host_ticks, peak_rss_mib, reset_peak_rss, stolen_pct
 from bench.report import Round, markdown, paired_ratio, ratios, undisturbed
 from bench.result import BenchResult
+from bench.server_ops import ServerCounters, differences, per_onboarding
 from bench.stack import bench_stack
 from devstack.demo import SAMPLE_SELFIE
 from devstack.scenarios import SCENARIOS
-from devstack.stack import DevStack
+from devstack.stack import DevStack, free_port
 from onboarding_client.contract.request import OnboardingRequest
 from onboarding_client.contract.result import OnboardingResult
 from onboarding_client.onboardings import start_onboarding
@@ -85,9 +86,11 @@ Runner = Callable[[DevStack, list[str]], Awaitable[list[Timing]]]
 
 async def run(work: Path) -> BenchResult:
     rows: list[dict[str, Any]] = []
-    # As `make run` serves it: the server on a SQLite file, with its Web UI.
+    # As `make run` serves it: the server on a SQLite file, with its Web UI; and its
+    # counters served, to count what each variant asks of it (bench/server_ops.py).
     options = {"async_delay_seconds": DELAY_SECONDS, "settings": UNLIMITED}
-    options |= {"database": True, "ui": True}
+    server = ServerCounters(free_port())
+    options |= {"database": True, "ui": True, "temporal_args": server.args}
     async with bench_stack(work / "state", **options) as stack:
         start_bare_worker(stack)
         variants: dict[str, tuple[Runner, int]] = {
@@ -104,8 +107,8 @@ async def run(work: Path) -> BenchResult:
                 warm_up_tokens = stack.sandbox.stats()["token_requests"] - tokens_before
         for n in NS[:-1]:
             for variant, (runner, pid) in variants.items():
-                rows.append(await _measure(stack, variant, runner, pid, n))
-        rows += await _largest(stack, variants)
+                rows.append(await _measure(stack, server, variant, runner, pid, n))
+        rows += await _largest(stack, server, variants)
     table = markdown(rows)
     by_n = ratios(rows)
     paired = paired_ratio(rows, MAX_STOLEN_PCT)
@@ -115,6 +118,7 @@ async def run(work: Path) -> BenchResult:
     png = work / "throughput.png"
     plot(rows, png)
     largest = by_n[max(NS)]
+    ops = {v: _first(rows, v, max(NS))["server_ops"] for v in ("ours", "engine")}
     ours = [row for row in rows if row["variant"] == "ours"]
     tokens = warm_up_tokens + sum(r["calls"]["token"] for r in ours)
     onboarded = WARM_UP + sum(r["n"] for r in ours)
@@ -125,6 +129,9 @@ async def run(work: Path) -> BenchResult:
         *(f"N={n}: " + "  ".join(f"{k} {v:.2f}" for k, v in r.items()) for n, r in by_n.items()),
         f"N={max(NS)}: {paired.describe(MAX_STOLEN_PCT)}",
         f"ours, whole run (one worker): {tokens} token call(s) for {onboarded} onboardings",
+        f"N={max(NS)}, the server's counters per onboarding where ours and the floor differ "
+        "(first pair):",
+        *differences(ops["ours"], ops["engine"]),
     ]
     return BenchResult(
         NAME,
@@ -132,6 +139,7 @@ async def run(work: Path) -> BenchResult:
             "rows": rows,
             "ratios": {str(n): r for n, r in by_n.items()},
             "pairs": {"each": paired.each, "clean": paired.clean, "ratio": paired.ratio},
+            "server_ops": ops,
         },
         lines,
         target_met=largest.get("ours/engine", 0) >= TARGET,
@@ -140,15 +148,15 @@ async def run(work: Path) -> BenchResult:
 
 
 async def _largest(
-    stack: DevStack, variants: dict[str, tuple[Runner, int]]
+    stack: DevStack, server: ServerCounters, variants: dict[str, tuple[Runner, int]]
 ) -> list[dict[str, Any]]:
     """The largest N: the references once, then ours and the floor in pairs (module doc)."""
     n = max(NS)
-    rows = [await _measure(stack, v, *variants[v], n) for v in ("noop", "direct")]
+    rows = [await _measure(stack, server, v, *variants[v], n) for v in ("noop", "direct")]
     clean = 0
     for pair in range(MAX_PAIRS):
         order = ["ours", "engine"] if pair % 2 else ["engine", "ours"]
-        runs = [await _measure(stack, v, *variants[v], n) | {"pair": pair} for v in order]
+        runs = [await _measure(stack, server, v, *variants[v], n) | {"pair": pair} for v in order]
         rows += runs
         clean += undisturbed(runs, MAX_STOLEN_PCT)
         if clean == CLEAN_PAIRS:
@@ -156,15 +164,20 @@ async def _largest(
     return rows
 
 
+def _first(rows: list[dict[str, Any]], variant: str, n: int) -> dict[str, Any]:
+    return next(row for row in rows if row["variant"] == variant and row["n"] == n)
+
+
 def _mix(n: int) -> list[str]:
     return [CPFS[i % len(CPFS)] for i in range(n)]
 
 
 async def _measure(
-    stack: DevStack, variant: str, runner: Runner, pid: int, n: int
+    stack: DevStack, server: ServerCounters, variant: str, runner: Runner, pid: int, n: int
 ) -> dict[str, Any]:
     # Counters as deltas, no reset: a reset would also void the worker's cached token.
     before = stack.sandbox.stats()
+    ops_before = server.read()
     host_before = host_ticks()
     reset_peak_rss(pid)
     cpu_before = cpu_seconds(pid)
@@ -177,6 +190,7 @@ async def _measure(
     # Where else the time goes, to explain the throughput (two cores share everything).
     elsewhere = {name: cpu_seconds(p) - others_before[name] for name, p in others.items()}
     stats = stack.sandbox.stats()
+    ops = per_onboarding(ops_before, server.read(), n)
     extra = [end - start - (0 if cpf in SYNC else DELAY_SECONDS) for cpf, start, end in timings]
     calls = {
         name: stats[f"{name}_requests"] - before[f"{name}_requests"]
@@ -187,6 +201,7 @@ async def _measure(
     row["server_cpu_ms_per_onboarding"] = round(1000 * elsewhere["temporal"] / n, 2)
     row["sandbox_cpu_ms_per_onboarding"] = round(1000 * elsewhere["sandbox"] / n, 2)
     row["host_stolen_pct"] = stolen_pct(host_before, host_ticks())
+    row["server_ops"] = ops
     print(
         f"  {variant:<6} N={n:<4} {row['throughput_per_s']:7.2f}/s"
         f"  (host stolen {row['host_stolen_pct']:.1f} %)",
