@@ -19,6 +19,8 @@ from dataclasses import dataclass
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from devstack.stack import LOOPBACK
+
 # Requests each service serves, and the database calls they make (history and visibility).
 COUNTERS = ("service_requests", "persistence_requests", "visibility_persistence_requests")
 # Below this many per onboarding, a difference is the window's edge: timers of the run
@@ -39,7 +41,7 @@ class ServerCounters:
         return ("--metrics-port", str(self.port))
 
     def read(self) -> dict[Key, float]:
-        return counts(httpx.get(f"http://127.0.0.1:{self.port}/metrics", timeout=10).text)
+        return counts(httpx.get(f"http://{LOOPBACK}:{self.port}/metrics", timeout=10).text)
 
 
 def counts(scrape: str) -> dict[Key, float]:
@@ -49,8 +51,6 @@ def counts(scrape: str) -> dict[Key, float]:
         if family.name not in COUNTERS:
             continue
         for sample in family.samples:
-            if sample.name.endswith("_created"):
-                continue
             labels = sample.labels
             key = f"{family.name} {labels.get('service_name', '-')} {labels.get('operation', '-')}"
             totals[key] += sample.value

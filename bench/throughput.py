@@ -118,7 +118,7 @@ async def run(work: Path) -> BenchResult:
     png = work / "throughput.png"
     plot(rows, png)
     largest = by_n[max(NS)]
-    ops = {v: _first(rows, v, max(NS))["server_ops"] for v in ("ours", "engine")}
+    ops = {row["variant"]: row["server_ops"] for row in rows if row.get("pair") == 0}
     ours = [row for row in rows if row["variant"] == "ours"]
     tokens = warm_up_tokens + sum(r["calls"]["token"] for r in ours)
     onboarded = WARM_UP + sum(r["n"] for r in ours)
@@ -162,10 +162,6 @@ async def _largest(
         if clean == CLEAN_PAIRS:
             break
     return rows
-
-
-def _first(rows: list[dict[str, Any]], variant: str, n: int) -> dict[str, Any]:
-    return next(row for row in rows if row["variant"] == variant and row["n"] == n)
 
 
 def _mix(n: int) -> list[str]:
