@@ -11,12 +11,13 @@ import pytest
 
 from activities.selfies import local_store
 from activities.selfies.backend import (
+    Claim,
     InvalidSelfie,
     InvalidSelfieRef,
     SelfieNotFound,
     SelfieReleased,
 )
-from activities.selfies.local_store import TOMBSTONES, SelfieStore
+from activities.selfies.local_store import CLAIMS, TOMBSTONES, SelfieStore
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
 
@@ -165,3 +166,28 @@ def test_releases_sweep_at_most_once_an_hour(
     store._swept_at -= local_store.SWEEP_EVERY_SECONDS  # an hour later
     store.release(store.put(b"c"), "p-c")
     assert len(sweeps) == 2
+
+
+def test_only_a_count_of_creates_out_waits_for_the_disk(
+    store: SelfieStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The count a crash of the machine must not lose is synced before the create leaves;
+    a zero count, lost or cut short, reads as the earlier count or as none (claims.py)."""
+    synced: list[str] = []
+    real_fsync = os.fsync
+
+    def recording_fsync(fd: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", recording_fsync)
+    ref = store.put(b"selfie")
+    assert len(synced) == 1, "the upload is synced"
+    for count in (0, 1, 0, 2):  # take, before the create, its answer, a retry's
+        store.write_claim(ref, Claim(owner="onboarding-a", unanswered_creates=count))
+        assert store.read_claim(ref) == Claim(owner="onboarding-a", unanswered_creates=count)
+    assert len(synced) == 3, "the claims of 1 and 2 creates out, and only those"
+    store.release(ref, "process-1")
+    assert len(synced) == 4, "a tombstone is synced"
+    places = [Path(path).parent.name for path in synced]
+    assert places == [store.root.name, CLAIMS, CLAIMS, TOMBSTONES]
