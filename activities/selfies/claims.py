@@ -6,9 +6,12 @@ its owner deletes it: a request that names another onboarding's `selfie_ref` is 
 any call claims nothing and deletes nothing (its caller may fix the typo and start again
 with the same upload; an upload nobody claims is swept, `sweeper.py`).
 
-Before a create request leaves, the claim counts it; when the call answers, or fails with
-an error the workflow counts itself, the count goes back. A worker killed with the request
-out leaves it counted, and the next attempt reports it: Unico may hold a process for it.
+Before a create request leaves, the claim counts it; when the call answers with a final
+process, or fails with an error the workflow counts itself, the count goes back, and a
+process still running is uncounted by its first read (the workflow reads only a process
+whose create it heard). A worker killed with the request out, or with the answer not yet
+in the workflow's history, leaves it counted, and the next attempt reports it: Unico may
+hold a process for it.
 """
 
 from __future__ import annotations
@@ -43,6 +46,15 @@ class SelfieClaims:
     async def count(self, ref: str, owner: str, unanswered_creates: int) -> None:
         claim = Claim(owner=owner, unanswered_creates=unanswered_creates)
         await asyncio.to_thread(self._store.write_claim, ref, claim)
+
+    async def uncount(self, ref: str, owner: str) -> None:
+        """The workflow heard every create of `owner` so far: none is out any more."""
+        try:
+            claim = await asyncio.to_thread(self._store.read_claim, ref)
+        except InvalidSelfieRef:
+            return
+        if claim is not None and claim.owner == owner and claim.unanswered_creates > 0:
+            await self.count(ref, owner, 0)
 
     async def owns(self, ref: str, owner: str) -> bool:
         try:

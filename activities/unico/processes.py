@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import logging
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -71,6 +72,8 @@ NO_SELFIE = SelfieCheck(ok=False, code=20009, message="no selfie stored under se
 NOT_THEIRS = SelfieCheck(
     ok=False, code=20009, message="the selfie under selfie_ref belongs to another onboarding"
 )
+
+logger = logging.getLogger("activities.unico.processes")
 
 
 class UnicoActivities:
@@ -142,7 +145,11 @@ class UnicoActivities:
                 # lost ones ride on the error, in case it ends the onboarding (10508).
                 await self._claims.count(ref, owner, earlier)
                 raise with_unanswered_creates(failed, earlier) from failed.__cause__
-            await self._claims.count(ref, owner, 0)
+            if process.is_final:
+                await self._claims.count(ref, owner, 0)
+            # else the read that follows uncounts it (`read_process`): a worker that dies
+            # before the workflow hears of this answer leaves the create counted, and the
+            # retry reports it instead of hiding the process it made.
             release = await self._cleanup.release_settled(ref, process, request.keep_evidence)
         kind = "capture" if check.capture else "image"
         return OpenedProcess(
@@ -155,7 +162,12 @@ class UnicoActivities:
 
     @implements(read_process)
     async def read_process(self, request: ReadProcessInput) -> ReadProcess:
-        """The read; an answer that settles the process releases the selfie too."""
+        """The read; an answer that settles the process releases the selfie too. The
+        workflow reads only a process whose create it heard: that create is no longer out."""
+        try:
+            await self._claims.uncount(request.selfie_ref, owner_of(activity.info().workflow_id))
+        except Exception:  # the store's failure must not fail the read: one more reported
+            logger.warning("the selfie's claim kept a create counted: its store failed")
         async with heartbeating():
             process = await self._get(request.process_id)
             release = await self._cleanup.release_settled(

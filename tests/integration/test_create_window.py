@@ -15,6 +15,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.selfies import SelfieCleanup, SelfieStore
+from activities.selfies.backend import Claim
 from activities.unico.auth import ServiceAccount, TokenCache
 from activities.unico.processes import UnicoActivities
 from contracts.unico import CreateProcessInput, OpenedProcess, ReadProcessInput, UnicoProcess
@@ -26,6 +27,7 @@ from tests.support import API_KEY, SERVICE_ACCOUNT, KeyPair, Sandbox, make_key_p
 from workflows.reactions import WORKFLOW_HANDLED
 
 READ_TIMEOUT = 0.5
+SCORED_LATER = "00000000272"  # still running at the create's answer: a read follows
 
 
 @pytest.fixture(scope="module")
@@ -57,9 +59,9 @@ async def unico(sandbox: Sandbox, keys: KeyPair, tmp_path: Path) -> AsyncIterato
         yield activities_for(sandbox.url, keys, http, SelfieStore(tmp_path / "selfies"))
 
 
-def create_input(tmp_path: Path) -> CreateProcessInput:
+def create_input(tmp_path: Path, cpf: str = "12345678909") -> CreateProcessInput:
     ref = SelfieStore(tmp_path / "selfies").put(SAMPLE_SELFIE.read_bytes())
-    subject = Subject(code="12345678909", name="Maria Silva")
+    subject = Subject(code=cpf, name="Maria Silva")
     return CreateProcessInput(
         subject=subject, use_case="Onboarding", subsidiary_id=None, selfie_ref=ref
     )
@@ -134,3 +136,48 @@ async def test_a_refused_token_leaves_the_cache(
     before = sandbox.stats()["token_requests"]
     await create(unico, tmp_path)
     assert sandbox.stats()["token_requests"] == before + 1, "the next call got a new token"
+
+
+async def test_an_answer_that_died_with_its_worker_is_reported_by_the_retry(
+    unico: UnicoActivities, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """The create answered, but its worker died before the workflow heard of it: the
+    activity's retry creates again and reports the first create, which Unico holds."""
+    created = create_input(tmp_path, SCORED_LATER)
+    scheduled = ActivityEnvironment()  # one scheduled activity: its retry is the same one
+    first: OpenedProcess = await scheduled.run(unico.open_process, created)
+    assert first.process is not None and not first.process.is_final
+    assert first.unanswered_creates == 0
+
+    retried: OpenedProcess = await scheduled.run(unico.open_process, created)
+    assert retried.unanswered_creates == 1, "the first create is reported, not hidden"
+    assert retried.process is not None and retried.process.id != first.process.id
+    assert sandbox.stats()["processes_created"] == 2
+
+    # The workflow heard the retry's answer and reads that process: no create is out.
+    read = ReadProcessInput(process_id=retried.process.id, selfie_ref=created.selfie_ref)
+    await scheduled.run(unico.read_process, read)
+    again: OpenedProcess = await scheduled.run(unico.open_process, created)
+    assert again.unanswered_creates == 0, "a create the workflow heard is not reported"
+
+
+class ClaimsDown(SelfieStore):
+    """A store whose claims cannot be read (a network store's outage)."""
+
+    def read_claim(self, ref: str) -> Claim | None:
+        raise OSError("the store is down")
+
+
+async def test_a_read_is_answered_while_the_claims_cannot_be_read(
+    sandbox: Sandbox, keys: KeyPair, tmp_path: Path
+) -> None:
+    sandbox.reset()
+    created = create_input(tmp_path, SCORED_LATER)
+    async with httpx.AsyncClient(timeout=5) as http:
+        working = activities_for(sandbox.url, keys, http, SelfieStore(tmp_path / "selfies"))
+        opened: OpenedProcess = await ActivityEnvironment().run(working.open_process, created)
+        assert opened.process is not None
+        down = activities_for(sandbox.url, keys, http, ClaimsDown(tmp_path / "selfies"))
+        read = ReadProcessInput(process_id=opened.process.id, selfie_ref=created.selfie_ref)
+        answer = await ActivityEnvironment().run(down.read_process, read)
+    assert answer.process.id == opened.process.id, "the count stays; the answer comes"
