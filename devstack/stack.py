@@ -67,9 +67,24 @@ class DevStackError(Exception):
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((LOOPBACK, 0))
-        return int(sock.getsockname()[1])
+    """A loopback port for a child to listen on, kept from the system's own picks a while.
+
+    A port merely bound and closed goes back to the pool at once: the next `bind(0)` (the
+    Temporal dev server picks its inner services' ports that way) may take it before the
+    child that was told it listens, and the child then never serves. A connection closed
+    by its listening side first leaves the port in TIME_WAIT for about a minute, in which
+    the system hands it to no `bind(0)` and no outgoing connection, while a listener that
+    sets SO_REUSEADDR (Go, uvicorn, asyncio and http.server all do) may still take it.
+    """
+    with socket.socket() as listener:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((LOOPBACK, 0))
+        listener.listen(1)
+        port = int(listener.getsockname()[1])
+        with socket.create_connection((LOOPBACK, port)):
+            accepted, _ = listener.accept()
+            accepted.close()  # the listening side closes first: it holds the TIME_WAIT
+    return port
 
 
 @dataclass(frozen=True)
@@ -536,7 +551,7 @@ class DevStack:
             self.spawn("temporal", self._temporal_command(), stdout_to_log=False)
             wait_for_port(ports.temporal, 60, self.children[-1])
             if config.database:
-                register_search_attributes(ports.temporal, config.logs_dir / "temporal.log")
+                register_search_attributes(ports.temporal, self.children[-1])
             if config.ui:
                 wait_for_port(ports.ui, 30, self.children[-1])
         if "sandbox" in parts:
@@ -676,7 +691,7 @@ class DevStack:
         return unclean
 
 
-def register_search_attributes(port: int, log: Path, timeout: float = 30) -> None:
+def register_search_attributes(port: int, server: Child, timeout: float = 30) -> None:
     """Our search attributes in the namespace of a server that keeps its database: the
     server's `--search-attribute` flags apply only to a new database, so one made before
     an attribute existed would lack it (and the worker would refuse to start)."""
@@ -686,10 +701,15 @@ def register_search_attributes(port: int, log: Path, timeout: float = 30) -> Non
         command += ["--name", attribute.name, "--type", search_attribute_type(attribute)]
     deadline = time.monotonic() + timeout
     while True:  # the port opens a moment before the frontend serves
-        if run_temporal_cli(command, log, timeout) == 0:
+        if run_temporal_cli(command, server.log, timeout) == 0:
             return
+        if server.process.poll() is not None:  # no use asking a server that has gone
+            raise DevStackError(
+                f"{server.name} exited (code {server.process.returncode}) at start-up; "
+                f"see {server.log}"
+            )
         if time.monotonic() > deadline:
-            raise DevStackError(f"could not register the search attributes; see {log}")
+            raise DevStackError(f"could not register the search attributes; see {server.log}")
         time.sleep(0.5)
 
 
