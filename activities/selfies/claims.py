@@ -49,16 +49,17 @@ class SelfieClaims:
 
     async def uncount(self, ref: str, owner: str) -> None:
         """The workflow heard every create of `owner` so far: none is out any more."""
-        try:
-            claim = await asyncio.to_thread(self._store.read_claim, ref)
-        except InvalidSelfieRef:
-            return
-        if claim is not None and claim.owner == owner and claim.unanswered_creates > 0:
+        claim = await self._held_by(ref, owner)
+        if claim is not None and claim.unanswered_creates > 0:
             await self.count(ref, owner, 0)
 
     async def owns(self, ref: str, owner: str) -> bool:
+        return await self._held_by(ref, owner) is not None
+
+    async def _held_by(self, ref: str, owner: str) -> Claim | None:
+        """The claim on `ref` when `owner` holds it; None for another's, none, or no ref."""
         try:
             claim = await asyncio.to_thread(self._store.read_claim, ref)
         except InvalidSelfieRef:
-            return False
-        return claim is not None and claim.owner == owner
+            return None
+        return claim if claim is not None and claim.owner == owner else None
