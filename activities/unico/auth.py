@@ -52,7 +52,7 @@ def build_assertion(account: ServiceAccount, now: float, exp_offset: int | None 
     assertions signed in the same second would be identical and the second refused as
     reused (1.2.7). A random `exp` (1 to 59 minutes ahead; Unico allows up to 60) makes
     assertions of different workers distinct with high probability, and the cache makes
-    its own successive ones distinct for certain (`exp_offset`).
+    all of its own distinct for certain (`exp_offset`).
     """
     issued_at = int(now)
     if exp_offset is None:
@@ -99,7 +99,7 @@ class TokenCache:
         self._clock = clock
         self._token: _CachedToken | None = None
         self._lock = asyncio.Lock()
-        self._last_assertion: tuple[int, int] | None = None
+        self._offsets_used: tuple[int, set[int]] = (0, set())  # (iat, its exp offsets)
         self.refresh_count = 0
 
     def _fresh(self) -> _CachedToken | None:
@@ -153,9 +153,21 @@ class TokenCache:
         return _CachedToken(value, sent_at + lifetime, lifetime)
 
     def _unused_exp_offset(self, now: float) -> int:
-        """An `exp` offset this cache has not used with the same `iat` (see build_assertion)."""
+        """An `exp` offset this cache has not used with the same `iat` (see build_assertion).
+
+        Every offset of the second counts, not only the last: refused tokens refreshed in a
+        quick row sign several assertions in one second, and any two alike are one reused.
+        """
+        issued_at = int(now)
+        second, used = self._offsets_used
+        if second != issued_at:
+            used = set()
+            self._offsets_used = (issued_at, used)
+        span = MAX_ASSERTION_SECONDS - MIN_ASSERTION_SECONDS
+        if len(used) >= span:  # never in practice: each one waited for Unico's answer
+            raise RuntimeError("every assertion of this second is spent")
         offset = random_exp_offset()
-        if self._last_assertion == (int(now), offset):
-            offset = offset + 1 if offset < MAX_ASSERTION_SECONDS else offset - 1
-        self._last_assertion = (int(now), offset)
+        while offset in used:  # the next one up, wrapping: ends, as some are free
+            offset = MIN_ASSERTION_SECONDS + (offset - MIN_ASSERTION_SECONDS + 1) % span
+        used.add(offset)
         return offset
