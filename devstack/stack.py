@@ -357,6 +357,13 @@ class Child:
         """How the SDK names a worker in history events: `<pid>@<host>`."""
         return f"{self.process.pid}@"
 
+    def still_starting(self) -> None:
+        """`DevStackError` if the child has exited while the stack waited for it."""
+        if self.process.poll() is not None:
+            raise DevStackError(
+                f"{self.name} exited (code {self.process.returncode}) at start-up; see {self.log}"
+            )
+
     def probe(self, path: str) -> int:
         try:
             return httpx.get(f"{self.probes}/{path}", timeout=2).status_code
@@ -703,11 +710,7 @@ def register_search_attributes(port: int, server: Child, timeout: float = 30) ->
     while True:  # the port opens a moment before the frontend serves
         if run_temporal_cli(command, server.log, timeout) == 0:
             return
-        if server.process.poll() is not None:  # no use asking a server that has gone
-            raise DevStackError(
-                f"{server.name} exited (code {server.process.returncode}) at start-up; "
-                f"see {server.log}"
-            )
+        server.still_starting()  # no use asking a server that has gone
         if time.monotonic() > deadline:
             raise DevStackError(f"could not register the search attributes; see {server.log}")
         time.sleep(0.5)
@@ -773,8 +776,7 @@ def port_is_free(port: int) -> bool:
 def wait_for_port(port: int, timeout: float, child: Child) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if child.process.poll() is not None:
-            raise DevStackError(f"{child.name} exited at start-up; see {child.log}")
+        child.still_starting()
         try:
             with socket.create_connection((LOOPBACK, port), timeout=1):
                 return

@@ -26,6 +26,7 @@ GRANT_TYPE = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 TOKEN_ROUTE = "/oauth2/token"
 MIN_ASSERTION_SECONDS = 60
 MAX_ASSERTION_SECONDS = 3540  # under Unico's 3600 s ceiling for exp - iat
+EXP_OFFSETS = range(MIN_ASSERTION_SECONDS, MAX_ASSERTION_SECONDS)
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ def build_assertion(account: ServiceAccount, now: float, exp_offset: int | None 
 
 
 def random_exp_offset() -> int:
-    return MIN_ASSERTION_SECONDS + secrets.randbelow(MAX_ASSERTION_SECONDS - MIN_ASSERTION_SECONDS)
+    return EXP_OFFSETS[secrets.randbelow(len(EXP_OFFSETS))]
 
 
 @dataclass
@@ -163,11 +164,13 @@ class TokenCache:
         if second != issued_at:
             used = set()
             self._offsets_used = (issued_at, used)
-        span = MAX_ASSERTION_SECONDS - MIN_ASSERTION_SECONDS
-        if len(used) >= span:  # never in practice: each one waited for Unico's answer
+        if len(used) >= len(EXP_OFFSETS):  # never in practice: each waited for Unico's answer
             raise RuntimeError("every assertion of this second is spent")
-        offset = random_exp_offset()
-        while offset in used:  # the next one up, wrapping: ends, as some are free
-            offset = MIN_ASSERTION_SECONDS + (offset - MIN_ASSERTION_SECONDS + 1) % span
+        # From a random one up, wrapping, to the first free one: some are free, so it ends.
+        start = secrets.randbelow(len(EXP_OFFSETS))
+        for step in range(len(EXP_OFFSETS)):
+            offset = EXP_OFFSETS[(start + step) % len(EXP_OFFSETS)]
+            if offset not in used:
+                break
         used.add(offset)
         return offset

@@ -15,6 +15,7 @@ from devstack.stack import (
     free_port,
     register_search_attributes,
     start_child,
+    wait_for_port,
 )
 
 
@@ -45,3 +46,13 @@ def test_a_server_that_exits_at_start_up_is_reported_by_its_exit(tmp_path: Path)
     assert len(attempts) == 1  # one try, not an hour of them against a server that is gone
     record = json.loads(attempts[0])
     assert record["command"] == "operator search-attribute create" and record["exit"] != 0
+
+
+def test_a_child_that_exits_before_its_port_opens_is_reported_by_its_exit(
+    tmp_path: Path,
+) -> None:
+    command = [sys.executable, "-c", "import sys; sys.exit(4)"]
+    gateway = start_child("gateway", command, {}, tmp_path / "gateway.log")
+    gateway.process.wait(10)
+    with pytest.raises(DevStackError, match=r"gateway exited \(code 4\) at start-up"):
+        wait_for_port(free_port(), timeout=3600, child=gateway)

@@ -116,6 +116,18 @@ async def test_one_cache_never_signs_the_same_assertion_twice(
     assert cache._unused_exp_offset(1_001.0) in range(MIN_ASSERTION_SECONDS, MAX_ASSERTION_SECONDS)
 
 
+async def test_a_second_whose_every_assertion_is_spent_signs_no_more(
+    keys: KeyPair, http: httpx.AsyncClient
+) -> None:
+    cache = TokenCache(account_for(keys), http, safety_margin=MARGIN, clock=lambda: 1_000.0)
+    count = MAX_ASSERTION_SECONDS - MIN_ASSERTION_SECONDS
+    offsets = {cache._unused_exp_offset(1_000.0) for _ in range(count)}
+    assert len(offsets) == count  # every one of the second, each once
+    with pytest.raises(RuntimeError, match="spent"):
+        cache._unused_exp_offset(1_000.0)
+    assert cache._unused_exp_offset(1_001.0) in offsets  # the next second starts afresh
+
+
 def test_service_account_repr_hides_the_private_key(keys: KeyPair) -> None:
     account = account_for(keys)
     text = repr(account)
