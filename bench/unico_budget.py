@@ -70,8 +70,7 @@ async def one_run(state: Path, worker_count: int) -> dict[str, Any]:
         elapsed = time.monotonic() - began
         seen = stack.sandbox.rate_limit()
     arrivals = sorted(seen["arrivals"][len(before["arrivals"]) :])
-    waited = [t for t in arrivals if t >= queued]
-    rate = len(waited) / (waited[-1] - queued)
+    rate = backlog_rate(arrivals, queued)
     return {
         "workers": worker_count,
         "onboardings": BACKLOG,
@@ -83,6 +82,20 @@ async def one_run(state: Path, worker_count: int) -> dict[str, Any]:
         "use_of_limit": round(rate / TENANT_RATE, 3),
         "max_calls_in_any_second": max_in_any_window(arrivals),
     }
+
+
+def backlog_rate(arrivals: list[float], queued: float) -> float:
+    """Calls per second that reached the tenant from `queued` (the last start) to the last
+    call: the rate while the backlog waited (module doc)."""
+    waited = [t for t in arrivals if t >= queued]
+    if len(waited) < 2 or waited[-1] <= queued:
+        # The fleet kept up with the starts: no backlog ever waited, so there is no rate
+        # of it to measure, only the client's pace.
+        raise RuntimeError(
+            f"{len(waited)} call(s) came after the last start: the backlog never waited; "
+            "raise BACKLOG"
+        )
+    return len(waited) / (waited[-1] - queued)
 
 
 async def run(work: Path) -> BenchResult:

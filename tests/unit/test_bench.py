@@ -1,13 +1,15 @@
-"""The benchmark runner: how it finds benchmarks and sums up their timings."""
+"""The benchmark runner: how it finds benchmarks, sums up their timings and derives rates."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+import pytest
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from bench.result import spread
+from bench.unico_budget import backlog_rate
 from tests.replay.corpus import exported_payloads, load_corpus, payload_json
 
 
@@ -18,6 +20,18 @@ def test_spread_reports_min_median_p95_max() -> None:
 
 def test_spread_of_one() -> None:
     assert spread([0.25]) == {"min": 0.25, "median": 0.25, "p95": 0.25, "max": 0.25}
+
+
+def test_the_budget_rate_counts_the_calls_after_the_last_start() -> None:
+    # 2 calls before the backlog was queued at t=10, then 20 over the next 2 s.
+    arrivals = [9.0, 9.5, *(10.1 + 0.1 * n for n in range(20))]
+    assert backlog_rate(arrivals, queued=10.0) == pytest.approx(20 / 2.0)
+
+
+@pytest.mark.parametrize("arrivals", [[], [9.0, 9.9], [9.0, 10.5], [10.0, 10.0]])
+def test_a_backlog_that_never_waited_has_no_rate(arrivals: list[float]) -> None:
+    with pytest.raises(RuntimeError, match="the backlog never waited"):
+        backlog_rate(arrivals, queued=10.0)
 
 
 def test_the_runner_finds_every_benchmark_module() -> None:
