@@ -15,13 +15,7 @@ import jwt
 import pytest
 from temporalio.exceptions import ApplicationError
 
-from activities.unico.auth import (
-    MAX_ASSERTION_SECONDS,
-    MIN_ASSERTION_SECONDS,
-    ServiceAccount,
-    TokenCache,
-    build_assertion,
-)
+from activities.unico.auth import EXP_OFFSETS, ServiceAccount, TokenCache, build_assertion
 from tests.support import (
     API_KEY,
     SERVICE_ACCOUNT,
@@ -112,17 +106,16 @@ async def test_one_cache_never_signs_the_same_assertion_twice(
     # about 3,500 values repeat one for certain).
     offsets = [cache._unused_exp_offset(1_000.0) for _ in range(2_000)]
     assert len(set(offsets)) == len(offsets)
-    assert all(MIN_ASSERTION_SECONDS <= offset < MAX_ASSERTION_SECONDS for offset in offsets)
-    assert cache._unused_exp_offset(1_001.0) in range(MIN_ASSERTION_SECONDS, MAX_ASSERTION_SECONDS)
+    assert all(offset in EXP_OFFSETS for offset in offsets)
+    assert cache._unused_exp_offset(1_001.0) in EXP_OFFSETS
 
 
 async def test_a_second_whose_every_assertion_is_spent_signs_no_more(
     keys: KeyPair, http: httpx.AsyncClient
 ) -> None:
     cache = TokenCache(account_for(keys), http, safety_margin=MARGIN, clock=lambda: 1_000.0)
-    count = MAX_ASSERTION_SECONDS - MIN_ASSERTION_SECONDS
-    offsets = {cache._unused_exp_offset(1_000.0) for _ in range(count)}
-    assert len(offsets) == count  # every one of the second, each once
+    offsets = {cache._unused_exp_offset(1_000.0) for _ in EXP_OFFSETS}
+    assert offsets == set(EXP_OFFSETS)  # every one of the second, each once
     with pytest.raises(RuntimeError, match="spent"):
         cache._unused_exp_offset(1_000.0)
     assert cache._unused_exp_offset(1_001.0) in offsets  # the next second starts afresh
